@@ -1,0 +1,1 @@
+//! Grounded, cited answers over a lore library.

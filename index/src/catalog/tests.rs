@@ -1,0 +1,116 @@
+use lore_ingest::{Chunk, Document, Kind, Section};
+
+use super::*;
+
+fn doc(source: &str, hash: &str, paras: &[&str]) -> (Document, Vec<Chunk>) {
+    let sections: Vec<Section> = paras.iter().map(|p| Section::new(vec![format!("H {p}")], *p)).collect();
+    let chunks = sections
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Chunk {
+            ordinal: i as u32,
+            section: i as u32,
+            text: s.text.clone(),
+            heading_path: s.heading_path.clone(),
+            anchor: None,
+            page_start: None,
+            page_end: None,
+            char_start: 0,
+            char_end: s.text.len(),
+            tokens: 3,
+        })
+        .collect();
+    let d = Document {
+        source: source.into(),
+        url: None,
+        kind: Kind::Text,
+        title: format!("Title of {source}"),
+        authors: vec!["A. Author".into()],
+        language: Some("en".into()),
+        published: None,
+        hash: hash.into(),
+        byte_len: 10,
+        page_count: None,
+        sections,
+    };
+    (d, chunks)
+}
+
+fn add(cat: &mut Catalog, d: &(Document, Vec<Chunk>), tags: &[String]) -> Upsert {
+    let new = NewDocument { doc: &d.0, chunks: &d.1, tags, root_id: None, file: None };
+    let out = cat.begin_upsert(&new).unwrap();
+    cat.finish(out.doc_id()).unwrap();
+    out
+}
+
+#[test]
+fn add_unchanged_changed_and_remove() {
+    let mut cat = Catalog::open_in_memory().unwrap();
+    let a = doc("/a.txt", "h1", &["one", "two", "three"]);
+    let Upsert::Added(id) = add(&mut cat, &a, &["x".into()]) else { panic!("not added") };
+    assert_eq!(add(&mut cat, &a, &["y".into()]), Upsert::Unchanged(id));
+    assert_eq!(cat.tags_of(id).unwrap(), vec!["x", "y"]);
+    assert_eq!(cat.counts().unwrap(), (1, 3));
+
+    let a2 = doc("/a.txt", "h2", &["uno"]);
+    assert_eq!(add(&mut cat, &a2, &[]), Upsert::Replaced(id));
+    let chunks = cat.chunks_of(id, 0, 10).unwrap();
+    assert_eq!(chunks.len(), 1);
+    assert_eq!(chunks[0].text, "uno");
+    assert_eq!(chunks[0].id, chunk_id(id, 0));
+    assert_eq!(doc_of_chunk(chunks[0].id), id);
+
+    let listed = cat.list(&ListFilter::default()).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].chunks, 1);
+    assert_eq!(listed[0].tags, vec!["x", "y"]);
+
+    cat.begin_remove(id).unwrap();
+    assert!(cat.list(&ListFilter::default()).unwrap().is_empty(), "a document being removed is not listed");
+    assert_eq!(cat.journal().unwrap()[0].op, JournalOp::Delete);
+    cat.finish_remove(id).unwrap();
+    assert_eq!(cat.counts().unwrap(), (0, 0));
+    assert!(cat.journal().unwrap().is_empty());
+}
+
+#[test]
+fn unfinished_upsert_stays_in_the_journal_and_is_redone() {
+    let mut cat = Catalog::open_in_memory().unwrap();
+    let a = doc("/a.txt", "h1", &["one"]);
+    let new = NewDocument { doc: &a.0, chunks: &a.1, tags: &[], root_id: None, file: None };
+    let id = cat.begin_upsert(&new).unwrap().doc_id();
+    assert_eq!(cat.journal().unwrap(), vec![JournalEntry { doc_id: id, op: JournalOp::Index, started_at: cat.journal().unwrap()[0].started_at.clone() }]);
+    // The same content again is not "unchanged" while the first attempt is unfinished.
+    assert_eq!(cat.begin_upsert(&new).unwrap(), Upsert::Replaced(id));
+    cat.finish(id).unwrap();
+    assert!(cat.journal().unwrap().is_empty());
+}
+
+#[test]
+fn resolve_by_id_title_and_source() {
+    let mut cat = Catalog::open_in_memory().unwrap();
+    let id = add(&mut cat, &doc("/books/kafka.txt", "k", &["gregor"]), &[]).doc_id();
+    add(&mut cat, &doc("/books/other.txt", "o", &["x"]), &[]);
+    assert_eq!(cat.resolve(&id.to_string()).unwrap()[0].id, id);
+    assert_eq!(cat.resolve("/books/kafka.txt").unwrap()[0].id, id);
+    assert_eq!(cat.resolve("title of /books/kafka.txt").unwrap()[0].id, id);
+    assert_eq!(cat.resolve("kafka").unwrap().len(), 1);
+    assert_eq!(cat.resolve("Title of").unwrap().len(), 2);
+    assert!(cat.resolve("nothing like it").unwrap().is_empty());
+}
+
+#[test]
+fn reopening_a_file_keeps_data_and_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("catalog.sqlite");
+    {
+        let mut cat = Catalog::open(&path).unwrap();
+        add(&mut cat, &doc("/a", "h", &["p"]), &[]);
+        cat.meta_set("embedding.model", "m").unwrap();
+    }
+    let cat = Catalog::open(&path).unwrap();
+    assert_eq!(cat.counts().unwrap(), (1, 1));
+    assert_eq!(cat.meta_get("embedding.model").unwrap().as_deref(), Some("m"));
+    let ro = Catalog::open_read_only(&path).unwrap();
+    assert_eq!(ro.counts().unwrap(), (1, 1));
+}

@@ -1,0 +1,266 @@
+//! Rows of the catalog as Rust types.
+
+use lore_ingest::{Chunk, Document};
+use serde::Serialize;
+
+use super::Result;
+
+/// A source root: a file or folder given to `lore add`, remembered for `lore sync`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Root {
+    /// Root id.
+    pub id: i64,
+    /// Canonical path or URL.
+    pub path: String,
+    /// `file`, `folder` or `url`.
+    pub kind: String,
+    /// Tags given with the root, applied to every document under it.
+    pub tags: Vec<String>,
+    /// When it was first added (RFC 3339).
+    pub added_at: String,
+}
+
+/// Size and modification time of a source file, for the cheap unchanged check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStat {
+    /// Modification time, seconds since the epoch.
+    pub mtime: i64,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+impl FileStat {
+    /// The stat of a file's metadata.
+    pub fn of(meta: &std::fs::Metadata) -> Option<FileStat> {
+        let mtime = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+        Some(FileStat { mtime: i64::try_from(mtime).ok()?, size: meta.len() })
+    }
+}
+
+/// A document to write, with its chunks.
+#[derive(Debug, Clone, Copy)]
+pub struct NewDocument<'a> {
+    /// The document.
+    pub doc: &'a Document,
+    /// Its chunks.
+    pub chunks: &'a [Chunk],
+    /// Tags to give it.
+    pub tags: &'a [String],
+    /// The source root it was found under.
+    pub root_id: Option<i64>,
+    /// The file's stat, for local files.
+    pub file: Option<FileStat>,
+}
+
+/// What [`super::Catalog::begin_upsert`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upsert {
+    /// A new document with this id.
+    Added(i64),
+    /// An existing document whose content changed; its chunks were replaced.
+    Replaced(i64),
+    /// The same content was already there; nothing to index.
+    Unchanged(i64),
+}
+
+impl Upsert {
+    /// The document id.
+    pub fn doc_id(self) -> i64 {
+        match self {
+            Upsert::Added(id) | Upsert::Replaced(id) | Upsert::Unchanged(id) => id,
+        }
+    }
+}
+
+/// What an interrupted operation on a document was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JournalOp {
+    /// The document's chunks were written to the catalog; the derived indexes may lag.
+    Index,
+    /// The document is being removed.
+    Delete,
+}
+
+/// An entry of the ingest journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JournalEntry {
+    /// The document.
+    pub doc_id: i64,
+    /// What was under way.
+    pub op: JournalOp,
+    /// When it started (RFC 3339).
+    pub started_at: String,
+}
+
+/// Filters for listing documents.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Only this kind (`pdf`, `epub`, ...).
+    pub kind: Option<String>,
+    /// Only documents with this tag.
+    pub tag: Option<String>,
+}
+
+/// A document as listed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DocSummary {
+    /// Document id.
+    pub id: i64,
+    /// Canonical source.
+    pub source: String,
+    /// URL, for web pages and news.
+    pub url: Option<String>,
+    /// Kind name.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// Authors.
+    pub authors: Vec<String>,
+    /// Language code.
+    pub language: Option<String>,
+    /// Publication date.
+    pub published: Option<String>,
+    /// BLAKE3 hash of the source bytes.
+    pub hash: String,
+    /// Size of the source in bytes.
+    pub bytes: u64,
+    /// Pages (PDF).
+    pub pages: Option<u32>,
+    /// Number of sections (chapters for EPUB).
+    pub sections: u32,
+    /// Number of chunks.
+    pub chunks: u32,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// When it was added (RFC 3339).
+    pub added_at: String,
+    /// When it last changed (RFC 3339).
+    pub updated_at: String,
+}
+
+pub(super) const SUMMARY_SELECT: &str = "SELECT d.id, d.source, d.url, d.kind, d.title, d.authors, d.language, d.published,
+    d.hash, d.byte_len, d.page_count,
+    (SELECT COUNT(*) FROM sections s WHERE s.doc_id = d.id),
+    (SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.id),
+    (SELECT json_group_array(tag) FROM (SELECT tag FROM tags t WHERE t.doc_id = d.id ORDER BY tag)),
+    d.added_at, d.updated_at
+    FROM documents d";
+
+pub(super) fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<DocSummary>> {
+    let authors: String = r.get(5)?;
+    let tags: String = r.get(13)?;
+    let build = |authors: Vec<String>, tags: Vec<String>| -> rusqlite::Result<DocSummary> {
+        Ok(DocSummary {
+            id: r.get(0)?,
+            source: r.get(1)?,
+            url: r.get(2)?,
+            kind: r.get(3)?,
+            title: r.get(4)?,
+            authors,
+            language: r.get(6)?,
+            published: r.get(7)?,
+            hash: r.get(8)?,
+            bytes: r.get::<_, i64>(9)? as u64,
+            pages: r.get(10)?,
+            sections: r.get(11)?,
+            chunks: r.get(12)?,
+            tags,
+            added_at: r.get(14)?,
+            updated_at: r.get(15)?,
+        })
+    };
+    let parsed = serde_json::from_str::<Vec<String>>(&authors)
+        .and_then(|a| serde_json::from_str::<Vec<String>>(&tags).map(|t| (a, t)));
+    match parsed {
+        Ok((a, t)) => build(a, t).map(Ok),
+        Err(e) => Ok(Err(e.into())),
+    }
+}
+
+/// A section of a stored document.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SectionInfo {
+    /// Position in the document.
+    pub ordinal: u32,
+    /// Heading path.
+    pub heading_path: Vec<String>,
+    /// Anchor in the source.
+    pub anchor: Option<String>,
+    /// First page (PDF).
+    pub page_start: Option<u32>,
+    /// Last page (PDF).
+    pub page_end: Option<u32>,
+    /// Length of its text in bytes.
+    pub chars: u64,
+}
+
+/// A chunk as stored in the catalog.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredChunk {
+    /// Chunk id (deterministic from document id and ordinal).
+    pub id: i64,
+    /// Document id.
+    pub doc_id: i64,
+    /// Position in the document.
+    pub ordinal: u32,
+    /// Section index.
+    pub section: u32,
+    /// Text.
+    pub text: String,
+    /// Heading path of its section.
+    pub heading_path: Vec<String>,
+    /// Anchor of its section.
+    pub anchor: Option<String>,
+    /// First page.
+    pub page_start: Option<u32>,
+    /// Last page.
+    pub page_end: Option<u32>,
+    /// Byte span start within the section.
+    pub char_start: u64,
+    /// Byte span end within the section.
+    pub char_end: u64,
+    /// Size in tokens.
+    pub tokens: u32,
+}
+
+impl StoredChunk {
+    /// The heading path joined for display.
+    pub fn heading(&self) -> String {
+        self.heading_path.join(" > ")
+    }
+
+    /// The page span for display: `p. 4` or `pp. 4-5`.
+    pub fn pages(&self) -> Option<String> {
+        match (self.page_start, self.page_end) {
+            (Some(a), Some(b)) if a != b => Some(format!("pp. {a}-{b}")),
+            (Some(a), _) => Some(format!("p. {a}")),
+            _ => None,
+        }
+    }
+}
+
+pub(super) const CHUNK_SELECT: &str = "SELECT id, doc_id, ordinal, section, text, heading_path, anchor, page_start,
+    page_end, char_start, char_end, tokens FROM chunks";
+
+pub(super) fn chunk_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<StoredChunk>> {
+    let heading: String = r.get(5)?;
+    let heading_path = match serde_json::from_str(&heading) {
+        Ok(h) => h,
+        Err(e) => return Ok(Err(e.into())),
+    };
+    Ok(Ok(StoredChunk {
+        id: r.get(0)?,
+        doc_id: r.get(1)?,
+        ordinal: r.get(2)?,
+        section: r.get(3)?,
+        text: r.get(4)?,
+        heading_path,
+        anchor: r.get(6)?,
+        page_start: r.get(7)?,
+        page_end: r.get(8)?,
+        char_start: r.get::<_, i64>(9)? as u64,
+        char_end: r.get::<_, i64>(10)? as u64,
+        tokens: r.get(11)?,
+    }))
+}

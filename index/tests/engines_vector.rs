@@ -1,0 +1,299 @@
+//! Vector store tests on qdrant-edge: CRUD, filters, persistence, locking, copies for readers,
+//! and dense retrieval quality on the Python FAQ set with the real embedder.
+
+mod engines_support;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use lore_index::vector::{
+    EdgeOptions, EdgeStore, VectorError, VectorFilter, VectorPoint, VectorStore, point_uuid, run_blocking,
+};
+
+const DIM: usize = 8;
+
+/// A unit vector along axis `i`, tilted a little towards axis `i + 1`.
+fn axis(i: usize, tilt: f32) -> Vec<f32> {
+    let mut v = vec![0.0; DIM];
+    v[i % DIM] = 1.0;
+    v[(i + 1) % DIM] = tilt;
+    v
+}
+
+fn point(chunk_id: i64, doc_id: i64, ordinal: i64, vector: Vec<f32>) -> VectorPoint {
+    VectorPoint {
+        chunk_id,
+        doc_id,
+        ordinal,
+        vector,
+        kind: "markdown".into(),
+        tags: vec![],
+        published: None,
+        added: 1_700_000_000,
+        lang: Some("en".into()),
+    }
+}
+
+/// Six chunks over three documents with varied metadata.
+fn sample() -> Vec<VectorPoint> {
+    let mut points = vec![
+        point(101, 1, 0, axis(0, 0.0)),
+        point(102, 1, 1, axis(0, 0.3)),
+        point(103, 1, 2, axis(1, 0.0)),
+        point(201, 2, 0, axis(2, 0.0)),
+        point(202, 2, 1, axis(0, 0.6)),
+        point(301, 3, 0, axis(3, 0.0)),
+    ];
+    for p in &mut points[..3] {
+        p.kind = "pdf".into();
+        p.tags = vec!["lisp".into(), "cs".into()];
+        p.published = Some(1_500_000_000);
+    }
+    for p in &mut points[3..5] {
+        p.kind = "html".into();
+        p.tags = vec!["web".into()];
+        p.published = Some(1_600_000_000);
+        p.lang = Some("de".into());
+    }
+    points[5].tags = vec!["cs".into()];
+    points[5].lang = None;
+    points
+}
+
+fn open(path: &Path) -> EdgeStore {
+    EdgeStore::open(path, DIM, EdgeOptions::default()).unwrap()
+}
+
+fn hit_ids(store: &dyn VectorStore, query: &[f32], k: usize, filter: &VectorFilter) -> Vec<i64> {
+    store.search(query, k, filter).unwrap().iter().map(|h| h.chunk_id).collect()
+}
+
+#[test]
+fn upsert_search_replace_and_delete() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir.path().join("vectors"));
+    assert_eq!(store.backend(), "qdrant-edge");
+    assert_eq!(store.dim(), DIM);
+    assert_eq!(store.count().unwrap(), 0);
+    store.upsert(&sample()).unwrap();
+    assert_eq!(store.count().unwrap(), 6);
+    assert_eq!(store.all_ids().unwrap(), vec![101, 102, 103, 201, 202, 301]);
+
+    let hits = store.search(&axis(0, 0.0), 3, &VectorFilter::default()).unwrap();
+    assert_eq!(hits.iter().map(|h| h.chunk_id).collect::<Vec<_>>(), vec![101, 102, 202]);
+    assert!((hits[0].score - 1.0).abs() < 1e-5, "{hits:?}");
+    assert!(hits[0].score > hits[1].score && hits[1].score > hits[2].score);
+    assert_eq!(hits[0].doc_id, 1);
+
+    // The same (document, ordinal) is the same point: a new chunk id replaces the old one.
+    store.upsert(&[point(111, 1, 0, axis(5, 0.0))]).unwrap();
+    assert_eq!(store.count().unwrap(), 6);
+    assert_eq!(store.all_ids().unwrap(), vec![102, 103, 111, 201, 202, 301]);
+    assert_eq!(hit_ids(&store, &axis(5, 0.0), 1, &VectorFilter::default()), vec![111]);
+
+    store.delete_points(&[102, 999]).unwrap();
+    assert_eq!(store.all_ids().unwrap(), vec![103, 111, 201, 202, 301]);
+    store.delete_doc(2).unwrap();
+    assert_eq!(store.all_ids().unwrap(), vec![103, 111, 301]);
+    store.delete_doc(42).unwrap();
+    assert_eq!(store.count().unwrap(), 3);
+
+    store.clear().unwrap();
+    assert_eq!(store.count().unwrap(), 0);
+    assert_eq!(store.dim(), DIM);
+    store.upsert(&sample()).unwrap();
+    assert_eq!(store.count().unwrap(), 6);
+}
+
+#[test]
+fn filters_are_applied_in_the_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir.path().join("vectors"));
+    store.upsert(&sample()).unwrap();
+    let q = axis(0, 0.0);
+    let search = |f: VectorFilter| {
+        let mut ids = hit_ids(&store, &q, 10, &f);
+        ids.sort();
+        ids
+    };
+    assert_eq!(search(VectorFilter::default()).len(), 6);
+    assert_eq!(search(VectorFilter { kinds: vec!["html".into()], ..Default::default() }), vec![201, 202]);
+    assert_eq!(
+        search(VectorFilter { kinds: vec!["html".into(), "markdown".into()], ..Default::default() }),
+        vec![201, 202, 301]
+    );
+    assert_eq!(search(VectorFilter { tags: vec!["cs".into()], ..Default::default() }), vec![101, 102, 103, 301]);
+    assert_eq!(search(VectorFilter { tags: vec!["web".into(), "lisp".into()], ..Default::default() }).len(), 5);
+    assert_eq!(search(VectorFilter { doc_ids: vec![1, 3], ..Default::default() }), vec![101, 102, 103, 301]);
+    assert_eq!(search(VectorFilter { lang: Some("de".into()), ..Default::default() }), vec![201, 202]);
+    assert_eq!(search(VectorFilter { date_from: Some(1_550_000_000), ..Default::default() }), vec![201, 202]);
+    assert_eq!(search(VectorFilter { date_to: Some(1_550_000_000), ..Default::default() }), vec![101, 102, 103]);
+    assert_eq!(
+        search(VectorFilter { date_from: Some(1_500_000_000), date_to: Some(1_600_000_000), ..Default::default() }),
+        vec![101, 102, 103, 201, 202]
+    );
+    assert_eq!(
+        search(VectorFilter { kinds: vec!["pdf".into()], tags: vec!["web".into()], ..Default::default() }),
+        Vec::<i64>::new()
+    );
+    // The filter is applied before the top k is taken: chunk 202 comes back with k = 1 though
+    // two chunks of another document are closer to the query.
+    assert_eq!(hit_ids(&store, &q, 1, &VectorFilter { doc_ids: vec![2], ..Default::default() }), vec![202]);
+}
+
+#[test]
+fn rejects_vectors_of_the_wrong_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir.path().join("vectors"));
+    let err = store.upsert(&[point(1, 1, 0, vec![1.0; DIM + 1])]).unwrap_err();
+    assert!(matches!(err, VectorError::BadVector { expected: DIM, got } if got == DIM + 1), "{err}");
+    assert!(matches!(store.search(&[1.0; 3], 5, &VectorFilter::default()), Err(VectorError::BadVector { .. })));
+    assert_eq!(store.count().unwrap(), 0);
+    assert!(store.search(&axis(0, 0.0), 0, &VectorFilter::default()).unwrap().is_empty());
+}
+
+#[test]
+fn persists_across_reopen_and_checks_the_dimension() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vectors");
+    assert!(!EdgeStore::exists(&path));
+    {
+        let store = open(&path);
+        store.upsert(&sample()).unwrap();
+        store.flush().unwrap();
+        store.delete_doc(3).unwrap();
+    }
+    assert!(EdgeStore::exists(&path));
+    {
+        let store = open(&path);
+        assert_eq!(store.all_ids().unwrap(), vec![101, 102, 103, 201, 202]);
+        let f = VectorFilter { tags: vec!["web".into()], ..Default::default() };
+        assert_eq!(hit_ids(&store, &axis(0, 0.0), 1, &f), vec![202]);
+    }
+    let err = EdgeStore::open(&path, DIM * 2, EdgeOptions::default()).unwrap_err();
+    assert!(matches!(err, VectorError::DimensionMismatch { stored: DIM, wanted } if wanted == DIM * 2), "{err}");
+    assert!(err.to_string().contains("lore reindex"));
+    // Recreating with the new dimension starts over.
+    let store = open(&path);
+    store.recreate(DIM * 2).unwrap();
+    assert_eq!(store.dim(), DIM * 2);
+    assert_eq!(store.count().unwrap(), 0);
+    store.upsert(&[point(1, 1, 0, vec![0.5; DIM * 2])]).unwrap();
+    drop(store);
+    let store = EdgeStore::open(&path, DIM * 2, EdgeOptions::default()).unwrap();
+    assert_eq!(store.all_ids().unwrap(), vec![1]);
+    EdgeStore::remove(&path).unwrap();
+    assert!(!EdgeStore::exists(&path));
+}
+
+#[test]
+fn a_second_opener_gets_locked_until_the_first_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vectors");
+    let first = open(&path);
+    first.upsert(&sample()).unwrap();
+    let second = EdgeStore::open(&path, DIM, EdgeOptions::default());
+    let err = second.unwrap_err();
+    assert!(matches!(err, VectorError::Locked { .. }), "{err}");
+    assert!(err.to_string().contains("one writer at a time"), "{err}");
+    // The failed open left the store intact.
+    assert_eq!(first.count().unwrap(), 6);
+    drop(first);
+    let reopened = open(&path);
+    assert_eq!(reopened.count().unwrap(), 6);
+}
+
+#[test]
+fn a_copy_serves_reads_while_the_writer_holds_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vectors");
+    let writer = open(&path);
+    writer.upsert(&sample()).unwrap();
+    writer.flush().unwrap();
+    let copy = EdgeStore::open_copy(&path, &dir.path().join("reader"), EdgeOptions::default()).unwrap();
+    assert_eq!(copy.count().unwrap(), 6);
+    assert_eq!(hit_ids(&copy, &axis(3, 0.0), 1, &VectorFilter::default()), vec![301]);
+    // The copy is a point in time: later writes do not show, and the copy's own writes stay there.
+    writer.delete_doc(3).unwrap();
+    writer.flush().unwrap();
+    assert_eq!(copy.count().unwrap(), 6);
+    copy.upsert(&[point(900, 9, 0, axis(7, 0.0))]).unwrap();
+    assert_eq!(writer.count().unwrap(), 5);
+    assert!(EdgeStore::open_copy(&path, &dir.path().join("reader"), EdgeOptions::default()).is_err());
+}
+
+#[test]
+fn optimize_keeps_results_and_writes_during_it_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(open(&dir.path().join("vectors")));
+    let points: Vec<VectorPoint> = (0..2000)
+        .map(|i| {
+            let v: Vec<f32> = (0..DIM).map(|d| (i as f32 * 0.37 + d as f32 * 1.3).sin()).collect();
+            point(i as i64, (i / 10) as i64, (i % 10) as i64, v)
+        })
+        .collect();
+    store.upsert(&points).unwrap();
+    let q = points[1234].vector.clone();
+    let before = hit_ids(store.as_ref(), &q, 5, &VectorFilter::default());
+    let optimizer = {
+        let store = Arc::clone(&store);
+        std::thread::spawn(move || store.optimize())
+    };
+    store.upsert(&[point(5000, 500, 0, axis(4, 0.0))]).unwrap();
+    optimizer.join().unwrap().unwrap();
+    store.flush().unwrap();
+    assert_eq!(store.count().unwrap(), 2001);
+    let after = hit_ids(store.as_ref(), &q, 5, &VectorFilter::default());
+    assert_eq!(before[0], after[0]);
+    assert_eq!(hit_ids(store.as_ref(), &axis(4, 0.0), 1, &VectorFilter::default()), vec![5000]);
+}
+
+#[test]
+fn async_calls_run_on_the_blocking_pool() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn VectorStore> = Arc::new(open(&dir.path().join("vectors")));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let points = sample();
+    runtime.block_on(run_blocking(&store, move |s| s.upsert(&points))).unwrap();
+    let n = runtime.block_on(run_blocking(&store, |s| s.count())).unwrap();
+    assert_eq!(n, 6);
+}
+
+#[test]
+fn point_ids_come_from_document_and_ordinal() {
+    assert_eq!(point_uuid(1, 0).to_string(), "b32c1c0a-38ab-5c63-a458-2d564de2387e");
+}
+
+/// Dense retrieval on the Python FAQ through the real embedder and the edge store.
+/// Needs the embedding runtime (scripts/setup-embedding.sh); fails without it.
+#[test]
+fn dense_quality_on_the_python_faq() {
+    use lore_index::embed::{EmbedConfig, Embedder, default_runtime_dir};
+    let set = engines_support::pyfaq();
+    let runtime = default_runtime_dir().expect("no home directory");
+    let embedder = Embedder::new(&EmbedConfig { threads: Some(2), ..EmbedConfig::default() }, &runtime)
+        .unwrap_or_else(|e| panic!("{e} (run scripts/setup-embedding.sh first)"));
+    let texts: Vec<String> = set.corpus.iter().map(|(_, title, text)| format!("{title}\n{text}")).collect();
+    let start = std::time::Instant::now();
+    let vectors = embedder.embed_passages(&texts).unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    eprintln!("embedded {} FAQ answers in {secs:.1} s ({:.1}/s)", texts.len(), texts.len() as f64 / secs);
+    let dir = tempfile::tempdir().unwrap();
+    let store = EdgeStore::open(&dir.path().join("vectors"), embedder.dim(), EdgeOptions::default()).unwrap();
+    let points: Vec<VectorPoint> = vectors
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| VectorPoint { kind: "html".into(), ..point(i as i64, i as i64, 0, v) })
+        .collect();
+    store.upsert(&points).unwrap();
+    let mut total = 0.0;
+    for (qid, text) in &set.queries {
+        let q = embedder.embed_query(text).unwrap();
+        let hits = store.search(&q, 10, &VectorFilter::default()).unwrap();
+        let ranked: Vec<String> = hits.iter().map(|h| set.corpus[h.chunk_id as usize].0.clone()).collect();
+        total += engines_support::ndcg_at(10, &ranked, &set.qrels[qid]);
+    }
+    let ndcg = total / set.queries.len() as f64;
+    eprintln!("dense nDCG@10 on pyfaq: {ndcg:.3} (all-MiniLM-L6-v2 fp32 reference: 0.864)");
+    assert!(ndcg > 0.80, "nDCG@10 {ndcg:.3}");
+}

@@ -1,0 +1,274 @@
+//! Splitting documents into chunks sized in tokens of the embedding model's tokenizer.
+//!
+//! Chunks never cross a section boundary: each section is split on its own with `text-splitter`
+//! (Markdown-aware for Markdown and HTML-derived text), and every chunk keeps its section's
+//! heading path and the page span of its text.
+
+use std::path::Path;
+
+use text_splitter::{ChunkCapacity, ChunkConfig as SplitConfig, ChunkSizer, MarkdownSplitter, TextSplitter};
+use tokenizers::Tokenizer;
+
+use crate::document::{Chunk, Document, Kind, Section};
+use crate::error::{IngestError, Result};
+
+/// Chunk sizing settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChunkConfig {
+    /// Target chunk size in tokens: chunks fill up to this size.
+    pub target_tokens: usize,
+    /// Overlap between neighbouring chunks of a section, in tokens.
+    pub overlap_tokens: usize,
+}
+
+impl Default for ChunkConfig {
+    fn default() -> Self {
+        ChunkConfig { target_tokens: 256, overlap_tokens: 38 }
+    }
+}
+
+/// How chunk sizes are counted.
+#[derive(Clone)]
+enum Sizer {
+    /// Tokens of a Hugging Face tokenizer (the embedding model's).
+    Tokens(Box<Tokenizer>),
+    /// An estimate of tokens from characters (about four characters a token for Latin script),
+    /// for use without a tokenizer.
+    Estimate,
+}
+
+/// Sizes text by an estimate of its token count: about one token per four characters, and one per
+/// character for CJK scripts, which carry a word in one or two characters.
+#[derive(Debug, Clone, Copy)]
+struct EstimatedTokens;
+
+impl ChunkSizer for EstimatedTokens {
+    fn size(&self, chunk: &str) -> usize {
+        estimate_tokens(chunk)
+    }
+}
+
+/// An estimate of the token count of `text` without a tokenizer.
+pub fn estimate_tokens(text: &str) -> usize {
+    let (mut wide, mut other) = (0usize, 0usize);
+    for c in text.chars() {
+        if is_cjk(c) {
+            wide += 1;
+        } else {
+            other += 1;
+        }
+    }
+    wide + other.div_ceil(4)
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0xAC00..=0xD7AF | 0x20000..=0x2FFFF)
+}
+
+/// Splits documents into [`Chunk`]s.
+#[derive(Clone)]
+pub struct Chunker {
+    config: ChunkConfig,
+    sizer: Sizer,
+}
+
+impl std::fmt::Debug for Chunker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sizer = match self.sizer {
+            Sizer::Tokens(_) => "tokenizer",
+            Sizer::Estimate => "estimate",
+        };
+        f.debug_struct("Chunker").field("config", &self.config).field("sizer", &sizer).finish()
+    }
+}
+
+impl Chunker {
+    /// A chunker that estimates token counts from characters, for use without a tokenizer.
+    pub fn estimated(config: ChunkConfig) -> Self {
+        Chunker { config, sizer: Sizer::Estimate }
+    }
+
+    /// A chunker sized by the tokenizer in a `tokenizer.json` file (the embedding model's).
+    pub fn from_tokenizer_file(path: &Path, config: ChunkConfig) -> Result<Self> {
+        let mut tok = Tokenizer::from_file(path)
+            .map_err(|e| IngestError::Tokenizer { path: path.to_path_buf(), reason: e.to_string() })?;
+        // Chunk sizes must reflect the whole text, not a truncated or padded encoding.
+        tok.with_truncation(None)
+            .map_err(|e| IngestError::Tokenizer { path: path.to_path_buf(), reason: e.to_string() })?;
+        tok.with_padding(None);
+        Ok(Chunker { config, sizer: Sizer::Tokens(Box::new(tok)) })
+    }
+
+    /// The sizing settings.
+    pub fn config(&self) -> &ChunkConfig {
+        &self.config
+    }
+
+    /// Whether chunk sizes are counted by a real tokenizer rather than estimated.
+    pub fn uses_tokenizer(&self) -> bool {
+        matches!(self.sizer, Sizer::Tokens(_))
+    }
+
+    /// Counts the tokens of `text` the way chunk sizes are counted.
+    pub fn count_tokens(&self, text: &str) -> usize {
+        match &self.sizer {
+            Sizer::Tokens(tok) => tok.size(text),
+            Sizer::Estimate => estimate_tokens(text),
+        }
+    }
+
+    /// Splits a document into chunks, numbered from 0 in reading order.
+    pub fn chunk(&self, doc: &Document) -> Result<Vec<Chunk>> {
+        let markdown = matches!(doc.kind, Kind::Markdown | Kind::Html | Kind::Web | Kind::News | Kind::Epub);
+        let target = self.config.target_tokens.max(16);
+        let overlap = self.config.overlap_tokens.min(target / 2);
+        let mut chunks = Vec::new();
+        for (index, section) in doc.sections.iter().enumerate() {
+            if section.text.trim().is_empty() {
+                continue;
+            }
+            let err = |reason| IngestError::Chunking { item: doc.source.clone(), reason };
+            // Splitting sizes many candidate pieces; the estimate does that fast. Each piece is
+            // then counted with the real tokenizer, and the rare piece over the target is split
+            // again by real token counts, so every chunk fits the model's tokens.
+            let pieces = split(&section.text, markdown, EstimatedTokens, target, overlap).map_err(err)?;
+            for (start, piece) in pieces {
+                let tokens = self.count_tokens(piece);
+                match &self.sizer {
+                    Sizer::Tokens(tok) if tokens > target => {
+                        for (sub_start, sub) in split(piece, markdown, tok.as_ref(), target, overlap).map_err(err)? {
+                            let ordinal = u32::try_from(chunks.len()).unwrap_or(u32::MAX);
+                            let n = self.count_tokens(sub);
+                            chunks.push(make_chunk(section, index, ordinal, start + sub_start, sub, n));
+                        }
+                    }
+                    _ => {
+                        let ordinal = u32::try_from(chunks.len()).unwrap_or(u32::MAX);
+                        chunks.push(make_chunk(section, index, ordinal, start, piece, tokens));
+                    }
+                }
+            }
+        }
+        Ok(chunks)
+    }
+}
+
+fn make_chunk(section: &Section, index: usize, ordinal: u32, start: usize, text: &str, tokens: usize) -> Chunk {
+    let end = start + text.len();
+    Chunk {
+        ordinal,
+        section: u32::try_from(index).unwrap_or(u32::MAX),
+        text: text.to_string(),
+        heading_path: section.heading_path.clone(),
+        anchor: section.anchor.clone(),
+        page_start: section.page_at(start),
+        page_end: section.page_at(end.saturating_sub(1).max(start)),
+        char_start: start,
+        char_end: end,
+        tokens: u32::try_from(tokens).unwrap_or(u32::MAX),
+    }
+}
+
+/// Splits one section's text into (byte offset, piece) pairs. A sizer that panics on odd text
+/// (a tokenizer that cannot encode it) becomes an error.
+fn split<'t, S: ChunkSizer>(
+    text: &'t str,
+    markdown: bool,
+    sizer: S,
+    target: usize,
+    overlap: usize,
+) -> std::result::Result<Vec<(usize, &'t str)>, String> {
+    let capacity = ChunkCapacity::new(target * 3 / 4).with_max(target).map_err(|e| e.to_string())?;
+    let config = SplitConfig::new(capacity).with_sizer(sizer).with_overlap(overlap).map_err(|e| e.to_string())?;
+    let run = std::panic::AssertUnwindSafe(|| {
+        if markdown {
+            MarkdownSplitter::new(config).chunk_indices(text).collect::<Vec<_>>()
+        } else {
+            TextSplitter::new(config).chunk_indices(text).collect::<Vec<_>>()
+        }
+    });
+    std::panic::catch_unwind(run).map_err(|_| "the tokenizer could not encode the text".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::PageMark;
+
+    fn doc(kind: Kind, sections: Vec<Section>) -> Document {
+        Document {
+            source: "t".into(),
+            url: None,
+            kind,
+            title: "T".into(),
+            authors: vec![],
+            language: None,
+            published: None,
+            hash: String::new(),
+            byte_len: 0,
+            page_count: None,
+            sections,
+        }
+    }
+
+    fn prose(words: usize, seed: &str) -> String {
+        (0..words)
+            .map(|i| format!("{seed}{i}"))
+            .collect::<Vec<_>>()
+            .chunks(12)
+            .map(|s| s.join(" ") + ".")
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn chunks_stay_inside_sections_and_carry_headings() {
+        let a = Section::new(vec!["Ch 1".into()], prose(600, "alpha"));
+        let b = Section::new(vec!["Ch 1".into(), "Part b".into()], prose(50, "beta"));
+        let chunks = Chunker::estimated(ChunkConfig::default()).chunk(&doc(Kind::Text, vec![a.clone(), b])).unwrap();
+        assert!(chunks.len() >= 3, "{}", chunks.len());
+        for (i, c) in chunks.iter().enumerate() {
+            assert_eq!(c.ordinal as usize, i);
+            assert!(c.tokens as usize <= 256, "{}", c.tokens);
+            let mixed = c.text.contains("alpha") && c.text.contains("beta");
+            assert!(!mixed, "a chunk crossed a section boundary");
+        }
+        let last = chunks.last().unwrap();
+        assert_eq!(last.heading(), "Ch 1 > Part b");
+        let first = &chunks[0];
+        assert_eq!(&a.text[first.char_start..first.char_end], first.text);
+    }
+
+    #[test]
+    fn neighbouring_chunks_overlap() {
+        let s = Section::new(vec![], prose(800, "w"));
+        let chunks = Chunker::estimated(ChunkConfig::default()).chunk(&doc(Kind::Text, vec![s])).unwrap();
+        assert!(chunks.len() > 2);
+        assert!(chunks[1].char_start < chunks[0].char_end, "no overlap");
+    }
+
+    #[test]
+    fn page_spans_follow_page_marks() {
+        let text = prose(900, "p");
+        let mid = text.len() / 2;
+        let mid = text[mid..].find(' ').map(|i| mid + i + 1).unwrap();
+        let s = Section { pages: vec![PageMark { offset: 0, page: 7 }, PageMark { offset: mid, page: 8 }], ..Section::new(vec![], text) };
+        let chunks = Chunker::estimated(ChunkConfig::default()).chunk(&doc(Kind::Pdf, vec![s])).unwrap();
+        assert_eq!(chunks.first().unwrap().page_start, Some(7));
+        assert_eq!(chunks.last().unwrap().page_end, Some(8));
+        assert!(chunks.iter().any(|c| c.page_start == Some(7) && c.page_end == Some(8)));
+        for c in &chunks {
+            let expected_start = if c.char_start < mid { 7 } else { 8 };
+            assert_eq!(c.page_start, Some(expected_start));
+        }
+    }
+
+    #[test]
+    fn cjk_text_is_split_without_spaces() {
+        let han: String = "我们使用人工智能来理解文档并回答问题。".repeat(200);
+        let chunks = Chunker::estimated(ChunkConfig::default()).chunk(&doc(Kind::Text, vec![Section::new(vec![], han)])).unwrap();
+        assert!(chunks.len() > 5);
+        assert!(chunks.iter().all(|c| c.tokens <= 256));
+    }
+}

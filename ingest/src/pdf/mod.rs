@@ -1,0 +1,156 @@
+//! PDF loader: text page by page, with word spaces recovered from glyph positions, running heads
+//! and page numbers dropped, sections cut at the outline's entries, and title and authors from
+//! the document's metadata.
+//!
+//! The text comes from pdf-extract driving [`device::GlyphCollector`], one page at a time, so
+//! every line knows its physical page and one broken page does not lose the others. Everything
+//! that touches the file's structure runs under [`crate::guard::catch`]: the parsers panic on some
+//! malformed files, and those panics become [`IngestError::Corrupt`].
+
+pub mod assemble;
+pub mod device;
+pub mod furniture;
+pub mod layout;
+pub mod meta;
+pub mod outline;
+pub mod sanity;
+
+use std::collections::HashMap;
+
+use lopdf::ObjectId;
+
+use crate::document::{Document, Kind};
+use crate::error::{IngestError, Result};
+use crate::guard;
+
+use self::device::GlyphCollector;
+use self::layout::PageLines;
+
+/// The hint given when a PDF has pages but no text.
+pub const NO_TEXT_HINT: &str = "no text layer (scanned pages?); run OCR first";
+
+/// Loads a PDF from its bytes. `item` names it in errors and becomes the document's source; the
+/// caller fills in the hash.
+pub fn load(bytes: &[u8], item: &str) -> Result<Document> {
+    guard::catch(item, "PDF", || load_unguarded(bytes, item))
+}
+
+fn corrupt(item: &str, reason: impl Into<String>) -> IngestError {
+    IngestError::Corrupt { item: item.to_string(), format: "PDF", reason: reason.into() }
+}
+
+fn load_unguarded(bytes: &[u8], item: &str) -> Result<Document> {
+    if bytes.is_empty() {
+        return Err(IngestError::Empty { item: item.to_string() });
+    }
+    let head = &bytes[..bytes.len().min(1024)];
+    if !head.windows(5).any(|w| w == b"%PDF-") {
+        return Err(corrupt(item, "no %PDF- header"));
+    }
+    let doc = open(bytes, item)?;
+    let page_ids: Vec<(u32, ObjectId)> = doc.get_pages().into_iter().collect();
+    if page_ids.is_empty() {
+        return Err(corrupt(item, "no pages found"));
+    }
+    let page_count = u32::try_from(page_ids.len()).unwrap_or(u32::MAX);
+
+    let extracted = extract_pages(&doc, &page_ids, item);
+    let mut pages = extracted.pages;
+    let glyph_total: usize = extracted.glyphs;
+    if pages.iter().all(|p| p.lines.is_empty()) {
+        if let Some(reason) = extracted.first_failure {
+            return Err(corrupt(item, reason));
+        }
+        let hint = if glyph_total == 0 { NO_TEXT_HINT.to_string() } else { "only blank characters".to_string() };
+        return Err(IngestError::NoText { item: item.to_string(), hint: Some(hint) });
+    }
+
+    let body_size = layout::body_size(&pages);
+    let title_line = pages.first().and_then(|p| meta::title_from_first_page(p, body_size));
+    furniture::strip(&mut pages);
+
+    let page_of: HashMap<ObjectId, u32> = page_ids.iter().map(|&(n, id)| (id, n)).collect();
+    let entries = guard::catch(item, "PDF", || Ok(outline::read(&doc, &page_of))).unwrap_or_default();
+    let sections = assemble::sections(&pages, &entries);
+    if sections.is_empty() {
+        return Err(IngestError::NoText { item: item.to_string(), hint: Some(NO_TEXT_HINT.to_string()) });
+    }
+
+    let info = guard::catch(item, "PDF", || Ok(meta::read(&doc))).unwrap_or_default();
+    Ok(Document {
+        source: item.to_string(),
+        url: None,
+        kind: Kind::Pdf,
+        title: info.title.or(title_line).unwrap_or_default(),
+        authors: info.authors,
+        language: None,
+        published: None,
+        hash: String::new(),
+        byte_len: bytes.len() as u64,
+        page_count: Some(page_count),
+        sections,
+    })
+}
+
+/// Parses the file and decrypts it when it opens with the empty password.
+fn open(bytes: &[u8], item: &str) -> Result<lopdf::Document> {
+    let doc = lopdf::Document::load_mem(bytes).map_err(|e| match e {
+        lopdf::Error::Decryption(_) | lopdf::Error::InvalidPassword | lopdf::Error::UnsupportedSecurityHandler(_) => {
+            IngestError::Encrypted { item: item.to_string() }
+        }
+        other => corrupt(item, one_line(&other.to_string())),
+    })?;
+    // lopdf decrypts with the empty password while loading; the Encrypt entry stays only when
+    // that failed.
+    if doc.is_encrypted() {
+        return Err(IngestError::Encrypted { item: item.to_string() });
+    }
+    Ok(doc)
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The laid-out pages and what went wrong on the way.
+struct Extracted {
+    /// One entry per page, empty for pages that failed.
+    pages: Vec<PageLines>,
+    /// Glyphs seen in the whole document.
+    glyphs: usize,
+    /// Why the first failed page failed.
+    first_failure: Option<String>,
+}
+
+/// Runs pdf-extract on each page, each under its own guard, and lays out the glyphs.
+fn extract_pages(doc: &lopdf::Document, page_ids: &[(u32, ObjectId)], item: &str) -> Extracted {
+    let mut out = Extracted { pages: Vec::with_capacity(page_ids.len()), glyphs: 0, first_failure: None };
+    let mut collector = GlyphCollector::new();
+    let mut forms = sanity::FormCache::default();
+    for &(number, id) in page_ids {
+        let result = guard::catch(item, "PDF", || {
+            sanity::check_page(doc, id, &mut forms)
+                .map_err(|why| corrupt(item, format!("page {number} cannot be read: {why}")))?;
+            pdf_extract::output_doc_page(doc, &mut collector, number)
+                .map_err(|e| corrupt(item, format!("page {number}: {}", one_line(&e.to_string()))))?;
+            Ok(collector.take())
+        });
+        match result {
+            Ok(glyphs) => {
+                out.glyphs += glyphs.glyphs.len();
+                out.pages.push(layout::lay_out(&glyphs));
+            }
+            Err(err) => {
+                if out.first_failure.is_none() {
+                    out.first_failure = Some(match err {
+                        IngestError::Corrupt { reason, .. } => reason,
+                        other => other.to_string(),
+                    });
+                }
+                collector.take();
+                out.pages.push(PageLines::default());
+            }
+        }
+    }
+    out
+}

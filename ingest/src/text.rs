@@ -1,0 +1,146 @@
+//! Plain text: decoding bytes of unknown encoding and loading `.txt` files.
+
+use crate::document::{Document, Kind, Section};
+use crate::error::{IngestError, Result};
+
+/// Text decoded from bytes, with the legacy encoding used when the bytes were not UTF-8.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    /// The text.
+    pub text: String,
+    /// The encoding name when the bytes were not UTF-8 (e.g. `windows-1252`).
+    pub encoding: Option<&'static str>,
+}
+
+/// Whether `bytes` look like binary data rather than text: NUL bytes, or many control
+/// characters outside tab, newline, carriage return and form feed.
+pub fn looks_binary(bytes: &[u8]) -> bool {
+    let sample = &bytes[..bytes.len().min(64 * 1024)];
+    if sample.is_empty() {
+        return false;
+    }
+    if sample.contains(&0) {
+        // UTF-16 text has NULs too; it starts with a byte-order mark.
+        return !(sample.starts_with(&[0xFF, 0xFE]) || sample.starts_with(&[0xFE, 0xFF]));
+    }
+    let control = sample
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C))
+        .count();
+    control * 100 > sample.len()
+}
+
+/// Decodes text bytes: UTF-8 (with or without BOM), UTF-16 with a BOM, else the legacy encoding
+/// that `chardetng` finds most likely. Binary data is refused with [`IngestError::Unsupported`].
+pub fn decode(bytes: &[u8], item: &str) -> Result<Decoded> {
+    if bytes.is_empty() {
+        return Err(IngestError::Empty { item: item.to_string() });
+    }
+    if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
+        let (text, _) = enc.decode_without_bom_handling(&bytes[bom_len..]);
+        let encoding = (enc != encoding_rs::UTF_8).then(|| enc.name());
+        return Ok(Decoded { text: text.into_owned(), encoding });
+    }
+    if looks_binary(bytes) {
+        return Err(IngestError::Unsupported {
+            item: item.to_string(),
+            detail: Some("binary data, not text".into()),
+        });
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(Decoded { text: s.to_string(), encoding: None }),
+        Err(_) => {
+            let mut det = chardetng::EncodingDetector::new();
+            det.feed(bytes, true);
+            let enc = det.guess(None, true);
+            let (text, _, _) = enc.decode(bytes);
+            Ok(Decoded { text: text.into_owned(), encoding: Some(enc.name()) })
+        }
+    }
+}
+
+/// Normalises line endings and trims trailing spaces on each line.
+pub fn normalise(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.replace("\r\n", "\n").replace('\r', "\n").lines() {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out.trim().to_string()
+}
+
+/// Loads a plain text file: one section; the title is the first short non-empty line when it
+/// looks like a title, else `fallback_title`.
+pub fn load(text: &str, item: &str, fallback_title: &str) -> Result<Document> {
+    let body = normalise(text);
+    if body.is_empty() {
+        return Err(IngestError::NoText { item: item.to_string(), hint: None });
+    }
+    let title = first_title_line(&body).unwrap_or_else(|| fallback_title.to_string());
+    Ok(Document {
+        source: item.to_string(),
+        url: None,
+        kind: Kind::Text,
+        title,
+        authors: Vec::new(),
+        language: None,
+        published: None,
+        hash: String::new(),
+        byte_len: text.len() as u64,
+        page_count: None,
+        sections: vec![Section::new(Vec::new(), body)],
+    })
+}
+
+/// The first non-empty line when it is short and not a sentence: a plausible title.
+fn first_title_line(body: &str) -> Option<String> {
+    let line = body.lines().map(str::trim).find(|l| !l.is_empty())?;
+    let line = line.trim_start_matches('#').trim();
+    let words = line.split_whitespace().count();
+    let short = (1..=14).contains(&words) && line.chars().count() <= 100;
+    if !short || line.ends_with([',', ';', ':']) {
+        return None;
+    }
+    match line.strip_suffix('.') {
+        Some(stripped) if words <= 8 => Some(stripped.to_string()),
+        Some(_) => None,
+        None => Some(line.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_utf8_latin1_and_utf16() {
+        assert_eq!(decode("héllo".as_bytes(), "a").unwrap().encoding, None);
+        let latin1 = b"caf\xe9 cr\xe8me br\xfbl\xe9e, une tr\xe8s bonne id\xe9e";
+        let d = decode(latin1, "b").unwrap();
+        assert!(d.text.contains("café"), "{}", d.text);
+        assert!(d.encoding.is_some());
+        let mut utf16 = vec![0xFF, 0xFE];
+        for u in "hi there".encode_utf16() {
+            utf16.extend_from_slice(&u.to_le_bytes());
+        }
+        assert_eq!(decode(&utf16, "c").unwrap().text, "hi there");
+    }
+
+    #[test]
+    fn refuses_binary_and_empty() {
+        let junk: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+        let err = decode(&junk, "junk.md").unwrap_err();
+        assert_eq!(err.reason_code(), "unsupported");
+        assert!(err.to_string().starts_with("junk.md: "));
+        assert_eq!(decode(b"", "e").unwrap_err().reason_code(), "empty");
+    }
+
+    #[test]
+    fn title_from_first_line_or_fallback() {
+        let d = load("CHAPTER 1. Loomings.\n\nCall me Ishmael.", "x", "chapter_1").unwrap();
+        assert_eq!(d.title, "CHAPTER 1. Loomings");
+        let d = load("Call me Ishmael. Some years ago, never mind how long.", "x", "chapter_1").unwrap();
+        assert_eq!(d.title, "chapter_1");
+        assert!(load(" \n\n ", "x", "y").is_err());
+    }
+}

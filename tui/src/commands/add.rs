@@ -1,0 +1,99 @@
+//! `lore add`: files and folders into the library, with progress.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use lore_index::{AddEvent, ItemOutcome};
+
+use super::Context;
+use crate::cli::AddArgs;
+use crate::output;
+
+/// Runs `lore add`.
+pub fn run(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
+    let started = Instant::now();
+    let mut lib = ctx.writer(Duration::from_secs(args.wait))?;
+    if ctx.tokenizer_file().is_none() {
+        output::warn_line("the embedding model's tokenizer is not installed; chunk sizes are estimated (run scripts/setup.sh)");
+    }
+    let bar = ProgressBar::hidden();
+    let mut bar_on = false;
+    let mut on_event = |ev: AddEvent<'_>| match ev {
+        AddEvent::Planned { total, .. } => {
+            if total > 1 && output::stderr_is_tty() {
+                bar.set_draw_target(ProgressDrawTarget::stderr());
+                bar.set_length(total as u64);
+                let style = ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {elapsed} {wide_msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> ");
+                bar.set_style(style);
+                bar_on = true;
+            }
+        }
+        AddEvent::Started { path, .. } => {
+            bar.set_message(path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        }
+        AddEvent::Finished { outcome, .. } => {
+            if let ItemOutcome::Failed { message, .. } = outcome {
+                bar.suspend(|| output::error_line(message));
+            }
+            bar.inc(1);
+        }
+    };
+    let report = lib.add_paths(&args.paths, &args.tags, &mut on_event)?;
+    if bar_on {
+        bar.finish_and_clear();
+    }
+    // Failures while walking folders were not reported as items.
+    let item_failures = report.failed.len();
+    if args.json {
+        output::print_json(&report)?;
+    } else {
+        print_summary(&report, started.elapsed());
+    }
+    let done = report.added + report.updated + report.unchanged;
+    let nothing = done == 0 && (item_failures > 0 || report.skipped_unsupported.len() + report.skipped_hidden > 0 || done == 0);
+    Ok(if nothing { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn print_summary(r: &lore_index::AddReport, elapsed: Duration) {
+    if r.added + r.updated == 0 && r.unchanged > 0 {
+        let failed = if r.failed.is_empty() { String::new() } else { format!("; {} failed", r.failed.len()) };
+        println!("Nothing new: {} document{} already in the library, unchanged{failed}.", r.unchanged, plural(r.unchanged));
+    } else {
+        println!(
+            "Added {} document{} ({} chunks), updated {}, unchanged {}, failed {} in {:.1}s.",
+            r.added,
+            plural(r.added),
+            r.chunks,
+            r.updated,
+            r.unchanged,
+            r.failed.len(),
+            elapsed.as_secs_f64()
+        );
+    }
+    if !r.skipped_unsupported.is_empty() || r.skipped_hidden > 0 {
+        let mut exts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+        for p in &r.skipped_unsupported {
+            let ext = std::path::Path::new(p)
+                .extension()
+                .map(|e| format!(".{}", e.to_string_lossy()))
+                .unwrap_or_else(|| "no extension".into());
+            *exts.entry(ext).or_default() += 1;
+        }
+        let detail: Vec<String> = exts.iter().map(|(e, n)| format!("{n} {e}")).collect();
+        println!(
+            "Skipped {} file{} of unsupported types{}{}.",
+            r.skipped_unsupported.len(),
+            plural(r.skipped_unsupported.len()),
+            if detail.is_empty() { String::new() } else { format!(" ({})", detail.join(", ")) },
+            if r.skipped_hidden > 0 { format!(" and {} hidden", r.skipped_hidden) } else { String::new() }
+        );
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

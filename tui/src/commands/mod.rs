@@ -1,0 +1,72 @@
+//! The subcommands.
+
+mod add;
+mod ls;
+mod rm;
+mod show;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Result;
+use lore_index::{Library, LibraryOptions};
+use lore_ingest::{ChunkConfig, LoadOptions};
+
+use crate::cli::{Cli, Command};
+use crate::config::{self, Config, Paths};
+
+/// What every command needs: the configuration and where things are.
+pub struct Context {
+    /// The configuration.
+    pub config: Config,
+    /// Paths in use.
+    pub paths: Paths,
+}
+
+impl Context {
+    /// Opens the library for writing, waiting up to `wait` for another writer.
+    pub fn writer(&self, wait: Duration) -> Result<Library> {
+        let ing = &self.config.ingest;
+        let options = LibraryOptions {
+            load: LoadOptions { max_text_mb: ing.max_text_mb, max_book_mb: ing.max_book_mb },
+            chunk: ChunkConfig { target_tokens: ing.chunk_tokens, overlap_tokens: ing.chunk_overlap },
+            tokenizer: self.tokenizer_file(),
+            lock_wait: wait,
+        };
+        Ok(Library::open_writer(&self.paths.home, options)?)
+    }
+
+    /// Opens the library for reading.
+    pub fn reader(&self) -> Result<Library> {
+        Ok(Library::open_reader(&self.paths.home)?)
+    }
+
+    /// The embedding model's `tokenizer.json`, which sizes chunks, when it is installed.
+    pub fn tokenizer_file(&self) -> Option<PathBuf> {
+        if let Some(dir) = &self.config.embedding.model_dir {
+            let f = dir.join("tokenizer.json");
+            return f.is_file().then_some(f);
+        }
+        let snapshots = self.paths.runtime.join("hf/models--Qdrant--all-MiniLM-L6-v2-onnx/snapshots");
+        let entries = std::fs::read_dir(snapshots).ok()?;
+        entries.flatten().map(|e| e.path().join("tokenizer.json")).find(|p| p.is_file())
+    }
+}
+
+/// Runs the command line.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let home = config::home_dir(cli.library.as_deref());
+    let (config, paths) = config::load(&home)?;
+    let ctx = Context { config, paths };
+    match cli.command {
+        Some(Command::Add(args)) => add::run(&ctx, args),
+        Some(Command::Ls(args)) => ls::run(&ctx, args),
+        Some(Command::Show(args)) => show::run(&ctx, args),
+        Some(Command::Rm(args)) => rm::run(&ctx, args),
+        None => {
+            crate::output::error_line("the terminal UI is not built yet; see `lore --help` for the commands");
+            Ok(ExitCode::from(2))
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! `lore rm`: remove documents.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use super::Context;
+use super::show::pick_one;
+use crate::cli::RmArgs;
+use crate::output;
+
+/// Runs `lore rm`.
+pub fn run(ctx: &Context, args: RmArgs) -> Result<ExitCode> {
+    let mut lib = ctx.writer(Duration::ZERO)?;
+    let mut failed = 0;
+    for spec in &args.docs {
+        match lib.resolve(spec).map_err(anyhow::Error::from).and_then(|found| pick_one(found, spec)) {
+            Ok(doc) => {
+                lib.remove(doc.id)?;
+                println!("Removed {} ({}, {} chunks)", doc.title, doc.id, doc.chunks);
+            }
+            Err(e) => {
+                output::error_line(&format!("{e:#}"));
+                failed += 1;
+            }
+        }
+    }
+    Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}

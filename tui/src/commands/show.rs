@@ -1,0 +1,87 @@
+//! `lore show`: one document in detail.
+
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use lore_index::catalog::DocSummary;
+
+use super::Context;
+use crate::cli::ShowArgs;
+use crate::output::{print_json, truncate};
+
+/// Picks the one document a user meant, or explains why it can't.
+pub fn pick_one(mut found: Vec<DocSummary>, spec: &str) -> Result<DocSummary> {
+    match found.len() {
+        0 => bail!("no document matches {spec:?} (try `lore ls`)"),
+        1 => Ok(found.remove(0)),
+        n => {
+            let list: Vec<String> = found.iter().take(10).map(|d| format!("  {}  {}", d.id, d.title)).collect();
+            bail!("{n} documents match {spec:?}; name one by id:\n{}", list.join("\n"))
+        }
+    }
+}
+
+/// Runs `lore show`.
+pub fn run(ctx: &Context, args: ShowArgs) -> Result<ExitCode> {
+    let lib = ctx.reader()?;
+    let doc = pick_one(lib.resolve(&args.doc)?, &args.doc)?;
+    let sections = lib.catalog().sections(doc.id)?;
+    let chunks = lib.catalog().chunks_of(doc.id, 0, args.chunks)?;
+    if args.json {
+        print_json(&serde_json::json!({ "document": doc, "sections": sections, "chunks": chunks }))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{}", doc.title);
+    println!("  id        {}", doc.id);
+    println!("  kind      {}", doc.kind);
+    println!("  source    {}", doc.source);
+    if let Some(url) = &doc.url {
+        println!("  url       {url}");
+    }
+    if !doc.authors.is_empty() {
+        println!("  authors   {}", doc.authors.join(", "));
+    }
+    if let Some(l) = &doc.language {
+        println!("  language  {l}");
+    }
+    if let Some(p) = &doc.published {
+        println!("  published {p}");
+    }
+    if let Some(p) = doc.pages {
+        println!("  pages     {p}");
+    }
+    println!("  sections  {}", doc.sections);
+    println!("  chunks    {}", doc.chunks);
+    println!("  size      {} bytes", doc.bytes);
+    println!("  hash      {}", doc.hash);
+    println!("  added     {}", doc.added_at);
+    if !doc.tags.is_empty() {
+        println!("  tags      {}", doc.tags.join(", "));
+    }
+    println!("\nSections:");
+    for s in sections.iter().take(200) {
+        let pages = match (s.page_start, s.page_end) {
+            (Some(a), Some(b)) if a != b => format!("pp. {a}-{b}  "),
+            (Some(a), _) => format!("p. {a}  "),
+            _ => String::new(),
+        };
+        let heading = if s.heading_path.is_empty() { "(untitled)".to_string() } else { s.heading_path.join(" > ") };
+        println!("  {:>3}. {pages}{}", s.ordinal + 1, truncate(&heading, 100));
+    }
+    if sections.len() > 200 {
+        println!("  … {} more", sections.len() - 200);
+    }
+    println!("\nFirst chunks:");
+    for c in &chunks {
+        let mut place = Vec::new();
+        if let Some(p) = c.pages() {
+            place.push(p);
+        }
+        if !c.heading_path.is_empty() {
+            place.push(c.heading());
+        }
+        println!("  [{}] {} ({} tokens)", c.ordinal, place.join(", "), c.tokens);
+        println!("      {}", truncate(&c.text.replace('\n', " "), 300));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,154 @@
+//! Configuration: `config.toml` plus `LORE_<SECTION>_<KEY>` environment overrides.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+/// Everything a user can configure.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Loading and chunking.
+    pub ingest: IngestConfig,
+    /// The embedding model.
+    pub embedding: EmbeddingConfig,
+}
+
+/// `[ingest]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IngestConfig {
+    /// Largest text/Markdown/HTML file, in MB.
+    pub max_text_mb: u64,
+    /// Largest PDF/EPUB, in MB.
+    pub max_book_mb: u64,
+    /// Target chunk size in tokens.
+    pub chunk_tokens: usize,
+    /// Overlap between chunks in tokens.
+    pub chunk_overlap: usize,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig { max_text_mb: 16, max_book_mb: 512, chunk_tokens: 256, chunk_overlap: 38 }
+    }
+}
+
+/// `[embedding]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmbeddingConfig {
+    /// A fastembed model name; the default is all-MiniLM-L6-v2.
+    pub model: Option<String>,
+    /// A folder with local ONNX model and tokenizer files.
+    pub model_dir: Option<PathBuf>,
+    /// Where the ONNX Runtime library and cached models live.
+    pub runtime_dir: Option<PathBuf>,
+}
+
+/// Where things are.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    /// The library directory.
+    pub home: PathBuf,
+    /// The config file read, if any.
+    pub config_file: Option<PathBuf>,
+    /// The embedding runtime directory.
+    pub runtime: PathBuf,
+}
+
+/// The library directory: `--library`/`$LORE_HOME`, else the platform data dir.
+pub fn home_dir(flag: Option<&Path>) -> PathBuf {
+    if let Some(p) = flag {
+        return p.to_path_buf();
+    }
+    if let Some(p) = std::env::var_os("LORE_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(p);
+    }
+    dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("lore")
+}
+
+/// The embedding runtime directory: `embedding.runtime_dir`, else `$LORE_RUNTIME`, else
+/// `<data dir>/lore/runtime`, the place `scripts/setup.sh` fills.
+pub fn runtime_dir(cfg: &Config) -> PathBuf {
+    if let Some(p) = &cfg.embedding.runtime_dir {
+        return p.clone();
+    }
+    if let Some(p) = std::env::var_os("LORE_RUNTIME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(p);
+    }
+    dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("lore").join("runtime")
+}
+
+/// Loads the configuration for the library at `home`: `$home/config.toml`, else
+/// `~/.config/lore/config.toml`, then environment overrides.
+pub fn load(home: &Path) -> Result<(Config, Paths)> {
+    let candidates = [Some(home.join("config.toml")), dirs::config_dir().map(|d| d.join("lore").join("config.toml"))];
+    let file = candidates.into_iter().flatten().find(|p| p.is_file());
+    let mut table = match &file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            text.parse::<toml::Table>().with_context(|| format!("{} is not valid TOML", path.display()))?
+        }
+        None => toml::Table::new(),
+    };
+    apply_env(&mut table, std::env::vars());
+    let cfg: Config = toml::Value::Table(table)
+        .try_into()
+        .with_context(|| format!("bad configuration{}", file.as_ref().map(|f| format!(" in {}", f.display())).unwrap_or_default()))?;
+    let paths = Paths { home: home.to_path_buf(), config_file: file, runtime: runtime_dir(&cfg) };
+    Ok((cfg, paths))
+}
+
+/// Sections whose keys can be set from the environment as `LORE_<SECTION>_<KEY>`.
+const SECTIONS: &[&str] = &["ingest", "embedding", "qdrant", "search", "llm"];
+
+/// Applies `LORE_<SECTION>_<KEY>=value` overrides to a config table. Values that parse as
+/// integers, floats or booleans are stored as such.
+fn apply_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, String)>) {
+    for (name, value) in vars {
+        let Some(rest) = name.strip_prefix("LORE_") else { continue };
+        let rest = rest.to_ascii_lowercase();
+        let Some(section) = SECTIONS.iter().find(|s| rest.starts_with(&format!("{s}_"))) else { continue };
+        let key = &rest[section.len() + 1..];
+        let parsed = if let Ok(i) = value.parse::<i64>() {
+            toml::Value::Integer(i)
+        } else if let Ok(f) = value.parse::<f64>() {
+            toml::Value::Float(f)
+        } else if let Ok(b) = value.parse::<bool>() {
+            toml::Value::Boolean(b)
+        } else {
+            toml::Value::String(value)
+        };
+        if let Some(t) = table.entry(section.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new())).as_table_mut() {
+            t.insert(key.to_string(), parsed);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_config_values() {
+        let mut t: toml::Table = "[ingest]\nmax_text_mb = 3\n".parse().unwrap();
+        let vars = vec![
+            ("LORE_INGEST_CHUNK_TOKENS".to_string(), "128".to_string()),
+            ("LORE_EMBEDDING_MODEL".to_string(), "BAAI/bge-small-en-v1.5".to_string()),
+            ("LORE_HOME".to_string(), "/x".to_string()),
+        ];
+        apply_env(&mut t, vars.into_iter());
+        let cfg: Config = toml::Value::Table(t).try_into().unwrap();
+        assert_eq!(cfg.ingest.max_text_mb, 3);
+        assert_eq!(cfg.ingest.chunk_tokens, 128);
+        assert_eq!(cfg.embedding.model.as_deref(), Some("BAAI/bge-small-en-v1.5"));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let t: toml::Table = "[ingest]\nmax_txt_mb = 3\n".parse().unwrap();
+        assert!(toml::Value::Table(t).try_into::<Config>().is_err());
+    }
+}
