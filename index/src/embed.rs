@@ -501,23 +501,30 @@ impl Embedder {
         self.batch_size
     }
 
-    /// Embeds passages (chunks of documents), with the model's passage prefix.
+    /// Embeds passages (chunks of documents), with the model's passage prefix. Texts of similar
+    /// length are run together (a batch is padded to its longest text); the result is in the
+    /// order of `texts`.
     pub fn embed_passages(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let mut out = Vec::with_capacity(texts.len());
-        for batch in texts.chunks(self.batch_size) {
-            out.extend(self.run_batch(batch, &self.passage_prefix)?);
+        let mut out = vec![Vec::new(); texts.len()];
+        for batch in length_sorted_batches(texts, self.batch_size) {
+            let inputs: Vec<&str> = batch.iter().map(|&i| texts[i].as_str()).collect();
+            let vectors = self.run_batch(&inputs, &self.passage_prefix)?;
+            for (i, v) in batch.into_iter().zip(vectors) {
+                out[i] = v;
+            }
         }
         Ok(out)
     }
 
     /// Embeds a search query, with the model's query prefix.
     pub fn embed_query(&self, query: &str) -> Result<Vec<f32>, EmbedError> {
-        let mut vectors = self.run_batch(&[query.to_string()], &self.query_prefix)?;
+        let mut vectors = self.run_batch(&[query], &self.query_prefix)?;
         vectors.pop().ok_or_else(|| EmbedError::Shape { expected: "1 vector".into(), got: "none".into() })
     }
 
     /// Embeds passages batch by batch on tokio's blocking pool, calling `progress(done, total)`
-    /// after each batch (and once with `(0, total)` before the first).
+    /// after each batch (and once with `(0, total)` before the first). Same result as
+    /// [`Embedder::embed_passages`].
     pub async fn embed_passages_async<F>(
         self: &Arc<Self>,
         texts: Vec<String>,
@@ -527,18 +534,25 @@ impl Embedder {
         F: FnMut(usize, usize),
     {
         let total = texts.len();
-        let mut out = Vec::with_capacity(total);
+        let mut out = vec![Vec::new(); total];
         progress(0, total);
-        let mut rest = texts;
-        while !rest.is_empty() {
-            let tail = rest.split_off(rest.len().min(self.batch_size));
-            let batch = std::mem::replace(&mut rest, tail);
+        let batches = length_sorted_batches(&texts, self.batch_size);
+        let mut texts: Vec<Option<String>> = texts.into_iter().map(Some).collect();
+        let mut done = 0;
+        for batch in batches {
+            let inputs: Vec<String> = batch.iter().filter_map(|&i| texts[i].take()).collect();
             let this = Arc::clone(self);
-            let vectors = tokio::task::spawn_blocking(move || this.run_batch(&batch, &this.passage_prefix))
-                .await
-                .map_err(|e| EmbedError::Task(e.to_string()))??;
-            out.extend(vectors);
-            progress(out.len(), total);
+            let vectors = tokio::task::spawn_blocking(move || {
+                let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+                this.run_batch(&refs, &this.passage_prefix)
+            })
+            .await
+            .map_err(|e| EmbedError::Task(e.to_string()))??;
+            done += batch.len();
+            for (i, v) in batch.into_iter().zip(vectors) {
+                out[i] = v;
+            }
+            progress(done, total);
         }
         Ok(out)
     }
@@ -552,7 +566,7 @@ impl Embedder {
     }
 
     /// One model run over at most `batch_size` texts.
-    fn run_batch(&self, texts: &[String], prefix: &str) -> Result<Vec<Vec<f32>>, EmbedError> {
+    fn run_batch(&self, texts: &[&str], prefix: &str) -> Result<Vec<Vec<f32>>, EmbedError> {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
@@ -580,6 +594,14 @@ impl Embedder {
         }
         Ok(vectors)
     }
+}
+
+/// Indices of `texts` in batches of at most `size`, shortest texts first, so that each batch
+/// holds texts of similar length.
+fn length_sorted_batches(texts: &[String], size: usize) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..texts.len()).collect();
+    order.sort_by_key(|&i| texts[i].len());
+    order.chunks(size.max(1)).map(<[usize]>::to_vec).collect()
 }
 
 /// Scales `v` to unit length (a zero vector stays zero).
@@ -694,6 +716,13 @@ mod tests {
             std::fs::write(snap.join(f), b"{}").unwrap();
         }
         assert_eq!(cached_snapshot(dir.path(), "Org/m", "model.onnx", &[]), Some(snap));
+    }
+
+    #[test]
+    fn batches_group_texts_of_similar_length() {
+        let texts: Vec<String> = ["ccc", "a", "bbbb", "dd", "e"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(length_sorted_batches(&texts, 2), vec![vec![1, 4], vec![3, 0], vec![2]]);
+        assert!(length_sorted_batches(&[], 4).is_empty());
     }
 
     #[test]

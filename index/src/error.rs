@@ -26,6 +26,26 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The embedding model failed.
+    #[error(transparent)]
+    Embed(#[from] crate::embed::EmbedError),
+    /// The vector store failed.
+    #[error(transparent)]
+    Vector(#[from] crate::vector::VectorError),
+    /// The keyword index failed.
+    #[error(transparent)]
+    Keyword(#[from] crate::keyword::KeywordError),
+    /// The library's vectors were made by another model.
+    #[error("the library's vectors were made with {stored}, but the configured model is {configured}: run `lore reindex` to rebuild them (or set embedding.model back)")]
+    ModelMismatch {
+        /// The model recorded in the catalog.
+        stored: String,
+        /// The model configured now.
+        configured: String,
+    },
+    /// The derived indexes are missing or out of step with the catalog.
+    #[error("the search indexes are missing or incomplete ({0}): run `lore reindex`")]
+    NeedsReindex(String),
     /// There is no library at the path (for readers).
     #[error("no library at {0}; add something first with `lore add PATH`")]
     NoLibrary(PathBuf),

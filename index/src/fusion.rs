@@ -2,9 +2,34 @@
 
 use std::collections::HashMap;
 
+/// The fusion method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FusionMethod {
+    /// Weighted reciprocal rank fusion: uses ranks only.
+    Rrf,
+    /// A convex combination of min-max normalised scores: `alpha * vector + (1 - alpha) * keyword`.
+    Convex,
+}
+
+impl std::str::FromStr for FusionMethod {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "rrf" => Ok(FusionMethod::Rrf),
+            "convex" | "linear" => Ok(FusionMethod::Convex),
+            other => Err(format!("unknown fusion method {other:?} (rrf or convex)")),
+        }
+    }
+}
+
 /// How two ranked lists are fused.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FusionConfig {
+    /// Which method.
+    pub method: FusionMethod,
+    /// Weight of the vector scores in convex fusion (0 to 1).
+    pub alpha: f32,
     /// The `k` of reciprocal rank fusion: larger values flatten the advantage of top ranks.
     pub rrf_k: f32,
     /// Weight of the keyword list.
@@ -15,7 +40,7 @@ pub struct FusionConfig {
 
 impl Default for FusionConfig {
     fn default() -> Self {
-        FusionConfig { rrf_k: 60.0, keyword_weight: 1.0, vector_weight: 1.0 }
+        FusionConfig { method: FusionMethod::Rrf, alpha: 0.7, rrf_k: 60.0, keyword_weight: 1.0, vector_weight: 1.0 }
     }
 }
 
@@ -58,6 +83,35 @@ pub fn rrf(keyword: &[i64], vector: &[i64], cfg: &FusionConfig) -> Vec<Fused> {
     out
 }
 
+/// Convex fusion: each list's scores are min-max normalised to 0..1 over the list, then
+/// `alpha * vector + (1 - alpha) * keyword`; an item missing from a list gets 0 from it.
+pub fn convex(keyword: &[(i64, f32)], vector: &[(i64, f32)], alpha: f32) -> Vec<Fused> {
+    fn normalised(list: &[(i64, f32)]) -> Vec<(i64, f32)> {
+        let (lo, hi) = list.iter().fold((f32::MAX, f32::MIN), |(lo, hi), (_, s)| (lo.min(*s), hi.max(*s)));
+        let span = hi - lo;
+        list.iter().map(|(id, s)| (*id, if span > f32::EPSILON { (s - lo) / span } else { 1.0 })).collect()
+    }
+    let alpha = alpha.clamp(0.0, 1.0);
+    let mut order: Vec<i64> = Vec::new();
+    let mut map: HashMap<i64, Fused> = HashMap::new();
+    for (is_keyword, list, weight) in [(true, keyword, 1.0 - alpha), (false, vector, alpha)] {
+        for (i, (id, s)) in normalised(list).into_iter().enumerate() {
+            let entry = map.entry(id).or_insert_with(|| {
+                order.push(id);
+                Fused { id, score: 0.0, keyword_rank: None, vector_rank: None }
+            });
+            let slot = if is_keyword { &mut entry.keyword_rank } else { &mut entry.vector_rank };
+            if slot.is_none() {
+                *slot = Some(i + 1);
+                entry.score += weight * s;
+            }
+        }
+    }
+    let mut out: Vec<Fused> = order.into_iter().filter_map(|id| map.remove(&id)).collect();
+    out.sort_by(|a, b| b.score.total_cmp(&a.score));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,7 +131,7 @@ mod tests {
 
     #[test]
     fn weights_tilt_the_fusion() {
-        let cfg = FusionConfig { rrf_k: 60.0, keyword_weight: 0.2, vector_weight: 1.0 };
+        let cfg = FusionConfig { keyword_weight: 0.2, ..FusionConfig::default() };
         let fused = rrf(&[1, 2], &[2, 3], &cfg);
         assert_eq!(fused[0].id, 2);
         assert_eq!(fused[1].id, 3, "vector-only beats keyword-only when vectors weigh more");
@@ -88,5 +142,17 @@ mod tests {
         let fused = rrf(&[5, 5], &[], &FusionConfig::default());
         assert_eq!(fused.len(), 1);
         assert_eq!(fused[0].keyword_rank, Some(1));
+    }
+
+    #[test]
+    fn convex_fusion_mixes_normalised_scores() {
+        let keyword = [(1, 12.0), (2, 6.0), (3, 2.0)];
+        let vector = [(2, 0.9), (3, 0.85), (4, 0.5)];
+        let fused = convex(&keyword, &vector, 0.7);
+        // 2: 0.3 * 0.4 + 0.7 * 1.0 = 0.82; 3: 0 + 0.7 * 0.875 = 0.6125; 1: 0.3.
+        let ids: Vec<i64> = fused.iter().map(|f| f.id).collect();
+        assert_eq!(ids, [2, 3, 1, 4]);
+        assert!((fused[0].score - 0.82).abs() < 1e-5);
+        assert_eq!(convex(&keyword, &vector, 0.0)[0].id, 1, "alpha 0 is keyword alone");
     }
 }

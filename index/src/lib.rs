@@ -3,13 +3,17 @@
 
 pub mod catalog;
 pub mod embed;
+pub mod engines;
 pub mod error;
 pub mod eval;
 pub mod fusion;
 pub mod keyword;
 pub mod library;
 pub mod lock;
+pub mod search;
 pub mod vector;
 
 pub use error::{Error, Result};
-pub use library::{AddEvent, AddReport, ItemOutcome, Library, LibraryOptions};
+pub use engines::EngineOptions;
+pub use library::{AddEvent, AddReport, Consistency, ItemOutcome, Library, LibraryOptions, ReindexReport};
+pub use search::{Mode, SearchConfig, SearchHit, SearchRequest};

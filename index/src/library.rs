@@ -8,8 +8,10 @@ use lore_ingest::folder;
 use lore_ingest::{ChunkConfig, Chunker, IngestError, LoadOptions};
 
 use crate::catalog::{Catalog, DocSummary, FileStat, JournalOp, NewDocument, Upsert};
+use crate::engines::{EngineOptions, Engines, META_DIM, META_MODEL};
 use crate::error::{Error, Result};
 use crate::lock::WriterLock;
+use crate::search::{SearchConfig, SearchHit, SearchRequest};
 
 /// File name of the catalog inside a library directory.
 pub const CATALOG_FILE: &str = "catalog.sqlite";
@@ -26,6 +28,8 @@ pub struct LibraryOptions {
     pub tokenizer: Option<PathBuf>,
     /// How long to wait for another writer before giving up.
     pub lock_wait: Duration,
+    /// The embedding model and the derived indexes; `None` opens the catalog alone.
+    pub engines: Option<EngineOptions>,
 }
 
 impl Default for LibraryOptions {
@@ -35,6 +39,7 @@ impl Default for LibraryOptions {
             chunk: ChunkConfig::default(),
             tokenizer: None,
             lock_wait: Duration::from_secs(0),
+            engines: None,
         }
     }
 }
@@ -127,8 +132,15 @@ pub struct Library {
     catalog: Catalog,
     options: LibraryOptions,
     chunker: Chunker,
+    engines: Option<Engines>,
+    /// Documents written to the indexes but not yet committed, and their chunk count.
+    pending: Vec<i64>,
+    pending_chunks: usize,
     _lock: Option<WriterLock>,
 }
+
+/// Chunks written to the indexes between commits during an add.
+const COMMIT_EVERY_CHUNKS: usize = 2000;
 
 impl std::fmt::Debug for Library {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -143,25 +155,87 @@ impl Library {
         std::fs::create_dir_all(home).map_err(|source| Error::Home { path: home.to_path_buf(), source })?;
         let lock = WriterLock::acquire(home, options.lock_wait)?;
         let catalog = Catalog::open(&home.join(CATALOG_FILE))?;
-        let chunker = match &options.tokenizer {
+        let engines = match &options.engines {
+            Some(eo) => Some(Engines::open_writer(home, Engines::embedder(eo)?, eo)?),
+            None => None,
+        };
+        // Chunks are sized in the embedding model's tokens.
+        let tokenizer = options.tokenizer.clone().or_else(|| engines.as_ref().map(|e| e.embedder.tokenizer_json_path()));
+        let chunker = match &tokenizer {
             Some(path) => Chunker::from_tokenizer_file(path, options.chunk.clone())?,
             None => Chunker::estimated(options.chunk.clone()),
         };
-        let mut lib = Library { home: home.to_path_buf(), catalog, options, chunker, _lock: Some(lock) };
-        lib.repair()?;
+        let mut lib = Library {
+            home: home.to_path_buf(),
+            catalog,
+            options,
+            chunker,
+            engines,
+            pending: Vec::new(),
+            pending_chunks: 0,
+            _lock: Some(lock),
+        };
+        if lib.indexes_usable().is_ok() {
+            lib.repair()?;
+        }
         Ok(lib)
     }
 
-    /// Opens the library at `home` for reading; it never waits for a writer.
-    pub fn open_reader(home: &Path) -> Result<Library> {
+    /// Opens the library at `home` for reading; it never waits for a writer. With engine
+    /// options, the derived indexes are opened for searching.
+    pub fn open_reader(home: &Path, engines: Option<&EngineOptions>) -> Result<Library> {
         let path = home.join(CATALOG_FILE);
         if !path.exists() {
             return Err(Error::NoLibrary(home.to_path_buf()));
         }
         let catalog = Catalog::open_read_only(&path)?;
+        let engines = match engines {
+            Some(eo) => {
+                let embedder = Engines::embedder(eo)?;
+                Some(Engines::open_reader(home, embedder, eo)?)
+            }
+            None => None,
+        };
         let options = LibraryOptions::default();
         let chunker = Chunker::estimated(options.chunk.clone());
-        Ok(Library { home: home.to_path_buf(), catalog, options, chunker, _lock: None })
+        Ok(Library {
+            home: home.to_path_buf(),
+            catalog,
+            options,
+            chunker,
+            engines,
+            pending: Vec::new(),
+            pending_chunks: 0,
+            _lock: None,
+        })
+    }
+
+    /// Whether the derived indexes can be written to and searched: engines are open, made by the
+    /// model the catalog records, and complete. A catalog with chunks but no recorded model was
+    /// filled without indexes and needs `lore reindex`.
+    fn indexes_usable(&self) -> Result<()> {
+        let Some(engines) = &self.engines else { return Ok(()) };
+        let recorded = self.catalog.meta_get(META_MODEL)?;
+        if recorded.is_none() && self.catalog.counts()?.1 > 0 {
+            return Err(Error::NeedsReindex("the library has chunks that were never indexed".into()));
+        }
+        if self._lock.is_some() {
+            engines.check_model(&self.catalog)
+        } else {
+            match (recorded, self.catalog.meta_get(META_DIM)?) {
+                (Some(m), Some(d)) if m == engines.embedder.model_name() && d == engines.embedder.dim().to_string() => Ok(()),
+                (Some(m), d) => Err(Error::ModelMismatch {
+                    stored: format!("{m} ({}-d)", d.unwrap_or_default()),
+                    configured: format!("{} ({}-d)", engines.embedder.model_name(), engines.embedder.dim()),
+                }),
+                (None, _) => Ok(()),
+            }
+        }
+    }
+
+    /// The open engines, or an error when there are none.
+    fn engines(&self) -> Result<&Engines> {
+        self.engines.as_ref().ok_or_else(|| Error::NeedsReindex("the library was opened without its indexes".into()))
     }
 
     /// The library directory.
@@ -180,9 +254,27 @@ impl Library {
     }
 
     /// Brings the derived indexes in step with the catalog after an interrupted run: journalled
-    /// additions are indexed again from the catalog, journalled removals are completed.
+    /// additions are indexed again from the catalog, journalled removals are completed. Returns
+    /// how many documents it repaired. Without engines it leaves the journal alone.
     pub fn repair(&mut self) -> Result<usize> {
+        let Some(engines) = &self.engines else { return Ok(0) };
         let entries = self.catalog.journal()?;
+        if entries.is_empty() {
+            return Ok(0);
+        }
+        for e in &entries {
+            match e.op {
+                JournalOp::Index => match self.catalog.get(e.doc_id)? {
+                    Some(doc) => {
+                        let chunks = self.catalog.chunks_of(e.doc_id, 0, usize::MAX >> 1)?;
+                        engines.index_document(&doc, &chunks)?;
+                    }
+                    None => engines.remove_document(e.doc_id)?,
+                },
+                JournalOp::Delete => engines.remove_document(e.doc_id)?,
+            }
+        }
+        engines.commit()?;
         for e in &entries {
             match e.op {
                 JournalOp::Index => self.catalog.finish(e.doc_id)?,
@@ -190,6 +282,66 @@ impl Library {
             }
         }
         Ok(entries.len())
+    }
+
+    /// Rebuilds both derived indexes from the catalog alone (after a model change, a backend
+    /// switch or damage), reporting `(chunks done, chunks total)`.
+    pub fn reindex(&mut self, progress: &mut dyn FnMut(usize, usize)) -> Result<ReindexReport> {
+        let started = std::time::Instant::now();
+        let engines = self.engines.as_ref().ok_or_else(|| Error::NeedsReindex("no engines configured".into()))?;
+        engines.vectors.recreate(engines.embedder.dim())?;
+        engines.keyword.clear()?;
+        engines.keyword.commit()?;
+        let (_, total) = self.catalog.counts()?;
+        let total = total as usize;
+        let journal = self.catalog.journal()?;
+        let mut done = 0usize;
+        progress(0, total);
+        let mut docs = 0usize;
+        for id in self.catalog.all_doc_ids()? {
+            if journal.iter().any(|e| e.doc_id == id && e.op == JournalOp::Delete) {
+                continue;
+            }
+            let Some(doc) = self.catalog.get(id)? else { continue };
+            let chunks = self.catalog.chunks_of(id, 0, usize::MAX >> 1)?;
+            engines.index_document(&doc, &chunks)?;
+            done += chunks.len();
+            docs += 1;
+            progress(done, total);
+        }
+        engines.commit()?;
+        self.catalog.meta_set(META_MODEL, engines.embedder.model_name())?;
+        self.catalog.meta_set(META_DIM, &engines.embedder.dim().to_string())?;
+        for e in journal {
+            match e.op {
+                JournalOp::Index => self.catalog.finish(e.doc_id)?,
+                JournalOp::Delete => self.catalog.finish_remove(e.doc_id)?,
+            }
+        }
+        Ok(ReindexReport { documents: docs, chunks: done, seconds: started.elapsed().as_secs_f64() })
+    }
+
+    /// Searches the library (what was committed).
+    pub fn search(&self, cfg: &SearchConfig, req: &SearchRequest) -> Result<Vec<SearchHit>> {
+        self.indexes_usable()?;
+        crate::search::search(self.engines()?, &self.catalog, cfg, req)
+    }
+
+    /// Builds the vector store's HNSW index (slow; searches stay correct meanwhile).
+    pub fn optimize(&self) -> Result<()> {
+        self.engines()?.vectors.optimize()?;
+        Ok(())
+    }
+
+    /// Compares the chunk ids of the catalog with those of both derived indexes.
+    pub fn consistency(&self) -> Result<Consistency> {
+        let engines = self.engines()?;
+        let catalog = self.catalog.all_chunk_ids()?;
+        let mut vectors = engines.vectors.all_ids()?;
+        vectors.sort_unstable();
+        let mut keyword = engines.keyword.all_ids()?;
+        keyword.sort_unstable();
+        Ok(Consistency { catalog, vectors, keyword })
     }
 
     /// Adds files and folders (recursively), tagging every document with `tags`. One failing file
@@ -200,6 +352,7 @@ impl Library {
         tags: &[String],
         progress: &mut dyn FnMut(AddEvent<'_>),
     ) -> Result<AddReport> {
+        self.indexes_usable()?;
         let mut report = AddReport::default();
         let mut work: Vec<(PathBuf, Option<i64>)> = Vec::new();
         for p in paths {
@@ -244,6 +397,7 @@ impl Library {
             }
             progress(AddEvent::Finished { index, path, outcome: &outcome });
         }
+        self.commit()?;
         Ok(report)
     }
 
@@ -274,14 +428,29 @@ impl Library {
             return Ok(ItemOutcome::Unchanged { doc_id: id });
         }
         let doc = source.load(&self.options.load)?;
-        let chunks = self.chunker.chunk(&doc)?;
+        self.add_document(&doc, tags, root, FileStat::of(&source.meta))
+    }
+
+    /// Adds a document already loaded (a web page, a feed item, an evaluation corpus entry):
+    /// chunks it, writes it to the catalog and indexes it. A document whose source is present
+    /// with the same hash is left unchanged.
+    pub fn add_document(
+        &mut self,
+        doc: &lore_ingest::Document,
+        tags: &[String],
+        root: Option<i64>,
+        file: Option<FileStat>,
+    ) -> Result<ItemOutcome> {
+        let chunks = self.chunker.chunk(doc)?;
         if chunks.is_empty() {
-            return Err(IngestError::NoText { item: source.item.clone(), hint: None }.into());
+            return Err(IngestError::NoText { item: doc.source.clone(), hint: None }.into());
         }
-        let new = NewDocument { doc: &doc, chunks: &chunks, tags, root_id: root, file: FileStat::of(&source.meta) };
+        let new = NewDocument { doc, chunks: &chunks, tags, root_id: root, file };
         let upsert = self.catalog.begin_upsert(&new)?;
+        if let Upsert::Unchanged(doc_id) = upsert {
+            return Ok(ItemOutcome::Unchanged { doc_id });
+        }
         self.index_document(upsert.doc_id())?;
-        self.catalog.finish(upsert.doc_id())?;
         let (doc_id, title, n) = (upsert.doc_id(), doc.title.clone(), chunks.len());
         Ok(match upsert {
             Upsert::Added(_) => ItemOutcome::Added { doc_id, title, chunks: n },
@@ -290,14 +459,48 @@ impl Library {
         })
     }
 
-    /// Writes a journalled document's chunks to the derived indexes.
-    fn index_document(&mut self, _doc_id: i64) -> Result<()> {
+    /// Writes a journalled document's chunks to the derived indexes. They are committed, and
+    /// the document's journal entry cleared, in batches: see [`Library::commit`].
+    fn index_document(&mut self, doc_id: i64) -> Result<()> {
+        let Some(engines) = &self.engines else {
+            self.catalog.finish(doc_id)?;
+            return Ok(());
+        };
+        let Some(doc) = self.catalog.get(doc_id)? else { return Ok(()) };
+        let chunks = self.catalog.chunks_of(doc_id, 0, usize::MAX >> 1)?;
+        engines.index_document(&doc, &chunks)?;
+        self.pending.push(doc_id);
+        self.pending_chunks += chunks.len();
+        if self.pending_chunks >= COMMIT_EVERY_CHUNKS {
+            self.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Commits the derived indexes and clears the journal entries of the documents written
+    /// since the last commit. Until then those documents are invisible to searches.
+    pub fn commit(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        if let Some(engines) = &self.engines {
+            engines.commit()?;
+        }
+        for id in std::mem::take(&mut self.pending) {
+            self.catalog.finish(id)?;
+        }
+        self.pending_chunks = 0;
         Ok(())
     }
 
     /// Removes a document from the catalog and the derived indexes.
     pub fn remove(&mut self, doc_id: i64) -> Result<()> {
+        self.indexes_usable()?;
         self.catalog.begin_remove(doc_id)?;
+        if let Some(engines) = &self.engines {
+            engines.remove_document(doc_id)?;
+            engines.commit()?;
+        }
         self.catalog.finish_remove(doc_id)?;
         Ok(())
     }
@@ -305,5 +508,41 @@ impl Library {
     /// Documents matching what a user typed (id, path, title).
     pub fn resolve(&self, spec: &str) -> Result<Vec<DocSummary>> {
         Ok(self.catalog.resolve(spec)?)
+    }
+}
+
+/// What a reindex did.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct ReindexReport {
+    /// Documents indexed.
+    pub documents: usize,
+    /// Chunks indexed.
+    pub chunks: usize,
+    /// Time taken in seconds.
+    pub seconds: f64,
+}
+
+/// Chunk ids held by each store, sorted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consistency {
+    /// In the catalog.
+    pub catalog: Vec<i64>,
+    /// In the vector store.
+    pub vectors: Vec<i64>,
+    /// In the keyword index.
+    pub keyword: Vec<i64>,
+}
+
+impl Consistency {
+    /// Whether all three hold exactly the same chunks.
+    pub fn agrees(&self) -> bool {
+        self.catalog == self.vectors && self.catalog == self.keyword
+    }
+}
+
+impl Drop for Library {
+    fn drop(&mut self) {
+        // Whatever is not committed stays journalled and is repaired by the next writer.
+        let _ = self.commit();
     }
 }

@@ -99,7 +99,8 @@ mod tests {
     #[test]
     fn a_panic_becomes_a_corrupt_error_naming_the_item() {
         install_quiet_panic_hook();
-        let err = catch::<()>("books/x.pdf", "PDF", || panic!("index out of bounds:\n the len is 3")).unwrap_err();
+        let err =
+            catch::<()>("books/x.pdf", "PDF", || panic!("index out of bounds:\n the len is 3")).unwrap_err();
         assert_eq!(err.reason_code(), "corrupt");
         let shown = err.to_string();
         assert!(shown.starts_with("books/x.pdf: not a valid PDF file"), "{shown}");

@@ -25,7 +25,7 @@ pub fn load(text: &str, item: &str) -> Result<Document> {
     if text.trim().is_empty() {
         return Err(IngestError::Empty { item: item.to_string() });
     }
-    crate::html::panic::catch(item, "Markdown", || Ok(load_inner(text, item)))
+    crate::guard::catch(item, "Markdown", || Ok(load_inner(text, item)))
 }
 
 fn load_inner(text: &str, item: &str) -> Document {
@@ -270,7 +270,10 @@ mod tests {
         let d = load(md, "g.md").unwrap();
         assert_eq!(d.title, "Guide");
         let paths: Vec<String> = d.sections.iter().map(|s| s.heading_path.join(" > ")).collect();
-        assert_eq!(paths, vec!["", "Guide", "Guide > Install", "Guide > Install > Linux", "Guide > Use", "Guide > Setext"]);
+        assert_eq!(
+            paths,
+            vec!["", "Guide", "Guide > Install", "Guide > Install > Linux", "Guide > Use", "Guide > Setext"]
+        );
         assert_eq!(d.sections[0].text, "Intro line.");
         assert_eq!(d.sections[1].text, "Some *text*.");
         assert_eq!(d.sections[2].text, "```sh\n# not a heading\ncargo build\n```");

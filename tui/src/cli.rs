@@ -27,6 +27,70 @@ pub enum Command {
     Show(ShowArgs),
     /// Remove documents from the library.
     Rm(RmArgs),
+    /// Search the library: keyword, vector or hybrid.
+    Search(SearchArgs),
+    /// Rebuild the search indexes from the catalog (after a model change, or to repair them).
+    Reindex(ReindexArgs),
+    /// Evaluate retrieval on a BEIR-layout data set (corpus.jsonl, queries.jsonl, qrels.tsv).
+    Eval(EvalArgs),
+}
+
+/// `lore search`
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// What to look for.
+    #[arg(required = true, value_name = "QUERY")]
+    pub query: Vec<String>,
+    /// Number of results (default: search.k, 10).
+    #[arg(long, short = 'k')]
+    pub k: Option<usize>,
+    /// hybrid (default), keyword or vector.
+    #[arg(long)]
+    pub mode: Option<String>,
+    /// Only this kind (repeatable): pdf, epub, html, markdown, text, web, news.
+    #[arg(long)]
+    pub kind: Vec<String>,
+    /// Only documents with this tag (repeatable; any of them).
+    #[arg(long)]
+    pub tag: Vec<String>,
+    /// Only this document (id, path or title; repeatable).
+    #[arg(long)]
+    pub doc: Vec<String>,
+    /// Only documents published on or after this date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Only documents published on or before this date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `lore reindex`
+#[derive(Debug, Args)]
+pub struct ReindexArgs {
+    /// Also build the vector store's HNSW graph now (otherwise search is exact brute force until
+    /// the library is large).
+    #[arg(long)]
+    pub optimize: bool,
+}
+
+/// `lore eval`
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Folder with corpus.jsonl, queries.jsonl and qrels.tsv.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// all (default), hybrid, keyword or vector.
+    #[arg(long, default_value = "all")]
+    pub mode: String,
+    /// Also try a grid of fusion settings for hybrid search and print each.
+    #[arg(long)]
+    pub sweep: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `lore add`

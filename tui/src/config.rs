@@ -13,6 +13,83 @@ pub struct Config {
     pub ingest: IngestConfig,
     /// The embedding model.
     pub embedding: EmbeddingConfig,
+    /// Search defaults and fusion.
+    pub search: SearchSection,
+    /// The keyword index.
+    pub keyword: KeywordSection,
+}
+
+/// `[search]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchSection {
+    /// Default mode: hybrid, keyword or vector.
+    pub mode: String,
+    /// Default number of results.
+    pub k: usize,
+    /// Candidates taken from each engine before fusion.
+    pub candidates: usize,
+    /// Fusion method of hybrid search: rrf or convex.
+    pub fusion: String,
+    /// Weight of vector scores in convex fusion (0 to 1).
+    pub alpha: f32,
+    /// The k of reciprocal rank fusion.
+    pub rrf_k: f32,
+    /// Weight of keyword results in fusion.
+    pub keyword_weight: f32,
+    /// Weight of vector results in fusion.
+    pub vector_weight: f32,
+}
+
+impl Default for SearchSection {
+    fn default() -> Self {
+        let d = lore_index::SearchConfig::default();
+        SearchSection {
+            mode: "hybrid".into(),
+            k: 10,
+            candidates: d.candidates,
+            fusion: format!("{:?}", d.fusion.method).to_lowercase(),
+            alpha: d.fusion.alpha,
+            rrf_k: d.fusion.rrf_k,
+            keyword_weight: d.fusion.keyword_weight,
+            vector_weight: d.fusion.vector_weight,
+        }
+    }
+}
+
+impl SearchSection {
+    /// The library's search settings.
+    pub fn to_search_config(&self) -> anyhow::Result<lore_index::SearchConfig> {
+        Ok(lore_index::SearchConfig {
+            candidates: self.candidates,
+            fusion: lore_index::fusion::FusionConfig {
+                method: self.fusion.parse().map_err(anyhow::Error::msg)?,
+                alpha: self.alpha,
+                rrf_k: self.rrf_k,
+                keyword_weight: self.keyword_weight,
+                vector_weight: self.vector_weight,
+            },
+        })
+    }
+}
+
+/// `[keyword]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KeywordSection {
+    /// Text analyzer: en_stem (English stemming), default (none), or another <lang>_stem.
+    pub analyzer: String,
+    /// Weight of a title match relative to a text match.
+    pub title_boost: f32,
+    /// Weight of a heading match relative to a text match.
+    pub heading_boost: f32,
+}
+
+impl Default for KeywordSection {
+    fn default() -> Self {
+        let d = lore_index::keyword::KeywordConfig::default();
+        KeywordSection { analyzer: d.analyzer, title_boost: d.title_boost, heading_boost: d.heading_boost }
+    }
 }
 
 /// `[ingest]`
@@ -45,6 +122,12 @@ pub struct EmbeddingConfig {
     pub model_dir: Option<PathBuf>,
     /// Where the ONNX Runtime library and cached models live.
     pub runtime_dir: Option<PathBuf>,
+    /// Texts per model run.
+    pub batch_size: Option<usize>,
+    /// Threads the model may use.
+    pub threads: Option<usize>,
+    /// Never download a model.
+    pub offline: bool,
 }
 
 /// Where things are.
@@ -102,7 +185,7 @@ pub fn load(home: &Path) -> Result<(Config, Paths)> {
 }
 
 /// Sections whose keys can be set from the environment as `LORE_<SECTION>_<KEY>`.
-const SECTIONS: &[&str] = &["ingest", "embedding", "qdrant", "search", "llm"];
+const SECTIONS: &[&str] = &["ingest", "embedding", "keyword", "qdrant", "search", "llm"];
 
 /// Applies `LORE_<SECTION>_<KEY>=value` overrides to a config table. Values that parse as
 /// integers, floats or booleans are stored as such.

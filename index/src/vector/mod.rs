@@ -7,7 +7,7 @@
 //! Points are keyed by [`point_uuid`]`(doc_id, ordinal)`, so writing a chunk twice replaces it;
 //! the catalog's chunk id travels in the payload and is what searches return.
 
-mod edge;
+pub mod edge;
 
 use std::sync::Arc;
 

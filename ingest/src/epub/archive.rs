@@ -37,9 +37,13 @@ pub(crate) fn corrupt(item: &str, reason: impl Into<String>) -> IngestError {
 /// too many entries, or decompresses past [`MAX_ENTRY_BYTES`] or [`MAX_TOTAL_BYTES`]. Entries
 /// that cannot be read are passed over here; reading them later fails on its own.
 pub(crate) fn check(bytes: &[u8], item: &str) -> Result<()> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| corrupt(item, format!("not a zip archive ({e})")))?;
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| corrupt(item, format!("not a zip archive ({e})")))?;
     if zip.len() > MAX_ENTRIES {
-        return Err(corrupt(item, format!("{} entries, more than the {MAX_ENTRIES} an EPUB may hold here", zip.len())));
+        return Err(corrupt(
+            item,
+            format!("{} entries, more than the {MAX_ENTRIES} an EPUB may hold here", zip.len()),
+        ));
     }
     let mut total = 0u64;
     let mut encryption_xml = None;
@@ -70,7 +74,10 @@ pub(crate) fn check(bytes: &[u8], item: &str) -> Result<()> {
         }
         total += n;
         if total > MAX_TOTAL_BYTES {
-            return Err(corrupt(item, format!("decompresses to more than {} MB in all", MAX_TOTAL_BYTES >> 20)));
+            return Err(corrupt(
+                item,
+                format!("decompresses to more than {} MB in all", MAX_TOTAL_BYTES >> 20),
+            ));
         }
         if is_encryption {
             encryption_xml = Some(String::from_utf8_lossy(&keep).into_owned());
@@ -90,11 +97,13 @@ fn encrypts_content(xml: &str) -> bool {
     // Each <EncryptedData> names its algorithm and the file it covers.
     for block in xml.split("EncryptedData").skip(1) {
         let algorithm = attr_value(block, "Algorithm").unwrap_or_default();
-        let uri = attr_value(block.split("CipherReference").nth(1).unwrap_or_default(), "URI").unwrap_or_default();
+        let uri =
+            attr_value(block.split("CipherReference").nth(1).unwrap_or_default(), "URI").unwrap_or_default();
         if uri.is_empty() {
             continue;
         }
-        let is_font = [".ttf", ".otf", ".woff", ".woff2"].iter().any(|e| uri.to_ascii_lowercase().ends_with(e));
+        let is_font =
+            [".ttf", ".otf", ".woff", ".woff2"].iter().any(|e| uri.to_ascii_lowercase().ends_with(e));
         let obfuscated = FONT_OBFUSCATION.contains(&algorithm.as_str());
         if !is_font && !obfuscated {
             return true;

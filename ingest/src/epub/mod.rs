@@ -24,7 +24,7 @@ use crate::document::{Document, Kind, Section};
 use crate::error::{IngestError, Result};
 use crate::html::meta::{collapse, normalise_date, normalise_language};
 use crate::html::text::{Piece, WalkOptions};
-use crate::html::{panic, prepass, text};
+use crate::html::{prepass, text};
 use archive::corrupt;
 use toc::TocMap;
 
@@ -33,7 +33,7 @@ pub fn load(bytes: &[u8], item: &str) -> Result<Document> {
     if bytes.is_empty() {
         return Err(IngestError::Empty { item: item.to_string() });
     }
-    panic::catch(item, "EPUB", || {
+    crate::guard::catch(item, "EPUB", || {
         archive::check(bytes, item)?;
         let epub = Epub::options()
             .strict(false)
@@ -205,15 +205,36 @@ impl Chapter {
                         Some(a) => format!("{}#{a}", self.href),
                         None => self.href.clone(),
                     };
-                    current = Section { heading_path: path, anchor: Some(anchor), pages: Vec::new(), text: String::new() };
+                    current = Section {
+                        heading_path: path,
+                        anchor: Some(anchor),
+                        pages: Vec::new(),
+                        text: String::new(),
+                    };
                 }
                 Piece::Text(t) => {
+                    let empty = current.text.trim().is_empty();
+                    // Paragraph numbers or ornaments before a section's title are not its text.
+                    if empty && is_ornament(&t) {
+                        continue;
+                    }
+                    let mut t = t.as_str();
+                    // A title set as a plain paragraph ("1.1 For the impatient" in a <p>).
+                    if empty && title_pending {
+                        let (first, rest) = t.split_once("\n\n").unwrap_or((t, ""));
+                        if first.len() < 200 && base.last().is_some_and(|label| same_words(label, first)) {
+                            t = rest;
+                        }
+                    }
                     title_pending = false;
                     own_title_pending = false;
+                    if t.trim().is_empty() {
+                        continue;
+                    }
                     if !current.text.is_empty() {
                         current.text.push_str("\n\n");
                     }
-                    current.text.push_str(&t);
+                    current.text.push_str(t);
                 }
             }
         }
@@ -224,15 +245,33 @@ impl Chapter {
 
 fn push_if_text(out: &mut Vec<Section>, current: &mut Section) {
     if !current.text.trim().is_empty() {
-        let next = Section { heading_path: current.heading_path.clone(), anchor: current.anchor.clone(), ..Default::default() };
+        let next = Section {
+            heading_path: current.heading_path.clone(),
+            anchor: current.anchor.clone(),
+            ..Default::default()
+        };
         out.push(std::mem::replace(current, next));
     }
+}
+
+/// Short text without letters: a paragraph number, a dingbat, a lone punctuation mark.
+fn is_ornament(t: &str) -> bool {
+    t.chars().count() <= 8 && !t.chars().any(char::is_alphabetic)
+}
+
+/// Whether two titles are the same ignoring case, punctuation and spacing.
+fn same_words(a: &str, b: &str) -> bool {
+    let norm =
+        |s: &str| s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>();
+    let a = norm(a);
+    !a.is_empty() && a == norm(b)
 }
 
 /// Whether a heading repeats a TOC label: equal, or one contains the other, ignoring case,
 /// punctuation and spacing (`"1. About this manual"` and `"About this manual"`).
 fn same_title(label: &str, heading: &str) -> bool {
-    let norm = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>();
+    let norm =
+        |s: &str| s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>();
     let (a, b) = (norm(label), norm(heading));
     if a.is_empty() || b.is_empty() {
         return false;
@@ -250,7 +289,11 @@ mod tests {
 
     #[test]
     fn chapter_title_heading_is_absorbed_and_subheadings_nest() {
-        let ch = Chapter { href: "OEBPS/c1.xhtml".into(), path: vec!["Part I".into(), "Chapter 1".into()], in_toc: true };
+        let ch = Chapter {
+            href: "OEBPS/c1.xhtml".into(),
+            path: vec!["Part I".into(), "Chapter 1".into()],
+            in_toc: true,
+        };
         let pieces = vec![
             heading(1, "CHAPTER 1"),
             Piece::Text("Opening.".into()),
@@ -268,7 +311,8 @@ mod tests {
     #[test]
     fn fragments_start_sections_and_untitled_files_inherit() {
         let ch = Chapter { href: "a.xhtml".into(), path: vec!["1. About".into()], in_toc: true };
-        let frags: HashMap<String, Vec<String>> = [("o8".to_string(), vec!["1. About".to_string(), "1.1 Terms".to_string()])].into();
+        let frags: HashMap<String, Vec<String>> =
+            [("o8".to_string(), vec!["1. About".to_string(), "1.1 Terms".to_string()])].into();
         let pieces = vec![
             heading(1, "1. About"),
             Piece::Text("Intro.".into()),

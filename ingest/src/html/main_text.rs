@@ -29,20 +29,23 @@ pub(crate) struct MainText {
     pub published: Option<String>,
     /// Readability's language.
     pub lang: Option<String>,
-    /// Whether the fallback (body minus chrome) was used instead of readability's article.
-    pub used_fallback: bool,
 }
 
 /// Extracts the main text of `html` (already parsed as `doc`).
-pub(crate) fn extract(html: &str, doc: &Html, url: Option<&str>) -> MainText {
+/// `generator` is the page's generator meta tag: pages made by documentation generators
+/// (Sphinx, DocBook, MkDocs, ...) are whole documents, and their body minus chrome is used.
+pub(crate) fn extract(html: &str, doc: &Html, url: Option<&str>, generator: Option<&str>) -> MainText {
     let (depth, elements) = text::depth_and_size(doc);
     let region = main_region(doc);
-    let fallback = text::walk(*region, &WalkOptions { strip_layout: true, strip_chrome: true, markers: None });
-    let readable = (depth <= MAX_READABILITY_DEPTH && elements <= MAX_READABILITY_ELEMENTS)
-        .then(|| readability(html, url))
-        .flatten();
+    let fallback =
+        text::walk(*region, &WalkOptions { strip_layout: true, strip_chrome: true, markers: None });
+    let readable = (depth <= MAX_READABILITY_DEPTH
+        && elements <= MAX_READABILITY_ELEMENTS
+        && !generator.is_some_and(is_documentation_generator))
+    .then(|| readability(html, url))
+    .flatten();
     let Some(article) = readable else {
-        return MainText { pieces: fallback, used_fallback: true, ..Default::default() };
+        return MainText { pieces: fallback, ..Default::default() };
     };
     let content = Html::parse_document(&article.content);
     let pieces = text::walk_html(&content, &WalkOptions { strip_chrome: true, ..Default::default() });
@@ -53,8 +56,33 @@ pub(crate) fn extract(html: &str, doc: &Html, url: Option<&str>) -> MainText {
         byline: article.byline.filter(|b| !b.trim().is_empty()),
         published: article.published_time,
         lang: article.lang,
-        used_fallback: use_fallback,
     }
+}
+
+/// Generators of documentation sites and books, whose pages are all content.
+const DOC_GENERATORS: &[&str] = &[
+    "docutils",
+    "sphinx",
+    "docbook",
+    "mkdocs",
+    "asciidoctor",
+    "doxygen",
+    "javadoc",
+    "rustdoc",
+    "mdbook",
+    "texinfo",
+    "makeinfo",
+    "jsdoc",
+    "pdoc",
+    "godoc",
+    "hevea",
+    "latex2html",
+    "readthedocs",
+];
+
+fn is_documentation_generator(generator: &str) -> bool {
+    let g = generator.to_ascii_lowercase();
+    DOC_GENERATORS.iter().any(|d| g.contains(d))
 }
 
 /// The element that holds the page's main content: the only `<main>` or `[role=main]`, else
@@ -90,12 +118,16 @@ fn readability(html: &str, url: Option<&str>) -> Option<dom_smoothie::Article> {
     r.parse().ok()
 }
 
+/// Words of text under a heading for it to count as a content section.
+const MIN_SECTION_WORDS: usize = 25;
+
 /// Counts of what a candidate text holds.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Stats {
     /// Words (whitespace-separated) or, for text without spaces, characters / 2.
     pub words: usize,
-    /// Headings followed by text.
+    /// Headings followed by at least [`MIN_SECTION_WORDS`] words of text (a list of a few
+    /// links under a heading, as in footers, does not count).
     pub headings: usize,
 }
 
@@ -106,8 +138,9 @@ pub(crate) fn stats(pieces: &[Piece]) -> Stats {
     for p in pieces {
         match p {
             Piece::Text(t) => {
-                words += text_weight(t);
-                if last_heading {
+                let w = text_weight(t);
+                words += w;
+                if last_heading && w >= MIN_SECTION_WORDS {
                     headings += 1;
                 }
                 last_heading = false;

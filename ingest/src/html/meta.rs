@@ -13,6 +13,8 @@ pub(crate) struct PageMeta {
     pub title_tag: Option<String>,
     /// The text of the first `h1`.
     pub first_h1: Option<String>,
+    /// The id of the first `h1`.
+    pub first_h1_id: Option<String>,
     /// Site name from `og:site_name` or `application-name`.
     pub site_name: Option<String>,
     /// Authors from `meta name=author`, `article:author`, `dc.creator`, JSON-LD.
@@ -50,6 +52,7 @@ pub(crate) fn extract(doc: &Html) -> PageMeta {
                 let t = t.trim_end_matches(['¶', '#']).trim().to_string();
                 if !t.is_empty() {
                     m.first_h1 = Some(t);
+                    m.first_h1_id = v.attr("id").map(str::to_string);
                 }
             }
             "script" if v.attr("type").is_some_and(|t| t.eq_ignore_ascii_case("application/ld+json")) => {
@@ -84,20 +87,20 @@ pub(crate) fn extract(doc: &Html) -> PageMeta {
                     "og:site_name" | "application-name" => {
                         m.site_name.get_or_insert(content);
                     }
-                    "author" | "article:author" | "dc.creator" | "dcterms.creator" | "byl" | "sailthru.author"
-                    | "parsely-author" => {
-                        if !content.starts_with("http") {
-                            for a in split_authors(&content) {
-                                if !m.authors.contains(&a) {
-                                    m.authors.push(a);
-                                }
+                    "author" | "article:author" | "dc.creator" | "dcterms.creator" | "byl"
+                    | "sailthru.author" | "parsely-author"
+                        if !content.starts_with("http") =>
+                    {
+                        for a in split_authors(&content) {
+                            if !m.authors.contains(&a) {
+                                m.authors.push(a);
                             }
                         }
                     }
                     "article:published_time" | "datepublished" => published_candidates.push((0, content)),
-                    "og:published_time" | "dc.date" | "dcterms.date" | "dc.date.issued" | "dcterms.issued"
-                    | "publishdate" | "publish-date" | "pubdate" | "date" | "sailthru.date"
-                    | "parsely-pub-date" | "article.published" | "published_time" => {
+                    "og:published_time" | "dc.date" | "dcterms.date" | "dc.date.issued"
+                    | "dcterms.issued" | "publishdate" | "publish-date" | "pubdate" | "date"
+                    | "sailthru.date" | "parsely-pub-date" | "article.published" | "published_time" => {
                         published_candidates.push((1, content))
                     }
                     "content-language" | "dc.language" => {
@@ -147,9 +150,10 @@ fn read_json_ld(block: &str, m: &mut PageMeta, published: &mut Vec<(u8, String)>
                     stack.push(g);
                 }
                 let ty = obj.get("@type").map(|t| t.to_string()).unwrap_or_default();
-                let is_article = ["Article", "NewsArticle", "BlogPosting", "Report", "WebPage", "TechArticle"]
-                    .iter()
-                    .any(|t| ty.contains(t));
+                let is_article =
+                    ["Article", "NewsArticle", "BlogPosting", "Report", "WebPage", "TechArticle"]
+                        .iter()
+                        .any(|t| ty.contains(t));
                 if !is_article {
                     continue;
                 }
@@ -177,10 +181,11 @@ fn read_json_ld(block: &str, m: &mut PageMeta, published: &mut Vec<(u8, String)>
                             serde_json::Value::Object(o) => o.get("name").and_then(|n| n.as_str()),
                             _ => None,
                         };
-                        if let Some(name) = name.map(collapse).filter(|n| !n.is_empty() && !n.starts_with("http")) {
-                            if !m.authors.contains(&name) {
-                                m.authors.push(name);
-                            }
+                        if let Some(name) =
+                            name.map(collapse).filter(|n| !n.is_empty() && !n.starts_with("http"))
+                            && !m.authors.contains(&name)
+                        {
+                            m.authors.push(name);
                         }
                     }
                 }
@@ -292,11 +297,7 @@ pub fn normalise_language(tag: &str) -> Option<String> {
         ("korean", "ko"),
         ("arabic", "ar"),
     ];
-    THREE
-        .iter()
-        .chain(NAMES)
-        .find(|(k, _)| *k == primary)
-        .map(|(_, v)| (*v).to_string())
+    THREE.iter().chain(NAMES).find(|(k, _)| *k == primary).map(|(_, v)| (*v).to_string())
 }
 
 /// Normalises a date to ISO 8601 (`YYYY-MM-DD` or an RFC 3339 date-time): accepts RFC 3339,
@@ -313,7 +314,8 @@ pub fn normalise_date(s: &str) -> Option<String> {
         return Some(dt.to_rfc3339());
     }
     let bytes = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| bytes.get(r.clone()).is_some_and(|b| b.iter().all(u8::is_ascii_digit));
+    let digits =
+        |r: std::ops::Range<usize>| bytes.get(r.clone()).is_some_and(|b| b.iter().all(u8::is_ascii_digit));
     if digits(0..4) {
         let year = &s[..4];
         if bytes.get(4) == Some(&b'-') && digits(5..7) {
@@ -321,7 +323,9 @@ pub fn normalise_date(s: &str) -> Option<String> {
                 let date = &s[..10];
                 if chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_ok() {
                     // A date-time without a zone, or with a space: keep the date.
-                    if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(&s.replace(' ', "T"), "%Y-%m-%dT%H:%M:%S") {
+                    if let Ok(dt) =
+                        chrono::NaiveDateTime::parse_from_str(&s.replace(' ', "T"), "%Y-%m-%dT%H:%M:%S")
+                    {
                         return Some(dt.format("%Y-%m-%dT%H:%M:%S").to_string());
                     }
                     return Some(date.to_string());
@@ -390,7 +394,10 @@ mod tests {
         assert_eq!(normalise_date("2015-09-22").as_deref(), Some("2015-09-22"));
         assert_eq!(normalise_date("2023-11-06T10:00:00Z").as_deref(), Some("2023-11-06T10:00:00+00:00"));
         assert_eq!(normalise_date("2013-12-18 10:12:00").as_deref(), Some("2013-12-18T10:12:00"));
-        assert_eq!(normalise_date("Tue, 1 Jul 2003 10:52:37 +0200").as_deref(), Some("2003-07-01T10:52:37+02:00"));
+        assert_eq!(
+            normalise_date("Tue, 1 Jul 2003 10:52:37 +0200").as_deref(),
+            Some("2003-07-01T10:52:37+02:00")
+        );
         assert_eq!(normalise_date("1915").as_deref(), Some("1915"));
         assert_eq!(normalise_date("2001-13-45"), None);
         assert_eq!(normalise_date("yesterday"), None);
@@ -398,8 +405,14 @@ mod tests {
 
     #[test]
     fn site_suffixes_are_cut() {
-        assert_eq!(strip_site_suffix("Programming FAQ — Python 3.11.4 documentation", None), "Programming FAQ");
-        assert_eq!(strip_site_suffix("Big news today | CNN Politics", Some("CNN Politics")), "Big news today");
+        assert_eq!(
+            strip_site_suffix("Programming FAQ — Python 3.11.4 documentation", None),
+            "Programming FAQ"
+        );
+        assert_eq!(
+            strip_site_suffix("Big news today | CNN Politics", Some("CNN Politics")),
+            "Big news today"
+        );
         assert_eq!(strip_site_suffix("No separator here", None), "No separator here");
     }
 

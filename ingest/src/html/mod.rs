@@ -8,7 +8,6 @@
 
 pub(crate) mod main_text;
 pub(crate) mod meta;
-pub(crate) mod panic;
 pub(crate) mod prepass;
 pub(crate) mod text;
 
@@ -30,25 +29,28 @@ pub fn load_with_url(html: &str, item: &str, url: Option<&str>) -> Result<Docume
     if html.trim().is_empty() {
         return Err(IngestError::Empty { item: item.to_string() });
     }
-    panic::catch(item, "HTML", || load_inner(html, item, url))
+    crate::guard::catch(item, "HTML", || load_inner(html, item, url))
 }
 
 fn load_inner(original: &str, item: &str, url: Option<&str>) -> Result<Document> {
-    let html = prepass::prepare(original, false);
+    let html = prepass::prepare(original, prepass::looks_like_xhtml(original));
     let html = html.as_ref();
     let doc = scraper::Html::parse_document(html);
     let page_meta = meta::extract(&doc);
-    let main = main_text::extract(html, &doc, url);
-    let sections = sections_from_pieces(main.pieces);
-
+    let main = main_text::extract(html, &doc, url, page_meta.generator.as_deref());
     let title = choose_title(&page_meta, main.title.as_deref());
+    let mut pieces = main.pieces;
+    restore_title_heading(&mut pieces, &page_meta, &title);
+    let sections = sections_from_pieces(pieces);
+
     let mut authors = page_meta.authors.clone();
     if authors.is_empty()
         && let Some(byline) = main.byline.as_deref()
     {
         authors = meta::split_authors(byline);
     }
-    let published = page_meta.published.clone().or_else(|| main.published.as_deref().and_then(normalise_date));
+    let published =
+        page_meta.published.clone().or_else(|| main.published.as_deref().and_then(normalise_date));
     let language = page_meta.language.clone().or_else(|| main.lang.as_deref().and_then(normalise_language));
     Ok(Document {
         source: item.to_string(),
@@ -76,6 +78,24 @@ fn choose_title(m: &meta::PageMeta, readable_title: Option<&str>) -> String {
         m.first_h1.clone(),
     ];
     candidates.into_iter().flatten().find(|t| !t.is_empty()).unwrap_or_default()
+}
+
+/// Readability drops the `h1` that repeats the page title; put it back at the head of the text
+/// so that heading paths start from it as they do in the page. Only an `h1` that matches the
+/// title is restored (a page's first `h1` is sometimes the site's logo).
+fn restore_title_heading(pieces: &mut Vec<Piece>, m: &meta::PageMeta, title: &str) {
+    let Some(h1) = m.first_h1.as_deref() else { return };
+    if pieces.iter().any(|p| matches!(p, Piece::Heading { level: 1, .. })) {
+        return;
+    }
+    let norm =
+        |s: &str| s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>();
+    let (a, b) = (norm(h1), norm(title));
+    if a.is_empty() || b.is_empty() || !(a == b || a.contains(&b) || b.contains(&a)) {
+        return;
+    }
+    let heading = Piece::Heading { level: 1, text: h1.to_string(), anchor: m.first_h1_id.clone() };
+    pieces.insert(0, heading);
 }
 
 /// Folds walked pieces into sections: each heading starts a section whose heading path is the
@@ -148,7 +168,8 @@ mod tests {
     fn empty_and_junk_input_fail_cleanly() {
         assert_eq!(load("", "e.html").unwrap_err().reason_code(), "empty");
         assert_eq!(load("  \n ", "e.html").unwrap_err().reason_code(), "empty");
-        let junk: String = (0..5000u32).map(|i| char::from_u32(0x20 + (i * 7919) % 0x5000).unwrap_or('x')).collect();
+        let junk: String =
+            (0..5000u32).map(|i| char::from_u32(0x20 + (i * 7919) % 0x5000).unwrap_or('x')).collect();
         let _ = load(&junk, "junk.html");
         let broken = "<html><body><p>Unclosed <b>bold <i>italic <table><tr><td>cell</p></div></span>";
         let d = load(broken, "broken.html").unwrap();
@@ -158,7 +179,11 @@ mod tests {
     #[test]
     fn deeply_nested_divs_load_without_overflow() {
         let n = 100_000;
-        let html = format!("<html><body>{}<p>Deep paragraph text.</p>{}</body></html>", "<div>".repeat(n), "</div>".repeat(n));
+        let html = format!(
+            "<html><body>{}<p>Deep paragraph text.</p>{}</body></html>",
+            "<div>".repeat(n),
+            "</div>".repeat(n)
+        );
         let d = load(&html, "deep.html").unwrap();
         assert!(d.sections.iter().any(|s| s.text.contains("Deep paragraph text.")));
     }

@@ -16,18 +16,19 @@ pub(crate) const MAX_DEPTH: usize = 1000;
 
 /// Elements without content.
 const VOID: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
-    "basefont", "bgsound", "frame", "keygen",
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track",
+    "wbr", "basefont", "bgsound", "frame", "keygen",
 ];
 
 /// Elements whose end tag may be left out, so they do not nest in practice.
 const OPTIONAL_END: &[&str] = &[
-    "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "thead", "tbody", "tfoot", "colgroup", "rb", "rt",
-    "rp", "caption", "html", "head", "body",
+    "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "thead", "tbody", "tfoot", "colgroup",
+    "rb", "rt", "rp", "caption", "html", "head", "body",
 ];
 
 /// Elements whose content is raw text up to their end tag.
-const RAW_TEXT: &[&str] = &["script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "plaintext"];
+const RAW_TEXT: &[&str] =
+    &["script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "plaintext"];
 
 fn is_one_of(name: &str, list: &[&str]) -> bool {
     list.iter().any(|n| name.eq_ignore_ascii_case(n))
@@ -38,6 +39,18 @@ fn is_one_of(name: &str, list: &[&str]) -> bool {
 pub(crate) fn prepare(html: &str, xhtml: bool) -> Cow<'_, str> {
     let (out, changed) = rewrite(html, xhtml, MAX_DEPTH);
     if changed { Cow::Owned(out) } else { Cow::Borrowed(html) }
+}
+
+/// Whether a page is serialised as XHTML (an XML declaration or the XHTML namespace near its
+/// start), where `<a id="x"/>` is an empty element.
+pub(crate) fn looks_like_xhtml(html: &str) -> bool {
+    let mut end = html.len().min(2048);
+    while !html.is_char_boundary(end) {
+        end -= 1;
+    }
+    let head = &html[..end];
+    head.trim_start_matches('\u{feff}').trim_start().starts_with("<?xml")
+        || head.contains("http://www.w3.org/1999/xhtml")
 }
 
 fn rewrite(html: &str, xhtml: bool, max_depth: usize) -> (String, bool) {
@@ -176,7 +189,8 @@ mod tests {
 
     #[test]
     fn ordinary_markup_is_untouched() {
-        let html = "<html><body><div><p>One<p>Two<br><img src=x></div><script>if (a<b) {}</script></body></html>";
+        let html =
+            "<html><body><div><p>One<p>Two<br><img src=x></div><script>if (a<b) {}</script></body></html>";
         assert!(matches!(prepare(html, false), Cow::Borrowed(_)));
     }
 
@@ -192,7 +206,10 @@ mod tests {
     fn xhtml_self_closing_tags_expand() {
         let html = "<head><title/></head><body><a id=\"x\"/>Text<br/><div class='a>b'/></body>";
         let out = prepare(html, true);
-        assert_eq!(out, "<head><title></title></head><body><a id=\"x\"></a>Text<br/><div class='a>b'></div></body>");
+        assert_eq!(
+            out,
+            "<head><title></title></head><body><a id=\"x\"></a>Text<br/><div class='a>b'></div></body>"
+        );
         assert!(matches!(prepare(html, false), Cow::Borrowed(_)));
     }
 }

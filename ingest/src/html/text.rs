@@ -44,7 +44,8 @@ pub(crate) struct WalkOptions<'a> {
 /// Elements whose content is never text.
 const ALWAYS_SKIPPED: &[&str] = &[
     "script", "style", "noscript", "template", "svg", "head", "title", "iframe", "object", "embed", "canvas",
-    "select", "button", "input", "textarea", "nav", "audio", "video", "map", "dialog", "math", "link", "meta",
+    "select", "button", "input", "textarea", "nav", "audio", "video", "map", "dialog", "math", "link",
+    "meta",
 ];
 
 /// Elements that stand as paragraphs of their own.
@@ -138,13 +139,16 @@ const CHROME_PARTS: &[&str] = &[
 const CONTENT_PARTS: &[&str] = &["article", "content", "main", "body", "column", "story", "entry", "post"];
 
 /// Whether an element's class or id names mark it as page chrome.
+/// Ids are matched as whole words only: content sections often have ids made from their
+/// headings (`how-do-i-share-global-variables`).
 fn is_chrome_element(el: &Element) -> bool {
-    let names: Vec<String> = el.classes().chain(el.attr("id")).map(str::to_ascii_lowercase).collect();
-    if names.iter().any(|n| CHROME_WORDS.contains(&n.as_str())) {
+    let classes: Vec<String> = el.classes().map(str::to_ascii_lowercase).collect();
+    let id = el.attr("id").map(str::to_ascii_lowercase);
+    if classes.iter().chain(id.as_ref()).any(|n| CHROME_WORDS.contains(&n.as_str())) {
         return true;
     }
-    let protected = names.iter().any(|n| CONTENT_PARTS.iter().any(|p| n.contains(p)));
-    !protected && names.iter().any(|n| CHROME_PARTS.iter().any(|p| n.contains(p)))
+    let protected = classes.iter().any(|n| CONTENT_PARTS.iter().any(|p| n.contains(p)));
+    !protected && classes.iter().any(|n| CHROME_PARTS.iter().any(|p| n.contains(p)))
 }
 
 /// ARIA roles of page chrome.
@@ -311,7 +315,8 @@ pub(crate) fn walk(root: NodeRef<'_, Node>, opts: &WalkOptions<'_>) -> Vec<Piece
                         if let Some(markers) = opts.markers
                             && heading.is_none()
                         {
-                            let id = el.attr("id").or_else(|| if name == "a" { el.attr("name") } else { None });
+                            let id =
+                                el.attr("id").or_else(|| if name == "a" { el.attr("name") } else { None });
                             if let Some(id) = id
                                 && markers.contains(id)
                             {
@@ -413,13 +418,11 @@ fn open_element(buf: &mut TextBuf, name: &str, lists: &mut Vec<ListCtx>, pre_dep
             };
             buf.prefix = format!("{indent}{marker}");
         }
-        "td" | "th" => {
-            if !buf.at_line_start() {
-                buf.pending = Break::None;
-                buf.prefix = CELL_SEPARATOR.to_string();
-            }
+        "td" | "th" if !buf.at_line_start() => {
+            buf.pending = Break::None;
+            buf.prefix = CELL_SEPARATOR.to_string();
         }
-        "img" | "area" => {}
+        "td" | "th" | "img" | "area" => {}
         _ if PARAGRAPH_BLOCKS.contains(&name) => buf.brk(Break::Paragraph),
         _ if LINE_BLOCKS.contains(&name) => buf.brk(Break::Line),
         _ => {}
@@ -459,7 +462,10 @@ pub(crate) fn heading_level(name: &str) -> Option<u8> {
 /// A heading's text on one line, without permalink signs.
 fn heading_text(s: &str) -> String {
     let one_line = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    one_line.trim_end_matches(|c: char| c == '¶' || c == '#' || c == '§' || c.is_whitespace()).trim().to_string()
+    one_line
+        .trim_end_matches(|c: char| c == '¶' || c == '#' || c == '§' || c.is_whitespace())
+        .trim()
+        .to_string()
 }
 
 fn should_skip(el: &Element, name: &str, chrome_blocks: bool, chrome_words: bool) -> bool {
@@ -470,7 +476,8 @@ fn should_skip(el: &Element, name: &str, chrome_blocks: bool, chrome_words: bool
         return true;
     }
     if let Some(style) = el.attr("style") {
-        let style: String = style.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+        let style: String =
+            style.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
         if style.contains("display:none") || style.contains("visibility:hidden") {
             return true;
         }
@@ -516,9 +523,11 @@ fn heading_anchor(node: NodeRef<'_, Node>, el: &Element) -> Option<String> {
             return None;
         }
         if let Some(id) = anc_el.value().attr("id").filter(|s| !s.trim().is_empty()) {
-            let first_heading = anc.descendants().skip(1).take(200).find(|d| {
-                matches!(d.value(), Node::Element(e) if heading_level(e.name()).is_some())
-            });
+            let first_heading = anc
+                .descendants()
+                .skip(1)
+                .take(200)
+                .find(|d| matches!(d.value(), Node::Element(e) if heading_level(e.name()).is_some()));
             if first_heading.map(|h| h.id()) == Some(node.id()) {
                 return Some(id.to_string());
             }
@@ -527,19 +536,6 @@ fn heading_anchor(node: NodeRef<'_, Node>, el: &Element) -> Option<String> {
         cur = anc.parent();
     }
     None
-}
-
-/// Plain text of pieces joined, headings included as their own paragraphs.
-pub(crate) fn pieces_to_text(pieces: &[Piece]) -> String {
-    let mut parts = Vec::new();
-    for p in pieces {
-        match p {
-            Piece::Text(t) => parts.push(t.as_str()),
-            Piece::Heading { text, .. } => parts.push(text.as_str()),
-            Piece::Marker(_) => {}
-        }
-    }
-    parts.join("\n\n")
 }
 
 /// The greatest element nesting depth and the number of elements of a parsed document, counted
@@ -565,6 +561,19 @@ pub(crate) fn depth_and_size(html: &scraper::Html) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Plain text of pieces joined, headings included as their own paragraphs.
+    fn pieces_to_text(pieces: &[Piece]) -> String {
+        let mut parts = Vec::new();
+        for p in pieces {
+            match p {
+                Piece::Text(t) => parts.push(t.as_str()),
+                Piece::Heading { text, .. } => parts.push(text.as_str()),
+                Piece::Marker(_) => {}
+            }
+        }
+        parts.join("\n\n")
+    }
 
     fn text_of(html: &str) -> String {
         let doc = scraper::Html::parse_document(html);
@@ -612,7 +621,10 @@ mod tests {
             "<body><header>Site</header><div class=\"sphinxsidebar\">side</div>\
              <div role=\"main\"><p>Body text.</p></div><footer>foot</footer></body>",
         );
-        let t = pieces_to_text(&walk_html(&doc, &WalkOptions { strip_layout: true, strip_chrome: true, markers: None }));
+        let t = pieces_to_text(&walk_html(
+            &doc,
+            &WalkOptions { strip_layout: true, strip_chrome: true, markers: None },
+        ));
         assert_eq!(t, "Body text.");
     }
 

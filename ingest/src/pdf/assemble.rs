@@ -71,17 +71,41 @@ fn continues_across_pages(prev: &str, next: &str) -> bool {
 fn section_starts(flat: &[Flat], outline: &[Entry]) -> Vec<(usize, Vec<String>)> {
     let mut starts: Vec<(usize, Vec<String>)> = vec![(0, Vec::new())];
     for entry in outline {
-        let mut i = flat.partition_point(|l| l.page < entry.page);
+        let prev = starts.last().map_or(0, |(p, _)| *p);
+        let on_page = |j: usize| j < flat.len() && flat[j].page == entry.page;
+        let mut i = flat.partition_point(|l| l.page < entry.page).max(prev);
         if let Some(top) = entry.top {
-            // The heading is the first line on the page at or below the destination's top.
-            while i < flat.len() && flat[i].page == entry.page && flat[i].upright && flat[i].base > top + 2.0 {
+            // The first line on the page at or below the destination's top.
+            while on_page(i) && flat[i].upright && flat[i].base > top + 2.0 {
                 i += 1;
             }
         }
-        let prev = starts.last().map_or(0, |(p, _)| *p);
+        // Destinations are not always precise: prefer the line that reads as the entry's title,
+        // from there to the end of the page.
+        if let Some(title) = entry.path.last().map(|t| squeeze(t))
+            && let Some(j) =
+                (i..flat.len()).take_while(|&j| on_page(j)).find(|&j| is_heading_line(&flat[j].text, &title))
+        {
+            i = j;
+        }
         starts.push((i.max(prev), entry.path.clone()));
     }
     starts
+}
+
+/// Lowercase letters and digits only: "4.1 A specific example" -> "41aspecificexample".
+fn squeeze(text: &str) -> String {
+    text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+/// Whether a line is the heading whose squeezed title is `title`: it holds the title and little
+/// else (a number, "Chapter 4").
+fn is_heading_line(line: &str, title: &str) -> bool {
+    if title.is_empty() {
+        return false;
+    }
+    let line = squeeze(line);
+    line.len() <= title.len() + 12 && line.contains(title)
 }
 
 fn ends_with_hyphenated_word(text: &str) -> bool {
@@ -206,7 +230,12 @@ mod tests {
     fn outline_entries_cut_sections_mid_page() {
         let pages = [
             page(&[("Preface text.", 700.0, true)]),
-            page(&[("1 Intro", 700.0, true), ("Intro text.", 680.0, true), ("1.1 Detail", 600.0, true), ("Detail text", 580.0, true)]),
+            page(&[
+                ("1 Intro", 700.0, true),
+                ("Intro text.", 680.0, true),
+                ("1.1 Detail", 600.0, true),
+                ("Detail text", 580.0, true),
+            ]),
             page(&[("continues.", 700.0, true)]),
         ];
         let outline = [
@@ -214,18 +243,43 @@ mod tests {
             Entry { path: vec!["1 Intro".into(), "1.1 Detail".into()], page: 2, top: Some(612.0) },
         ];
         let s = sections(&pages, &outline);
-        let got: Vec<(Vec<String>, &str)> = s.iter().map(|s| (s.heading_path.clone(), s.text.as_str())).collect();
+        let got: Vec<(Vec<String>, &str)> =
+            s.iter().map(|s| (s.heading_path.clone(), s.text.as_str())).collect();
         assert_eq!(
             got,
             vec![
                 (vec![], "Preface text."),
                 (vec!["1 Intro".to_string()], "1 Intro\n\nIntro text."),
-                (vec!["1 Intro".to_string(), "1.1 Detail".to_string()], "1.1 Detail\n\nDetail text\ncontinues."),
+                (
+                    vec!["1 Intro".to_string(), "1.1 Detail".to_string()],
+                    "1.1 Detail\n\nDetail text\ncontinues."
+                ),
             ]
         );
         assert_eq!(s[1].pages, vec![PageMark { offset: 0, page: 2 }]);
         let at = s[2].text.find("continues").unwrap();
         assert_eq!(s[2].pages, vec![PageMark { offset: 0, page: 2 }, PageMark { offset: at, page: 3 }]);
+    }
+
+    #[test]
+    fn an_imprecise_destination_is_corrected_by_the_heading_line() {
+        let pages = [page(&[
+            ("4 Factors", 700.0, true),
+            ("Factors classify things.", 680.0, true),
+            ("4.1 A specific example", 650.0, true),
+            ("Suppose we have", 630.0, true),
+        ])];
+        // Both entries point to the top of the page.
+        let outline = [
+            Entry { path: vec!["4 Factors".into()], page: 1, top: Some(720.0) },
+            Entry { path: vec!["4 Factors".into(), "A specific example".into()], page: 1, top: Some(720.0) },
+        ];
+        let s = sections(&pages, &outline);
+        let texts: Vec<&str> = s.iter().map(|s| s.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            ["4 Factors\n\nFactors classify things.", "4.1 A specific example\n\nSuppose we have"]
+        );
     }
 
     #[test]
@@ -241,7 +295,10 @@ mod tests {
             page(&[("page word ends here.", 700.0, true)]),
         ];
         let s = sections(&pages, &[]);
-        assert_eq!(s[0].text, "the international\nwell-known\nand well-known way; Debian-Based\na multipage\nword ends here.");
+        assert_eq!(
+            s[0].text,
+            "the international\nwell-known\nand well-known way; Debian-Based\na multipage\nword ends here."
+        );
         // The word moved up stays on page 1; page 2 starts with the rest of its line.
         assert_eq!(s[0].page_at(s[0].text.find("multipage").unwrap()), Some(1));
         assert_eq!(s[0].page_at(s[0].text.find("word ends").unwrap()), Some(2));

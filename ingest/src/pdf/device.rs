@@ -64,7 +64,12 @@ impl GlyphCollector {
 }
 
 impl OutputDev for GlyphCollector {
-    fn begin_page(&mut self, _page_num: u32, media_box: &MediaBox, _art_box: Option<(f64, f64, f64, f64)>) -> Result<(), OutputError> {
+    fn begin_page(
+        &mut self,
+        _page_num: u32,
+        media_box: &MediaBox,
+        _art_box: Option<(f64, f64, f64, f64)>,
+    ) -> Result<(), OutputError> {
         self.page = PageGlyphs {
             glyphs: Vec::new(),
             media_box: [media_box.llx, media_box.lly, media_box.urx, media_box.ury],

@@ -41,21 +41,33 @@ pub fn strip(pages: &mut [PageLines]) -> usize {
         }
         candidates.push(edge_lines);
     }
+    let drops: Vec<Vec<usize>> = pages
+        .iter()
+        .zip(candidates)
+        .map(|(page, edge_lines)| {
+            let mut drop: Vec<usize> = edge_lines
+                .into_iter()
+                .filter(|&(i, edge)| {
+                    let line = &page.lines[i];
+                    if is_page_number(&line.text) {
+                        return true;
+                    }
+                    let repeats = seen.get(&(edge, normalise(&line.text))).copied().unwrap_or(0);
+                    repeats >= MIN_REPEATS && body.is_none_or(|b| line.size <= 1.3 * b)
+                })
+                .map(|(i, _)| i)
+                .collect();
+            drop.sort_unstable();
+            drop
+        })
+        .collect();
+    // A document that is nothing but what looks like furniture keeps it.
+    let total: usize = pages.iter().map(|p| p.lines.len()).sum();
+    if drops.iter().map(Vec::len).sum::<usize>() >= total {
+        return 0;
+    }
     let mut removed = 0;
-    for (page, edge_lines) in pages.iter_mut().zip(candidates) {
-        let mut drop: Vec<usize> = edge_lines
-            .into_iter()
-            .filter(|&(i, edge)| {
-                let line = &page.lines[i];
-                if is_page_number(&line.text) {
-                    return true;
-                }
-                let repeats = seen.get(&(edge, normalise(&line.text))).copied().unwrap_or(0);
-                repeats >= MIN_REPEATS && body.is_none_or(|b| line.size <= 1.3 * b)
-            })
-            .map(|(i, _)| i)
-            .collect();
-        drop.sort_unstable();
+    for (page, drop) in pages.iter_mut().zip(drops) {
         for i in drop.into_iter().rev() {
             page.lines.remove(i);
             removed += 1;
@@ -222,6 +234,18 @@ mod tests {
         let second: Vec<&str> = pages[1].lines.iter().map(|l| l.text.as_str()).collect();
         assert_eq!(second, ["Body text of page 2 begins here.", "and goes on."]);
         assert!(pages[1].lines[0].para_start);
+    }
+
+    #[test]
+    fn a_document_of_only_page_numbers_keeps_them() {
+        let mut pages: Vec<PageLines> = (1..=2)
+            .map(|n| PageLines {
+                lines: vec![line(&n.to_string(), 700.0, 10.0)],
+                media_box: [0.0, 0.0, 612.0, 792.0],
+            })
+            .collect();
+        assert_eq!(strip(&mut pages), 0);
+        assert_eq!(pages[1].lines[0].text, "2");
     }
 
     #[test]

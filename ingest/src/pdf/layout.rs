@@ -12,7 +12,7 @@
 use super::device::{Glyph, PageGlyphs};
 
 /// A gap wider than this fraction of the font size between two glyphs is a word space.
-pub const SPACE_GAP: f64 = 0.15;
+pub const SPACE_GAP: f64 = 0.12;
 /// A glyph whose baseline is within this fraction of the font size of a line's baseline joins it
 /// (superscripts and subscripts stay on their line).
 const BASELINE_TOLERANCE: f64 = 0.5;
@@ -234,7 +234,10 @@ fn collapse_leaders(text: &str) -> String {
 
 fn is_combining(c: char) -> bool {
     matches!(c, '\u{0300}'..='\u{036F}' | '\u{1AB0}'..='\u{1AFF}' | '\u{20D0}'..='\u{20FF}' | '\u{FE20}'..='\u{FE2F}')
-        || matches!(c, '\u{00B4}' | '\u{02C6}' | '\u{02DC}' | '\u{00A8}' | '\u{02D8}' | '\u{02C7}' | '\u{00B8}')
+        || matches!(
+            c,
+            '\u{00B4}' | '\u{02C6}' | '\u{02DC}' | '\u{00A8}' | '\u{02D8}' | '\u{02C7}' | '\u{00B8}'
+        )
 }
 
 /// The font size most of the text is set in (weighted by characters), to the nearest quarter point.
@@ -306,16 +309,7 @@ mod tests {
     use super::*;
 
     fn glyph(x: f64, y: f64, size: f64, width_em: f64, text: &str) -> Glyph {
-        Glyph {
-            x,
-            y,
-            adv_x: width_em * size,
-            adv_y: 0.0,
-            size,
-            up_x: 0.0,
-            up_y: 1.0,
-            text: text.into(),
-        }
+        Glyph { x, y, adv_x: width_em * size, adv_y: 0.0, size, up_x: 0.0, up_y: 1.0, text: text.into() }
     }
 
     /// Glyphs of `words` set at `y` with 0.5 em glyphs and a gap of `gap_em` between words.

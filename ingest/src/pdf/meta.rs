@@ -44,15 +44,23 @@ pub fn title_from_first_page(page: &PageLines, body_size: Option<f64>) -> Option
     let candidates: Vec<_> = page
         .lines
         .iter()
-        .filter(|l| l.orientation == Orientation::Upright && l.text.chars().filter(|c| c.is_alphabetic()).count() >= 2)
+        .filter(|l| {
+            l.orientation == Orientation::Upright && l.text.chars().filter(|c| c.is_alphabetic()).count() >= 2
+        })
         .collect();
     let largest = candidates.iter().map(|l| l.size).reduce(f64::max)?;
     if largest < 1.2 * body_size.unwrap_or(largest) {
         return None;
     }
     let first = candidates.iter().position(|l| l.size >= 0.95 * largest)?;
+    // The first page of a report may open with its table of contents or abstract instead.
+    let generic = ["contents", "table of contents", "abstract", "preface", "foreword", "index", "summary"];
+    if generic.contains(&candidates[first].text.trim().trim_end_matches(':').to_lowercase().as_str()) {
+        return None;
+    }
     let mut title = String::new();
-    for line in candidates[first..].iter().take(3).take_while(|l| (l.size - largest).abs() <= 0.05 * largest) {
+    for line in candidates[first..].iter().take(3).take_while(|l| (l.size - largest).abs() <= 0.05 * largest)
+    {
         if !title.is_empty() {
             title.push(' ');
         }
@@ -79,10 +87,11 @@ pub fn meaningful_title(raw: &str) -> Option<String> {
     let lower = t.to_lowercase();
     let letters = t.chars().filter(|c| c.is_alphabetic()).count();
     // "Untitled", "Untitled-3", "Document1", "Presentation 2", "title"...
-    let placeholder = ["untitled", "document", "presentation", "book", "title", "no title", "none", "unknown", "slide"]
-        .iter()
-        .filter_map(|word| lower.strip_prefix(word))
-        .any(|rest| rest.trim_start_matches(['-', ' ', '_']).chars().all(|c| c.is_ascii_digit()));
+    let placeholder =
+        ["untitled", "document", "presentation", "book", "title", "no title", "none", "unknown", "slide"]
+            .iter()
+            .filter_map(|word| lower.strip_prefix(word))
+            .any(|rest| rest.trim_start_matches(['-', ' ', '_']).chars().all(|c| c.is_ascii_digit()));
     let file_like = [".pdf", ".tex", ".dvi", ".ps", ".indd", ".qxd", ".txt", ".html", ".htm", ".xml", ".md"]
         .iter()
         .any(|ext| lower.ends_with(ext))
@@ -102,7 +111,12 @@ pub fn split_authors(raw: &str) -> Vec<String> {
     let parts: Vec<String> = if clean.contains(';') {
         clean.split(';').map(str::to_string).collect()
     } else if clean.contains(" and ") || clean.contains('&') {
-        clean.split(" and ").flat_map(|p| p.split('&')).flat_map(|p| p.split(',')).map(str::to_string).collect()
+        clean
+            .split(" and ")
+            .flat_map(|p| p.split('&'))
+            .flat_map(|p| p.split(','))
+            .map(str::to_string)
+            .collect()
     } else if clean.contains(',') && clean.split(',').all(|p| p.split_whitespace().count() >= 2) {
         clean.split(',').map(str::to_string).collect()
     } else {
@@ -112,7 +126,10 @@ pub fn split_authors(raw: &str) -> Vec<String> {
         .into_iter()
         .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
         .filter(|p| p.chars().any(char::is_alphabetic))
-        .filter(|p| !["unknown", "user", "owner", "admin", "administrator", "author"].contains(&p.to_lowercase().as_str()))
+        .filter(|p| {
+            !["unknown", "user", "owner", "admin", "administrator", "author"]
+                .contains(&p.to_lowercase().as_str())
+        })
         .collect()
 }
 
@@ -160,18 +177,34 @@ fn xmp_items(xmp: &str, element: &str) -> Vec<String> {
         let li = &rest[i..];
         let Some(gt) = li.find('>') else { break };
         let content = &li[gt + 1..];
+        if li[..gt].ends_with('/') {
+            // <rdf:li xml:lang="x-default"/>: an empty item.
+            rest = content;
+            continue;
+        }
         let end = content.find("</rdf:li>").unwrap_or(content.len());
-        items.push(xml_unescape(&content[..end]));
+        let value = &content[..end];
+        if !value.contains('<') {
+            items.push(xml_unescape(value));
+        }
         rest = &content[end..];
     }
     if items.is_empty() && !body.contains('<') {
         items.push(xml_unescape(body));
     }
-    items.into_iter().map(|s| s.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|s| !s.is_empty()).collect()
+    items
+        .into_iter()
+        .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 fn xml_unescape(s: &str) -> String {
-    s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&")
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
 }
 
 #[cfg(test)]
@@ -184,7 +217,8 @@ mod tests {
         assert_eq!(meaningful_title("  Debian   Reference "), Some("Debian Reference".into()));
         assert_eq!(meaningful_title("Microsoft Word - Thesis final.docx"), Some("Thesis final".into()));
         assert_eq!(meaningful_title("Documentation"), Some("Documentation".into()));
-        for bad in ["", "untitled", "Untitled-3", "Document1", "report.pdf", "C:\\x\\y", "12", "—", "Slide 1"] {
+        for bad in ["", "untitled", "Untitled-3", "Document1", "report.pdf", "C:\\x\\y", "12", "—", "Slide 1"]
+        {
             assert_eq!(meaningful_title(bad), None, "{bad}");
         }
     }
@@ -212,6 +246,8 @@ mod tests {
         assert_eq!(xmp_items(xmp, "dc:title"), ["Caf&e notes"]);
         assert_eq!(xmp_items(xmp, "dc:creator"), ["Ann Author", "Bob Writer"]);
         assert!(xmp_items(xmp, "dc:subject").is_empty());
+        let empty = r#"<dc:title><rdf:Alt><rdf:li xml:lang="x-default"/></rdf:Alt></dc:title>"#;
+        assert!(xmp_items(empty, "dc:title").is_empty());
     }
 
     #[test]

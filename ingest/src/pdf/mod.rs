@@ -13,6 +13,7 @@ pub mod furniture;
 pub mod layout;
 pub mod meta;
 pub mod outline;
+pub mod repair;
 pub mod sanity;
 
 use std::collections::HashMap;
@@ -61,8 +62,14 @@ fn load_unguarded(bytes: &[u8], item: &str) -> Result<Document> {
         if let Some(reason) = extracted.first_failure {
             return Err(corrupt(item, reason));
         }
-        let hint = if glyph_total == 0 { NO_TEXT_HINT.to_string() } else { "only blank characters".to_string() };
-        return Err(IngestError::NoText { item: item.to_string(), hint: Some(hint) });
+        let hint = if glyph_total > 0 {
+            "its characters are all blank"
+        } else if sanity::has_images(&doc, page_ids.iter().map(|(_, id)| *id)) {
+            NO_TEXT_HINT
+        } else {
+            "its pages draw no text"
+        };
+        return Err(IngestError::NoText { item: item.to_string(), hint: Some(hint.to_string()) });
     }
 
     let body_size = layout::body_size(&pages);
@@ -92,14 +99,30 @@ fn load_unguarded(bytes: &[u8], item: &str) -> Result<Document> {
     })
 }
 
-/// Parses the file and decrypts it when it opens with the empty password.
+/// Parses the file (decrypting it when it opens with the empty password). A file whose
+/// cross-reference table is broken, or leads to no pages, is parsed again with a rebuilt table.
 fn open(bytes: &[u8], item: &str) -> Result<lopdf::Document> {
-    let doc = lopdf::Document::load_mem(bytes).map_err(|e| match e {
-        lopdf::Error::Decryption(_) | lopdf::Error::InvalidPassword | lopdf::Error::UnsupportedSecurityHandler(_) => {
-            IngestError::Encrypted { item: item.to_string() }
-        }
-        other => corrupt(item, one_line(&other.to_string())),
-    })?;
+    let is_encryption = |e: &lopdf::Error| {
+        matches!(
+            e,
+            lopdf::Error::Decryption(_)
+                | lopdf::Error::InvalidPassword
+                | lopdf::Error::UnsupportedSecurityHandler(_)
+        )
+    };
+    let repaired = || {
+        let fixed = repair::rebuild_xref(bytes)?;
+        lopdf::Document::load_mem(&fixed).ok().filter(|d| !d.get_pages().is_empty())
+    };
+    let doc = match lopdf::Document::load_mem(bytes) {
+        Ok(doc) if doc.get_pages().is_empty() && !doc.is_encrypted() => repaired().unwrap_or(doc),
+        Ok(doc) => doc,
+        Err(e) if is_encryption(&e) => return Err(IngestError::Encrypted { item: item.to_string() }),
+        Err(e) => match repaired() {
+            Some(doc) => doc,
+            None => return Err(corrupt(item, one_line(&e.to_string()))),
+        },
+    };
     // lopdf decrypts with the empty password while loading; the Encrypt entry stays only when
     // that failed.
     if doc.is_encrypted() {

@@ -178,7 +178,8 @@ fn collect_names<'a>(doc: &'a Document, root: &'a Dictionary, map: &mut HashMap<
         if steps > 100_000 {
             break;
         }
-        if let Ok(names) = node.get(b"Names").and_then(|n| doc.dereference(n)).and_then(|(_, n)| n.as_array()) {
+        if let Ok(names) = node.get(b"Names").and_then(|n| doc.dereference(n)).and_then(|(_, n)| n.as_array())
+        {
             for pair in names.chunks(2) {
                 if let [key, value] = pair
                     && let Ok((_, key)) = doc.dereference(key)

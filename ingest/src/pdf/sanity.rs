@@ -48,6 +48,36 @@ pub fn check_page(doc: &Document, page: ObjectId, forms: &mut FormCache) -> Resu
     Ok(())
 }
 
+/// Whether any of the pages draws an image XObject (directly or inside a form): a page without
+/// text but with images is most likely scanned.
+pub fn has_images(doc: &Document, pages: impl Iterator<Item = ObjectId>) -> bool {
+    for page in pages {
+        let Ok(Some(resources)) = page_resources(doc, page) else { continue };
+        let mut pending: Vec<&Dictionary> = vec![resources];
+        let mut seen: HashSet<ObjectId> = HashSet::new();
+        while let Some(res) = pending.pop() {
+            for id in form_ids(doc, res) {
+                if !seen.insert(id) || seen.len() > MAX_FORM_VISITS {
+                    continue;
+                }
+                let Ok(Object::Stream(stream)) = doc.get_object(id) else { continue };
+                match stream.dict.get(b"Subtype").and_then(Object::as_name) {
+                    Ok(b"Image") => return true,
+                    Ok(b"Form") => {
+                        if let Ok((_, Object::Dictionary(d))) =
+                            stream.dict.get(b"Resources").and_then(|r| doc.dereference(r))
+                        {
+                            pending.push(d);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    false
+}
+
 /// The `Do` operands of each form already read.
 #[derive(Debug, Default)]
 pub struct FormCache {
@@ -78,9 +108,10 @@ fn page_resources(doc: &Document, page: ObjectId) -> Result<Option<&Dictionary>,
     Err(Unsafe::ParentChain)
 }
 
-/// Ids of the form XObjects named in a resource dictionary.
+/// Ids of the XObjects named in a resource dictionary.
 fn form_ids(doc: &Document, resources: &Dictionary) -> Vec<ObjectId> {
-    let Ok(xobjects) = resources.get(b"XObject").and_then(|x| doc.dereference(x)).and_then(|(_, x)| x.as_dict())
+    let Ok(xobjects) =
+        resources.get(b"XObject").and_then(|x| doc.dereference(x)).and_then(|(_, x)| x.as_dict())
     else {
         return Vec::new();
     };
@@ -106,13 +137,19 @@ fn walk_form<'a>(
     if stream.dict.get(b"Subtype").and_then(Object::as_name).ok() != Some(b"Form".as_slice()) {
         return Ok(());
     }
-    let own = stream.dict.get(b"Resources").ok().and_then(|r| doc.dereference(r).ok()).and_then(|(_, r)| r.as_dict().ok());
+    let own = stream
+        .dict
+        .get(b"Resources")
+        .ok()
+        .and_then(|r| doc.dereference(r).ok())
+        .and_then(|(_, r)| r.as_dict().ok());
     let resources = own.unwrap_or(inherited);
     let names = forms
         .names
         .entry(id)
         .or_insert_with(|| {
-            let Ok(content) = stream.decompressed_content().or_else(|_| Ok::<_, lopdf::Error>(stream.content.clone()))
+            let Ok(content) =
+                stream.decompressed_content().or_else(|_| Ok::<_, lopdf::Error>(stream.content.clone()))
             else {
                 return Vec::new();
             };
@@ -122,7 +159,8 @@ fn walk_form<'a>(
     if names.is_empty() {
         return Ok(());
     }
-    let Ok(xobjects) = resources.get(b"XObject").and_then(|x| doc.dereference(x)).and_then(|(_, x)| x.as_dict())
+    let Ok(xobjects) =
+        resources.get(b"XObject").and_then(|x| doc.dereference(x)).and_then(|(_, x)| x.as_dict())
     else {
         return Ok(());
     };
@@ -163,7 +201,8 @@ mod tests {
         let page: ObjectId = (3, 0);
         let pages: ObjectId = (2, 0);
         let resources = dictionary! { "XObject" => dictionary! { "Fm1" => Object::Reference(form) } };
-        let stream = Stream::new(dictionary! { "Type" => "XObject", "Subtype" => "Form" }, form_draws.to_vec());
+        let stream =
+            Stream::new(dictionary! { "Type" => "XObject", "Subtype" => "Form" }, form_draws.to_vec());
         doc.objects.insert(form, Object::Stream(stream));
         doc.objects.insert(
             page,

@@ -11,7 +11,7 @@ use crate::output::{cell, print_json};
 
 /// Runs `lore ls`.
 pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
-    let docs = match lore_index::Library::open_reader(&ctx.paths.home) {
+    let docs = match lore_index::Library::open_reader(&ctx.paths.home, None) {
         Ok(lib) => lib.catalog().list(&ListFilter { kind: args.kind.clone(), tag: args.tag.clone() })?,
         Err(lore_index::Error::NoLibrary(_)) => Vec::new(),
         Err(e) => return Err(e.into()),

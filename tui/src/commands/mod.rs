@@ -1,8 +1,11 @@
 //! The subcommands.
 
 mod add;
+mod eval;
 mod ls;
+mod reindex;
 mod rm;
+mod search;
 mod show;
 
 use std::path::PathBuf;
@@ -10,7 +13,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Result;
-use lore_index::{Library, LibraryOptions};
+use lore_index::embed::EmbedConfig;
+use lore_index::keyword::KeywordConfig;
+use lore_index::{EngineOptions, Library, LibraryOptions};
 use lore_ingest::{ChunkConfig, LoadOptions};
 
 use crate::cli::{Cli, Command};
@@ -31,15 +36,46 @@ impl Context {
         let options = LibraryOptions {
             load: LoadOptions { max_text_mb: ing.max_text_mb, max_book_mb: ing.max_book_mb },
             chunk: ChunkConfig { target_tokens: ing.chunk_tokens, overlap_tokens: ing.chunk_overlap },
-            tokenizer: self.tokenizer_file(),
+            tokenizer: None,
             lock_wait: wait,
+            engines: Some(self.engine_options()),
         };
         Ok(Library::open_writer(&self.paths.home, options)?)
     }
 
-    /// Opens the library for reading.
+    /// Opens the library's catalog for reading.
     pub fn reader(&self) -> Result<Library> {
-        Ok(Library::open_reader(&self.paths.home)?)
+        Ok(Library::open_reader(&self.paths.home, None)?)
+    }
+
+    /// Opens the library for searching: the catalog and the derived indexes.
+    pub fn searcher(&self) -> Result<Library> {
+        Ok(Library::open_reader(&self.paths.home, Some(&self.engine_options()))?)
+    }
+
+    /// The embedding model and index settings.
+    pub fn engine_options(&self) -> EngineOptions {
+        let e = &self.config.embedding;
+        let defaults = EmbedConfig::default();
+        let k = &self.config.keyword;
+        EngineOptions {
+            embed: EmbedConfig {
+                model: e.model.clone(),
+                model_dir: e.model_dir.clone(),
+                batch_size: e.batch_size.unwrap_or(defaults.batch_size),
+                threads: e.threads,
+                offline: e.offline,
+                ..defaults
+            },
+            runtime_dir: self.paths.runtime.clone(),
+            keyword: KeywordConfig {
+                analyzer: k.analyzer.clone(),
+                title_boost: k.title_boost,
+                heading_boost: k.heading_boost,
+                ..KeywordConfig::default()
+            },
+            edge: Default::default(),
+        }
     }
 
     /// The embedding model's `tokenizer.json`, which sizes chunks, when it is installed.
@@ -64,6 +100,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Ls(args)) => ls::run(&ctx, args),
         Some(Command::Show(args)) => show::run(&ctx, args),
         Some(Command::Rm(args)) => rm::run(&ctx, args),
+        Some(Command::Search(args)) => search::run(&ctx, args),
+        Some(Command::Reindex(args)) => reindex::run(&ctx, args),
+        Some(Command::Eval(args)) => eval::run(&ctx, args),
         None => {
             crate::output::error_line("the terminal UI is not built yet; see `lore --help` for the commands");
             Ok(ExitCode::from(2))

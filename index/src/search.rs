@@ -1,0 +1,208 @@
+//! Search over a library: keyword (BM25), vector (dense) or hybrid (both, fused), with filters
+//! applied inside each engine before its cut.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::catalog::{Catalog, StoredChunk};
+use crate::engines::Engines;
+use crate::error::Result;
+use crate::fusion::{FusionConfig, FusionMethod, convex, rrf};
+use crate::keyword::KeywordSnippet;
+use crate::vector::VectorFilter;
+
+/// Which engines answer a search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Keyword and vector results fused.
+    Hybrid,
+    /// BM25 over the keyword index only.
+    Keyword,
+    /// Dense vectors only.
+    Vector,
+}
+
+impl Mode {
+    /// Every mode.
+    pub const ALL: [Mode; 3] = [Mode::Keyword, Mode::Vector, Mode::Hybrid];
+
+    /// The mode's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Hybrid => "hybrid",
+            Mode::Keyword => "keyword",
+            Mode::Vector => "vector",
+        }
+    }
+}
+
+impl FromStr for Mode {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "hybrid" => Ok(Mode::Hybrid),
+            "keyword" | "bm25" => Ok(Mode::Keyword),
+            "vector" | "dense" => Ok(Mode::Vector),
+            other => Err(format!("unknown search mode {other:?} (hybrid, keyword or vector)")),
+        }
+    }
+}
+
+/// Search settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchConfig {
+    /// Candidates taken from each engine before fusion.
+    pub candidates: usize,
+    /// Fusion weights and `k`.
+    pub fusion: FusionConfig,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig { candidates: 50, fusion: FusionConfig::default() }
+    }
+}
+
+/// One search request.
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    /// The query text.
+    pub query: String,
+    /// How many results.
+    pub k: usize,
+    /// Which engines.
+    pub mode: Mode,
+    /// Restrictions, applied inside both engines.
+    pub filter: VectorFilter,
+}
+
+/// One result: a chunk with its document and where it ranked.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchHit {
+    /// Rank in this result list, from 1.
+    pub rank: usize,
+    /// The score of the mode (fused score for hybrid).
+    pub score: f32,
+    /// The chunk.
+    pub chunk: StoredChunk,
+    /// Its document's title.
+    pub title: String,
+    /// Its document's kind.
+    pub kind: String,
+    /// Its document's source path or URL key.
+    pub source: String,
+    /// Its document's URL, for web pages and news.
+    pub url: Option<String>,
+    /// Passage of the chunk with the matched query terms located.
+    pub snippet: String,
+    /// Byte ranges of `snippet` that matched the query.
+    pub highlights: Vec<(usize, usize)>,
+    /// Rank in the keyword list, when it was there.
+    pub keyword_rank: Option<usize>,
+    /// Rank in the vector list, when it was there.
+    pub vector_rank: Option<usize>,
+}
+
+/// Runs a search and resolves the hits against the catalog. Chunks whose document is being
+/// written or removed (in the journal) are left out, so a search never sees half a document.
+pub fn search(engines: &Engines, catalog: &Catalog, cfg: &SearchConfig, req: &SearchRequest) -> Result<Vec<SearchHit>> {
+    if req.k == 0 || req.query.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let n = cfg.candidates.max(req.k);
+    let mut snippets: HashMap<i64, KeywordSnippet> = HashMap::new();
+    let mut keyword_hits: Vec<(i64, f32)> = Vec::new();
+    if matches!(req.mode, Mode::Keyword | Mode::Hybrid) {
+        for hit in engines.keyword.search(&req.query, n, &req.filter)? {
+            keyword_hits.push((hit.chunk_id, hit.score));
+            snippets.insert(hit.chunk_id, hit.snippet);
+        }
+    }
+    let mut vector_hits: Vec<(i64, f32)> = Vec::new();
+    if matches!(req.mode, Mode::Vector | Mode::Hybrid) {
+        let q = engines.embedder.embed_query(&req.query)?;
+        for hit in engines.vectors.search(&q, n, &req.filter)? {
+            vector_hits.push((hit.chunk_id, hit.score));
+        }
+    }
+    let vector_scores: HashMap<i64, f32> = vector_hits.iter().copied().collect();
+    let ids = |l: &[(i64, f32)]| l.iter().map(|(id, _)| *id).collect::<Vec<_>>();
+    let fused = match (req.mode, cfg.fusion.method) {
+        (Mode::Hybrid, FusionMethod::Rrf) => rrf(&ids(&keyword_hits), &ids(&vector_hits), &cfg.fusion),
+        (Mode::Hybrid, FusionMethod::Convex) => convex(&keyword_hits, &vector_hits, cfg.fusion.alpha),
+        (Mode::Keyword, _) => rrf(&ids(&keyword_hits), &[], &cfg.fusion),
+        (Mode::Vector, _) => rrf(&[], &ids(&vector_hits), &cfg.fusion),
+    };
+    let busy: Vec<i64> = catalog.journal()?.into_iter().map(|e| e.doc_id).collect();
+    let wanted: Vec<i64> = fused.iter().map(|f| f.id).collect();
+    let mut chunks: HashMap<i64, StoredChunk> = catalog.chunks_by_ids(&wanted)?.into_iter().map(|c| (c.id, c)).collect();
+    let mut docs = HashMap::new();
+    let mut hits = Vec::new();
+    for f in fused {
+        if hits.len() >= req.k {
+            break;
+        }
+        let Some(chunk) = chunks.remove(&f.id) else { continue };
+        if busy.contains(&chunk.doc_id) {
+            continue;
+        }
+        if !docs.contains_key(&chunk.doc_id) {
+            docs.insert(chunk.doc_id, catalog.get(chunk.doc_id)?);
+        }
+        let Some(Some(doc)) = docs.get(&chunk.doc_id) else { continue };
+        let score = match req.mode {
+            Mode::Vector => vector_scores.get(&f.id).copied().unwrap_or(f.score),
+            _ => f.score,
+        };
+        let (snippet, highlights) = match snippets.remove(&f.id) {
+            Some(s) if !s.text.is_empty() => (s.text, s.highlights.into_iter().map(|r| (r.start, r.end)).collect()),
+            _ => (lead(&chunk.text, 200), Vec::new()),
+        };
+        hits.push(SearchHit {
+            rank: hits.len() + 1,
+            score,
+            title: doc.title.clone(),
+            kind: doc.kind.clone(),
+            source: doc.source.clone(),
+            url: doc.url.clone(),
+            snippet,
+            highlights,
+            keyword_rank: f.keyword_rank,
+            vector_rank: f.vector_rank,
+            chunk,
+        });
+    }
+    Ok(hits)
+}
+
+/// The first `max` characters of `text` on one line, cut at a word.
+fn lead(text: &str, max: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        return flat;
+    }
+    let cut: String = flat.chars().take(max).collect();
+    let at = cut.rfind(' ').unwrap_or(cut.len());
+    format!("{}…", &cut[..at])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_parse() {
+        assert_eq!("Hybrid".parse::<Mode>(), Ok(Mode::Hybrid));
+        assert_eq!("bm25".parse::<Mode>(), Ok(Mode::Keyword));
+        assert!("fuzzy".parse::<Mode>().is_err());
+    }
+
+    #[test]
+    fn lead_cuts_at_a_word() {
+        assert_eq!(lead("one two\nthree", 100), "one two three");
+        assert_eq!(lead("alpha beta gamma", 12), "alpha beta…");
+    }
+}

@@ -1,0 +1,98 @@
+//! `lore search`: hybrid, keyword or vector search with highlighted snippets.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, bail};
+use lore_index::engines::epoch_of;
+use lore_index::vector::VectorFilter;
+use lore_index::{Mode, SearchHit, SearchRequest};
+
+use super::Context;
+use super::show::pick_one;
+use crate::cli::SearchArgs;
+use crate::output::print_json;
+
+/// Runs `lore search`.
+pub fn run(ctx: &Context, args: SearchArgs) -> Result<ExitCode> {
+    let lib = ctx.searcher()?;
+    let mode: Mode = args
+        .mode
+        .as_deref()
+        .unwrap_or(&ctx.config.search.mode)
+        .parse()
+        .map_err(anyhow::Error::msg)?;
+    let mut filter = VectorFilter { kinds: args.kind.clone(), tags: args.tag.clone(), ..Default::default() };
+    for k in &filter.kinds {
+        k.parse::<lore_ingest::Kind>().map_err(anyhow::Error::msg)?;
+    }
+    for spec in &args.doc {
+        filter.doc_ids.push(pick_one(lib.resolve(spec)?, spec)?.id);
+    }
+    let date = |s: &Option<String>, end: bool| -> Result<Option<i64>> {
+        match s {
+            None => Ok(None),
+            Some(d) => {
+                let t = epoch_of(d).with_context(|| format!("{d:?} is not a date (YYYY-MM-DD)"))?;
+                Ok(Some(if end && d.len() == 10 { t + 86_399 } else { t }))
+            }
+        }
+    };
+    filter.date_from = date(&args.since, false)?;
+    filter.date_to = date(&args.until, true)?;
+    let query = args.query.join(" ");
+    if query.trim().is_empty() {
+        bail!("the query is empty");
+    }
+    let req = SearchRequest { query, k: args.k.unwrap_or(ctx.config.search.k), mode, filter };
+    let hits = lib.search(&ctx.config.search.to_search_config()?, &req)?;
+    if args.json {
+        print_json(&hits)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if hits.is_empty() {
+        println!("No results for {:?}.", req.query);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    for hit in &hits {
+        print_hit(hit, color);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where in its document a hit is: page span and heading path.
+pub fn place(hit: &SearchHit) -> String {
+    let mut parts = Vec::new();
+    if let Some(p) = hit.chunk.pages() {
+        parts.push(p);
+    }
+    if !hit.chunk.heading_path.is_empty() {
+        parts.push(hit.chunk.heading());
+    }
+    parts.join(" · ")
+}
+
+fn print_hit(hit: &SearchHit, color: bool) {
+    let (bold, dim, mark, reset) =
+        if color { ("\x1b[1m", "\x1b[2m", "\x1b[1;33m", "\x1b[0m") } else { ("", "", "", "") };
+    let place = place(hit);
+    let sep = if place.is_empty() { "" } else { " — " };
+    println!("{:>2}. {bold}{}{reset}{sep}{place} {dim}[{} {:.4}]{reset}", hit.rank, hit.title, hit.kind, hit.score);
+    let mut snippet = String::new();
+    let mut at = 0;
+    for &(a, b) in &hit.highlights {
+        let (Some(before), Some(m)) = (hit.snippet.get(at..a), hit.snippet.get(a..b)) else { continue };
+        snippet.push_str(before);
+        if color {
+            snippet.push_str(&format!("{mark}{m}{reset}"));
+        } else {
+            snippet.push_str(&format!("**{m}**"));
+        }
+        at = b;
+    }
+    snippet.push_str(hit.snippet.get(at..).unwrap_or_default());
+    let flat: String = snippet.split_whitespace().collect::<Vec<_>>().join(" ");
+    println!("    {flat}");
+    println!("    {dim}{}{reset}", hit.url.as_deref().unwrap_or(&hit.source));
+}
