@@ -6,7 +6,7 @@
 #                                      (all-MiniLM-L6-v2, int8 ONNX weights) and its tokenizer files
 #
 # usage: scripts/setup-embedding.sh [DIR]
-#   DIR defaults to lore's runtime directory: $LORE_RUNTIME, else $LORE_HOME/runtime,
+#   DIR defaults to lore's runtime directory: $LORE_RUNTIME,
 #   else ~/.local/share/lore/runtime.
 #
 # Idempotent: files already in place are checked against their SHA-256 and kept; only what is
@@ -33,8 +33,6 @@ if [ $# -ge 1 ]; then
     DIR=$1
 elif [ -n "${LORE_RUNTIME:-}" ]; then
     DIR=$LORE_RUNTIME
-elif [ -n "${LORE_HOME:-}" ]; then
-    DIR=$LORE_HOME/runtime
 else
     DIR=${XDG_DATA_HOME:-$HOME/.local/share}/lore/runtime
 fi

@@ -54,7 +54,9 @@ pub enum EmbedError {
         reason: String,
     },
     /// The configured model name is not a fastembed text model.
-    #[error("unknown embedding model '{0}' (use a fastembed model name such as AllMiniLML6V2 or BAAI/bge-small-en-v1.5)")]
+    #[error(
+        "unknown embedding model '{0}' (use a fastembed model name such as AllMiniLML6V2 or BAAI/bge-small-en-v1.5)"
+    )]
     UnknownModel(String),
     /// The model is not cached and downloading is switched off.
     #[error("embedding model {model} is not in {} and downloads are off (offline setting or HF_HUB_OFFLINE)", .cache.display())]
@@ -197,7 +199,11 @@ pub fn resolve_model(name: &str) -> Result<EmbeddingModel, EmbedError> {
     // Prefer the unquantized variant, then the shortest enum name, for a stable choice.
     candidates.sort_by_key(|m| {
         let label = format!("{m:?}");
-        (TextEmbedding::get_quantization_mode(m) != QuantizationMode::None || is_quantized_label(&label), label.len(), label)
+        (
+            TextEmbedding::get_quantization_mode(m) != QuantizationMode::None || is_quantized_label(&label),
+            label.len(),
+            label,
+        )
     });
     candidates.into_iter().next().ok_or_else(|| EmbedError::UnknownModel(name.to_string()))
 }
@@ -259,15 +265,12 @@ fn model_prefixes(model: &EmbeddingModel) -> (&'static str, &'static str) {
     }
 }
 
-/// lore's runtime directory: `$LORE_RUNTIME`, else `$LORE_HOME/runtime`, else
-/// `<platform data dir>/lore/runtime` (`~/.local/share/lore/runtime` on Linux).
-/// `None` only when no home directory can be found.
+/// lore's runtime directory: `$LORE_RUNTIME`, else `<platform data dir>/lore/runtime`
+/// (`~/.local/share/lore/runtime` on Linux). It does not follow `$LORE_HOME`: one runtime
+/// serves every library. `None` only when no home directory can be found.
 pub fn default_runtime_dir() -> Option<PathBuf> {
     if let Some(dir) = non_empty_env(RUNTIME_ENV) {
         return Some(PathBuf::from(dir));
-    }
-    if let Some(home) = non_empty_env("LORE_HOME") {
-        return Some(PathBuf::from(home).join("runtime"));
     }
     dirs::data_dir().map(|d| d.join("lore").join("runtime"))
 }
@@ -400,7 +403,8 @@ impl Embedder {
             None => DEFAULT_MODEL,
         };
         let name = format!("{model:?}");
-        let info = EmbeddingModel::get_model_info(&model).ok_or_else(|| EmbedError::UnknownModel(name.clone()))?;
+        let info =
+            EmbeddingModel::get_model_info(&model).ok_or_else(|| EmbedError::UnknownModel(name.clone()))?;
         let cache = hf_cache_dir(runtime_dir);
         let cached = cached_snapshot(&cache, &info.model_code, &info.model_file, &info.additional_files);
         if cached.is_none() && (config.offline || offline_env()) {
@@ -461,7 +465,10 @@ impl Embedder {
             .map_err(|e| EmbedError::ModelLoad { model: name.clone(), reason: error_chain(&e) })?;
         let dim = probe.first().map(Vec::len).unwrap_or(0);
         if dim == 0 {
-            return Err(EmbedError::ModelLoad { model: name, reason: "the model produced an empty vector".into() });
+            return Err(EmbedError::ModelLoad {
+                model: name,
+                reason: "the model produced an empty vector".into(),
+            });
         }
         Ok(Embedder {
             model: Mutex::new(text_embedding),
@@ -486,9 +493,27 @@ impl Embedder {
         self.dim
     }
 
-    /// The model's `tokenizer.json`, for sizing chunks in the model's own tokens.
+    /// The model's `tokenizer.json`, for sizing chunks in the model's own tokens. Beware: the
+    /// file may set truncation and fixed-length padding (all-MiniLM-L6-v2's pads and cuts every
+    /// text to 128 tokens), so a tokenizer loaded from it miscounts; [`Embedder::tokenizer`]
+    /// gives one without either.
     pub fn tokenizer_json_path(&self) -> PathBuf {
         self.tokenizer_json.clone()
+    }
+
+    /// The model's tokenizer with padding and truncation off, so that `encode(text, true).len()`
+    /// is the number of tokens the model sees (before its cut at [`Embedder::max_tokens`]).
+    pub fn tokenizer(&self) -> Result<tokenizers::Tokenizer, EmbedError> {
+        let mut tokenizer =
+            tokenizers::Tokenizer::from_file(&self.tokenizer_json).map_err(|e| EmbedError::ModelLoad {
+                model: self.name.clone(),
+                reason: format!("{}: {e}", self.tokenizer_json.display()),
+            })?;
+        tokenizer.with_padding(None);
+        tokenizer
+            .with_truncation(None)
+            .map_err(|e| EmbedError::ModelLoad { model: self.name.clone(), reason: e.to_string() })?;
+        Ok(tokenizer)
     }
 
     /// The longest input in tokens; longer texts are truncated by the model.
@@ -621,7 +646,8 @@ fn cached_snapshot(cache: &Path, repo: &str, model_file: &str, additional: &[Str
     let repo_dir = cache.join(format!("models--{}", repo.replace('/', "--")));
     let revision = std::fs::read_to_string(repo_dir.join("refs").join("main")).ok()?;
     let snapshot = repo_dir.join("snapshots").join(revision.trim());
-    let files = std::iter::once(model_file).chain(additional.iter().map(String::as_str)).chain(TOKENIZER_FILES);
+    let files =
+        std::iter::once(model_file).chain(additional.iter().map(String::as_str)).chain(TOKENIZER_FILES);
     let complete = files.into_iter().all(|f| snapshot.join(f).is_file());
     complete.then_some(snapshot)
 }
@@ -649,11 +675,17 @@ mod tests {
     fn resolves_enum_and_hub_names() {
         assert_eq!(resolve_model("AllMiniLML6V2").unwrap(), EmbeddingModel::AllMiniLML6V2);
         assert_eq!(resolve_model("allminilml6v2").unwrap(), EmbeddingModel::AllMiniLML6V2);
-        assert_eq!(resolve_model("sentence-transformers/all-MiniLM-L6-v2").unwrap(), EmbeddingModel::AllMiniLML6V2);
+        assert_eq!(
+            resolve_model("sentence-transformers/all-MiniLM-L6-v2").unwrap(),
+            EmbeddingModel::AllMiniLML6V2
+        );
         assert_eq!(resolve_model("Qdrant/all-MiniLM-L6-v2-onnx").unwrap(), EmbeddingModel::AllMiniLML6V2);
         assert_eq!(resolve_model("BAAI/bge-small-en-v1.5").unwrap(), EmbeddingModel::BGESmallENV15);
         assert_eq!(resolve_model("bgesmallenv15q").unwrap(), EmbeddingModel::BGESmallENV15Q);
-        assert_eq!(resolve_model("intfloat/multilingual-e5-large").unwrap(), EmbeddingModel::MultilingualE5Large);
+        assert_eq!(
+            resolve_model("intfloat/multilingual-e5-large").unwrap(),
+            EmbeddingModel::MultilingualE5Large
+        );
         assert_eq!(
             resolve_model("sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2").unwrap(),
             EmbeddingModel::ParaphraseMLMiniLML12V2
@@ -687,7 +719,10 @@ mod tests {
         let err = locate_onnxruntime(dir.path()).unwrap_err();
         let text = err.to_string();
         assert!(matches!(err, EmbedError::RuntimeMissing { .. }), "{text}");
-        assert!(text.contains(ORT_DYLIB_ENV) && text.contains(&dir.path().join("ort").display().to_string()), "{text}");
+        assert!(
+            text.contains(ORT_DYLIB_ENV) && text.contains(&dir.path().join("ort").display().to_string()),
+            "{text}"
+        );
     }
 
     #[test]

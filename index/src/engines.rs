@@ -82,7 +82,8 @@ impl Engines {
         match EdgeStore::open(&dir, embedder.dim(), options.edge.clone()) {
             Ok(v) => Ok(Engines { embedder, vectors: Box::new(v), keyword, _snapshot: None }),
             Err(crate::vector::VectorError::Locked { .. }) => {
-                let tmp = tempfile::tempdir().map_err(|source| Error::Home { path: std::env::temp_dir(), source })?;
+                let tmp = tempfile::tempdir()
+                    .map_err(|source| Error::Home { path: std::env::temp_dir(), source })?;
                 let copy = tmp.path().join(VECTOR_DIR);
                 let v = EdgeStore::open_copy(&dir, &copy, options.edge.clone())?;
                 Ok(Engines { embedder, vectors: Box::new(v), keyword, _snapshot: Some(tmp) })
@@ -112,7 +113,12 @@ impl Engines {
     }
 
     /// Writes a document's chunks with their vectors to both indexes (no commit).
-    pub fn write_document(&self, doc: &DocSummary, chunks: &[StoredChunk], vectors: Vec<Vec<f32>>) -> Result<()> {
+    pub fn write_document(
+        &self,
+        doc: &DocSummary,
+        chunks: &[StoredChunk],
+        vectors: Vec<Vec<f32>>,
+    ) -> Result<()> {
         let published = doc.published.as_deref().and_then(epoch_of);
         let added = epoch_of(&doc.added_at).unwrap_or(0);
         self.vectors.delete_doc(doc.id)?;
@@ -174,7 +180,10 @@ impl Engines {
         let dim = self.embedder.dim();
         match (catalog.meta_get(META_MODEL)?, catalog.meta_get(META_DIM)?) {
             (Some(m), Some(d)) if m == name && d == dim.to_string() => Ok(()),
-            (Some(m), d) => Err(Error::ModelMismatch { stored: format!("{m} ({}-d)", d.unwrap_or_default()), configured: format!("{name} ({dim}-d)") }),
+            (Some(m), d) => Err(Error::ModelMismatch {
+                stored: format!("{m} ({}-d)", d.unwrap_or_default()),
+                configured: format!("{name} ({dim}-d)"),
+            }),
             (None, _) => {
                 catalog.meta_set(META_MODEL, &name)?;
                 catalog.meta_set(META_DIM, &dim.to_string())?;

@@ -36,7 +36,9 @@ pub enum Error {
     #[error(transparent)]
     Keyword(#[from] crate::keyword::KeywordError),
     /// The library's vectors were made by another model.
-    #[error("the library's vectors were made with {stored}, but the configured model is {configured}: run `lore reindex` to rebuild them (or set embedding.model back)")]
+    #[error(
+        "the library's vectors were made with {stored}, but the configured model is {configured}: run `lore reindex` to rebuild them (or set embedding.model back)"
+    )]
     ModelMismatch {
         /// The model recorded in the catalog.
         stored: String,

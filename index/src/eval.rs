@@ -75,8 +75,11 @@ fn jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>, EvalError>
         if line.trim().is_empty() {
             continue;
         }
-        let item = serde_json::from_str(line)
-            .map_err(|e| EvalError::Parse { path: path.to_path_buf(), line: i + 1, reason: e.to_string() })?;
+        let item = serde_json::from_str(line).map_err(|e| EvalError::Parse {
+            path: path.to_path_buf(),
+            line: i + 1,
+            reason: e.to_string(),
+        })?;
         out.push(item);
     }
     Ok(out)
@@ -131,12 +134,14 @@ impl Metrics {
             return Metrics::default();
         }
         let gain = |id: &String| f64::from(judged.get(id).copied().unwrap_or(0));
-        let dcg: f64 = ranked.iter().take(10).enumerate().map(|(i, id)| gain(id) / ((i + 2) as f64).log2()).sum();
+        let dcg: f64 =
+            ranked.iter().take(10).enumerate().map(|(i, id)| gain(id) / ((i + 2) as f64).log2()).sum();
         let mut ideal: Vec<f64> = judged.values().map(|g| f64::from(*g)).collect();
         ideal.sort_by(|a, b| b.total_cmp(a));
         let idcg: f64 = ideal.iter().take(10).enumerate().map(|(i, g)| g / ((i + 2) as f64).log2()).sum();
         let hits_at = |n: usize| ranked.iter().take(n).filter(|id| gain(id) > 0.0).count() as f64;
-        let mrr10 = ranked.iter().take(10).position(|id| gain(id) > 0.0).map(|p| 1.0 / (p + 1) as f64).unwrap_or(0.0);
+        let mrr10 =
+            ranked.iter().take(10).position(|id| gain(id) > 0.0).map(|p| 1.0 / (p + 1) as f64).unwrap_or(0.0);
         Metrics {
             ndcg10: if idcg > 0.0 { dcg / idcg } else { 0.0 },
             recall10: hits_at(10) / relevant as f64,

@@ -40,7 +40,13 @@ pub struct FusionConfig {
 
 impl Default for FusionConfig {
     fn default() -> Self {
-        FusionConfig { method: FusionMethod::Rrf, alpha: 0.7, rrf_k: 60.0, keyword_weight: 1.0, vector_weight: 1.0 }
+        FusionConfig {
+            method: FusionMethod::Rrf,
+            alpha: 0.7,
+            rrf_k: 60.0,
+            keyword_weight: 1.0,
+            vector_weight: 1.0,
+        }
     }
 }
 

@@ -13,7 +13,7 @@ pub mod lock;
 pub mod search;
 pub mod vector;
 
-pub use error::{Error, Result};
 pub use engines::EngineOptions;
+pub use error::{Error, Result};
 pub use library::{AddEvent, AddReport, Consistency, ItemOutcome, Library, LibraryOptions, ReindexReport};
 pub use search::{Mode, SearchConfig, SearchHit, SearchRequest};

@@ -160,7 +160,8 @@ impl Library {
             None => None,
         };
         // Chunks are sized in the embedding model's tokens.
-        let tokenizer = options.tokenizer.clone().or_else(|| engines.as_ref().map(|e| e.embedder.tokenizer_json_path()));
+        let tokenizer =
+            options.tokenizer.clone().or_else(|| engines.as_ref().map(|e| e.embedder.tokenizer_json_path()));
         let chunker = match &tokenizer {
             Some(path) => Chunker::from_tokenizer_file(path, options.chunk.clone())?,
             None => Chunker::estimated(options.chunk.clone()),
@@ -223,7 +224,11 @@ impl Library {
             engines.check_model(&self.catalog)
         } else {
             match (recorded, self.catalog.meta_get(META_DIM)?) {
-                (Some(m), Some(d)) if m == engines.embedder.model_name() && d == engines.embedder.dim().to_string() => Ok(()),
+                (Some(m), Some(d))
+                    if m == engines.embedder.model_name() && d == engines.embedder.dim().to_string() =>
+                {
+                    Ok(())
+                }
                 (Some(m), d) => Err(Error::ModelMismatch {
                     stored: format!("{m} ({}-d)", d.unwrap_or_default()),
                     configured: format!("{} ({}-d)", engines.embedder.model_name(), engines.embedder.dim()),
@@ -235,7 +240,9 @@ impl Library {
 
     /// The open engines, or an error when there are none.
     fn engines(&self) -> Result<&Engines> {
-        self.engines.as_ref().ok_or_else(|| Error::NeedsReindex("the library was opened without its indexes".into()))
+        self.engines
+            .as_ref()
+            .ok_or_else(|| Error::NeedsReindex("the library was opened without its indexes".into()))
     }
 
     /// The library directory.
@@ -288,7 +295,8 @@ impl Library {
     /// switch or damage), reporting `(chunks done, chunks total)`.
     pub fn reindex(&mut self, progress: &mut dyn FnMut(usize, usize)) -> Result<ReindexReport> {
         let started = std::time::Instant::now();
-        let engines = self.engines.as_ref().ok_or_else(|| Error::NeedsReindex("no engines configured".into()))?;
+        let engines =
+            self.engines.as_ref().ok_or_else(|| Error::NeedsReindex("no engines configured".into()))?;
         engines.vectors.recreate(engines.embedder.dim())?;
         engines.keyword.clear()?;
         engines.keyword.commit()?;
@@ -358,7 +366,9 @@ impl Library {
         for p in paths {
             let scan = folder::scan(p);
             report.skipped_hidden += scan.skipped_hidden;
-            report.skipped_unsupported.extend(scan.skipped_unsupported.iter().map(|p| p.display().to_string()));
+            report
+                .skipped_unsupported
+                .extend(scan.skipped_unsupported.iter().map(|p| p.display().to_string()));
             for (path, why) in scan.errors {
                 report.failed.push(format!("{}: cannot read: {why}", path.display()));
             }
@@ -379,7 +389,9 @@ impl Library {
             progress(AddEvent::Started { index, path });
             let outcome = match self.add_file(path, *root, tags) {
                 Ok(o) => o,
-                Err(Error::Ingest(e)) => ItemOutcome::Failed { code: e.reason_code(), message: e.to_string() },
+                Err(Error::Ingest(e)) => {
+                    ItemOutcome::Failed { code: e.reason_code(), message: e.to_string() }
+                }
                 Err(e @ Error::Catalog(crate::catalog::CatalogError::DiskFull(_))) => return Err(e),
                 Err(e) => ItemOutcome::Failed { code: "error", message: format!("{}: {e}", path.display()) },
             };
@@ -423,7 +435,8 @@ impl Library {
                 page_count: None,
                 sections: vec![],
             };
-            let new = NewDocument { doc: &doc, chunks: &[], tags, root_id: root, file: FileStat::of(&source.meta) };
+            let new =
+                NewDocument { doc: &doc, chunks: &[], tags, root_id: root, file: FileStat::of(&source.meta) };
             self.catalog.begin_upsert(&new)?;
             return Ok(ItemOutcome::Unchanged { doc_id: id });
         }

@@ -60,7 +60,10 @@ impl WriterLock {
             }
         }
         // Record the holder for the message another writer prints.
-        let _ = file.set_len(0).and_then(|_| file.seek(SeekFrom::Start(0))).and_then(|_| write!(file, "{}", std::process::id()));
+        let _ = file
+            .set_len(0)
+            .and_then(|_| file.seek(SeekFrom::Start(0)))
+            .and_then(|_| write!(file, "{}", std::process::id()));
         Ok(WriterLock { _file: file })
     }
 }

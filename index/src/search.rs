@@ -108,7 +108,12 @@ pub struct SearchHit {
 
 /// Runs a search and resolves the hits against the catalog. Chunks whose document is being
 /// written or removed (in the journal) are left out, so a search never sees half a document.
-pub fn search(engines: &Engines, catalog: &Catalog, cfg: &SearchConfig, req: &SearchRequest) -> Result<Vec<SearchHit>> {
+pub fn search(
+    engines: &Engines,
+    catalog: &Catalog,
+    cfg: &SearchConfig,
+    req: &SearchRequest,
+) -> Result<Vec<SearchHit>> {
     if req.k == 0 || req.query.trim().is_empty() {
         return Ok(Vec::new());
     }
@@ -138,7 +143,8 @@ pub fn search(engines: &Engines, catalog: &Catalog, cfg: &SearchConfig, req: &Se
     };
     let busy: Vec<i64> = catalog.journal()?.into_iter().map(|e| e.doc_id).collect();
     let wanted: Vec<i64> = fused.iter().map(|f| f.id).collect();
-    let mut chunks: HashMap<i64, StoredChunk> = catalog.chunks_by_ids(&wanted)?.into_iter().map(|c| (c.id, c)).collect();
+    let mut chunks: HashMap<i64, StoredChunk> =
+        catalog.chunks_by_ids(&wanted)?.into_iter().map(|c| (c.id, c)).collect();
     let mut docs = HashMap::new();
     let mut hits = Vec::new();
     for f in fused {
@@ -149,8 +155,8 @@ pub fn search(engines: &Engines, catalog: &Catalog, cfg: &SearchConfig, req: &Se
         if busy.contains(&chunk.doc_id) {
             continue;
         }
-        if !docs.contains_key(&chunk.doc_id) {
-            docs.insert(chunk.doc_id, catalog.get(chunk.doc_id)?);
+        if let std::collections::hash_map::Entry::Vacant(e) = docs.entry(chunk.doc_id) {
+            e.insert(catalog.get(chunk.doc_id)?);
         }
         let Some(Some(doc)) = docs.get(&chunk.doc_id) else { continue };
         let score = match req.mode {
@@ -158,7 +164,9 @@ pub fn search(engines: &Engines, catalog: &Catalog, cfg: &SearchConfig, req: &Se
             _ => f.score,
         };
         let (snippet, highlights) = match snippets.remove(&f.id) {
-            Some(s) if !s.text.is_empty() => (s.text, s.highlights.into_iter().map(|r| (r.start, r.end)).collect()),
+            Some(s) if !s.text.is_empty() => {
+                (s.text, s.highlights.into_iter().map(|r| (r.start, r.end)).collect())
+            }
             _ => (lead(&chunk.text, 200), Vec::new()),
         };
         hits.push(SearchHit {

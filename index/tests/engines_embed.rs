@@ -75,6 +75,18 @@ fn passage_vector_matches_the_python_reference() {
 }
 
 #[test]
+fn the_tokenizer_counts_without_padding_or_truncation() {
+    let e = embedder();
+    let t = e.tokenizer().unwrap();
+    assert_eq!(t.encode("hello world", true).unwrap().len(), 4);
+    let long = "word ".repeat(600);
+    assert_eq!(t.encode(long.as_str(), true).unwrap().len(), 602);
+    // The file itself pads and cuts to 128 tokens: that is why `tokenizer()` exists.
+    let raw = tokenizers::Tokenizer::from_file(e.tokenizer_json_path()).unwrap();
+    assert_eq!(raw.encode("hello world", true).unwrap().len(), 128);
+}
+
+#[test]
 fn vectors_are_unit_length_and_batches_agree_with_single_runs() {
     let e = embedder();
     let texts: Vec<String> = [
@@ -180,7 +192,7 @@ fn an_uncached_model_is_reported_not_downloaded_when_offline() {
 #[ignore]
 fn throughput() {
     let e = embedder();
-    let tokenizer = tokenizers::Tokenizer::from_file(e.tokenizer_json_path()).unwrap();
+    let tokenizer = e.tokenizer().unwrap();
     let base = "The evaluator, which determines the meaning of expressions in a programming language, \
                 is just another program. Procedures are abstractions of compound operations, and the \
                 processes they generate may be recursive or iterative in shape. ";

@@ -119,21 +119,35 @@ fn filters_restrict_results() {
         got.sort();
         got
     };
-    assert_eq!(search(KeywordFilter { kinds: vec!["pdf".into(), "html".into()], ..Default::default() }), vec![3, 4]);
+    assert_eq!(
+        search(KeywordFilter { kinds: vec!["pdf".into(), "html".into()], ..Default::default() }),
+        vec![3, 4]
+    );
     assert_eq!(search(KeywordFilter { tags: vec!["lisp".into()], ..Default::default() }), vec![1, 2]);
-    assert_eq!(search(KeywordFilter { tags: vec!["cs".into(), "food".into()], ..Default::default() }), vec![1, 3]);
+    assert_eq!(
+        search(KeywordFilter { tags: vec!["cs".into(), "food".into()], ..Default::default() }),
+        vec![1, 3]
+    );
     assert_eq!(search(KeywordFilter { doc_ids: vec![10], ..Default::default() }), vec![1, 2]);
     assert_eq!(search(KeywordFilter { lang: Some("de".into()), ..Default::default() }), vec![4]);
     // Dates: only chunks with a publication date pass a date filter.
     assert_eq!(search(KeywordFilter { date_from: Some(1_550_000_000), ..Default::default() }), vec![3]);
     assert_eq!(search(KeywordFilter { date_to: Some(1_550_000_000), ..Default::default() }), vec![4]);
     assert_eq!(
-        search(KeywordFilter { date_from: Some(1_500_000_000), date_to: Some(1_600_000_000), ..Default::default() }),
+        search(KeywordFilter {
+            date_from: Some(1_500_000_000),
+            date_to: Some(1_600_000_000),
+            ..Default::default()
+        }),
         vec![3, 4]
     );
-    assert_eq!(search(KeywordFilter { kinds: vec!["pdf".into()], tags: vec!["lisp".into()], ..Default::default() }), Vec::<i64>::new());
+    assert_eq!(
+        search(KeywordFilter { kinds: vec!["pdf".into()], tags: vec!["lisp".into()], ..Default::default() }),
+        Vec::<i64>::new()
+    );
     // Filters do not change scores.
-    let filtered = index.search("the", 10, &KeywordFilter { doc_ids: vec![30], ..Default::default() }).unwrap();
+    let filtered =
+        index.search("the", 10, &KeywordFilter { doc_ids: vec![30], ..Default::default() }).unwrap();
     let unfiltered = all.iter().find(|h| h.chunk_id == 4).unwrap();
     assert!((filtered[0].score - unfiltered.score).abs() < 1e-5);
 }
@@ -321,7 +335,8 @@ fn bm25_variants_on_the_python_faq() {
         let mut total = 0.0;
         for (qid, text) in &set.queries {
             let hits = index.search(text, 10, &KeywordFilter::default()).unwrap();
-            let ranked: Vec<String> = hits.iter().map(|h| set.corpus[h.chunk_id as usize].0.clone()).collect();
+            let ranked: Vec<String> =
+                hits.iter().map(|h| set.corpus[h.chunk_id as usize].0.clone()).collect();
             total += engines_support::ndcg_at(10, &ranked, &set.qrels[qid]);
         }
         eprintln!("{label}: {:.3}", total / set.queries.len() as f64);

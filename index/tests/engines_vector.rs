@@ -122,14 +122,27 @@ fn filters_are_applied_in_the_engine() {
         search(VectorFilter { kinds: vec!["html".into(), "markdown".into()], ..Default::default() }),
         vec![201, 202, 301]
     );
-    assert_eq!(search(VectorFilter { tags: vec!["cs".into()], ..Default::default() }), vec![101, 102, 103, 301]);
-    assert_eq!(search(VectorFilter { tags: vec!["web".into(), "lisp".into()], ..Default::default() }).len(), 5);
+    assert_eq!(
+        search(VectorFilter { tags: vec!["cs".into()], ..Default::default() }),
+        vec![101, 102, 103, 301]
+    );
+    assert_eq!(
+        search(VectorFilter { tags: vec!["web".into(), "lisp".into()], ..Default::default() }).len(),
+        5
+    );
     assert_eq!(search(VectorFilter { doc_ids: vec![1, 3], ..Default::default() }), vec![101, 102, 103, 301]);
     assert_eq!(search(VectorFilter { lang: Some("de".into()), ..Default::default() }), vec![201, 202]);
     assert_eq!(search(VectorFilter { date_from: Some(1_550_000_000), ..Default::default() }), vec![201, 202]);
-    assert_eq!(search(VectorFilter { date_to: Some(1_550_000_000), ..Default::default() }), vec![101, 102, 103]);
     assert_eq!(
-        search(VectorFilter { date_from: Some(1_500_000_000), date_to: Some(1_600_000_000), ..Default::default() }),
+        search(VectorFilter { date_to: Some(1_550_000_000), ..Default::default() }),
+        vec![101, 102, 103]
+    );
+    assert_eq!(
+        search(VectorFilter {
+            date_from: Some(1_500_000_000),
+            date_to: Some(1_600_000_000),
+            ..Default::default()
+        }),
         vec![101, 102, 103, 201, 202]
     );
     assert_eq!(
@@ -147,7 +160,10 @@ fn rejects_vectors_of_the_wrong_length() {
     let store = open(&dir.path().join("vectors"));
     let err = store.upsert(&[point(1, 1, 0, vec![1.0; DIM + 1])]).unwrap_err();
     assert!(matches!(err, VectorError::BadVector { expected: DIM, got } if got == DIM + 1), "{err}");
-    assert!(matches!(store.search(&[1.0; 3], 5, &VectorFilter::default()), Err(VectorError::BadVector { .. })));
+    assert!(matches!(
+        store.search(&[1.0; 3], 5, &VectorFilter::default()),
+        Err(VectorError::BadVector { .. })
+    ));
     assert_eq!(store.count().unwrap(), 0);
     assert!(store.search(&axis(0, 0.0), 0, &VectorFilter::default()).unwrap().is_empty());
 }
@@ -171,7 +187,10 @@ fn persists_across_reopen_and_checks_the_dimension() {
         assert_eq!(hit_ids(&store, &axis(0, 0.0), 1, &f), vec![202]);
     }
     let err = EdgeStore::open(&path, DIM * 2, EdgeOptions::default()).unwrap_err();
-    assert!(matches!(err, VectorError::DimensionMismatch { stored: DIM, wanted } if wanted == DIM * 2), "{err}");
+    assert!(
+        matches!(err, VectorError::DimensionMismatch { stored: DIM, wanted } if wanted == DIM * 2),
+        "{err}"
+    );
     assert!(err.to_string().contains("lore reindex"));
     // Recreating with the new dimension starts over.
     let store = open(&path);
@@ -296,4 +315,142 @@ fn dense_quality_on_the_python_faq() {
     let ndcg = total / set.queries.len() as f64;
     eprintln!("dense nDCG@10 on pyfaq: {ndcg:.3} (all-MiniLM-L6-v2 fp32 reference: 0.864)");
     assert!(ndcg > 0.80, "nDCG@10 {ndcg:.3}");
+}
+
+/// Clustered unit-ish vectors of dimension `dim`, deterministic.
+fn clustered(n: usize, dim: usize) -> Vec<VectorPoint> {
+    (0..n)
+        .map(|i| {
+            let centre = i % 50;
+            let v: Vec<f32> = (0..dim)
+                .map(|d| ((centre * 31 + d * 7) as f32).sin() + 0.3 * ((i * 13 + d * 3) as f32).cos())
+                .collect();
+            point(i as i64, (i / 20) as i64, (i % 20) as i64, v)
+        })
+        .collect()
+}
+
+fn dir_size(path: &Path) -> u64 {
+    std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| match e.file_type() {
+                    Ok(t) if t.is_dir() => dir_size(&e.path()),
+                    _ => e.metadata().map(|m| m.len()).unwrap_or(0),
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+fn median_search_ms(store: &dyn VectorStore, queries: &[Vec<f32>], filter: &VectorFilter) -> f64 {
+    let mut times: Vec<f64> = queries
+        .iter()
+        .map(|q| {
+            let t = std::time::Instant::now();
+            store.search(q, 10, filter).unwrap();
+            t.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+/// Figures for the report: `cargo test -p lore-index --test engines_vector figures -- --ignored --nocapture`
+/// (`LORE_FIGURES_N` sets the number of 384-d points, default 20000).
+#[test]
+#[ignore]
+fn figures() {
+    let n: usize = std::env::var("LORE_FIGURES_N").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+    let dim = 384;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vectors");
+    let store = EdgeStore::open(&path, dim, EdgeOptions::default()).unwrap();
+    let points = clustered(n, dim);
+    let queries: Vec<Vec<f32>> = points.iter().step_by(n / 50).map(|p| p.vector.clone()).collect();
+    let t = std::time::Instant::now();
+    store.upsert(&points).unwrap();
+    let upsert = t.elapsed().as_secs_f64();
+    let t = std::time::Instant::now();
+    store.flush().unwrap();
+    let flush = t.elapsed().as_secs_f64();
+    eprintln!("{n} x {dim}: upsert {:.0} points/s, flush {flush:.2} s", n as f64 / upsert);
+    eprintln!(
+        "on disk: total {:.1} MB, wal {:.1} MB, segments {:.1} MB",
+        dir_size(&path) as f64 / 1e6,
+        dir_size(&path.join("wal")) as f64 / 1e6,
+        dir_size(&path.join("segments")) as f64 / 1e6
+    );
+    let by_doc = VectorFilter { doc_ids: vec![7], ..Default::default() };
+    eprintln!(
+        "search p50 before optimize: {:.2} ms, filtered by doc {:.2} ms",
+        median_search_ms(&store, &queries, &VectorFilter::default()),
+        median_search_ms(&store, &queries, &by_doc)
+    );
+    let t = std::time::Instant::now();
+    let copy = EdgeStore::open_copy(&path, &dir.path().join("copy"), EdgeOptions::default()).unwrap();
+    eprintln!(
+        "open_copy while the writer holds the store: {:.2} s ({} points)",
+        t.elapsed().as_secs_f64(),
+        copy.count().unwrap()
+    );
+    drop(copy);
+    let t = std::time::Instant::now();
+    store.optimize().unwrap();
+    eprintln!(
+        "optimize ({} indexing threads): {:.1} s, {} of {n} vectors in HNSW",
+        EdgeOptions::default().indexing_threads,
+        t.elapsed().as_secs_f64(),
+        store.indexed_count().unwrap()
+    );
+    eprintln!(
+        "search p50 after optimize: {:.2} ms, filtered by doc {:.2} ms",
+        median_search_ms(&store, &queries, &VectorFilter::default()),
+        median_search_ms(&store, &queries, &by_doc)
+    );
+    // The write-ahead log is never truncated by this engine version: rewrite everything once.
+    store.upsert(&points).unwrap();
+    store.flush().unwrap();
+    eprintln!("after rewriting every point once: wal {:.1} MB", dir_size(&path.join("wal")) as f64 / 1e6);
+    drop(store);
+    let t = std::time::Instant::now();
+    let store = EdgeStore::open(&path, dim, EdgeOptions::default()).unwrap();
+    eprintln!("reopen: {:.2} s, {} points", t.elapsed().as_secs_f64(), store.count().unwrap());
+}
+
+/// What survives a crash: a child process writes, flushes, writes more and aborts.
+/// `cargo test -p lore-index --test engines_vector crash -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn crash_keeps_what_was_flushed() {
+    if let Ok(path) = std::env::var("LORE_CRASH_CHILD") {
+        let store = EdgeStore::open(Path::new(&path), DIM, EdgeOptions::default()).unwrap();
+        let points: Vec<VectorPoint> =
+            (0..2000).map(|i| point(i, i / 10, i % 10, axis(i as usize, 0.1))).collect();
+        store.upsert(&points[..1000]).unwrap();
+        store.flush().unwrap();
+        store.upsert(&points[1000..]).unwrap();
+        store.delete_doc(0).unwrap();
+        std::process::abort();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vectors");
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "crash_keeps_what_was_flushed", "--ignored", "--nocapture"])
+        .env("LORE_CRASH_CHILD", &path)
+        .status()
+        .unwrap();
+    assert!(!status.success());
+    let store = EdgeStore::open(&path, DIM, EdgeOptions::default()).unwrap();
+    let ids = store.all_ids().unwrap();
+    eprintln!(
+        "after abort: {} points (1000 flushed, 1000 more and a delete of 10 unflushed); doc 0 present: {}",
+        ids.len(),
+        ids.contains(&0)
+    );
+    assert!(ids.len() >= 1000);
+    // The store takes writes again after the crash.
+    store.upsert(&[point(5000, 500, 0, axis(1, 0.0))]).unwrap();
+    store.flush().unwrap();
 }

@@ -137,7 +137,9 @@ impl Chunker {
                 let tokens = self.count_tokens(piece);
                 match &self.sizer {
                     Sizer::Tokens(tok) if tokens > target => {
-                        for (sub_start, sub) in split(piece, markdown, tok.as_ref(), target, overlap).map_err(err)? {
+                        for (sub_start, sub) in
+                            split(piece, markdown, tok.as_ref(), target, overlap).map_err(err)?
+                        {
                             let ordinal = u32::try_from(chunks.len()).unwrap_or(u32::MAX);
                             let n = self.count_tokens(sub);
                             chunks.push(make_chunk(section, index, ordinal, start + sub_start, sub, n));
@@ -154,7 +156,14 @@ impl Chunker {
     }
 }
 
-fn make_chunk(section: &Section, index: usize, ordinal: u32, start: usize, text: &str, tokens: usize) -> Chunk {
+fn make_chunk(
+    section: &Section,
+    index: usize,
+    ordinal: u32,
+    start: usize,
+    text: &str,
+    tokens: usize,
+) -> Chunk {
     let end = start + text.len();
     Chunk {
         ordinal,
@@ -172,15 +181,16 @@ fn make_chunk(section: &Section, index: usize, ordinal: u32, start: usize, text:
 
 /// Splits one section's text into (byte offset, piece) pairs. A sizer that panics on odd text
 /// (a tokenizer that cannot encode it) becomes an error.
-fn split<'t, S: ChunkSizer>(
-    text: &'t str,
+fn split<S: ChunkSizer>(
+    text: &str,
     markdown: bool,
     sizer: S,
     target: usize,
     overlap: usize,
-) -> std::result::Result<Vec<(usize, &'t str)>, String> {
+) -> std::result::Result<Vec<(usize, &str)>, String> {
     let capacity = ChunkCapacity::new(target * 3 / 4).with_max(target).map_err(|e| e.to_string())?;
-    let config = SplitConfig::new(capacity).with_sizer(sizer).with_overlap(overlap).map_err(|e| e.to_string())?;
+    let config =
+        SplitConfig::new(capacity).with_sizer(sizer).with_overlap(overlap).map_err(|e| e.to_string())?;
     let run = std::panic::AssertUnwindSafe(|| {
         if markdown {
             MarkdownSplitter::new(config).chunk_indices(text).collect::<Vec<_>>()
@@ -226,7 +236,8 @@ mod tests {
     fn chunks_stay_inside_sections_and_carry_headings() {
         let a = Section::new(vec!["Ch 1".into()], prose(600, "alpha"));
         let b = Section::new(vec!["Ch 1".into(), "Part b".into()], prose(50, "beta"));
-        let chunks = Chunker::estimated(ChunkConfig::default()).chunk(&doc(Kind::Text, vec![a.clone(), b])).unwrap();
+        let chunks =
+            Chunker::estimated(ChunkConfig::default()).chunk(&doc(Kind::Text, vec![a.clone(), b])).unwrap();
         assert!(chunks.len() >= 3, "{}", chunks.len());
         for (i, c) in chunks.iter().enumerate() {
             assert_eq!(c.ordinal as usize, i);
@@ -253,7 +264,10 @@ mod tests {
         let text = prose(900, "p");
         let mid = text.len() / 2;
         let mid = text[mid..].find(' ').map(|i| mid + i + 1).unwrap();
-        let s = Section { pages: vec![PageMark { offset: 0, page: 7 }, PageMark { offset: mid, page: 8 }], ..Section::new(vec![], text) };
+        let s = Section {
+            pages: vec![PageMark { offset: 0, page: 7 }, PageMark { offset: mid, page: 8 }],
+            ..Section::new(vec![], text)
+        };
         let chunks = Chunker::estimated(ChunkConfig::default()).chunk(&doc(Kind::Pdf, vec![s])).unwrap();
         assert_eq!(chunks.first().unwrap().page_start, Some(7));
         assert_eq!(chunks.last().unwrap().page_end, Some(8));
@@ -267,7 +281,9 @@ mod tests {
     #[test]
     fn cjk_text_is_split_without_spaces() {
         let han: String = "我们使用人工智能来理解文档并回答问题。".repeat(200);
-        let chunks = Chunker::estimated(ChunkConfig::default()).chunk(&doc(Kind::Text, vec![Section::new(vec![], han)])).unwrap();
+        let chunks = Chunker::estimated(ChunkConfig::default())
+            .chunk(&doc(Kind::Text, vec![Section::new(vec![], han)]))
+            .unwrap();
         assert!(chunks.len() > 5);
         assert!(chunks.iter().all(|c| c.tokens <= 256));
     }

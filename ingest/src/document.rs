@@ -37,15 +37,8 @@ impl Kind {
     }
 
     /// Every kind, in display order.
-    pub const ALL: [Kind; 7] = [
-        Kind::Pdf,
-        Kind::Epub,
-        Kind::Html,
-        Kind::Markdown,
-        Kind::Text,
-        Kind::Web,
-        Kind::News,
-    ];
+    pub const ALL: [Kind; 7] =
+        [Kind::Pdf, Kind::Epub, Kind::Html, Kind::Markdown, Kind::Text, Kind::Web, Kind::News];
 }
 
 impl std::fmt::Display for Kind {

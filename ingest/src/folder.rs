@@ -27,8 +27,7 @@ pub fn scan(root: &Path) -> Scan {
         return out;
     }
     let walker = walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name().into_iter();
-    let mut it = walker.filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
-    while let Some(entry) = it.next() {
+    for entry in walker.filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name())) {
         match entry {
             Ok(e) => {
                 if e.depth() == 0 {
@@ -66,7 +65,12 @@ fn count_hidden(root: &Path) -> usize {
     walkdir::WalkDir::new(root)
         .min_depth(1)
         .into_iter()
-        .filter_entry(|e| !e.path().ancestors().skip(1).any(|a| a != root && a.file_name().is_some_and(is_hidden) && a.starts_with(root)))
+        .filter_entry(|e| {
+            !e.path()
+                .ancestors()
+                .skip(1)
+                .any(|a| a != root && a.file_name().is_some_and(is_hidden) && a.starts_with(root))
+        })
         .filter_map(|e| e.ok())
         .filter(|e| is_hidden(e.file_name()))
         .count()

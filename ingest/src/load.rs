@@ -68,9 +68,13 @@ impl FileSource {
 /// Reads the file at `path` after checking its type and size.
 pub fn read_file(path: &Path, opts: &LoadOptions) -> Result<FileSource> {
     let item = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|source| IngestError::Io { path: path.to_path_buf(), source })?;
+    let meta =
+        std::fs::metadata(path).map_err(|source| IngestError::Io { path: path.to_path_buf(), source })?;
     if meta.is_dir() {
-        return Err(IngestError::Unsupported { item, detail: Some("a folder where a file was expected".into()) });
+        return Err(IngestError::Unsupported {
+            item,
+            detail: Some("a folder where a file was expected".into()),
+        });
     }
     let kind = kind_for_path(path).ok_or_else(|| IngestError::Unsupported {
         item: item.clone(),
@@ -109,7 +113,13 @@ fn check_size(item: &str, kind: Kind, len: u64, opts: &LoadOptions) -> Result<()
 
 /// Loads a source from its bytes. `item` names it in errors and becomes the document's source;
 /// `fallback_title` is used when the source names no title.
-pub fn load_bytes(bytes: &[u8], item: &str, kind: Kind, fallback_title: &str, opts: &LoadOptions) -> Result<Document> {
+pub fn load_bytes(
+    bytes: &[u8],
+    item: &str,
+    kind: Kind,
+    fallback_title: &str,
+    opts: &LoadOptions,
+) -> Result<Document> {
     check_size(item, kind, bytes.len() as u64, opts)?;
     let mut doc = match kind {
         Kind::Pdf => crate::pdf::load(bytes, item)?,

@@ -23,10 +23,7 @@ pub fn looks_binary(bytes: &[u8]) -> bool {
         // UTF-16 text has NULs too; it starts with a byte-order mark.
         return !(sample.starts_with(&[0xFF, 0xFE]) || sample.starts_with(&[0xFE, 0xFF]));
     }
-    let control = sample
-        .iter()
-        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C))
-        .count();
+    let control = sample.iter().filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C)).count();
     control * 100 > sample.len()
 }
 

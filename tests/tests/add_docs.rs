@@ -21,7 +21,8 @@ fn expected_documents() -> BTreeMap<String, usize> {
                 stack.push(path);
                 continue;
             }
-            let kind = match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            let kind = match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref()
+            {
                 Some("pdf") => "pdf",
                 Some("epub") => "epub",
                 Some("html" | "htm") => "html",

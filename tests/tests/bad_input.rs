@@ -24,7 +24,11 @@ fn error_lines_naming(stderr: &str, name: &str) -> Vec<String> {
 fn build_batch(dir: &Path) {
     std::fs::copy(data("docs/text/moby-dick/chapter_1.txt"), dir.join("good.txt")).unwrap();
     std::fs::write(dir.join("good.md"), "# Notes\n\nA Markdown note about whales and ships.\n").unwrap();
-    std::fs::write(dir.join("latin1.txt"), b"Caf\xe9 au lait, cr\xe8me br\xfbl\xe9e et une tr\xe8s bonne id\xe9e pour le d\xe9jeuner.").unwrap();
+    std::fs::write(
+        dir.join("latin1.txt"),
+        b"Caf\xe9 au lait, cr\xe8me br\xfbl\xe9e et une tr\xe8s bonne id\xe9e pour le d\xe9jeuner.",
+    )
+    .unwrap();
     let pdf = std::fs::read(data("docs/pdf/R-data.pdf")).unwrap();
     std::fs::write(dir.join("truncated.pdf"), &pdf[..pdf.len() * 3 / 10]).unwrap();
     std::fs::copy(data("bad/pdf-pypdf-tests/r4-user-password.pdf"), dir.join("encrypted.pdf")).unwrap();
@@ -100,5 +104,9 @@ fn the_pypdf_test_suite_adds_what_can_be_read_and_names_the_rest() {
     for l in &errors {
         assert!(l.contains("pdf-pypdf-tests/") && l.contains(".pdf: "), "names the file: {l}");
     }
-    assert!(errors.iter().any(|l| l.contains("r4-user-password.pdf") && l.contains("encrypted")), "{}", run.stderr);
+    assert!(
+        errors.iter().any(|l| l.contains("r4-user-password.pdf") && l.contains("encrypted")),
+        "{}",
+        run.stderr
+    );
 }

@@ -31,14 +31,22 @@ fn pdf_chunks_know_their_pages() {
     lore.run(&["add", intro.to_str().unwrap(), debref.to_str().unwrap()]).ok();
     let cat = catalog(&lore);
     let id_of = |name: &str| {
-        let (id, _) = cat.lookup_source(&std::fs::canonicalize(data(name)).unwrap().display().to_string()).unwrap().unwrap();
+        let (id, _) = cat
+            .lookup_source(&std::fs::canonicalize(data(name)).unwrap().display().to_string())
+            .unwrap()
+            .unwrap();
         id
     };
     let intro_id = id_of("docs/pdf/R-intro.pdf");
     let debref_id = id_of("docs/pdf/debian-reference.en.pdf");
     // Phrases and pages as `pdftotext -f N -l N` shows them (physical page numbers).
     assert_phrase_on_page(&cat, intro_id, "This operator looks back in enclosing environments", 57);
-    assert_phrase_on_page(&cat, debref_id, "custom kernel binary packages from the upstream kernel source", 200);
+    assert_phrase_on_page(
+        &cat,
+        debref_id,
+        "custom kernel binary packages from the upstream kernel source",
+        200,
+    );
     let doc = cat.get(debref_id).unwrap().unwrap();
     assert_eq!(doc.pages, Some(261));
     assert_eq!(doc.title, "Debian Reference");

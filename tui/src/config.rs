@@ -135,8 +135,6 @@ pub struct EmbeddingConfig {
 pub struct Paths {
     /// The library directory.
     pub home: PathBuf,
-    /// The config file read, if any.
-    pub config_file: Option<PathBuf>,
     /// The embedding runtime directory.
     pub runtime: PathBuf,
 }
@@ -158,29 +156,31 @@ pub fn runtime_dir(cfg: &Config) -> PathBuf {
     if let Some(p) = &cfg.embedding.runtime_dir {
         return p.clone();
     }
-    if let Some(p) = std::env::var_os("LORE_RUNTIME").filter(|v| !v.is_empty()) {
-        return PathBuf::from(p);
-    }
-    dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("lore").join("runtime")
+    lore_index::embed::default_runtime_dir().unwrap_or_else(|| PathBuf::from("runtime"))
 }
 
 /// Loads the configuration for the library at `home`: `$home/config.toml`, else
 /// `~/.config/lore/config.toml`, then environment overrides.
 pub fn load(home: &Path) -> Result<(Config, Paths)> {
-    let candidates = [Some(home.join("config.toml")), dirs::config_dir().map(|d| d.join("lore").join("config.toml"))];
+    let candidates =
+        [Some(home.join("config.toml")), dirs::config_dir().map(|d| d.join("lore").join("config.toml"))];
     let file = candidates.into_iter().flatten().find(|p| p.is_file());
     let mut table = match &file {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
             text.parse::<toml::Table>().with_context(|| format!("{} is not valid TOML", path.display()))?
         }
         None => toml::Table::new(),
     };
     apply_env(&mut table, std::env::vars());
-    let cfg: Config = toml::Value::Table(table)
-        .try_into()
-        .with_context(|| format!("bad configuration{}", file.as_ref().map(|f| format!(" in {}", f.display())).unwrap_or_default()))?;
-    let paths = Paths { home: home.to_path_buf(), config_file: file, runtime: runtime_dir(&cfg) };
+    let cfg: Config = toml::Value::Table(table).try_into().with_context(|| {
+        format!(
+            "bad configuration{}",
+            file.as_ref().map(|f| format!(" in {}", f.display())).unwrap_or_default()
+        )
+    })?;
+    let paths = Paths { home: home.to_path_buf(), runtime: runtime_dir(&cfg) };
     Ok((cfg, paths))
 }
 
@@ -204,7 +204,11 @@ fn apply_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, String
         } else {
             toml::Value::String(value)
         };
-        if let Some(t) = table.entry(section.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new())).as_table_mut() {
+        if let Some(t) = table
+            .entry(section.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            .as_table_mut()
+        {
             t.insert(key.to_string(), parsed);
         }
     }

@@ -15,7 +15,9 @@ pub enum CatalogError {
         source: rusqlite::Error,
     },
     /// The catalog was written by a newer lore.
-    #[error("the library catalog has schema version {found}, newer than this lore understands ({supported}); upgrade lore")]
+    #[error(
+        "the library catalog has schema version {found}, newer than this lore understands ({supported}); upgrade lore"
+    )]
     TooNew {
         /// Version in the file.
         found: i64,

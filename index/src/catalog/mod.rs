@@ -16,7 +16,8 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 pub use error::{CatalogError, Result};
 pub use types::{
-    DocSummary, FileStat, JournalEntry, JournalOp, ListFilter, NewDocument, Root, SectionInfo, StoredChunk, Upsert,
+    DocSummary, FileStat, JournalEntry, JournalOp, ListFilter, NewDocument, Root, SectionInfo, StoredChunk,
+    Upsert,
 };
 
 /// Bits of a chunk id that hold the chunk's ordinal; the document id fills the bits above.
@@ -50,7 +51,8 @@ fn now() -> String {
 impl Catalog {
     /// Opens (creating and migrating as needed) the catalog at `path`.
     pub fn open(path: &Path) -> Result<Self> {
-        let conn = Connection::open(path).map_err(|source| CatalogError::Open { path: path.to_path_buf(), source })?;
+        let conn = Connection::open(path)
+            .map_err(|source| CatalogError::Open { path: path.to_path_buf(), source })?;
         Self::setup(conn)
     }
 
@@ -120,7 +122,10 @@ impl Catalog {
                     all.push(t.clone());
                 }
             }
-            self.conn.execute("UPDATE roots SET tags = ?1 WHERE id = ?2", params![serde_json::to_string(&all)?, id])?;
+            self.conn.execute(
+                "UPDATE roots SET tags = ?1 WHERE id = ?2",
+                params![serde_json::to_string(&all)?, id],
+            )?;
             return Ok(id);
         }
         self.conn
@@ -136,7 +141,13 @@ impl Catalog {
     pub fn roots(&self) -> Result<Vec<Root>> {
         let mut stmt = self.conn.prepare("SELECT id, path, kind, tags, added_at FROM roots ORDER BY path")?;
         let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get(4)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get(4)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
@@ -150,7 +161,9 @@ impl Catalog {
     pub fn lookup_source(&self, source: &str) -> Result<Option<(i64, String)>> {
         Ok(self
             .conn
-            .query_row("SELECT id, hash FROM documents WHERE source = ?1", [source], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row("SELECT id, hash FROM documents WHERE source = ?1", [source], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?)
     }
 
@@ -178,7 +191,10 @@ impl Catalog {
             })
             .optional()?;
         let pending: bool = match existing {
-            Some((id, _)) => tx.query_row("SELECT COUNT(*) FROM journal WHERE doc_id = ?1", [id], |r| r.get::<_, i64>(0))? > 0,
+            Some((id, _)) => {
+                tx.query_row("SELECT COUNT(*) FROM journal WHERE doc_id = ?1", [id], |r| r.get::<_, i64>(0))?
+                    > 0
+            }
             None => false,
         };
         let outcome = match existing {
@@ -216,7 +232,9 @@ impl Catalog {
 
     /// Clears a document's journal entry once the derived indexes hold it.
     pub fn finish(&self, doc_id: i64) -> Result<()> {
-        self.conn.execute("DELETE FROM journal WHERE doc_id = ?1 AND op = 'index'", [doc_id]).map_err(CatalogError::classify)?;
+        self.conn
+            .execute("DELETE FROM journal WHERE doc_id = ?1 AND op = 'index'", [doc_id])
+            .map_err(CatalogError::classify)?;
         Ok(())
     }
 
@@ -245,7 +263,8 @@ impl Catalog {
     /// Documents whose change did not reach the derived indexes (an interrupted ingest or removal).
     pub fn journal(&self) -> Result<Vec<JournalEntry>> {
         let mut stmt = self.conn.prepare("SELECT doc_id, op, started_at FROM journal ORDER BY doc_id")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
         let mut out = Vec::new();
         for row in rows {
             let (doc_id, op, started_at) = row?;
@@ -281,7 +300,7 @@ impl Catalog {
     /// One document by id.
     pub fn get(&self, doc_id: i64) -> Result<Option<DocSummary>> {
         let sql = format!("{} WHERE d.id = ?1", types::SUMMARY_SELECT);
-        Ok(self.conn.query_row(&sql, [doc_id], types::summary_from_row).optional()?.transpose()?)
+        self.conn.query_row(&sql, [doc_id], types::summary_from_row).optional()?.transpose()
     }
 
     /// Documents matching what a user typed: an id, a source path or URL, or a title (exact, then
@@ -309,7 +328,10 @@ impl Catalog {
             return Ok(exact);
         }
         let needle = spec.to_lowercase();
-        Ok(all.into_iter().filter(|d| d.title.to_lowercase().contains(&needle) || d.source.ends_with(spec)).collect())
+        Ok(all
+            .into_iter()
+            .filter(|d| d.title.to_lowercase().contains(&needle) || d.source.ends_with(spec))
+            .collect())
     }
 
     /// The sections of a document, in order.
@@ -318,19 +340,34 @@ impl Catalog {
             "SELECT ordinal, heading_path, anchor, page_start, page_end, chars FROM sections WHERE doc_id = ?1 ORDER BY ordinal",
         )?;
         let rows = stmt.query_map([doc_id], |r| {
-            Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, i64>(5)?))
+            Ok((
+                r.get::<_, u32>(0)?,
+                r.get::<_, String>(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get::<_, i64>(5)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
             let (ordinal, heading, anchor, page_start, page_end, chars) = row?;
-            out.push(SectionInfo { ordinal, heading_path: serde_json::from_str(&heading)?, anchor, page_start, page_end, chars: chars as u64 });
+            out.push(SectionInfo {
+                ordinal,
+                heading_path: serde_json::from_str(&heading)?,
+                anchor,
+                page_start,
+                page_end,
+                chars: chars as u64,
+            });
         }
         Ok(out)
     }
 
     /// Up to `limit` chunks of a document from ordinal `from` on.
     pub fn chunks_of(&self, doc_id: i64, from: u32, limit: usize) -> Result<Vec<StoredChunk>> {
-        let sql = format!("{} WHERE doc_id = ?1 AND ordinal >= ?2 ORDER BY ordinal LIMIT ?3", types::CHUNK_SELECT);
+        let sql =
+            format!("{} WHERE doc_id = ?1 AND ordinal >= ?2 ORDER BY ordinal LIMIT ?3", types::CHUNK_SELECT);
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(params![doc_id, from, limit as i64], types::chunk_from_row)?;
         let mut out = Vec::new();

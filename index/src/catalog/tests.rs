@@ -79,7 +79,14 @@ fn unfinished_upsert_stays_in_the_journal_and_is_redone() {
     let a = doc("/a.txt", "h1", &["one"]);
     let new = NewDocument { doc: &a.0, chunks: &a.1, tags: &[], root_id: None, file: None };
     let id = cat.begin_upsert(&new).unwrap().doc_id();
-    assert_eq!(cat.journal().unwrap(), vec![JournalEntry { doc_id: id, op: JournalOp::Index, started_at: cat.journal().unwrap()[0].started_at.clone() }]);
+    assert_eq!(
+        cat.journal().unwrap(),
+        vec![JournalEntry {
+            doc_id: id,
+            op: JournalOp::Index,
+            started_at: cat.journal().unwrap()[0].started_at.clone()
+        }]
+    );
     // The same content again is not "unchanged" while the first attempt is unfinished.
     assert_eq!(cat.begin_upsert(&new).unwrap(), Upsert::Replaced(id));
     cat.finish(id).unwrap();

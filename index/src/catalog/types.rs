@@ -139,7 +139,8 @@ pub struct DocSummary {
     pub updated_at: String,
 }
 
-pub(super) const SUMMARY_SELECT: &str = "SELECT d.id, d.source, d.url, d.kind, d.title, d.authors, d.language, d.published,
+pub(super) const SUMMARY_SELECT: &str =
+    "SELECT d.id, d.source, d.url, d.kind, d.title, d.authors, d.language, d.published,
     d.hash, d.byte_len, d.page_count,
     (SELECT COUNT(*) FROM sections s WHERE s.doc_id = d.id),
     (SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.id),
@@ -240,7 +241,8 @@ impl StoredChunk {
     }
 }
 
-pub(super) const CHUNK_SELECT: &str = "SELECT id, doc_id, ordinal, section, text, heading_path, anchor, page_start,
+pub(super) const CHUNK_SELECT: &str =
+    "SELECT id, doc_id, ordinal, section, text, heading_path, anchor, page_start,
     page_end, char_start, char_end, tokens FROM chunks";
 
 pub(super) fn chunk_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<StoredChunk>> {

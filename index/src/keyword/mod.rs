@@ -23,8 +23,8 @@ use tantivy::schema::Value;
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
 
-pub use schema::{STEM_ANALYZERS, is_known_analyzer};
 use schema::{Fields, build_schema, fields, register_analyzers, schema_analyzer};
+pub use schema::{STEM_ANALYZERS, is_known_analyzer};
 
 /// The filter of a keyword search: the same one the vector store takes, so a search can pass one
 /// filter to both.
@@ -140,10 +140,13 @@ pub struct KeywordSnippet {
 impl KeywordSnippet {
     /// The passage with each match between `open` and `close`.
     pub fn marked_with(&self, open: &str, close: &str) -> String {
-        let mut out = String::with_capacity(self.text.len() + self.highlights.len() * (open.len() + close.len()));
+        let mut out =
+            String::with_capacity(self.text.len() + self.highlights.len() * (open.len() + close.len()));
         let mut at = 0;
         for range in &self.highlights {
-            let (Some(before), Some(matched)) = (self.text.get(at..range.start), self.text.get(range.clone())) else {
+            let (Some(before), Some(matched)) =
+                (self.text.get(at..range.start), self.text.get(range.clone()))
+            else {
                 continue;
             };
             out.push_str(before);
@@ -205,7 +208,9 @@ impl KeywordIndex {
             .memory_budget_per_thread(config.writer_memory.max(15_000_000))
             .build();
         let writer = index.writer_with_options(options).map_err(|e| match e {
-            TantivyError::LockFailure(LockError::LockBusy, _) => KeywordError::Locked { path: dir.to_path_buf() },
+            TantivyError::LockFailure(LockError::LockBusy, _) => {
+                KeywordError::Locked { path: dir.to_path_buf() }
+            }
             other => engine(other),
         })?;
         Self::with_writer(dir, index, fields, config, Some(writer))
@@ -250,7 +255,10 @@ impl KeywordIndex {
         self.writer.is_some()
     }
 
-    fn with_writer_locked<T>(&self, f: impl FnOnce(&mut IndexWriter) -> Result<T, KeywordError>) -> Result<T, KeywordError> {
+    fn with_writer_locked<T>(
+        &self,
+        f: impl FnOnce(&mut IndexWriter) -> Result<T, KeywordError>,
+    ) -> Result<T, KeywordError> {
         let writer = self.writer.as_ref().ok_or(KeywordError::ReadOnly)?;
         let mut guard = writer.lock().unwrap_or_else(PoisonError::into_inner);
         f(&mut guard)
@@ -344,13 +352,19 @@ impl KeywordIndex {
 
     /// The `k` best chunks for `query` among those `filter` keeps, best first, with snippets.
     /// Never fails on the query's syntax.
-    pub fn search(&self, query: &str, k: usize, filter: &KeywordFilter) -> Result<Vec<KeywordHit>, KeywordError> {
+    pub fn search(
+        &self,
+        query: &str,
+        k: usize,
+        filter: &KeywordFilter,
+    ) -> Result<Vec<KeywordHit>, KeywordError> {
         if k == 0 {
             return Ok(Vec::new());
         }
         let parsed = query::user_query(&self.index, &self.fields, &self.config, query)?;
         let searcher = self.reader.searcher();
-        let mut snippets = SnippetGenerator::create(&searcher, parsed.as_ref(), self.fields.text).map_err(engine)?;
+        let mut snippets =
+            SnippetGenerator::create(&searcher, parsed.as_ref(), self.fields.text).map_err(engine)?;
         snippets.set_max_num_chars(self.config.snippet_chars);
         let full = query::filtered(parsed, &self.fields, filter);
         let top = searcher.search(full.as_ref(), &TopDocs::with_limit(k).order_by_score()).map_err(engine)?;
@@ -366,7 +380,10 @@ impl KeywordIndex {
             let snippet = if snippet.is_empty() {
                 KeywordSnippet { text: leading_text(text, self.config.snippet_chars), highlights: Vec::new() }
             } else {
-                KeywordSnippet { text: snippet.fragment().to_string(), highlights: snippet.highlighted().to_vec() }
+                KeywordSnippet {
+                    text: snippet.fragment().to_string(),
+                    highlights: snippet.highlighted().to_vec(),
+                }
             };
             hits.push(KeywordHit { chunk_id, doc_id, score, snippet });
         }
@@ -403,8 +420,10 @@ fn open_index(dir: &Path, config: &KeywordConfig, create: bool) -> Result<(Index
         return Err(KeywordError::SchemaMismatch { path: dir.to_path_buf(), reason });
     }
     register_analyzers(&index);
-    let fields = fields(&schema)
-        .ok_or_else(|| KeywordError::SchemaMismatch { path: dir.to_path_buf(), reason: "missing fields".into() })?;
+    let fields = fields(&schema).ok_or_else(|| KeywordError::SchemaMismatch {
+        path: dir.to_path_buf(),
+        reason: "missing fields".into(),
+    })?;
     Ok((index, fields))
 }
 

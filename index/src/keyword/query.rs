@@ -4,13 +4,13 @@ use std::collections::BTreeSet;
 use std::ops::Bound;
 
 use tantivy::Index;
+use tantivy::Term;
 use tantivy::query::{
     BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, Query, QueryParser, RangeQuery, TermQuery,
     TermSetQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TokenStream;
-use tantivy::Term;
 
 use super::schema::Fields;
 use super::{KeywordConfig, KeywordError, KeywordFilter};
@@ -72,8 +72,9 @@ pub(crate) fn plain_query(
 pub(crate) fn filtered(query: Box<dyn Query>, fields: &Fields, filter: &KeywordFilter) -> Box<dyn Query> {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut require = |q: Box<dyn Query>| clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0))));
-    let text_terms =
-        |field: Field, values: &[String]| values.iter().map(|v| Term::from_field_text(field, v)).collect::<Vec<_>>();
+    let text_terms = |field: Field, values: &[String]| {
+        values.iter().map(|v| Term::from_field_text(field, v)).collect::<Vec<_>>()
+    };
     if !filter.kinds.is_empty() {
         require(Box::new(TermSetQuery::new(text_terms(fields.kind, &filter.kinds))));
     }

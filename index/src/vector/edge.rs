@@ -342,7 +342,8 @@ fn exists(path: &Path) -> bool {
 
 fn create(path: &Path, dim: usize, options: &EdgeOptions) -> Result<Open, VectorError> {
     std::fs::create_dir_all(path).map_err(|e| VectorError::Io { path: path.to_path_buf(), source: e })?;
-    let hnsw = HnswIndexConfig { max_indexing_threads: options.indexing_threads.max(1), ..Default::default() };
+    let hnsw =
+        HnswIndexConfig { max_indexing_threads: options.indexing_threads.max(1), ..Default::default() };
     let config = EdgeConfig::builder()
         .vector(VECTOR, EdgeVectorParamsBuilder::new(dim, Distance::Cosine).build())
         .hnsw_config(hnsw)
@@ -365,11 +366,7 @@ fn load(path: &Path) -> Result<EdgeShard, VectorError> {
 
 fn open_error(path: &Path, e: OperationError) -> VectorError {
     let text = e.to_string();
-    if text.contains("WouldBlock") {
-        VectorError::Locked { path: path.to_path_buf() }
-    } else {
-        engine(e)
-    }
+    if text.contains("WouldBlock") { VectorError::Locked { path: path.to_path_buf() } } else { engine(e) }
 }
 
 fn stored_dim(shard: &EdgeShard) -> Result<usize, VectorError> {

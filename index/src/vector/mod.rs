@@ -161,7 +161,9 @@ where
     F: FnOnce(&dyn VectorStore) -> Result<T, VectorError> + Send + 'static,
 {
     let store = Arc::clone(store);
-    tokio::task::spawn_blocking(move || f(store.as_ref())).await.map_err(|e| VectorError::Task(e.to_string()))?
+    tokio::task::spawn_blocking(move || f(store.as_ref()))
+        .await
+        .map_err(|e| VectorError::Task(e.to_string()))?
 }
 
 /// Namespace of the chunk point ids (a fixed random UUID; changing it orphans every stored point).

@@ -20,10 +20,15 @@ pub fn pyfaq() -> Pyfaq {
         std::fs::read_to_string(format!("{dir}/{name}")).unwrap_or_else(|e| panic!("{dir}/{name}: {e}"))
     };
     let json_lines = |name: &str| -> Vec<serde_json::Value> {
-        read(name).lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect()
+        read(name)
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     };
     let s = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or_default().to_string();
-    let corpus = json_lines("corpus.jsonl").iter().map(|v| (s(v, "_id"), s(v, "title"), s(v, "text"))).collect();
+    let corpus =
+        json_lines("corpus.jsonl").iter().map(|v| (s(v, "_id"), s(v, "title"), s(v, "text"))).collect();
     let queries = json_lines("queries.jsonl").iter().map(|v| (s(v, "_id"), s(v, "text"))).collect();
     let mut qrels: HashMap<String, Vec<String>> = HashMap::new();
     for line in read("qrels.tsv").lines().skip(1) {

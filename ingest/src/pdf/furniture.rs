@@ -14,6 +14,8 @@ use super::layout::{Orientation, PageLines, body_size};
 pub const MIN_REPEATS: usize = 3;
 /// Lines whose baselines are this close (in points) to the page's extreme one share its edge.
 const EDGE_TOLERANCE: f64 = 2.0;
+/// Fraction of the page height at the top and at the bottom where running heads and feet sit.
+const EDGE_ZONE: f64 = 0.2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Edge {
@@ -86,11 +88,19 @@ fn edge_lines(page: &PageLines) -> Vec<(usize, Edge)> {
         return Vec::new();
     };
     let bottom = upright().map(|(_, l)| l.base).fold(top, f64::min);
+    // Furniture sits in the page's margins: the top or bottom fifth of the media box.
+    let [_, lly, _, ury] = page.media_box;
+    let height = ury - lly;
+    let (top_zone, bottom_zone) = if height > 0.0 {
+        (ury - EDGE_ZONE * height, lly + EDGE_ZONE * height)
+    } else {
+        (f64::MIN, f64::MAX)
+    };
     let mut out = Vec::new();
     for (i, l) in upright() {
-        if l.base >= top - EDGE_TOLERANCE {
+        if l.base >= top - EDGE_TOLERANCE && l.base >= top_zone {
             out.push((i, Edge::Top));
-        } else if l.base <= bottom + EDGE_TOLERANCE {
+        } else if l.base <= bottom + EDGE_TOLERANCE && l.base <= bottom_zone {
             out.push((i, Edge::Bottom));
         }
     }

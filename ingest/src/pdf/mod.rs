@@ -7,14 +7,14 @@
 //! that touches the file's structure runs under [`crate::guard::catch`]: the parsers panic on some
 //! malformed files, and those panics become [`IngestError::Corrupt`].
 
-pub mod assemble;
-pub mod device;
-pub mod furniture;
-pub mod layout;
-pub mod meta;
-pub mod outline;
-pub mod repair;
-pub mod sanity;
+mod assemble;
+mod device;
+mod furniture;
+mod layout;
+mod meta;
+mod outline;
+mod repair;
+mod sanity;
 
 use std::collections::HashMap;
 
@@ -80,7 +80,7 @@ fn load_unguarded(bytes: &[u8], item: &str) -> Result<Document> {
     let entries = guard::catch(item, "PDF", || Ok(outline::read(&doc, &page_of))).unwrap_or_default();
     let sections = assemble::sections(&pages, &entries);
     if sections.is_empty() {
-        return Err(IngestError::NoText { item: item.to_string(), hint: Some(NO_TEXT_HINT.to_string()) });
+        return Err(IngestError::NoText { item: item.to_string(), hint: None });
     }
 
     let info = guard::catch(item, "PDF", || Ok(meta::read(&doc))).unwrap_or_default();
@@ -176,4 +176,110 @@ fn extract_pages(doc: &lopdf::Document, page_ids: &[(u32, ObjectId)], item: &str
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use lopdf::content::{Content, Operation};
+    use lopdf::{Object, Stream, dictionary};
+
+    use super::*;
+
+    /// A four-page PDF: a running head and a page number on every page, body text, an Info
+    /// title and an outline entry pointing to page 3.
+    fn sample_pdf() -> Vec<u8> {
+        let mut doc = lopdf::Document::with_version("1.5");
+        let pages_id = doc.new_object_id();
+        let font_id = doc.add_object(dictionary! {
+            "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+            "FirstChar" => 32, "LastChar" => 126,
+            "Widths" => (32..=126).map(|_| Object::Integer(500)).collect::<Vec<_>>(),
+        });
+        let resources_id = doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font_id } });
+        let text = |x: i64, y: i64, s: &str| {
+            vec![
+                Operation::new("BT", vec![]),
+                Operation::new("Tf", vec!["F1".into(), 10.into()]),
+                Operation::new("Td", vec![x.into(), y.into()]),
+                Operation::new("Tj", vec![Object::string_literal(s)]),
+                Operation::new("ET", vec![]),
+            ]
+        };
+        let mut kids = Vec::new();
+        for n in 1..=4 {
+            let mut ops = text(72, 760, "Quarterly Report");
+            ops.extend(text(72, 700, &format!("Body of page {n} goes on")));
+            ops.extend(text(72, 688, "to a second line."));
+            ops.extend(text(300, 40, &n.to_string()));
+            let content = Content { operations: ops }.encode().unwrap();
+            let content_id = doc.add_object(Stream::new(dictionary! {}, content));
+            let page_id = doc.add_object(dictionary! {
+                "Type" => "Page", "Parent" => pages_id, "Contents" => content_id,
+                "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+            });
+            kids.push(Object::Reference(page_id));
+        }
+        let third = kids[2].clone();
+        doc.objects.insert(
+            pages_id,
+            Object::Dictionary(dictionary! {
+                "Type" => "Pages", "Kids" => kids, "Count" => 4, "Resources" => resources_id,
+            }),
+        );
+        let outlines_id = doc.new_object_id();
+        let entry_id = doc.add_object(dictionary! {
+            "Title" => Object::string_literal("Results"),
+            "Parent" => outlines_id,
+            "Dest" => vec![third, "Fit".into()],
+        });
+        doc.objects.insert(
+            outlines_id,
+            Object::Dictionary(dictionary! { "Type" => "Outlines", "First" => entry_id, "Last" => entry_id }),
+        );
+        let catalog_id = doc.add_object(dictionary! {
+            "Type" => "Catalog", "Pages" => pages_id, "Outlines" => outlines_id,
+        });
+        let info_id = doc.add_object(dictionary! {
+            "Title" => Object::string_literal("Q3 Report"), "Author" => Object::string_literal("Ann Author; Bob Writer"),
+        });
+        doc.trailer.set("Root", catalog_id);
+        doc.trailer.set("Info", info_id);
+        let mut out = Vec::new();
+        doc.save_to(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn a_small_pdf_loads_with_sections_pages_and_metadata() {
+        let doc = load(&sample_pdf(), "q3.pdf").unwrap();
+        assert_eq!(doc.kind, Kind::Pdf);
+        assert_eq!(doc.title, "Q3 Report");
+        assert_eq!(doc.authors, ["Ann Author", "Bob Writer"]);
+        assert_eq!(doc.page_count, Some(4));
+        assert_eq!(doc.byte_len, sample_pdf().len() as u64);
+        let paths: Vec<Vec<String>> = doc.sections.iter().map(|s| s.heading_path.clone()).collect();
+        assert_eq!(paths, vec![vec![], vec!["Results".to_string()]]);
+        let first = &doc.sections[0];
+        assert!(!first.text.contains("Quarterly Report"), "running head kept: {}", first.text);
+        assert!(first.text.starts_with("Body of page 1 goes on\nto a second line."), "{}", first.text);
+        let at = first.text.find("Body of page 2").unwrap();
+        assert_eq!(first.page_at(at), Some(2));
+        assert_eq!(first.page_at(at - 1), Some(1));
+        let results = &doc.sections[1];
+        assert!(results.text.starts_with("Body of page 3"));
+        assert_eq!(results.pages.first().map(|m| (m.offset, m.page)), Some((0, 3)));
+        assert_eq!(results.page_at(results.text.len() - 1), Some(4));
+    }
+
+    #[test]
+    fn garbage_empty_and_headerless_input_fail_with_reasons() {
+        let err = load(b"", "e.pdf").unwrap_err();
+        assert_eq!(err.reason_code(), "empty");
+        let err = load(b"hello world", "h.pdf").unwrap_err();
+        assert_eq!(err.to_string(), "h.pdf: not a valid PDF file: no %PDF- header");
+        let mut cut = sample_pdf();
+        cut.truncate(cut.len() / 3);
+        let err = load(&cut, "cut.pdf").unwrap_err();
+        assert!(err.to_string().starts_with("cut.pdf: "), "{err}");
+    }
 }

@@ -134,7 +134,7 @@ impl<'a> Resolver<'a> {
             // Destinations into other documents use a page index; within one it is unusual but seen.
             Object::Integer(i) => {
                 let n = u32::try_from(*i).ok()?.checked_add(1)?;
-                self.page_of.values().any(|p| *p == n).then_some(n)?
+                (n as usize <= self.page_of.len()).then_some(n)?
             }
             _ => return None,
         };

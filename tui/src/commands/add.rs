@@ -16,7 +16,9 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let mut lib = ctx.writer(Duration::from_secs(args.wait))?;
     if ctx.tokenizer_file().is_none() {
-        output::warn_line("the embedding model's tokenizer is not installed; chunk sizes are estimated (run scripts/setup.sh)");
+        output::warn_line(
+            "the embedding model's tokenizer is not installed; chunk sizes are estimated (run scripts/setup.sh)",
+        );
     }
     let bar = ProgressBar::hidden();
     let mut bar_on = false;
@@ -25,9 +27,10 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
             if total > 1 && output::stderr_is_tty() {
                 bar.set_draw_target(ProgressDrawTarget::stderr());
                 bar.set_length(total as u64);
-                let style = ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {elapsed} {wide_msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> ");
+                let style =
+                    ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {elapsed} {wide_msg}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar())
+                        .progress_chars("=> ");
                 bar.set_style(style);
                 bar_on = true;
             }
@@ -46,22 +49,24 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
     if bar_on {
         bar.finish_and_clear();
     }
-    // Failures while walking folders were not reported as items.
-    let item_failures = report.failed.len();
     if args.json {
         output::print_json(&report)?;
     } else {
         print_summary(&report, started.elapsed());
     }
     let done = report.added + report.updated + report.unchanged;
-    let nothing = done == 0 && (item_failures > 0 || report.skipped_unsupported.len() + report.skipped_hidden > 0 || done == 0);
-    Ok(if nothing { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    // Exit non-zero only when nothing could be added.
+    Ok(if done == 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 fn print_summary(r: &lore_index::AddReport, elapsed: Duration) {
     if r.added + r.updated == 0 && r.unchanged > 0 {
         let failed = if r.failed.is_empty() { String::new() } else { format!("; {} failed", r.failed.len()) };
-        println!("Nothing new: {} document{} already in the library, unchanged{failed}.", r.unchanged, plural(r.unchanged));
+        println!(
+            "Nothing new: {} document{} already in the library, unchanged{failed}.",
+            r.unchanged,
+            plural(r.unchanged)
+        );
     } else {
         println!(
             "Added {} document{} ({} chunks), updated {}, unchanged {}, failed {} in {:.1}s.",

@@ -61,7 +61,12 @@ fn sweep(lib: &Library, ds: &Dataset, base: &lore_index::SearchConfig) -> Result
     let mut grid = Vec::new();
     for kw in [1.0, 0.7, 0.5, 0.3] {
         for k in [60.0, 20.0] {
-            grid.push(FusionConfig { method: FusionMethod::Rrf, keyword_weight: kw, rrf_k: k, ..base.fusion });
+            grid.push(FusionConfig {
+                method: FusionMethod::Rrf,
+                keyword_weight: kw,
+                rrf_k: k,
+                ..base.fusion
+            });
         }
     }
     for alpha in [0.5, 0.6, 0.7, 0.8, 0.9] {
@@ -98,7 +103,10 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
     let tmp = tempfile::tempdir()?;
     let ing = &ctx.config.ingest;
     let options = LibraryOptions {
-        chunk: lore_ingest::ChunkConfig { target_tokens: ing.chunk_tokens, overlap_tokens: ing.chunk_overlap },
+        chunk: lore_ingest::ChunkConfig {
+            target_tokens: ing.chunk_tokens,
+            overlap_tokens: ing.chunk_overlap,
+        },
         engines: Some(ctx.engine_options()),
         ..LibraryOptions::default()
     };
@@ -163,13 +171,25 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
         print_json(&report)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{}: {} documents ({} chunks), {} queries", report.dataset, report.documents, report.chunks, report.queries);
+    println!(
+        "{}: {} documents ({} chunks), {} queries",
+        report.dataset, report.documents, report.chunks, report.queries
+    );
     println!("indexed in {:.1}s ({:.1} chunks/s)", report.index_seconds, report.chunks_per_second);
-    println!("{:<8} {:>8} {:>8} {:>9} {:>7} {:>8} {:>8}", "mode", "nDCG@10", "R@10", "R@100", "MRR@10", "p50 ms", "p95 ms");
+    println!(
+        "{:<8} {:>8} {:>8} {:>9} {:>7} {:>8} {:>8}",
+        "mode", "nDCG@10", "R@10", "R@100", "MRR@10", "p50 ms", "p95 ms"
+    );
     for r in &report.modes {
         println!(
             "{:<8} {:>8.3} {:>8.3} {:>9.3} {:>7.3} {:>8.1} {:>8.1}",
-            r.mode, r.metrics.ndcg10, r.metrics.recall10, r.metrics.recall100, r.metrics.mrr10, r.p50_ms, r.p95_ms
+            r.mode,
+            r.metrics.ndcg10,
+            r.metrics.recall10,
+            r.metrics.recall100,
+            r.metrics.mrr10,
+            r.p50_ms,
+            r.p95_ms
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -24,7 +24,15 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
         println!("The library is empty. Add books and documents with `lore add PATH...`.");
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{} {} {} {} {} {} {}", cell("ID", 5), cell("TITLE", 44), cell("KIND", 8), cell("PAGES/CH", 8), cell("CHUNKS", 6), cell("ADDED", 10), "TAGS");
+    println!(
+        "{} {} {} {} {} {} TAGS",
+        cell("ID", 5),
+        cell("TITLE", 44),
+        cell("KIND", 8),
+        cell("PAGES/CH", 8),
+        cell("CHUNKS", 6),
+        cell("ADDED", 10)
+    );
     for d in &docs {
         let extent = match (d.kind.as_str(), d.pages) {
             (_, Some(p)) => format!("{p} pp"),

@@ -16,9 +16,10 @@ pub fn run(ctx: &Context, args: ReindexArgs) -> Result<ExitCode> {
     let bar = ProgressBar::hidden();
     if output::stderr_is_tty() {
         bar.set_draw_target(ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template("reindexing [{bar:30}] {pos}/{len} chunks {elapsed} eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
+        let style =
+            ProgressStyle::with_template("reindexing [{bar:30}] {pos}/{len} chunks {elapsed} eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> ");
         bar.set_style(style);
     }
     let report = lib.reindex(&mut |done, total| {

@@ -16,12 +16,8 @@ use crate::output::print_json;
 /// Runs `lore search`.
 pub fn run(ctx: &Context, args: SearchArgs) -> Result<ExitCode> {
     let lib = ctx.searcher()?;
-    let mode: Mode = args
-        .mode
-        .as_deref()
-        .unwrap_or(&ctx.config.search.mode)
-        .parse()
-        .map_err(anyhow::Error::msg)?;
+    let mode: Mode =
+        args.mode.as_deref().unwrap_or(&ctx.config.search.mode).parse().map_err(anyhow::Error::msg)?;
     let mut filter = VectorFilter { kinds: args.kind.clone(), tags: args.tag.clone(), ..Default::default() };
     for k in &filter.kinds {
         k.parse::<lore_ingest::Kind>().map_err(anyhow::Error::msg)?;
@@ -78,7 +74,10 @@ fn print_hit(hit: &SearchHit, color: bool) {
         if color { ("\x1b[1m", "\x1b[2m", "\x1b[1;33m", "\x1b[0m") } else { ("", "", "", "") };
     let place = place(hit);
     let sep = if place.is_empty() { "" } else { " — " };
-    println!("{:>2}. {bold}{}{reset}{sep}{place} {dim}[{} {:.4}]{reset}", hit.rank, hit.title, hit.kind, hit.score);
+    println!(
+        "{:>2}. {bold}{}{reset}{sep}{place} {dim}[{} {:.4}]{reset}",
+        hit.rank, hit.title, hit.kind, hit.score
+    );
     let mut snippet = String::new();
     let mut at = 0;
     for &(a, b) in &hit.highlights {

@@ -15,7 +15,8 @@ pub fn pick_one(mut found: Vec<DocSummary>, spec: &str) -> Result<DocSummary> {
         0 => bail!("no document matches {spec:?} (try `lore ls`)"),
         1 => Ok(found.remove(0)),
         n => {
-            let list: Vec<String> = found.iter().take(10).map(|d| format!("  {}  {}", d.id, d.title)).collect();
+            let list: Vec<String> =
+                found.iter().take(10).map(|d| format!("  {}  {}", d.id, d.title)).collect();
             bail!("{n} documents match {spec:?}; name one by id:\n{}", list.join("\n"))
         }
     }
@@ -65,7 +66,8 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<ExitCode> {
             (Some(a), _) => format!("p. {a}  "),
             _ => String::new(),
         };
-        let heading = if s.heading_path.is_empty() { "(untitled)".to_string() } else { s.heading_path.join(" > ") };
+        let heading =
+            if s.heading_path.is_empty() { "(untitled)".to_string() } else { s.heading_path.join(" > ") };
         println!("  {:>3}. {pages}{}", s.ordinal + 1, truncate(&heading, 100));
     }
     if sections.len() > 200 {

@@ -1,0 +1,136 @@
+//! The library with its real engines: indexing, search, reindex and repair after an interrupted
+//! ingest, on real documents. Needs the embedding runtime that `scripts/setup.sh` installs.
+
+use std::path::{Path, PathBuf};
+
+use lore_index::catalog::{Catalog, NewDocument};
+use lore_index::embed::default_runtime_dir;
+use lore_index::{EngineOptions, Library, LibraryOptions, Mode, SearchConfig, SearchRequest};
+use lore_ingest::{ChunkConfig, Chunker, LoadOptions};
+
+fn data(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data").join(rel)
+}
+
+fn options() -> LibraryOptions {
+    let runtime = default_runtime_dir().expect("a home directory");
+    assert!(
+        runtime.join("ort").is_dir(),
+        "no embedding runtime in {}: run scripts/setup.sh",
+        runtime.display()
+    );
+    LibraryOptions {
+        engines: Some(EngineOptions { runtime_dir: runtime, ..Default::default() }),
+        ..Default::default()
+    }
+}
+
+fn faq_files() -> Vec<PathBuf> {
+    ["programming.html", "design.html"]
+        .iter()
+        .map(|f| data(&format!("docs/html/python3.11-faq/{f}")))
+        .collect()
+}
+
+fn top_source(lib: &Library, query: &str, mode: Mode) -> String {
+    let req = SearchRequest { query: query.into(), k: 5, mode, filter: Default::default() };
+    let hits = lib.search(&SearchConfig::default(), &req).unwrap();
+    assert!(!hits.is_empty(), "no hits for {query:?} in {mode:?}");
+    hits[0].source.clone()
+}
+
+#[test]
+fn add_search_reindex_and_remove_keep_the_stores_in_step() {
+    let home = tempfile::tempdir().unwrap();
+    let mut lib = Library::open_writer(home.path(), options()).unwrap();
+    let report = lib.add_paths(&faq_files(), &["faq".into()], &mut |_| {}).unwrap();
+    assert_eq!(report.added, 2, "{report:?}");
+    let c = lib.consistency().unwrap();
+    assert!(
+        c.agrees() && !c.catalog.is_empty(),
+        "catalog {} vectors {} keyword {}",
+        c.catalog.len(),
+        c.vectors.len(),
+        c.keyword.len()
+    );
+
+    let q = "How do I write a function with output parameters (call by reference)?";
+    for mode in Mode::ALL {
+        assert!(top_source(&lib, q, mode).ends_with("programming.html"), "{mode:?}");
+    }
+
+    let before: Vec<i64> = {
+        let req = SearchRequest { query: q.into(), k: 5, mode: Mode::Hybrid, filter: Default::default() };
+        lib.search(&SearchConfig::default(), &req).unwrap().iter().map(|h| h.chunk.id).collect()
+    };
+    let r = lib.reindex(&mut |_, _| {}).unwrap();
+    assert_eq!(r.chunks, c.catalog.len());
+    assert!(lib.consistency().unwrap().agrees());
+    let after: Vec<i64> = {
+        let req = SearchRequest { query: q.into(), k: 5, mode: Mode::Hybrid, filter: Default::default() };
+        lib.search(&SearchConfig::default(), &req).unwrap().iter().map(|h| h.chunk.id).collect()
+    };
+    assert_eq!(before, after, "reindex rebuilds the same indexes");
+
+    let id = lib.resolve("Programming FAQ").unwrap()[0].id;
+    lib.remove(id).unwrap();
+    let c = lib.consistency().unwrap();
+    assert!(c.agrees());
+    assert!(!top_source(&lib, q, Mode::Keyword).ends_with("programming.html"));
+}
+
+#[test]
+fn an_interrupted_ingest_is_repaired_on_open() {
+    let home = tempfile::tempdir().unwrap();
+    {
+        // A writer that stopped after the catalog transaction, before any index write.
+        let mut lib = Library::open_writer(home.path(), options()).unwrap();
+        lib.add_paths(&faq_files()[1..], &[], &mut |_| {}).unwrap();
+    }
+    {
+        let mut cat = Catalog::open(&home.path().join("catalog.sqlite")).unwrap();
+        let doc = lore_ingest::load_path(&faq_files()[0], &LoadOptions::default()).unwrap();
+        let chunks = Chunker::estimated(ChunkConfig::default()).chunk(&doc).unwrap();
+        let new = NewDocument { doc: &doc, chunks: &chunks, tags: &[], root_id: None, file: None };
+        cat.begin_upsert(&new).unwrap();
+        assert_eq!(cat.journal().unwrap().len(), 1);
+        // And a removal that stopped after the journal entry.
+        let other = cat.resolve("Design and History FAQ").unwrap()[0].id;
+        cat.begin_remove(other).unwrap();
+    }
+    let lib = Library::open_writer(home.path(), options()).unwrap();
+    assert!(lib.catalog().journal().unwrap().is_empty());
+    let c = lib.consistency().unwrap();
+    assert!(
+        c.agrees() && !c.catalog.is_empty(),
+        "catalog {} vectors {} keyword {}",
+        c.catalog.len(),
+        c.vectors.len(),
+        c.keyword.len()
+    );
+    assert_eq!(lib.catalog().counts().unwrap().0, 1, "the removal was completed");
+    let q = "How do I write a function with output parameters (call by reference)?";
+    assert!(
+        top_source(&lib, q, Mode::Vector).ends_with("programming.html"),
+        "the repaired document is searchable"
+    );
+}
+
+#[test]
+fn a_library_indexed_with_another_model_asks_for_reindex() {
+    let home = tempfile::tempdir().unwrap();
+    {
+        let mut lib = Library::open_writer(home.path(), options()).unwrap();
+        lib.add_paths(&faq_files()[1..], &[], &mut |_| {}).unwrap();
+    }
+    Catalog::open(&home.path().join("catalog.sqlite"))
+        .unwrap()
+        .meta_set("embedding.model", "SomeOtherModel")
+        .unwrap();
+    let mut lib = Library::open_writer(home.path(), options()).unwrap();
+    let err = lib.add_paths(&faq_files()[..1], &[], &mut |_| {}).unwrap_err();
+    assert!(err.to_string().contains("lore reindex"), "{err}");
+    lib.reindex(&mut |_, _| {}).unwrap();
+    lib.add_paths(&faq_files()[..1], &[], &mut |_| {}).unwrap();
+    assert!(lib.consistency().unwrap().agrees());
+}
