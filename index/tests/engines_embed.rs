@@ -216,3 +216,9 @@ fn throughput() {
         texts.len() as f64 / secs
     );
 }
+
+#[test]
+fn the_embedder_can_be_shared_between_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Embedder>();
+}

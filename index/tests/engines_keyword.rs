@@ -342,3 +342,9 @@ fn bm25_variants_on_the_python_faq() {
         eprintln!("{label}: {:.3}", total / set.queries.len() as f64);
     }
 }
+
+#[test]
+fn the_index_can_be_shared_between_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<KeywordIndex>();
+}

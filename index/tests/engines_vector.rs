@@ -330,20 +330,6 @@ fn clustered(n: usize, dim: usize) -> Vec<VectorPoint> {
         .collect()
 }
 
-fn dir_size(path: &Path) -> u64 {
-    std::fs::read_dir(path)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|e| match e.file_type() {
-                    Ok(t) if t.is_dir() => dir_size(&e.path()),
-                    _ => e.metadata().map(|m| m.len()).unwrap_or(0),
-                })
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
 fn median_search_ms(store: &dyn VectorStore, queries: &[Vec<f32>], filter: &VectorFilter) -> f64 {
     let mut times: Vec<f64> = queries
         .iter()
@@ -377,10 +363,9 @@ fn figures() {
     let flush = t.elapsed().as_secs_f64();
     eprintln!("{n} x {dim}: upsert {:.0} points/s, flush {flush:.2} s", n as f64 / upsert);
     eprintln!(
-        "on disk: total {:.1} MB, wal {:.1} MB, segments {:.1} MB",
-        dir_size(&path) as f64 / 1e6,
-        dir_size(&path.join("wal")) as f64 / 1e6,
-        dir_size(&path.join("segments")) as f64 / 1e6
+        "on disk: total {:.1} MB, of which wal {:.1} MB",
+        store.disk_bytes() as f64 / 1e6,
+        store.wal_bytes() as f64 / 1e6
     );
     let by_doc = VectorFilter { doc_ids: vec![7], ..Default::default() };
     eprintln!(
@@ -412,7 +397,15 @@ fn figures() {
     // The write-ahead log is never truncated by this engine version: rewrite everything once.
     store.upsert(&points).unwrap();
     store.flush().unwrap();
-    eprintln!("after rewriting every point once: wal {:.1} MB", dir_size(&path.join("wal")) as f64 / 1e6);
+    eprintln!("after rewriting every point once: wal {:.1} MB", store.wal_bytes() as f64 / 1e6);
+    let t = std::time::Instant::now();
+    store.compact().unwrap();
+    eprintln!(
+        "compact: {:.1} s, wal {:.1} MB, store {:.1} MB",
+        t.elapsed().as_secs_f64(),
+        store.wal_bytes() as f64 / 1e6,
+        store.disk_bytes() as f64 / 1e6
+    );
     drop(store);
     let t = std::time::Instant::now();
     let store = EdgeStore::open(&path, dim, EdgeOptions::default()).unwrap();
@@ -453,4 +446,70 @@ fn crash_keeps_what_was_flushed() {
     // The store takes writes again after the crash.
     store.upsert(&[point(5000, 500, 0, axis(1, 0.0))]).unwrap();
     store.flush().unwrap();
+}
+
+#[test]
+fn compaction_keeps_points_and_starts_a_fresh_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vectors");
+    let store = open(&path);
+    let points = clustered(3000, DIM);
+    // Rewrite the same points until the log has grown past a fresh one's preallocated files.
+    let fresh_wal = store.wal_bytes();
+    for _ in 0..100 {
+        store.upsert(&points).unwrap();
+        if store.wal_bytes() > 2 * fresh_wal {
+            break;
+        }
+    }
+    store.delete_doc(0).unwrap();
+    store.flush().unwrap();
+    let ids = store.all_ids().unwrap();
+    assert_eq!(ids.len(), 2980);
+    let q = points[777].vector.clone();
+    let before = store.search(&q, 5, &VectorFilter::default()).unwrap();
+    let wal_before = store.wal_bytes();
+    store.compact().unwrap();
+    assert_eq!(store.all_ids().unwrap(), ids);
+    let after = store.search(&q, 5, &VectorFilter::default()).unwrap();
+    assert_eq!(before, after);
+    assert!(wal_before > 2 * fresh_wal, "{wal_before}");
+    assert!(store.wal_bytes() <= fresh_wal, "{} > {fresh_wal}", store.wal_bytes());
+    // Filters still work: the payload indexes come along.
+    let f = VectorFilter { doc_ids: vec![5], ..Default::default() };
+    assert_eq!(store.search(&q, 50, &f).unwrap().len(), 20);
+    drop(store);
+    let store = open(&path);
+    assert_eq!(store.all_ids().unwrap(), ids);
+    let generations: Vec<String> = std::fs::read_dir(&path)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('g'))
+        .collect();
+    assert_eq!(generations, vec!["g2".to_string()]);
+}
+
+#[test]
+fn leftovers_of_an_interrupted_switch_are_cleared_and_a_broken_pointer_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vectors");
+    drop(open(&path));
+    // A generation built but never switched to.
+    std::fs::create_dir_all(path.join("g2").join("segments")).unwrap();
+    std::fs::write(path.join("g2").join("junk"), b"x").unwrap();
+    let store = open(&path);
+    assert!(!path.join("g2").exists());
+    assert_eq!(store.count().unwrap(), 0);
+    drop(store);
+    // CURRENT naming a missing generation is reported, never replaced by an empty store.
+    std::fs::write(path.join("CURRENT"), "g9\n").unwrap();
+    let err = EdgeStore::open(&path, DIM, EdgeOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("g9"), "{err}");
+}
+
+#[test]
+fn the_store_can_be_shared_between_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<EdgeStore>();
+    send_sync::<Arc<dyn VectorStore>>();
 }

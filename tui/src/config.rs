@@ -128,6 +128,8 @@ pub struct EmbeddingConfig {
     pub threads: Option<usize>,
     /// Never download a model.
     pub offline: bool,
+    /// Context embedded with each chunk: full (title and headings), headings, or none.
+    pub passage_context: Option<String>,
 }
 
 /// Where things are.

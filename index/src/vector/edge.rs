@@ -1,9 +1,19 @@
 //! [`VectorStore`] on qdrant-edge: Qdrant's engine embedded in the process, stored in a directory.
 //!
+//! Layout: the store directory holds `CURRENT`, naming the generation directory (`g1`, `g2`,
+//! ...) that holds the engine's files. [`VectorStore::recreate`] and [`EdgeStore::compact`]
+//! build the next generation beside the live one and switch `CURRENT` with an atomic rename, so
+//! a crash at any point leaves one complete store; leftovers are removed by the next open.
+//!
 //! One handle per directory: the engine's write-ahead log takes a file lock, so a second open (in
 //! this process or another) fails with [`VectorError::Locked`]. Within a handle, searches run
 //! alongside writes; writes, [`flush`](VectorStore::flush) and [`optimize`](VectorStore::optimize)
 //! are serialised as the engine requires (its flush must not overlap an update or an optimisation).
+//!
+//! Durability: a write is on disk after [`flush`](VectorStore::flush) and not before. This engine
+//! version (0.7) does not replay its write-ahead log on open, so unflushed writes are lost in a
+//! crash, and it never truncates the log either: it grows with every write until
+//! [`EdgeStore::compact`] or [`VectorStore::recreate`] start a fresh one.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
@@ -14,7 +24,8 @@ use qdrant_edge::{
     FieldCondition, FieldIndexOperations, Filter, HnswIndexConfig, JsonPath, Match, NamedQuery,
     OperationError, PayloadFieldSchema, PayloadSchemaType, PointId, PointInsertOperations, PointOperations,
     PointStruct, PointStructPersisted, QueryEnum, QueryRequest, Range, ScoringQuery, ScrollRequest,
-    UpdateOperation, Vector, VectorInternal, Vectors, WithPayloadInterface, WithVector,
+    UpdateOperation, Vector, VectorInternal, VectorStructPersisted, Vectors, WalOptions,
+    WithPayloadInterface, WithVector,
 };
 
 use super::{VectorError, VectorFilter, VectorHit, VectorPoint, VectorStore, point_uuid};
@@ -44,8 +55,14 @@ const INDEXES: [(&str, PayloadSchemaType); 7] = [
 const UPSERT_BATCH: usize = 256;
 /// Ids per delete-by-filter and per scroll page.
 const ID_BATCH: usize = 1024;
-/// The engine's configuration file, present once a store has been created.
+/// The file naming the live generation.
+const CURRENT: &str = "CURRENT";
+/// The engine's configuration file, present once a generation has been created.
 const CONFIG_FILE: &str = "edge_config.json";
+/// The engine's write-ahead-log directory.
+const WAL_DIR: &str = "wal";
+/// Size of one write-ahead-log file (the engine's default is 32 MiB, allocated up front).
+const WAL_SEGMENT_BYTES: usize = 8 * 1024 * 1024;
 
 /// Tuning of an [`EdgeStore`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,11 +79,11 @@ impl Default for EdgeOptions {
     }
 }
 
-/// The qdrant-edge vector store. See the module docs for its concurrency rules.
+/// The qdrant-edge vector store. See the module docs for its layout and concurrency rules.
 pub struct EdgeStore {
     path: PathBuf,
     options: EdgeOptions,
-    /// `None` only after a failed [`VectorStore::recreate`].
+    /// `None` only after a failed [`VectorStore::recreate`] or [`EdgeStore::compact`].
     shard: RwLock<Option<Open>>,
     /// Held by updates and flushes.
     writes: Mutex<()>,
@@ -74,9 +91,11 @@ pub struct EdgeStore {
     optimizing: Mutex<()>,
 }
 
+/// An open generation.
 struct Open {
     shard: EdgeShard,
     dim: usize,
+    generation: u64,
 }
 
 impl std::fmt::Debug for EdgeStore {
@@ -93,56 +112,62 @@ impl EdgeStore {
         if dim == 0 {
             return Err(VectorError::BadVector { expected: 1, got: 0 });
         }
-        let open = if exists(path) {
-            let shard = load(path)?;
-            let stored = stored_dim(&shard)?;
-            if stored != dim {
-                return Err(VectorError::DimensionMismatch { stored, wanted: dim });
+        let open = match current_generation(path)? {
+            Some(generation) => {
+                let open = load(path, generation)?;
+                if open.dim != dim {
+                    return Err(VectorError::DimensionMismatch { stored: open.dim, wanted: dim });
+                }
+                open
             }
-            Open { shard, dim }
-        } else {
-            create(path, dim, &options)?
+            None => {
+                let open = create(path, 1, dim, &options)?;
+                set_current(path, 1)?;
+                open
+            }
         };
-        Ok(EdgeStore {
+        // Holding the live generation's lock, nothing else writes here: clear what an
+        // interrupted recreate or compaction left.
+        remove_other_generations(path, open.generation);
+        Ok(EdgeStore::with(path, options, open))
+    }
+
+    fn with(path: &Path, options: EdgeOptions, open: Open) -> EdgeStore {
+        EdgeStore {
             path: path.to_path_buf(),
             options,
             shard: RwLock::new(Some(open)),
             writes: Mutex::new(()),
             optimizing: Mutex::new(()),
-        })
+        }
     }
 
     /// True when `path` holds a store.
     pub fn exists(path: &Path) -> bool {
-        exists(path)
+        current_generation(path).is_ok_and(|g| g.is_some())
     }
 
     /// Deletes the store in `path` (nothing if there is none). It must not be open.
     pub fn remove(path: &Path) -> Result<(), VectorError> {
-        match std::fs::remove_dir_all(path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(VectorError::Io { path: path.to_path_buf(), source: e }),
-        }
+        remove_dir(path)
     }
 
     /// Copies the store in `src` into `dest` (which must not exist) and opens the copy: a
-    /// point-in-time view for a reader while a writer holds `src`. Call it between the writer's
-    /// flushes; a copy taken during a write may miss that write or fail to open.
+    /// point-in-time view for a reader while a writer holds `src`. It holds what the writer had
+    /// flushed; a copy taken during a flush may fail to open (then try again).
     pub fn open_copy(src: &Path, dest: &Path, options: EdgeOptions) -> Result<EdgeStore, VectorError> {
-        if !exists(src) {
-            return Err(VectorError::Engine(format!("no vector store in {}", src.display())));
+        let generation = current_generation(src)?
+            .ok_or_else(|| VectorError::Engine(format!("no vector store in {}", src.display())))?;
+        if dest.exists() {
+            return Err(VectorError::Io {
+                path: dest.to_path_buf(),
+                source: std::io::Error::new(std::io::ErrorKind::AlreadyExists, "destination exists"),
+            });
         }
-        copy_dir(src, dest, &[Path::new("wal")])?;
-        let shard = load(dest)?;
-        let dim = stored_dim(&shard)?;
-        Ok(EdgeStore {
-            path: dest.to_path_buf(),
-            options,
-            shard: RwLock::new(Some(Open { shard, dim })),
-            writes: Mutex::new(()),
-            optimizing: Mutex::new(()),
-        })
+        copy_dir(&generation_dir(src, generation), &generation_dir(dest, generation), &[Path::new(WAL_DIR)])?;
+        set_current(dest, generation)?;
+        let open = load(dest, generation)?;
+        Ok(EdgeStore::with(dest, options, open))
     }
 
     /// The store directory.
@@ -152,26 +177,82 @@ impl EdgeStore {
 
     /// Number of HNSW-indexed vectors (equal to [`VectorStore::count`] after an optimisation).
     pub fn indexed_count(&self) -> Result<u64, VectorError> {
-        let guard = self.read()?;
+        let guard = self.read();
         Ok(open(&guard)?.shard.info().indexed_vectors_count as u64)
     }
 
-    fn read(&self) -> Result<RwLockReadGuard<'_, Option<Open>>, VectorError> {
-        Ok(self.shard.read().unwrap_or_else(PoisonError::into_inner))
+    /// Bytes of the write-ahead log, which grows with every write until [`EdgeStore::compact`].
+    pub fn wal_bytes(&self) -> u64 {
+        let guard = self.read();
+        guard.as_ref().map(|o| dir_size(&generation_dir(&self.path, o.generation).join(WAL_DIR))).unwrap_or(0)
+    }
+
+    /// Bytes of the whole store directory.
+    pub fn disk_bytes(&self) -> u64 {
+        dir_size(&self.path)
+    }
+
+    /// Copies every point into a fresh generation with an empty write-ahead log and switches
+    /// to it. Writes wait meanwhile; searches wait only for the switch. The HNSW index is not
+    /// carried over: run [`optimize`](VectorStore::optimize) afterwards.
+    pub fn compact(&self) -> Result<(), VectorError> {
+        let _writes = lock(&self.writes);
+        let _optimizing = lock(&self.optimizing);
+        let (fresh, old_generation) = {
+            let guard = self.read();
+            let old = open(&guard)?;
+            let fresh = create(&self.path, old.generation + 1, old.dim, &self.options)?;
+            if let Err(e) = copy_points(&old.shard, &fresh.shard) {
+                let generation = fresh.generation;
+                close(fresh);
+                let _ = remove_dir(&generation_dir(&self.path, generation));
+                return Err(e);
+            }
+            (fresh, old.generation)
+        };
+        self.switch(fresh, old_generation)
+    }
+
+    /// Makes `fresh` the live generation and removes `old_generation`. `fresh` stays open
+    /// throughout, so no other opener can take the store between the switch and its use here.
+    fn switch(&self, fresh: Open, old_generation: u64) -> Result<(), VectorError> {
+        let generation = fresh.generation;
+        let discard = |fresh: Open| {
+            close(fresh);
+            let _ = remove_dir(&generation_dir(&self.path, generation));
+        };
+        // Durable before it goes live: a crash after the switch finds it complete.
+        if let Err(e) = flush_shard(&fresh.shard) {
+            discard(fresh);
+            return Err(e);
+        }
+        if let Err(e) = set_current(&self.path, generation) {
+            discard(fresh);
+            return Err(e);
+        }
+        let old = self.shard.write().unwrap_or_else(PoisonError::into_inner).replace(fresh);
+        if let Some(old) = old {
+            close(old);
+        }
+        let _ = remove_dir(&generation_dir(&self.path, old_generation));
+        Ok(())
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Option<Open>> {
+        self.shard.read().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn update(&self, operation: UpdateOperation) -> Result<(), VectorError> {
         let _writes = lock(&self.writes);
-        let guard = self.read()?;
+        let guard = self.read();
         open(&guard)?.shard.update(operation).map_err(engine)
     }
 }
 
 impl Drop for EdgeStore {
     fn drop(&mut self) {
-        // The engine flushes when dropped; make sure no flush panic escapes a drop.
         if let Some(open) = self.shard.get_mut().unwrap_or_else(PoisonError::into_inner).take() {
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(open)));
+            close(open);
         }
     }
 }
@@ -182,7 +263,7 @@ impl VectorStore for EdgeStore {
     }
 
     fn dim(&self) -> usize {
-        self.read().ok().and_then(|g| g.as_ref().map(|o| o.dim)).unwrap_or(0)
+        self.read().as_ref().map(|o| o.dim).unwrap_or(0)
     }
 
     fn upsert(&self, points: &[VectorPoint]) -> Result<(), VectorError> {
@@ -213,7 +294,7 @@ impl VectorStore for EdgeStore {
     }
 
     fn search(&self, query: &[f32], k: usize, filter: &VectorFilter) -> Result<Vec<VectorHit>, VectorError> {
-        let guard = self.read()?;
+        let guard = self.read();
         let open = open(&guard)?;
         if query.len() != open.dim {
             return Err(VectorError::BadVector { expected: open.dim, got: query.len() });
@@ -251,13 +332,13 @@ impl VectorStore for EdgeStore {
     }
 
     fn count(&self) -> Result<u64, VectorError> {
-        let guard = self.read()?;
+        let guard = self.read();
         let n = open(&guard)?.shard.count(CountRequest { filter: None, exact: true }).map_err(engine)?;
         Ok(n as u64)
     }
 
     fn all_ids(&self) -> Result<Vec<i64>, VectorError> {
-        let guard = self.read()?;
+        let guard = self.read();
         let shard = &open(&guard)?.shard;
         let mut ids = Vec::new();
         let mut offset: Option<PointId> = None;
@@ -295,17 +376,13 @@ impl VectorStore for EdgeStore {
     fn flush(&self) -> Result<(), VectorError> {
         let _writes = lock(&self.writes);
         let _optimizing = lock(&self.optimizing);
-        let guard = self.read()?;
-        let shard = &open(&guard)?.shard;
-        // The engine's flush panics instead of returning errors; the locks above rule out the
-        // contention it panics on, and this turns anything else into an error.
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| shard.flush()))
-            .map_err(|_| VectorError::Engine("flush failed (see the engine's panic message)".into()))
+        let guard = self.read();
+        flush_shard(&open(&guard)?.shard)
     }
 
     fn optimize(&self) -> Result<(), VectorError> {
         let _optimizing = lock(&self.optimizing);
-        let guard = self.read()?;
+        let guard = self.read();
         open(&guard)?.shard.optimize().map_err(engine)?;
         Ok(())
     }
@@ -316,14 +393,9 @@ impl VectorStore for EdgeStore {
         }
         let _writes = lock(&self.writes);
         let _optimizing = lock(&self.optimizing);
-        let mut guard = self.shard.write().unwrap_or_else(PoisonError::into_inner);
-        if let Some(old) = guard.take() {
-            // Closing releases the write-ahead-log lock before the files go.
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(old)));
-        }
-        EdgeStore::remove(&self.path)?;
-        *guard = Some(create(&self.path, dim, &self.options)?);
-        Ok(())
+        let old_generation = open(&self.read())?.generation;
+        let fresh = create(&self.path, old_generation + 1, dim, &self.options)?;
+        self.switch(fresh, old_generation)
     }
 }
 
@@ -332,23 +404,120 @@ fn lock(mutex: &Mutex<()>) -> MutexGuard<'_, ()> {
 }
 
 fn open<'a>(guard: &'a RwLockReadGuard<'_, Option<Open>>) -> Result<&'a Open, VectorError> {
-    guard.as_ref().ok_or_else(|| VectorError::Engine("vector store is closed after a failed recreate".into()))
+    guard.as_ref().ok_or_else(closed)
 }
 
-fn exists(path: &Path) -> bool {
-    path.join(CONFIG_FILE).is_file()
-        || std::fs::read_dir(path.join("segments")).is_ok_and(|mut entries| entries.next().is_some())
+fn closed() -> VectorError {
+    VectorError::Engine("vector store is closed after a failed recreate or compaction".into())
 }
 
-fn create(path: &Path, dim: usize, options: &EdgeOptions) -> Result<Open, VectorError> {
-    std::fs::create_dir_all(path).map_err(|e| VectorError::Io { path: path.to_path_buf(), source: e })?;
+/// Flushes a shard. The engine's flush panics instead of returning errors; callers hold the
+/// locks that rule out the contention it panics on, and this turns anything else into an error.
+fn flush_shard(shard: &EdgeShard) -> Result<(), VectorError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| shard.flush()))
+        .map_err(|_| VectorError::Engine("flush failed (see the engine's panic message)".into()))
+}
+
+/// Flushes and closes a shard; the engine's flush-on-drop panics rather than erring, and no
+/// panic may escape from here.
+fn close(open: Open) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(open)));
+}
+
+fn dir_size(path: &Path) -> u64 {
+    std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| match e.file_type() {
+                    Ok(t) if t.is_dir() => dir_size(&e.path()),
+                    _ => e.metadata().map(|m| m.len()).unwrap_or(0),
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+fn remove_dir(path: &Path) -> Result<(), VectorError> {
+    match std::fs::remove_dir_all(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(VectorError::Io { path: path.to_path_buf(), source: e }),
+    }
+}
+
+fn generation_dir(path: &Path, generation: u64) -> PathBuf {
+    path.join(format!("g{generation}"))
+}
+
+/// The live generation named by `CURRENT`, if there is a store.
+fn current_generation(path: &Path) -> Result<Option<u64>, VectorError> {
+    let file = path.join(CURRENT);
+    let text = match std::fs::read_to_string(&file) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(VectorError::Io { path: file, source: e }),
+    };
+    let generation = text.trim().strip_prefix('g').and_then(|n| n.parse::<u64>().ok()).ok_or_else(|| {
+        VectorError::Engine(format!("{} does not name a generation: {text:?}", file.display()))
+    })?;
+    if !generation_dir(path, generation).join(CONFIG_FILE).is_file() {
+        return Err(VectorError::Engine(format!(
+            "{} names g{generation}, which is missing or incomplete",
+            file.display()
+        )));
+    }
+    Ok(Some(generation))
+}
+
+/// Points `CURRENT` at `generation`, atomically and durably.
+fn set_current(path: &Path, generation: u64) -> Result<(), VectorError> {
+    use std::io::Write;
+    let io = |p: &Path| {
+        let p = p.to_path_buf();
+        move |source| VectorError::Io { path: p, source }
+    };
+    let tmp = path.join("CURRENT.tmp");
+    let mut file = std::fs::File::create(&tmp).map_err(io(&tmp))?;
+    file.write_all(format!("g{generation}\n").as_bytes()).map_err(io(&tmp))?;
+    file.sync_all().map_err(io(&tmp))?;
+    std::fs::rename(&tmp, path.join(CURRENT)).map_err(io(path))?;
+    if let Ok(dir) = std::fs::File::open(path) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+/// Removes generation directories other than `keep` (left by an interrupted switch).
+fn remove_other_generations(path: &Path, keep: u64) {
+    let Ok(entries) = std::fs::read_dir(path) else { return };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name();
+        let is_generation = name
+            .to_str()
+            .and_then(|n| n.strip_prefix('g'))
+            .is_some_and(|n| n.parse::<u64>().is_ok_and(|g| g != keep));
+        if is_generation {
+            let _ = remove_dir(&entry.path());
+        }
+    }
+}
+
+/// Creates generation `generation` of the store in `path`.
+fn create(path: &Path, generation: u64, dim: usize, options: &EdgeOptions) -> Result<Open, VectorError> {
+    let dir = generation_dir(path, generation);
+    // A half-built generation of an earlier attempt is garbage.
+    remove_dir(&dir)?;
+    std::fs::create_dir_all(&dir).map_err(|e| VectorError::Io { path: dir.clone(), source: e })?;
     let hnsw =
         HnswIndexConfig { max_indexing_threads: options.indexing_threads.max(1), ..Default::default() };
+    let wal = WalOptions { segment_capacity: WAL_SEGMENT_BYTES, ..WalOptions::default() };
     let config = EdgeConfig::builder()
         .vector(VECTOR, EdgeVectorParamsBuilder::new(dim, Distance::Cosine).build())
         .hnsw_config(hnsw)
+        .wal_options(wal)
         .build();
-    let shard = EdgeShard::new(path, config).map_err(|e| open_error(path, e))?;
+    let shard = EdgeShard::new(&dir, config).map_err(|e| open_error(path, e))?;
     for (field, schema) in INDEXES {
         shard
             .update(UpdateOperation::FieldIndexOperation(FieldIndexOperations::CreateIndex(CreateIndex {
@@ -357,11 +526,55 @@ fn create(path: &Path, dim: usize, options: &EdgeOptions) -> Result<Open, Vector
             })))
             .map_err(engine)?;
     }
-    Ok(Open { shard, dim })
+    Ok(Open { shard, dim, generation })
 }
 
-fn load(path: &Path) -> Result<EdgeShard, VectorError> {
-    EdgeShard::load(path, None).map_err(|e| open_error(path, e))
+fn load(path: &Path, generation: u64) -> Result<Open, VectorError> {
+    let shard = EdgeShard::load(&generation_dir(path, generation), None).map_err(|e| open_error(path, e))?;
+    let dim = stored_dim(&shard)?;
+    Ok(Open { shard, dim, generation })
+}
+
+/// Copies every point (vector and payload) from one shard to another, then flushes the target.
+fn copy_points(from: &EdgeShard, to: &EdgeShard) -> Result<(), VectorError> {
+    let mut offset: Option<PointId> = None;
+    loop {
+        let request = ScrollRequest {
+            offset,
+            limit: Some(UPSERT_BATCH),
+            filter: None,
+            with_payload: Some(WithPayloadInterface::Bool(true)),
+            with_vector: WithVector::Bool(true),
+            order_by: None,
+        };
+        let (records, next) = from.scroll(request).map_err(engine)?;
+        let points: Vec<PointStructPersisted> = records
+            .into_iter()
+            .filter_map(|r| {
+                Some(PointStructPersisted {
+                    id: r.id,
+                    vector: VectorStructPersisted::from(r.vector?),
+                    payload: r.payload,
+                })
+            })
+            .collect();
+        if !points.is_empty() {
+            to.update(UpdateOperation::PointOperation(PointOperations::UpsertPoints(
+                PointInsertOperations::PointsList(points),
+            )))
+            .map_err(engine)?;
+        }
+        match next {
+            Some(next) => offset = Some(next),
+            None => break,
+        }
+    }
+    let count = |shard: &EdgeShard| shard.count(CountRequest { filter: None, exact: true }).map_err(engine);
+    let (copied, original) = (count(to)?, count(from)?);
+    if copied != original {
+        return Err(VectorError::Engine(format!("copied {copied} of {original} points")));
+    }
+    Ok(())
 }
 
 fn open_error(path: &Path, e: OperationError) -> VectorError {

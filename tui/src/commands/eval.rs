@@ -107,7 +107,7 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
             target_tokens: ing.chunk_tokens,
             overlap_tokens: ing.chunk_overlap,
         },
-        engines: Some(ctx.engine_options()),
+        engines: Some(ctx.engine_options()?),
         ..LibraryOptions::default()
     };
     let mut lib = Library::open_writer(tmp.path(), options)?;

@@ -38,7 +38,7 @@ impl Context {
             chunk: ChunkConfig { target_tokens: ing.chunk_tokens, overlap_tokens: ing.chunk_overlap },
             tokenizer: None,
             lock_wait: wait,
-            engines: Some(self.engine_options()),
+            engines: Some(self.engine_options()?),
         };
         Ok(Library::open_writer(&self.paths.home, options)?)
     }
@@ -50,15 +50,20 @@ impl Context {
 
     /// Opens the library for searching: the catalog and the derived indexes.
     pub fn searcher(&self) -> Result<Library> {
-        Ok(Library::open_reader(&self.paths.home, Some(&self.engine_options()))?)
+        Ok(Library::open_reader(&self.paths.home, Some(&self.engine_options()?))?)
     }
 
     /// The embedding model and index settings.
-    pub fn engine_options(&self) -> EngineOptions {
+    pub fn engine_options(&self) -> Result<EngineOptions> {
         let e = &self.config.embedding;
         let defaults = EmbedConfig::default();
         let k = &self.config.keyword;
-        EngineOptions {
+        let passage_context = match &e.passage_context {
+            Some(c) => c.parse().map_err(anyhow::Error::msg)?,
+            None => Default::default(),
+        };
+        Ok(EngineOptions {
+            passage_context,
             embed: EmbedConfig {
                 model: e.model.clone(),
                 model_dir: e.model_dir.clone(),
@@ -75,7 +80,7 @@ impl Context {
                 ..KeywordConfig::default()
             },
             edge: Default::default(),
-        }
+        })
     }
 
     /// The embedding model's `tokenizer.json`, which sizes chunks, when it is installed.
