@@ -38,7 +38,7 @@ if [ "${LORE_SKIP_BUILD:-0}" != 1 ]; then
   say "building lore"
   cargo build --locked -p lore-tui
   dest=${CARGO_HOME:-$HOME/.cargo}/bin
-  install -D -m 755 target/debug/lore "$dest/lore"
+  install -D -m 755 "${CARGO_TARGET_DIR:-target}/debug/lore" "$dest/lore"
   say "installed $dest/lore"
 fi
 say "set-up done"
