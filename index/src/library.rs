@@ -166,16 +166,7 @@ impl Library {
             Some(path) => Chunker::from_tokenizer_file(path, options.chunk.clone())?,
             None => Chunker::estimated(options.chunk.clone()),
         };
-        let mut lib = Library {
-            home: home.to_path_buf(),
-            catalog,
-            options,
-            chunker,
-            engines,
-            pending: Vec::new(),
-            pending_chunks: 0,
-            _lock: Some(lock),
-        };
+        let mut lib = Library::assemble(home, catalog, options, chunker, engines, Some(lock));
         if lib.indexes_usable().is_ok() {
             lib.repair()?;
         }
@@ -199,7 +190,18 @@ impl Library {
         };
         let options = LibraryOptions::default();
         let chunker = Chunker::estimated(options.chunk.clone());
-        Ok(Library {
+        Ok(Library::assemble(home, catalog, options, chunker, engines, None))
+    }
+
+    fn assemble(
+        home: &Path,
+        catalog: Catalog,
+        options: LibraryOptions,
+        chunker: Chunker,
+        engines: Option<Engines>,
+        lock: Option<WriterLock>,
+    ) -> Library {
+        Library {
             home: home.to_path_buf(),
             catalog,
             options,
@@ -207,8 +209,8 @@ impl Library {
             engines,
             pending: Vec::new(),
             pending_chunks: 0,
-            _lock: None,
-        })
+            _lock: lock,
+        }
     }
 
     /// Whether the derived indexes can be written to and searched: engines are open, made by the
