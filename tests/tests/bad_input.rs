@@ -32,6 +32,7 @@ fn build_batch(dir: &Path) {
     let pdf = std::fs::read(data("docs/pdf/R-data.pdf")).unwrap();
     std::fs::write(dir.join("truncated.pdf"), &pdf[..pdf.len() * 3 / 10]).unwrap();
     std::fs::copy(data("bad/pdf-pypdf-tests/r4-user-password.pdf"), dir.join("encrypted.pdf")).unwrap();
+    std::fs::copy(data("bad/pdf-pypdf-tests/imagemagick-lzw.pdf"), dir.join("scanned.pdf")).unwrap();
     std::fs::write(dir.join("empty.txt"), b"").unwrap();
     std::fs::write(dir.join("junk.pdf"), pseudo_random(20_000, 1)).unwrap();
     std::fs::write(dir.join("junk.md"), pseudo_random(20_000, 2)).unwrap();
@@ -53,6 +54,7 @@ fn bad_files_are_named_once_and_the_rest_is_added() {
     for (name, reason) in [
         ("truncated.pdf", ""),
         ("encrypted.pdf", "encrypted"),
+        ("scanned.pdf", "no text layer"),
         ("empty.txt", "empty"),
         ("junk.pdf", ""),
         ("junk.md", "binary"),
