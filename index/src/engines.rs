@@ -17,6 +17,8 @@ pub const VECTOR_DIR: &str = "qdrant";
 pub const KEYWORD_DIR: &str = "tantivy";
 /// Catalog metadata key of the embedding model the vectors were made with.
 pub const META_MODEL: &str = "embedding.model";
+/// Chunks embedded between progress reports.
+const EMBED_SLICE: usize = 128;
 /// Catalog metadata key of the vector dimension.
 pub const META_DIM: &str = "embedding.dim";
 
@@ -154,11 +156,21 @@ impl Engines {
     }
 
     /// Embeds a document's chunks and writes them to both indexes, replacing whatever they held
-    /// for the document. The keyword index is not committed here.
-    pub fn index_document(&self, doc: &DocSummary, chunks: &[StoredChunk]) -> Result<()> {
+    /// for the document, reporting `(chunks embedded, chunks)` as it goes. The keyword index is
+    /// not committed here.
+    pub fn index_document(
+        &self,
+        doc: &DocSummary,
+        chunks: &[StoredChunk],
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<()> {
         let texts: Vec<String> =
             chunks.iter().map(|c| Self::passage_text(self.passage_context, &doc.title, c)).collect();
-        let vectors = self.embedder.embed_passages(&texts)?;
+        let mut vectors = Vec::with_capacity(texts.len());
+        for slice in texts.chunks(EMBED_SLICE) {
+            vectors.extend(self.embedder.embed_passages(slice)?);
+            progress(vectors.len(), texts.len());
+        }
         self.write_document(doc, chunks, vectors)
     }
 

@@ -96,6 +96,17 @@ pub enum AddEvent<'a> {
         /// The file.
         path: &'a Path,
     },
+    /// Chunks of the current file embedded so far.
+    Embedding {
+        /// Position in the batch, from 0.
+        index: usize,
+        /// The file.
+        path: &'a Path,
+        /// Chunks embedded.
+        done: usize,
+        /// Chunks of the file.
+        total: usize,
+    },
     /// A file is done.
     Finished {
         /// Position in the batch, from 0.
@@ -276,7 +287,7 @@ impl Library {
                 JournalOp::Index => match self.catalog.get(e.doc_id)? {
                     Some(doc) => {
                         let chunks = self.catalog.chunks_of(e.doc_id, 0, usize::MAX >> 1)?;
-                        engines.index_document(&doc, &chunks)?;
+                        engines.index_document(&doc, &chunks, &mut |_, _| {})?;
                     }
                     None => engines.remove_document(e.doc_id)?,
                 },
@@ -314,7 +325,7 @@ impl Library {
             }
             let Some(doc) = self.catalog.get(id)? else { continue };
             let chunks = self.catalog.chunks_of(id, 0, usize::MAX >> 1)?;
-            engines.index_document(&doc, &chunks)?;
+            engines.index_document(&doc, &chunks, &mut |n, _| progress(done + n, total))?;
             done += chunks.len();
             docs += 1;
             progress(done, total);
@@ -389,7 +400,8 @@ impl Library {
         });
         for (index, (path, root)) in work.iter().enumerate() {
             progress(AddEvent::Started { index, path });
-            let outcome = match self.add_file(path, *root, tags) {
+            let mut embedding = |done, total| progress(AddEvent::Embedding { index, path, done, total });
+            let outcome = match self.add_file(path, *root, tags, &mut embedding) {
                 Ok(o) => o,
                 Err(Error::Ingest(e)) => {
                     ItemOutcome::Failed { code: e.reason_code(), message: e.to_string() }
@@ -416,7 +428,13 @@ impl Library {
     }
 
     /// Adds one file.
-    fn add_file(&mut self, path: &Path, root: Option<i64>, tags: &[String]) -> Result<ItemOutcome> {
+    fn add_file(
+        &mut self,
+        path: &Path,
+        root: Option<i64>,
+        tags: &[String],
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<ItemOutcome> {
         let source = lore_ingest::read_file(path, &self.options.load)?;
         let hash = source.hash();
         if let Some((id, old)) = self.catalog.lookup_source(&source.canonical)?
@@ -443,7 +461,7 @@ impl Library {
             return Ok(ItemOutcome::Unchanged { doc_id: id });
         }
         let doc = source.load(&self.options.load)?;
-        self.add_document(&doc, tags, root, FileStat::of(&source.meta))
+        self.add_loaded(&doc, tags, root, FileStat::of(&source.meta), progress)
     }
 
     /// Adds a document already loaded (a web page, a feed item, an evaluation corpus entry):
@@ -456,6 +474,17 @@ impl Library {
         root: Option<i64>,
         file: Option<FileStat>,
     ) -> Result<ItemOutcome> {
+        self.add_loaded(doc, tags, root, file, &mut |_, _| {})
+    }
+
+    fn add_loaded(
+        &mut self,
+        doc: &lore_ingest::Document,
+        tags: &[String],
+        root: Option<i64>,
+        file: Option<FileStat>,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<ItemOutcome> {
         let chunks = self.chunker.chunk(doc)?;
         if chunks.is_empty() {
             return Err(IngestError::NoText { item: doc.source.clone(), hint: None }.into());
@@ -465,7 +494,7 @@ impl Library {
         if let Upsert::Unchanged(doc_id) = upsert {
             return Ok(ItemOutcome::Unchanged { doc_id });
         }
-        self.index_document(upsert.doc_id())?;
+        self.index_document(upsert.doc_id(), progress)?;
         let (doc_id, title, n) = (upsert.doc_id(), doc.title.clone(), chunks.len());
         Ok(match upsert {
             Upsert::Added(_) => ItemOutcome::Added { doc_id, title, chunks: n },
@@ -476,14 +505,14 @@ impl Library {
 
     /// Writes a journalled document's chunks to the derived indexes. They are committed, and
     /// the document's journal entry cleared, in batches: see [`Library::commit`].
-    fn index_document(&mut self, doc_id: i64) -> Result<()> {
+    fn index_document(&mut self, doc_id: i64, progress: &mut dyn FnMut(usize, usize)) -> Result<()> {
         let Some(engines) = &self.engines else {
             self.catalog.finish(doc_id)?;
             return Ok(());
         };
         let Some(doc) = self.catalog.get(doc_id)? else { return Ok(()) };
         let chunks = self.catalog.chunks_of(doc_id, 0, usize::MAX >> 1)?;
-        engines.index_document(&doc, &chunks)?;
+        engines.index_document(&doc, &chunks, progress)?;
         self.pending.push(doc_id);
         self.pending_chunks += chunks.len();
         if self.pending_chunks >= COMMIT_EVERY_CHUNKS {

@@ -38,6 +38,17 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
         AddEvent::Started { path, .. } => {
             bar.set_message(path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
         }
+        AddEvent::Embedding { path, done, total, .. } => {
+            // A single large file shows its own progress too.
+            if !bar_on && total > 128 && output::stderr_is_tty() {
+                bar.set_draw_target(ProgressDrawTarget::stderr());
+                bar.set_length(1);
+                bar.set_style(bar_style());
+                bar_on = true;
+            }
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            bar.set_message(format!("{name}: embedding {done}/{total} chunks"));
+        }
         AddEvent::Finished { outcome, .. } => {
             if let ItemOutcome::Failed { message, .. } = outcome {
                 bar.suspend(|| output::error_line(message));
@@ -57,6 +68,12 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
     let done = report.added + report.updated + report.unchanged;
     // Exit non-zero only when nothing could be added.
     Ok(if done == 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn bar_style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} files {elapsed} {wide_msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
 }
 
 fn print_summary(r: &lore_index::AddReport, elapsed: Duration) {
