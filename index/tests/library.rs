@@ -32,6 +32,14 @@ fn faq_files() -> Vec<PathBuf> {
         .collect()
 }
 
+/// The catalog, the vector store and the keyword index hold the same, non-empty set of chunks.
+fn assert_in_step(lib: &Library) -> lore_index::Consistency {
+    let c = lib.consistency().unwrap();
+    let (catalog, vectors, keyword) = (c.catalog.len(), c.vectors.len(), c.keyword.len());
+    assert!(c.agrees() && catalog > 0, "catalog {catalog} vectors {vectors} keyword {keyword}");
+    c
+}
+
 fn top_source(lib: &Library, query: &str, mode: Mode) -> String {
     let req = SearchRequest { query: query.into(), k: 5, mode, filter: Default::default() };
     let hits = lib.search(&SearchConfig::default(), &req).unwrap();
@@ -45,14 +53,7 @@ fn add_search_reindex_and_remove_keep_the_stores_in_step() {
     let mut lib = Library::open_writer(home.path(), options()).unwrap();
     let report = lib.add_paths(&faq_files(), &["faq".into()], &mut |_| {}).unwrap();
     assert_eq!(report.added, 2, "{report:?}");
-    let c = lib.consistency().unwrap();
-    assert!(
-        c.agrees() && !c.catalog.is_empty(),
-        "catalog {} vectors {} keyword {}",
-        c.catalog.len(),
-        c.vectors.len(),
-        c.keyword.len()
-    );
+    let c = assert_in_step(&lib);
 
     let q = "How do I write a function with output parameters (call by reference)?";
     for mode in Mode::ALL {
@@ -100,14 +101,7 @@ fn an_interrupted_ingest_is_repaired_on_open() {
     }
     let lib = Library::open_writer(home.path(), options()).unwrap();
     assert!(lib.catalog().journal().unwrap().is_empty());
-    let c = lib.consistency().unwrap();
-    assert!(
-        c.agrees() && !c.catalog.is_empty(),
-        "catalog {} vectors {} keyword {}",
-        c.catalog.len(),
-        c.vectors.len(),
-        c.keyword.len()
-    );
+    assert_in_step(&lib);
     assert_eq!(lib.catalog().counts().unwrap().0, 1, "the removal was completed");
     let q = "How do I write a function with output parameters (call by reference)?";
     assert!(
