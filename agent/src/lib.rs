@@ -1,1 +1,23 @@
-//! Grounded, cited answers over a lore library.
+//! The agent of lore: answers questions from the library with a chat model, every claim cited.
+//!
+//! - [`chat`]: any OpenAI-compatible chat endpoint through async-openai, streamed, with
+//!   timeouts and retries ([`retry`]).
+//! - [`retrieve`]: the passages for a question (hybrid search, neighbouring chunks, a token budget).
+//! - [`prompt`]: the instructions, the fenced numbered sources, follow-up rewriting.
+//! - [`cite`]: `[n]` markers recognised in the stream and mapped to sources.
+//! - [`answer`]: the whole flow, and the extractive answer used without a model.
+//! - [`conversation`]: conversations kept in the catalog.
+
+pub mod answer;
+pub mod chat;
+pub mod cite;
+pub mod conversation;
+pub mod error;
+pub mod prompt;
+pub mod retrieve;
+pub mod retry;
+
+pub use answer::{Answer, AnswerMode, AskEvent, AskOptions, Citation, Timings, ask};
+pub use chat::{ChatConfig, ChatModel, Message, Role};
+pub use error::{AgentError, Result};
+pub use retrieve::{Passage, RetrieveConfig};

@@ -8,8 +8,8 @@ use crate::catalog::{Catalog, DocSummary, StoredChunk};
 use crate::embed::{EmbedConfig, Embedder};
 use crate::error::{Error, Result};
 use crate::keyword::{KeywordConfig, KeywordDoc, KeywordIndex};
-use crate::vector::{EdgeOptions, EdgeStore};
-use crate::vector::{VectorPoint, VectorStore};
+use crate::vector::{EdgeOptions, EdgeStore, ServerOptions, ServerStore};
+use crate::vector::{VectorError, VectorPoint, VectorStore};
 
 /// Folder of the embedded Qdrant store inside a library.
 pub const VECTOR_DIR: &str = "qdrant";
@@ -21,6 +21,11 @@ pub const META_MODEL: &str = "embedding.model";
 const EMBED_SLICE: usize = 128;
 /// Catalog metadata key of the vector dimension.
 pub const META_DIM: &str = "embedding.dim";
+/// Catalog metadata key of the vector store the indexes were built in (see
+/// [`EngineOptions::vector_backend`]). Libraries built before it was recorded used qdrant-edge.
+pub const META_BACKEND: &str = "vectors.backend";
+/// The [`META_BACKEND`] of the embedded store.
+const EDGE_BACKEND: &str = "qdrant-edge";
 
 /// What context is embedded with a chunk's text.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -61,6 +66,50 @@ pub struct EngineOptions {
     pub keyword: KeywordConfig,
     /// The embedded vector store.
     pub edge: EdgeOptions,
+    /// A Qdrant server or cluster to keep the vectors in instead of the embedded store.
+    pub server: Option<ServerOptions>,
+}
+
+impl EngineOptions {
+    /// Names the vector store the options select, as the catalog records it: `qdrant-edge`, or
+    /// `qdrant collection NAME` for a server (the collection, not the URL: the same cluster may
+    /// be reached by several).
+    pub fn vector_backend(&self) -> String {
+        match &self.server {
+            Some(server) => format!("qdrant collection {}", server.collection),
+            None => EDGE_BACKEND.to_string(),
+        }
+    }
+}
+
+/// Opens a vector store for vectors of dimension `dim`. One that holds vectors of another
+/// dimension (another model's) is opened as it is: the catalog's model check then asks for
+/// `lore reindex`, which recreates it with the right dimension.
+fn open_any_dim<S>(
+    dim: usize,
+    open: impl Fn(usize) -> std::result::Result<S, VectorError>,
+) -> std::result::Result<S, VectorError> {
+    match open(dim) {
+        Err(VectorError::DimensionMismatch { stored, .. }) => open(stored),
+        other => other,
+    }
+}
+
+/// Whether indexes recorded as built in `recorded` (`None`: nothing recorded) can serve a
+/// library configured for `configured`; `model_recorded` tells whether any indexes were built.
+fn check_backend(recorded: Option<&str>, model_recorded: bool, configured: &str) -> Result<()> {
+    let built_in = match recorded {
+        Some(b) => b,
+        None if model_recorded => EDGE_BACKEND,
+        None => return Ok(()),
+    };
+    if built_in == configured {
+        Ok(())
+    } else {
+        Err(Error::NeedsReindex(format!(
+            "they were built in {built_in}, but the configured vector store is {configured}"
+        )))
+    }
 }
 
 /// The embedder and the two derived indexes.
@@ -75,6 +124,8 @@ pub struct Engines {
     pub passage_context: PassageContext,
     /// A temporary copy of the vector store that a reader searches while a writer holds it.
     _snapshot: Option<tempfile::TempDir>,
+    /// The vector store in use, as [`META_BACKEND`] records it.
+    backend: String,
 }
 
 impl std::fmt::Debug for Engines {
@@ -100,22 +151,42 @@ impl Engines {
     }
 
     /// Opens the engines of the library at `home` for writing.
+    /// With [`EngineOptions::server`] set, the vectors are in that Qdrant server's collection.
     pub fn open_writer(home: &Path, embedder: Arc<Embedder>, options: &EngineOptions) -> Result<Engines> {
-        let vectors = EdgeStore::open(&home.join(VECTOR_DIR), embedder.dim(), options.edge.clone())?;
+        let dim = embedder.dim();
+        let vectors: Box<dyn VectorStore> = match &options.server {
+            Some(server) => Box::new(open_any_dim(dim, |d| ServerStore::open(server, d))?),
+            None => {
+                let dir = home.join(VECTOR_DIR);
+                Box::new(open_any_dim(dim, |d| EdgeStore::open(&dir, d, options.edge.clone()))?)
+            }
+        };
         let keyword = KeywordIndex::open(&home.join(KEYWORD_DIR), &options.keyword)?;
         Ok(Engines {
             embedder,
-            vectors: Box::new(vectors),
+            vectors,
             keyword,
             passage_context: options.passage_context,
             _snapshot: None,
+            backend: options.vector_backend(),
         })
     }
 
     /// Opens the engines of the library at `home` for searching. When a writer holds the vector
-    /// store, the reader searches a point-in-time copy of it instead of waiting.
+    /// store, the reader searches a point-in-time copy of it instead of waiting. A Qdrant
+    /// server serves readers and a writer at once, so there is no copy then.
     pub fn open_reader(home: &Path, embedder: Arc<Embedder>, options: &EngineOptions) -> Result<Engines> {
         let keyword = KeywordIndex::open_reader(&home.join(KEYWORD_DIR), &options.keyword)?;
+        if let Some(server) = &options.server {
+            return Ok(Engines {
+                vectors: Box::new(ServerStore::open(server, embedder.dim())?),
+                embedder,
+                keyword,
+                passage_context: options.passage_context,
+                _snapshot: None,
+                backend: options.vector_backend(),
+            });
+        }
         let dir = home.join(VECTOR_DIR);
         match EdgeStore::open(&dir, embedder.dim(), options.edge.clone()) {
             Ok(v) => Ok(Engines {
@@ -124,6 +195,7 @@ impl Engines {
                 keyword,
                 passage_context: options.passage_context,
                 _snapshot: None,
+                backend: options.vector_backend(),
             }),
             Err(crate::vector::VectorError::Locked { .. }) => {
                 let tmp = tempfile::tempdir()
@@ -136,6 +208,7 @@ impl Engines {
                     keyword,
                     passage_context: options.passage_context,
                     _snapshot: Some(tmp),
+                    backend: options.vector_backend(),
                 })
             }
             Err(e) => Err(e.into()),
@@ -235,22 +308,84 @@ impl Engines {
         Ok(())
     }
 
-    /// Checks that the catalog's recorded model matches the embedder; records it when the
-    /// catalog has none yet.
+    /// Checks that the catalog's recorded vector store is the one in use (a library whose
+    /// indexes were built in another asks for `lore reindex`). Reads only.
+    pub fn check_backend(&self, catalog: &Catalog) -> Result<()> {
+        let recorded = catalog.meta_get(META_BACKEND)?;
+        check_backend(recorded.as_deref(), catalog.meta_get(META_MODEL)?.is_some(), &self.backend)
+    }
+
+    /// Records in the catalog that the indexes are built in the vector store in use (after a
+    /// rebuild of them).
+    pub fn record_backend(&self, catalog: &Catalog) -> Result<()> {
+        catalog.meta_set(META_BACKEND, &self.backend)?;
+        Ok(())
+    }
+
+    /// Checks that the catalog's recorded model and vector store match the engines; records
+    /// them when the catalog has none yet.
     pub fn check_model(&self, catalog: &Catalog) -> Result<()> {
+        self.check_backend(catalog)?;
+        if catalog.meta_get(META_BACKEND)?.is_none() {
+            self.record_backend(catalog)?;
+        }
         let name = self.embedder.model_name().to_string();
         let dim = self.embedder.dim();
+        let stored = self.vectors.dim();
         match (catalog.meta_get(META_MODEL)?, catalog.meta_get(META_DIM)?) {
-            (Some(m), Some(d)) if m == name && d == dim.to_string() => Ok(()),
-            (Some(m), d) => Err(Error::ModelMismatch {
-                stored: format!("{m} ({}-d)", d.unwrap_or_default()),
-                configured: format!("{name} ({dim}-d)"),
-            }),
-            (None, _) => {
+            (Some(m), Some(d)) if m == name && d == dim.to_string() => {}
+            (Some(m), d) => {
+                return Err(Error::ModelMismatch {
+                    stored: format!("{m} ({}-d)", d.unwrap_or_default()),
+                    configured: format!("{name} ({dim}-d)"),
+                });
+            }
+            (None, _) if stored == dim => {
                 catalog.meta_set(META_MODEL, &name)?;
                 catalog.meta_set(META_DIM, &dim.to_string())?;
-                Ok(())
             }
+            (None, _) => {}
         }
+        if stored != dim {
+            // A store this library did not fill: another model's, or another library's collection.
+            return Err(Error::NeedsReindex(format!(
+                "the vector store holds {stored}-dimensional vectors, but {name} makes {dim}-dimensional \
+                 ones; if another library uses it, configure another collection"
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backend_check_asks_for_a_reindex_after_a_switch() {
+        let server = "qdrant collection lore";
+        // A new library: nothing built yet, any store will do.
+        assert!(check_backend(None, false, server).is_ok());
+        assert!(check_backend(None, false, EDGE_BACKEND).is_ok());
+        // Built before the store was recorded: that was the embedded one.
+        assert!(check_backend(None, true, EDGE_BACKEND).is_ok());
+        let err = check_backend(None, true, server).unwrap_err();
+        assert!(matches!(err, Error::NeedsReindex(_)), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains("qdrant-edge") && text.contains(server) && text.contains("lore reindex"),
+            "{text}"
+        );
+        assert!(check_backend(Some(server), true, server).is_ok());
+        assert!(check_backend(Some(server), true, EDGE_BACKEND).is_err());
+        assert!(check_backend(Some(server), true, "qdrant collection other").is_err());
+    }
+
+    #[test]
+    fn the_backend_name_follows_the_options() {
+        let mut options = EngineOptions::default();
+        assert_eq!(options.vector_backend(), "qdrant-edge");
+        options.server = Some(ServerOptions { collection: "books".into(), ..Default::default() });
+        assert_eq!(options.vector_backend(), "qdrant collection books");
     }
 }

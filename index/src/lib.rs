@@ -10,10 +10,15 @@ pub mod fusion;
 pub mod keyword;
 pub mod library;
 pub mod lock;
+pub mod related;
 pub mod search;
+pub mod sync;
 pub mod vector;
+pub mod watch;
 
 pub use engines::EngineOptions;
 pub use error::{Error, Result};
 pub use library::{AddEvent, AddReport, Consistency, ItemOutcome, Library, LibraryOptions, ReindexReport};
+pub use related::{RelatedDoc, RelatedMethod, RelatedOptions};
 pub use search::{Mode, SearchConfig, SearchHit, SearchRequest};
+pub use sync::{ChangeKind, ForgetReport, SyncChange, SyncReport};

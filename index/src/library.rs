@@ -227,7 +227,7 @@ impl Library {
     /// Whether the derived indexes can be written to and searched: engines are open, made by the
     /// model the catalog records, and complete. A catalog with chunks but no recorded model was
     /// filled without indexes and needs `lore reindex`.
-    fn indexes_usable(&self) -> Result<()> {
+    pub(crate) fn indexes_usable(&self) -> Result<()> {
         let Some(engines) = &self.engines else { return Ok(()) };
         let recorded = self.catalog.meta_get(META_MODEL)?;
         if recorded.is_none() && self.catalog.counts()?.1 > 0 {
@@ -236,6 +236,7 @@ impl Library {
         if self._lock.is_some() {
             engines.check_model(&self.catalog)
         } else {
+            engines.check_backend(&self.catalog)?;
             match (recorded, self.catalog.meta_get(META_DIM)?) {
                 (Some(m), Some(d))
                     if m == engines.embedder.model_name() && d == engines.embedder.dim().to_string() =>
@@ -252,7 +253,7 @@ impl Library {
     }
 
     /// The open engines, or an error when there are none.
-    fn engines(&self) -> Result<&Engines> {
+    pub(crate) fn engines(&self) -> Result<&Engines> {
         self.engines
             .as_ref()
             .ok_or_else(|| Error::NeedsReindex("the library was opened without its indexes".into()))
@@ -266,6 +267,11 @@ impl Library {
     /// The catalog.
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
+    }
+
+    /// The catalog, for the library's own multi-step operations (sync).
+    pub(crate) fn catalog_mut(&mut self) -> &mut Catalog {
+        &mut self.catalog
     }
 
     /// The chunker in use.
@@ -333,6 +339,7 @@ impl Library {
         engines.commit()?;
         self.catalog.meta_set(META_MODEL, engines.embedder.model_name())?;
         self.catalog.meta_set(META_DIM, &engines.embedder.dim().to_string())?;
+        engines.record_backend(&self.catalog)?;
         for e in journal {
             match e.op {
                 JournalOp::Index => self.catalog.finish(e.doc_id)?,
@@ -428,7 +435,7 @@ impl Library {
     }
 
     /// Adds one file.
-    fn add_file(
+    pub(crate) fn add_file(
         &mut self,
         path: &Path,
         root: Option<i64>,

@@ -104,6 +104,9 @@ pub struct SearchHit {
     pub keyword_rank: Option<usize>,
     /// Rank in the vector list, when it was there.
     pub vector_rank: Option<usize>,
+    /// Cosine similarity of the chunk to the query, when it was in the vector list: an absolute
+    /// measure of relevance, unlike the fused score.
+    pub similarity: Option<f32>,
 }
 
 /// Runs a search and resolves the hits against the catalog. Chunks whose document is being
@@ -180,6 +183,7 @@ pub fn search(
             highlights,
             keyword_rank: f.keyword_rank,
             vector_rank: f.vector_rank,
+            similarity: vector_scores.get(&f.id).copied(),
             chunk,
         });
     }

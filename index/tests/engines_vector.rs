@@ -1,7 +1,9 @@
-//! Vector store tests on qdrant-edge: CRUD, filters, persistence, locking, copies for readers,
-//! and dense retrieval quality on the Python FAQ set with the real embedder.
+//! Vector store tests particular to qdrant-edge: persistence, locking, copies for readers,
+//! optimisation, compaction, and dense retrieval quality on the Python FAQ set with the real
+//! embedder. CRUD and filters, which every backend shares, are in `vector_backends.rs`.
 
 mod engines_support;
+mod vector_support;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -9,163 +11,10 @@ use std::sync::Arc;
 use lore_index::vector::{
     EdgeOptions, EdgeStore, VectorError, VectorFilter, VectorPoint, VectorStore, point_uuid, run_blocking,
 };
-
-const DIM: usize = 8;
-
-/// A unit vector along axis `i`, tilted a little towards axis `i + 1`.
-fn axis(i: usize, tilt: f32) -> Vec<f32> {
-    let mut v = vec![0.0; DIM];
-    v[i % DIM] = 1.0;
-    v[(i + 1) % DIM] = tilt;
-    v
-}
-
-fn point(chunk_id: i64, doc_id: i64, ordinal: i64, vector: Vec<f32>) -> VectorPoint {
-    VectorPoint {
-        chunk_id,
-        doc_id,
-        ordinal,
-        vector,
-        kind: "markdown".into(),
-        tags: vec![],
-        published: None,
-        added: 1_700_000_000,
-        lang: Some("en".into()),
-    }
-}
-
-/// Six chunks over three documents with varied metadata.
-fn sample() -> Vec<VectorPoint> {
-    let mut points = vec![
-        point(101, 1, 0, axis(0, 0.0)),
-        point(102, 1, 1, axis(0, 0.3)),
-        point(103, 1, 2, axis(1, 0.0)),
-        point(201, 2, 0, axis(2, 0.0)),
-        point(202, 2, 1, axis(0, 0.6)),
-        point(301, 3, 0, axis(3, 0.0)),
-    ];
-    for p in &mut points[..3] {
-        p.kind = "pdf".into();
-        p.tags = vec!["lisp".into(), "cs".into()];
-        p.published = Some(1_500_000_000);
-    }
-    for p in &mut points[3..5] {
-        p.kind = "html".into();
-        p.tags = vec!["web".into()];
-        p.published = Some(1_600_000_000);
-        p.lang = Some("de".into());
-    }
-    points[5].tags = vec!["cs".into()];
-    points[5].lang = None;
-    points
-}
+use vector_support::{DIM, axis, clustered, hit_ids, point, sample};
 
 fn open(path: &Path) -> EdgeStore {
     EdgeStore::open(path, DIM, EdgeOptions::default()).unwrap()
-}
-
-fn hit_ids(store: &dyn VectorStore, query: &[f32], k: usize, filter: &VectorFilter) -> Vec<i64> {
-    store.search(query, k, filter).unwrap().iter().map(|h| h.chunk_id).collect()
-}
-
-#[test]
-fn upsert_search_replace_and_delete() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir.path().join("vectors"));
-    assert_eq!(store.backend(), "qdrant-edge");
-    assert_eq!(store.dim(), DIM);
-    assert_eq!(store.count().unwrap(), 0);
-    store.upsert(&sample()).unwrap();
-    assert_eq!(store.count().unwrap(), 6);
-    assert_eq!(store.all_ids().unwrap(), vec![101, 102, 103, 201, 202, 301]);
-
-    let hits = store.search(&axis(0, 0.0), 3, &VectorFilter::default()).unwrap();
-    assert_eq!(hits.iter().map(|h| h.chunk_id).collect::<Vec<_>>(), vec![101, 102, 202]);
-    assert!((hits[0].score - 1.0).abs() < 1e-5, "{hits:?}");
-    assert!(hits[0].score > hits[1].score && hits[1].score > hits[2].score);
-    assert_eq!(hits[0].doc_id, 1);
-
-    // The same (document, ordinal) is the same point: a new chunk id replaces the old one.
-    store.upsert(&[point(111, 1, 0, axis(5, 0.0))]).unwrap();
-    assert_eq!(store.count().unwrap(), 6);
-    assert_eq!(store.all_ids().unwrap(), vec![102, 103, 111, 201, 202, 301]);
-    assert_eq!(hit_ids(&store, &axis(5, 0.0), 1, &VectorFilter::default()), vec![111]);
-
-    store.delete_points(&[102, 999]).unwrap();
-    assert_eq!(store.all_ids().unwrap(), vec![103, 111, 201, 202, 301]);
-    store.delete_doc(2).unwrap();
-    assert_eq!(store.all_ids().unwrap(), vec![103, 111, 301]);
-    store.delete_doc(42).unwrap();
-    assert_eq!(store.count().unwrap(), 3);
-
-    store.clear().unwrap();
-    assert_eq!(store.count().unwrap(), 0);
-    assert_eq!(store.dim(), DIM);
-    store.upsert(&sample()).unwrap();
-    assert_eq!(store.count().unwrap(), 6);
-}
-
-#[test]
-fn filters_are_applied_in_the_engine() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir.path().join("vectors"));
-    store.upsert(&sample()).unwrap();
-    let q = axis(0, 0.0);
-    let search = |f: VectorFilter| {
-        let mut ids = hit_ids(&store, &q, 10, &f);
-        ids.sort();
-        ids
-    };
-    assert_eq!(search(VectorFilter::default()).len(), 6);
-    assert_eq!(search(VectorFilter { kinds: vec!["html".into()], ..Default::default() }), vec![201, 202]);
-    assert_eq!(
-        search(VectorFilter { kinds: vec!["html".into(), "markdown".into()], ..Default::default() }),
-        vec![201, 202, 301]
-    );
-    assert_eq!(
-        search(VectorFilter { tags: vec!["cs".into()], ..Default::default() }),
-        vec![101, 102, 103, 301]
-    );
-    assert_eq!(
-        search(VectorFilter { tags: vec!["web".into(), "lisp".into()], ..Default::default() }).len(),
-        5
-    );
-    assert_eq!(search(VectorFilter { doc_ids: vec![1, 3], ..Default::default() }), vec![101, 102, 103, 301]);
-    assert_eq!(search(VectorFilter { lang: Some("de".into()), ..Default::default() }), vec![201, 202]);
-    assert_eq!(search(VectorFilter { date_from: Some(1_550_000_000), ..Default::default() }), vec![201, 202]);
-    assert_eq!(
-        search(VectorFilter { date_to: Some(1_550_000_000), ..Default::default() }),
-        vec![101, 102, 103]
-    );
-    assert_eq!(
-        search(VectorFilter {
-            date_from: Some(1_500_000_000),
-            date_to: Some(1_600_000_000),
-            ..Default::default()
-        }),
-        vec![101, 102, 103, 201, 202]
-    );
-    assert_eq!(
-        search(VectorFilter { kinds: vec!["pdf".into()], tags: vec!["web".into()], ..Default::default() }),
-        Vec::<i64>::new()
-    );
-    // The filter is applied before the top k is taken: chunk 202 comes back with k = 1 though
-    // two chunks of another document are closer to the query.
-    assert_eq!(hit_ids(&store, &q, 1, &VectorFilter { doc_ids: vec![2], ..Default::default() }), vec![202]);
-}
-
-#[test]
-fn rejects_vectors_of_the_wrong_length() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir.path().join("vectors"));
-    let err = store.upsert(&[point(1, 1, 0, vec![1.0; DIM + 1])]).unwrap_err();
-    assert!(matches!(err, VectorError::BadVector { expected: DIM, got } if got == DIM + 1), "{err}");
-    assert!(matches!(
-        store.search(&[1.0; 3], 5, &VectorFilter::default()),
-        Err(VectorError::BadVector { .. })
-    ));
-    assert_eq!(store.count().unwrap(), 0);
-    assert!(store.search(&axis(0, 0.0), 0, &VectorFilter::default()).unwrap().is_empty());
 }
 
 #[test]
@@ -315,19 +164,6 @@ fn dense_quality_on_the_python_faq() {
     let ndcg = total / set.queries.len() as f64;
     eprintln!("dense nDCG@10 on pyfaq: {ndcg:.3} (all-MiniLM-L6-v2 fp32 reference: 0.864)");
     assert!(ndcg > 0.80, "nDCG@10 {ndcg:.3}");
-}
-
-/// Clustered unit-ish vectors of dimension `dim`, deterministic.
-fn clustered(n: usize, dim: usize) -> Vec<VectorPoint> {
-    (0..n)
-        .map(|i| {
-            let centre = i % 50;
-            let v: Vec<f32> = (0..dim)
-                .map(|d| ((centre * 31 + d * 7) as f32).sin() + 0.3 * ((i * 13 + d * 3) as f32).cos())
-                .collect();
-            point(i as i64, (i / 20) as i64, (i % 20) as i64, v)
-        })
-        .collect()
 }
 
 fn median_search_ms(store: &dyn VectorStore, queries: &[Vec<f32>], filter: &VectorFilter) -> f64 {

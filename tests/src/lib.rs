@@ -26,6 +26,31 @@ pub fn lore_bin() -> PathBuf {
     bin
 }
 
+/// The base URL of the local chat model server the tests talk to: `$LORE_TEST_LLM` when set
+/// (`.ci/run` starts the server and sets it), else the server of `scripts/chat-server.sh`,
+/// started if it is not running (it keeps running for later test runs; `scripts/chat-server.sh
+/// stop` stops it).
+pub fn chat_server() -> String {
+    static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    URL.get_or_init(|| {
+        if let Some(url) = std::env::var("LORE_TEST_LLM").ok().filter(|u| !u.trim().is_empty()) {
+            return url.trim().to_string();
+        }
+        let out = Command::new("bash")
+            .arg(workspace().join("scripts/chat-server.sh"))
+            .arg("start")
+            .output()
+            .expect("run scripts/chat-server.sh");
+        assert!(
+            out.status.success(),
+            "the local chat server did not start (run scripts/setup.sh first): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    })
+    .clone()
+}
+
 /// A temporary library and a way to run `lore` against it.
 pub struct Lore {
     home: tempfile::TempDir,
@@ -43,6 +68,11 @@ pub struct Run {
 }
 
 impl Run {
+    /// The outcome of a finished command.
+    pub fn from_output(out: Output) -> Run {
+        Run::from(out)
+    }
+
     fn from(out: Output) -> Run {
         Run {
             code: out.status.code().unwrap_or(-1),
@@ -84,6 +114,13 @@ impl Lore {
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(lore_bin());
         c.args(args).env("LORE_HOME", self.home.path()).env("NO_COLOR", "1").current_dir(workspace());
+        // The tests choose their chat model themselves.
+        for (name, _) in std::env::vars_os() {
+            let n = name.to_string_lossy();
+            if n.starts_with("LORE_LLM_") || n == "OPENAI_API_KEY" {
+                c.env_remove(&name);
+            }
+        }
         c
     }
 

@@ -33,6 +33,18 @@ pub enum Command {
     Reindex(ReindexArgs),
     /// Evaluate retrieval on a BEIR-layout data set (corpus.jsonl, queries.jsonl, qrels.tsv).
     Eval(EvalArgs),
+    /// Ask a question: an answer from your documents, streamed, every claim cited.
+    Ask(AskArgs),
+    /// List past conversations, or show one.
+    History(HistoryArgs),
+    /// Check the configuration, embedding model, library and chat model, one line each.
+    Doctor(DoctorArgs),
+    /// Re-scan the source roots: add new files, update changed ones, drop deleted ones.
+    Sync(SyncArgs),
+    /// List the source roots that `lore sync` re-scans, or forget one.
+    Roots(RootsArgs),
+    /// Documents related to a document, with the passages that connect them.
+    Related(RelatedArgs),
 }
 
 /// `lore search`
@@ -47,6 +59,17 @@ pub struct SearchArgs {
     /// hybrid (default), keyword or vector.
     #[arg(long)]
     pub mode: Option<String>,
+    /// Restrictions.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Restrictions of a search, shared by `search` and `ask`.
+#[derive(Debug, Args, Default)]
+pub struct FilterArgs {
     /// Only this kind (repeatable): pdf, epub, html, markdown, text, web, news.
     #[arg(long)]
     pub kind: Vec<String>,
@@ -62,6 +85,54 @@ pub struct SearchArgs {
     /// Only documents published on or before this date (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
+}
+
+/// `lore ask`
+#[derive(Debug, Args)]
+pub struct AskArgs {
+    /// The question.
+    #[arg(required = true, value_name = "QUESTION")]
+    pub question: Vec<String>,
+    /// Search hits considered (default: ask.k).
+    #[arg(long, short = 'k')]
+    pub k: Option<usize>,
+    /// Restrictions.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Continue the last conversation.
+    #[arg(long, short = 'c', conflicts_with = "conversation")]
+    pub continue_last: bool,
+    /// Continue this conversation.
+    #[arg(long, value_name = "ID")]
+    pub conversation: Option<i64>,
+    /// Do not use a chat model: quote the best passages with their citations.
+    #[arg(long)]
+    pub no_llm: bool,
+    /// Print the answer, its citations and the conversation id as JSON when done.
+    #[arg(long)]
+    pub json: bool,
+    /// Print where the time went (search, request sent, first token, total) to stderr.
+    #[arg(long)]
+    pub timings: bool,
+}
+
+/// `lore history`
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Show this conversation's turns.
+    #[arg(value_name = "ID")]
+    pub conversation: Option<i64>,
+    /// Most conversations listed.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `lore doctor`
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -144,4 +215,73 @@ pub struct RmArgs {
     /// Document ids, paths or titles.
     #[arg(required = true, value_name = "DOC")]
     pub docs: Vec<String>,
+}
+
+/// `lore sync`
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Roots to sync, by id or path (default: all; see `lore roots`).
+    #[arg(value_name = "ROOT")]
+    pub roots: Vec<String>,
+    /// Keep running and apply changes as files change (Ctrl-C stops).
+    #[arg(long)]
+    pub watch: bool,
+    /// Print JSON (with --watch, one object per line for each change).
+    #[arg(long)]
+    pub json: bool,
+    /// Wait this many seconds for another writer to finish instead of stopping at once.
+    #[arg(long, default_value_t = 0, value_name = "SECS")]
+    pub wait: u64,
+}
+
+/// `lore roots`
+#[derive(Debug, Args)]
+pub struct RootsArgs {
+    /// `rm` forgets a root; with none, the roots are listed.
+    #[command(subcommand)]
+    pub command: Option<RootsCommand>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `lore roots` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RootsCommand {
+    /// Forget source roots (their documents stay unless --purge).
+    Rm(RootsRmArgs),
+}
+
+/// `lore roots rm`
+#[derive(Debug, Args)]
+pub struct RootsRmArgs {
+    /// Roots, by id or path.
+    #[arg(required = true, value_name = "ROOT")]
+    pub roots: Vec<String>,
+    /// Also remove the root's documents (those no other root covers).
+    #[arg(long)]
+    pub purge: bool,
+    /// Wait this many seconds for another writer to finish instead of stopping at once.
+    #[arg(long, default_value_t = 0, value_name = "SECS")]
+    pub wait: u64,
+}
+
+/// `lore related`
+#[derive(Debug, Args)]
+pub struct RelatedArgs {
+    /// Document id, path or title.
+    #[arg(value_name = "DOC")]
+    pub doc: String,
+    /// Number of documents.
+    #[arg(long, short = 'k', default_value_t = 10)]
+    pub k: usize,
+    /// How documents are compared: mean (default), mean-best-chunk or best-chunks.
+    #[arg(long)]
+    pub method: Option<String>,
+    /// Connecting passage pairs shown per document.
+    #[arg(long, default_value_t = 3)]
+    pub pairs: usize,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -17,6 +17,12 @@ pub struct Config {
     pub search: SearchSection,
     /// The keyword index.
     pub keyword: KeywordSection,
+    /// A Qdrant server for the vectors.
+    pub qdrant: QdrantSection,
+    /// The chat model.
+    pub llm: LlmSection,
+    /// Retrieval for answers.
+    pub ask: AskSection,
 }
 
 /// `[search]`
@@ -89,6 +95,179 @@ impl Default for KeywordSection {
     fn default() -> Self {
         let d = lore_index::keyword::KeywordConfig::default();
         KeywordSection { analyzer: d.analyzer, title_boost: d.title_boost, heading_boost: d.heading_boost }
+    }
+}
+
+/// `[llm]`: the OpenAI-compatible chat endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmSection {
+    /// Base URL of the API, e.g. `http://127.0.0.1:8080/v1` (llama.cpp), `http://localhost:11434/v1`
+    /// (Ollama); unset with an API key in the environment means OpenAI.
+    pub base_url: Option<String>,
+    /// Model name.
+    pub model: Option<String>,
+    /// Name of the environment variable holding the API key.
+    pub api_key_env: String,
+    /// The model's context window in tokens.
+    pub context_window: usize,
+    /// Most tokens in an answer.
+    pub max_answer_tokens: u32,
+    /// Sampling temperature.
+    pub temperature: f32,
+    /// Seconds to wait for a connection.
+    pub connect_timeout_secs: u64,
+    /// Seconds of silence (before the first token or between tokens) before giving up.
+    pub idle_timeout_secs: u64,
+    /// Retries on connection errors, 429 and 5xx.
+    pub retries: u32,
+}
+
+impl Default for LlmSection {
+    fn default() -> Self {
+        let d = lore_agent::ChatConfig::new("", "");
+        LlmSection {
+            base_url: None,
+            model: None,
+            api_key_env: "OPENAI_API_KEY".into(),
+            context_window: d.context_window,
+            max_answer_tokens: d.max_answer_tokens,
+            temperature: d.temperature,
+            connect_timeout_secs: d.connect_timeout.as_secs(),
+            idle_timeout_secs: d.idle_timeout.as_secs(),
+            retries: d.retry.max_retries,
+        }
+    }
+}
+
+/// OpenAI's API, used when only an API key is configured.
+pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
+
+impl LlmSection {
+    /// The chat model's settings, or `None` when no model is configured (extractive answers).
+    pub fn to_chat_config(&self) -> Option<lore_agent::ChatConfig> {
+        let key = std::env::var(&self.api_key_env).ok().filter(|k| !k.trim().is_empty());
+        let base_url = match (&self.base_url, &key) {
+            (Some(u), _) if !u.trim().is_empty() => u.trim().to_string(),
+            (_, Some(_)) => OPENAI_BASE_URL.to_string(),
+            _ => return None,
+        };
+        let model = self.model.clone().unwrap_or_else(|| "gpt-4o-mini".to_string());
+        let mut c = lore_agent::ChatConfig::new(base_url, model);
+        c.api_key = key;
+        c.context_window = self.context_window;
+        c.max_answer_tokens = self.max_answer_tokens;
+        c.temperature = self.temperature;
+        c.connect_timeout = std::time::Duration::from_secs(self.connect_timeout_secs.max(1));
+        c.idle_timeout = std::time::Duration::from_secs(self.idle_timeout_secs.max(1));
+        c.retry.max_retries = self.retries;
+        Some(c)
+    }
+}
+
+/// `[ask]`: what answers are built from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AskSection {
+    /// Search hits considered.
+    pub k: usize,
+    /// Chunks added on each side of a hit, within its section.
+    pub neighbours: u32,
+    /// Most passages given to the model.
+    pub max_passages: usize,
+    /// Upper bound of the passages' tokens (also limited by `llm.context_window`).
+    pub budget_tokens: usize,
+    /// Hits less similar to the question than this (cosine) are not used.
+    pub min_similarity: f32,
+    /// Earlier turns of a conversation given to the model.
+    pub history_turns: usize,
+}
+
+impl Default for AskSection {
+    fn default() -> Self {
+        let d = lore_agent::RetrieveConfig::default();
+        AskSection {
+            k: d.k,
+            neighbours: d.neighbours,
+            max_passages: d.max_passages,
+            budget_tokens: d.budget_tokens,
+            min_similarity: d.min_similarity,
+            history_turns: 3,
+        }
+    }
+}
+
+/// `[qdrant]`: a Qdrant server or cluster that keeps the vectors instead of the embedded store.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QdrantSection {
+    /// gRPC URL of the server, `http://host:6334` or `https://host:6334` (TLS); unset or empty:
+    /// the embedded store in the library directory.
+    pub url: Option<String>,
+    /// API key; when unset, the variable `api_key_env` names holds it (if set).
+    pub api_key: Option<String>,
+    /// Name of the environment variable holding the API key.
+    pub api_key_env: String,
+    /// Collection of this library's vectors (one collection per library).
+    pub collection: String,
+    /// Seconds one request may take.
+    pub timeout_secs: u64,
+    /// Points per write request.
+    pub batch_size: usize,
+}
+
+impl Default for QdrantSection {
+    fn default() -> Self {
+        let d = lore_index::vector::ServerOptions::default();
+        QdrantSection {
+            url: None,
+            api_key: None,
+            api_key_env: "QDRANT_API_KEY".into(),
+            collection: d.collection,
+            timeout_secs: d.timeout.as_secs(),
+            batch_size: d.batch_size,
+        }
+    }
+}
+
+impl std::fmt::Debug for QdrantSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QdrantSection")
+            .field("url", &self.url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<hidden>"))
+            .field("api_key_env", &self.api_key_env)
+            .field("collection", &self.collection)
+            .field("timeout_secs", &self.timeout_secs)
+            .field("batch_size", &self.batch_size)
+            .finish()
+    }
+}
+
+impl QdrantSection {
+    /// The server to keep the vectors in, or `None` for the embedded store.
+    pub fn server_options(&self) -> Option<lore_index::vector::ServerOptions> {
+        self.server_options_with(|name| std::env::var(name).ok())
+    }
+
+    fn server_options_with(
+        &self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Option<lore_index::vector::ServerOptions> {
+        let url = self.url.as_deref().map(str::trim).filter(|u| !u.is_empty())?;
+        let api_key = self
+            .api_key
+            .clone()
+            .or_else(|| env(&self.api_key_env))
+            .map(|k| k.trim().to_string())
+            .filter(|k| !k.is_empty());
+        Some(lore_index::vector::ServerOptions {
+            url: url.to_string(),
+            api_key,
+            collection: self.collection.trim().to_string(),
+            timeout: std::time::Duration::from_secs(self.timeout_secs.max(1)),
+            batch_size: self.batch_size.max(1),
+            ..Default::default()
+        })
     }
 }
 
@@ -187,17 +366,23 @@ pub fn load(home: &Path) -> Result<(Config, Paths)> {
 }
 
 /// Sections whose keys can be set from the environment as `LORE_<SECTION>_<KEY>`.
-const SECTIONS: &[&str] = &["ingest", "embedding", "keyword", "qdrant", "search", "llm"];
+const SECTIONS: &[&str] = &["ingest", "embedding", "keyword", "qdrant", "search", "llm", "ask"];
+
+/// `<section>_<key>`s whose environment values are strings whatever they look like (an API key
+/// or a collection name may be all digits).
+const STRING_KEYS: &[&str] = &["qdrant_url", "qdrant_api_key", "qdrant_api_key_env", "qdrant_collection"];
 
 /// Applies `LORE_<SECTION>_<KEY>=value` overrides to a config table. Values that parse as
-/// integers, floats or booleans are stored as such.
+/// integers, floats or booleans are stored as such, except for the [`STRING_KEYS`].
 fn apply_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, String)>) {
     for (name, value) in vars {
         let Some(rest) = name.strip_prefix("LORE_") else { continue };
         let rest = rest.to_ascii_lowercase();
         let Some(section) = SECTIONS.iter().find(|s| rest.starts_with(&format!("{s}_"))) else { continue };
         let key = &rest[section.len() + 1..];
-        let parsed = if let Ok(i) = value.parse::<i64>() {
+        let parsed = if STRING_KEYS.contains(&rest.as_str()) {
+            toml::Value::String(value)
+        } else if let Ok(i) = value.parse::<i64>() {
             toml::Value::Integer(i)
         } else if let Ok(f) = value.parse::<f64>() {
             toml::Value::Float(f)
@@ -233,6 +418,41 @@ mod tests {
         assert_eq!(cfg.ingest.max_text_mb, 3);
         assert_eq!(cfg.ingest.chunk_tokens, 128);
         assert_eq!(cfg.embedding.model.as_deref(), Some("BAAI/bge-small-en-v1.5"));
+    }
+
+    #[test]
+    fn qdrant_section_selects_a_server_with_its_key() {
+        let cfg: Config = toml::Value::Table(Default::default()).try_into().unwrap();
+        assert!(cfg.qdrant.server_options().is_none(), "no url: the embedded store");
+        let mut t: toml::Table =
+            "[qdrant]\nurl = \"https://q.example:6334\"\ncollection = \"books\"\n".parse().unwrap();
+        let vars = vec![
+            ("LORE_QDRANT_API_KEY".to_string(), "12345".to_string()),
+            ("LORE_QDRANT_TIMEOUT_SECS".to_string(), "7".to_string()),
+        ];
+        apply_env(&mut t, vars.into_iter());
+        let cfg: Config = toml::Value::Table(t).try_into().unwrap();
+        let server = cfg.qdrant.server_options_with(|_| Some("from-env".into())).unwrap();
+        assert_eq!(server.url, "https://q.example:6334");
+        assert_eq!(server.collection, "books");
+        assert_eq!(server.api_key.as_deref(), Some("12345"), "an all-digit key stays a string");
+        assert_eq!(server.timeout, std::time::Duration::from_secs(7));
+        let shown = format!("{:?} {server:?}", cfg.qdrant);
+        assert!(!shown.contains("12345"), "{shown}");
+
+        // Without `api_key`, the variable `api_key_env` names holds it.
+        let t: toml::Table =
+            "[qdrant]\nurl = \"http://localhost:6334\"\napi_key_env = \"MY_KEY\"\n".parse().unwrap();
+        let cfg: Config = toml::Value::Table(t).try_into().unwrap();
+        let env = |name: &str| (name == "MY_KEY").then(|| "k".to_string());
+        let server = cfg.qdrant.server_options_with(env).unwrap();
+        assert_eq!(server.api_key.as_deref(), Some("k"));
+        assert_eq!(server.collection, "lore");
+        assert!(cfg.qdrant.server_options_with(|_| None).unwrap().api_key.is_none());
+        // An empty URL (e.g. `LORE_QDRANT_URL=`) means the embedded store.
+        let t: toml::Table = "[qdrant]\nurl = \" \"\n".parse().unwrap();
+        let cfg: Config = toml::Value::Table(t).try_into().unwrap();
+        assert!(cfg.qdrant.server_options_with(|_| None).is_none());
     }
 
     #[test]

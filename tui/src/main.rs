@@ -5,12 +5,14 @@ mod cli;
 mod commands;
 mod config;
 mod output;
+mod ui;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 fn main() -> ExitCode {
+    ui::timings::mark_launch();
     lore_ingest::guard::install_quiet_panic_hook();
     let cli = cli::Cli::parse();
     match commands::run(cli) {

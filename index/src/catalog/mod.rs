@@ -5,7 +5,9 @@
 //! document happens in one transaction that also records the document in the journal; the
 //! derived indexes are brought in step afterwards and the journal entry is cleared last.
 
+mod conversations;
 mod error;
+mod roots;
 mod schema;
 mod types;
 
@@ -14,7 +16,9 @@ use std::path::Path;
 use lore_ingest::{Chunk, Document};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
+pub use conversations::{ConversationSummary, NewTurn, Turn};
 pub use error::{CatalogError, Result};
+pub use roots::{FailedFile, TrackedDoc};
 pub use types::{
     DocSummary, FileStat, JournalEntry, JournalOp, ListFilter, NewDocument, Root, SectionInfo, StoredChunk,
     Upsert,

@@ -70,5 +70,37 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         op         TEXT NOT NULL CHECK (op IN ('index', 'delete')),
         started_at TEXT NOT NULL
     );
+    "#,    // 2: conversations with the agent and their turns (question, answer, citations as JSON).
+    r#"
+    CREATE TABLE conversations (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        title      TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE turns (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        question        TEXT NOT NULL,
+        query           TEXT NOT NULL,
+        answer          TEXT NOT NULL,
+        citations       TEXT NOT NULL DEFAULT '[]',
+        mode            TEXT NOT NULL,
+        model           TEXT,
+        created_at      TEXT NOT NULL
+    );
+    CREATE INDEX turns_conversation ON turns(conversation_id, id);
+    "#,
+    // 3: files that failed to load, with the state they were in, so that `lore sync` does not
+    // parse an unchanged bad file again on every run.
+    r#"
+    CREATE TABLE failed_files (
+        path    TEXT PRIMARY KEY,
+        mtime   INTEGER NOT NULL,
+        size    INTEGER NOT NULL,
+        message TEXT NOT NULL,
+        version TEXT NOT NULL,
+        at      TEXT NOT NULL
+    );
     "#,
 ];

@@ -24,37 +24,16 @@ use qdrant_edge::{
     FieldCondition, FieldIndexOperations, Filter, HnswIndexConfig, JsonPath, Match, NamedQuery,
     OperationError, PayloadFieldSchema, PayloadSchemaType, PointId, PointInsertOperations, PointOperations,
     PointStruct, PointStructPersisted, QueryEnum, QueryRequest, Range, ScoringQuery, ScrollRequest,
-    UpdateOperation, Vector, VectorInternal, VectorStructPersisted, Vectors, WalOptions,
-    WithPayloadInterface, WithVector,
+    UpdateOperation, Vector, VectorInternal, VectorStructInternal, VectorStructPersisted, Vectors,
+    WalOptions, WithPayloadInterface, WithVector,
 };
 
+use super::schema::{
+    ADDED, CHUNK_ID, DOC_ID, ID_BATCH, INDEXES, IndexType, KIND, LANG, ORDINAL, PUBLISHED, TAGS,
+    UPSERT_BATCH, VECTOR,
+};
 use super::{VectorError, VectorFilter, VectorHit, VectorPoint, VectorStore, point_uuid};
 
-/// Name of the dense vector in the collection.
-const VECTOR: &str = "dense";
-/// Payload fields.
-const CHUNK_ID: &str = "chunk_id";
-const DOC_ID: &str = "doc_id";
-const ORDINAL: &str = "ordinal";
-const KIND: &str = "kind";
-const TAGS: &str = "tags";
-const PUBLISHED: &str = "published";
-const ADDED: &str = "added";
-const LANG: &str = "lang";
-/// Indexed payload fields and their index types.
-const INDEXES: [(&str, PayloadSchemaType); 7] = [
-    (CHUNK_ID, PayloadSchemaType::Integer),
-    (DOC_ID, PayloadSchemaType::Integer),
-    (KIND, PayloadSchemaType::Keyword),
-    (TAGS, PayloadSchemaType::Keyword),
-    (PUBLISHED, PayloadSchemaType::Integer),
-    (ADDED, PayloadSchemaType::Integer),
-    (LANG, PayloadSchemaType::Keyword),
-];
-/// Points per engine update: keeps each write-ahead-log record well below a log segment.
-const UPSERT_BATCH: usize = 256;
-/// Ids per delete-by-filter and per scroll page.
-const ID_BATCH: usize = 1024;
 /// The file naming the live generation.
 const CURRENT: &str = "CURRENT";
 /// The engine's configuration file, present once a generation has been created.
@@ -373,6 +352,52 @@ impl VectorStore for EdgeStore {
         Ok(ids)
     }
 
+    fn doc_vectors(&self, doc_id: i64) -> Result<Vec<(i64, Vec<f32>)>, VectorError> {
+        let guard = self.read();
+        let shard = &open(&guard)?.shard;
+        let mut out: Vec<(i64, i64, Vec<f32>)> = Vec::new();
+        let mut offset: Option<PointId> = None;
+        loop {
+            let request = ScrollRequest {
+                offset,
+                limit: Some(ID_BATCH),
+                filter: Some(Filter::new_must(field_match(DOC_ID, Match::from(doc_id))?)),
+                with_payload: Some(WithPayloadInterface::Fields(vec![path(CHUNK_ID)?, path(ORDINAL)?])),
+                with_vector: WithVector::Bool(true),
+                order_by: None,
+            };
+            let (records, next) = shard.scroll(request).map_err(engine)?;
+            for record in records {
+                let payload = record.payload.as_ref().map(|pl| &pl.0);
+                let chunk_id = payload.and_then(|pl| pl.get(CHUNK_ID)).and_then(Value::as_i64);
+                let ordinal = payload.and_then(|pl| pl.get(ORDINAL)).and_then(Value::as_i64);
+                let vector = match record.vector {
+                    Some(VectorStructInternal::Named(mut named)) => match named.remove(VECTOR) {
+                        Some(VectorInternal::Dense(v)) => Some(v),
+                        _ => None,
+                    },
+                    Some(VectorStructInternal::Single(v)) => Some(v),
+                    _ => None,
+                };
+                match (chunk_id, ordinal, vector) {
+                    (Some(c), Some(o), Some(v)) => out.push((o, c, v)),
+                    _ => {
+                        return Err(VectorError::Engine(format!(
+                            "point {} has no chunk id or vector",
+                            record.id
+                        )));
+                    }
+                }
+            }
+            match next {
+                Some(next) => offset = Some(next),
+                None => break,
+            }
+        }
+        out.sort_by_key(|(o, _, _)| *o);
+        Ok(out.into_iter().map(|(_, c, v)| (c, v)).collect())
+    }
+
     fn flush(&self) -> Result<(), VectorError> {
         let _writes = lock(&self.writes);
         let _optimizing = lock(&self.optimizing);
@@ -518,15 +543,23 @@ fn create(path: &Path, generation: u64, dim: usize, options: &EdgeOptions) -> Re
         .wal_options(wal)
         .build();
     let shard = EdgeShard::new(&dir, config).map_err(|e| open_error(path, e))?;
-    for (field, schema) in INDEXES {
+    for (field, index) in INDEXES {
         shard
             .update(UpdateOperation::FieldIndexOperation(FieldIndexOperations::CreateIndex(CreateIndex {
                 field_name: self::path(field)?,
-                field_schema: Some(PayloadFieldSchema::FieldType(schema)),
+                field_schema: Some(PayloadFieldSchema::FieldType(schema_type(index))),
             })))
             .map_err(engine)?;
     }
     Ok(Open { shard, dim, generation })
+}
+
+/// The engine's index type of each indexed payload field.
+fn schema_type(index: IndexType) -> PayloadSchemaType {
+    match index {
+        IndexType::Integer => PayloadSchemaType::Integer,
+        IndexType::Keyword => PayloadSchemaType::Keyword,
+    }
 }
 
 fn load(path: &Path, generation: u64) -> Result<Open, VectorError> {
@@ -713,5 +746,10 @@ mod tests {
         assert_eq!(payload.0.get(PUBLISHED), Some(&Value::Null));
         assert_eq!(payload.0.get(TAGS), Some(&json!(["a"])));
         assert_eq!(point.id, PointId::Uuid(point_uuid(2, 3)));
+        let mut keys: Vec<&str> = payload.0.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        let mut fields = crate::vector::schema::FIELDS.to_vec();
+        fields.sort_unstable();
+        assert_eq!(keys, fields);
     }
 }

@@ -1,19 +1,24 @@
 //! Vector stores: dense vectors of chunks with the payload lore filters on.
 //!
-//! [`VectorStore`] is the one interface; [`EdgeStore`] implements it with Qdrant's embedded
-//! engine (qdrant-edge) in a directory. The trait is synchronous: from async code, call it through
-//! [`run_blocking`], which moves the call onto tokio's blocking pool.
+//! [`VectorStore`] is the one interface. [`EdgeStore`] implements it with Qdrant's embedded
+//! engine (qdrant-edge) in a directory; [`ServerStore`] with a Qdrant server or cluster over gRPC
+//! (qdrant-client). Both lay out their collection the same way ([`schema`]). The trait is
+//! synchronous: from async code, call it through [`run_blocking`], which moves the call onto
+//! tokio's blocking pool.
 //!
 //! Points are keyed by [`point_uuid`]`(doc_id, ordinal)`, so writing a chunk twice replaces it;
 //! the catalog's chunk id travels in the payload and is what searches return.
 
 pub mod edge;
+pub mod schema;
+pub mod server;
 
 use std::sync::Arc;
 
 use uuid::Uuid;
 
 pub use edge::{EdgeOptions, EdgeStore};
+pub use server::{ServerOptions, ServerStore};
 
 /// Errors of the vector stores.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +57,14 @@ pub enum VectorError {
     /// The engine reported an error.
     #[error("vector store: {0}")]
     Engine(String),
+    /// The Qdrant server could not be reached, or refused or failed a request.
+    #[error("Qdrant server {url}: {message}")]
+    Server {
+        /// The server's URL (without any user name or password).
+        url: String,
+        /// What was asked and what went wrong.
+        message: String,
+    },
     /// A blocking task did not finish (panicked or was cancelled).
     #[error("vector store task failed: {0}")]
     Task(String),
@@ -140,6 +153,12 @@ pub trait VectorStore: Send + Sync {
     fn count(&self) -> Result<u64, VectorError>;
     /// Chunk ids of all points, ascending (for consistency checks against the catalog).
     fn all_ids(&self) -> Result<Vec<i64>, VectorError>;
+    /// The stored vectors of a document's chunks as `(chunk id, vector)`, in chunk order (for
+    /// related documents). A backend that cannot return stored vectors says so with an error.
+    fn doc_vectors(&self, doc_id: i64) -> Result<Vec<(i64, Vec<f32>)>, VectorError> {
+        let _ = doc_id;
+        Err(VectorError::Engine(format!("{} cannot return stored vectors", self.backend())))
+    }
     /// Makes every write so far durable.
     fn flush(&self) -> Result<(), VectorError>;
     /// Builds the search index (HNSW) over the points written so far. Slow: run it in the

@@ -33,6 +33,53 @@ struct EvalReport {
     index_seconds: f64,
     chunks_per_second: f64,
     modes: Vec<ModeResult>,
+    answers: ContextResult,
+}
+
+/// How well `ask` would be served: the passages handed to the chat model (the ask defaults and
+/// the configured context window) hold a relevant document for this share of the queries.
+#[derive(Debug, Serialize)]
+struct ContextResult {
+    context_recall: f64,
+    passages_mean: f64,
+    tokens_mean: f64,
+    budget_tokens: usize,
+}
+
+/// Runs the agent's retrieval for every query and checks its passages against the judgements.
+fn answer_context(ctx: &Context, lib: &Library, ds: &Dataset, cfg: &lore_index::SearchConfig) -> Result<ContextResult> {
+    let mut hit = 0usize;
+    let (mut passages, mut tokens) = (0usize, 0usize);
+    let mut budget = 0;
+    for q in &ds.queries {
+        let mut rcfg = super::ask::retrieve_config(ctx, None, Default::default())?;
+        let llm = &ctx.config.llm;
+        rcfg.budget_tokens = lore_agent::answer::passage_budget(
+            llm.context_window,
+            llm.max_answer_tokens as usize,
+            0,
+            &q.text,
+            rcfg.budget_tokens,
+        );
+        budget = rcfg.budget_tokens;
+        let found = lore_agent::retrieve::retrieve(lib, cfg, &q.text, &rcfg)?;
+        passages += found.len();
+        tokens += found.iter().map(|p| p.tokens).sum::<usize>();
+        let judged = ds.qrels.get(&q.id);
+        if found.iter().any(|p| {
+            let id = p.source.strip_prefix("beir:").unwrap_or(&p.source);
+            judged.and_then(|j| j.get(id)).is_some_and(|g| *g > 0)
+        }) {
+            hit += 1;
+        }
+    }
+    let n = ds.queries.len().max(1) as f64;
+    Ok(ContextResult {
+        context_recall: hit as f64 / n,
+        passages_mean: passages as f64 / n,
+        tokens_mean: tokens as f64 / n,
+        budget_tokens: budget,
+    })
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -158,6 +205,7 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
             p95_ms: percentile(&times, 0.95),
         });
     }
+    let answers = answer_context(ctx, &lib, &ds, &cfg)?;
     let report = EvalReport {
         dataset: args.dir.display().to_string(),
         documents: ds.corpus.len(),
@@ -166,6 +214,7 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
         index_seconds,
         chunks_per_second: chunks as f64 / index_seconds.max(1e-9),
         modes: results,
+        answers,
     };
     if args.json {
         print_json(&report)?;
@@ -192,5 +241,13 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
             r.p95_ms
         );
     }
+    let a = &report.answers;
+    println!(
+        "ask: passages hold a relevant document for {:.1}% of queries ({:.1} passages, {:.0} tokens on average; budget {})",
+        a.context_recall * 100.0,
+        a.passages_mean,
+        a.tokens_mean,
+        a.budget_tokens
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -1,12 +1,18 @@
 //! The subcommands.
 
 mod add;
+pub(crate) mod ask;
+mod doctor;
 mod eval;
+mod history;
 mod ls;
 mod reindex;
+mod related;
 mod rm;
+mod roots;
 mod search;
 mod show;
+mod sync;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -80,6 +86,7 @@ impl Context {
                 ..KeywordConfig::default()
             },
             edge: Default::default(),
+            server: self.config.qdrant.server_options(),
         })
     }
 
@@ -108,9 +115,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Search(args)) => search::run(&ctx, args),
         Some(Command::Reindex(args)) => reindex::run(&ctx, args),
         Some(Command::Eval(args)) => eval::run(&ctx, args),
-        None => {
-            crate::output::error_line("the terminal UI is not built yet; see `lore --help` for the commands");
-            Ok(ExitCode::from(2))
-        }
+        Some(Command::Ask(args)) => ask::run(&ctx, args),
+        Some(Command::History(args)) => history::run(&ctx, args),
+        Some(Command::Doctor(args)) => doctor::run(&ctx, args),
+        Some(Command::Sync(args)) => sync::run(&ctx, args),
+        Some(Command::Roots(args)) => roots::run(&ctx, args),
+        Some(Command::Related(args)) => related::run(&ctx, args),
+        None => crate::ui::run(&ctx),
     }
 }

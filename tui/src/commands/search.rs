@@ -6,11 +6,11 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, bail};
 use lore_index::engines::epoch_of;
 use lore_index::vector::VectorFilter;
-use lore_index::{Mode, SearchHit, SearchRequest};
+use lore_index::{Library, Mode, SearchHit, SearchRequest};
 
 use super::Context;
 use super::show::pick_one;
-use crate::cli::SearchArgs;
+use crate::cli::{FilterArgs, SearchArgs};
 use crate::output::print_json;
 
 /// Runs `lore search`.
@@ -18,24 +18,7 @@ pub fn run(ctx: &Context, args: SearchArgs) -> Result<ExitCode> {
     let lib = ctx.searcher()?;
     let mode: Mode =
         args.mode.as_deref().unwrap_or(&ctx.config.search.mode).parse().map_err(anyhow::Error::msg)?;
-    let mut filter = VectorFilter { kinds: args.kind.clone(), tags: args.tag.clone(), ..Default::default() };
-    for k in &filter.kinds {
-        k.parse::<lore_ingest::Kind>().map_err(anyhow::Error::msg)?;
-    }
-    for spec in &args.doc {
-        filter.doc_ids.push(pick_one(lib.resolve(spec)?, spec)?.id);
-    }
-    let date = |s: &Option<String>, end: bool| -> Result<Option<i64>> {
-        match s {
-            None => Ok(None),
-            Some(d) => {
-                let t = epoch_of(d).with_context(|| format!("{d:?} is not a date (YYYY-MM-DD)"))?;
-                Ok(Some(if end && d.len() == 10 { t + 86_399 } else { t }))
-            }
-        }
-    };
-    filter.date_from = date(&args.since, false)?;
-    filter.date_to = date(&args.until, true)?;
+    let filter = build_filter(&lib, &args.filter)?;
     let query = args.query.join(" ");
     if query.trim().is_empty() {
         bail!("the query is empty");
@@ -55,6 +38,29 @@ pub fn run(ctx: &Context, args: SearchArgs) -> Result<ExitCode> {
         print_hit(hit, color);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The search restrictions the command line asks for.
+pub fn build_filter(lib: &Library, args: &FilterArgs) -> Result<VectorFilter> {
+    let mut filter = VectorFilter { kinds: args.kind.clone(), tags: args.tag.clone(), ..Default::default() };
+    for k in &filter.kinds {
+        k.parse::<lore_ingest::Kind>().map_err(anyhow::Error::msg)?;
+    }
+    for spec in &args.doc {
+        filter.doc_ids.push(pick_one(lib.resolve(spec)?, spec)?.id);
+    }
+    let date = |s: &Option<String>, end: bool| -> Result<Option<i64>> {
+        match s {
+            None => Ok(None),
+            Some(d) => {
+                let t = epoch_of(d).with_context(|| format!("{d:?} is not a date (YYYY-MM-DD)"))?;
+                Ok(Some(if end && d.len() == 10 { t + 86_399 } else { t }))
+            }
+        }
+    };
+    filter.date_from = date(&args.since, false)?;
+    filter.date_to = date(&args.until, true)?;
+    Ok(filter)
 }
 
 /// Where in its document a hit is: page span and heading path.

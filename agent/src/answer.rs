@@ -1,0 +1,409 @@
+//! Answering a question: rewrite a follow-up into a standalone query, retrieve passages, stream
+//! the model's answer with its citations mapped back to the library, or quote the best passages
+//! when there is no model (or it cannot be reached).
+
+use std::time::{Duration, Instant};
+
+use lore_index::{Library, SearchConfig};
+use serde::Serialize;
+
+use crate::chat::ChatModel;
+use crate::cite::{Attributor, CitationTracker};
+use crate::error::{AgentError, Result};
+use crate::prompt::{self, PastTurn};
+use crate::retrieve::{self, Passage, RetrieveConfig, estimate_tokens};
+
+/// One cited source of an answer.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Citation {
+    /// The number the answer cites it by.
+    pub n: usize,
+    /// Document id.
+    #[serde(rename = "doc")]
+    pub doc_id: i64,
+    /// Document title.
+    pub title: String,
+    /// Document kind.
+    pub kind: String,
+    /// Page or page span (PDF).
+    pub page: Option<String>,
+    /// Section heading path.
+    pub section: Option<String>,
+    /// URL (with the section anchor when there is one), for web pages and news.
+    pub url: Option<String>,
+    /// The document's source path or key.
+    pub source: String,
+    /// The cited chunk.
+    pub chunk_id: i64,
+    /// The cited chunk's text.
+    pub text: String,
+    /// True when the model did not cite this source itself and lore attributed sentences to it
+    /// by their overlap with its text.
+    #[serde(default)]
+    pub inferred: bool,
+}
+
+impl Citation {
+    /// The citation of a passage.
+    pub fn of(p: &Passage) -> Citation {
+        Citation {
+            n: p.n,
+            doc_id: p.doc_id,
+            title: p.title.clone(),
+            kind: p.kind.clone(),
+            page: p.pages(),
+            section: (!p.heading.is_empty() && p.heading != p.title).then(|| p.heading.clone()),
+            url: p.url.as_ref().map(|u| match &p.anchor {
+                Some(a) if !a.is_empty() && !u.contains('#') => format!("{u}#{a}"),
+                _ => u.clone(),
+            }),
+            source: p.source.clone(),
+            chunk_id: p.chunk_id,
+            text: p.hit_text.clone(),
+            inferred: false,
+        }
+    }
+
+    /// One line for a source list: `[n] Title — p. 4 · Section · URL`.
+    pub fn line(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(p) = &self.page {
+            parts.push(p.clone());
+        }
+        if let Some(s) = &self.section {
+            parts.push(s.clone());
+        }
+        match &self.url {
+            Some(u) => parts.push(u.clone()),
+            None if self.page.is_none() && self.section.is_none() => parts.push(self.source.clone()),
+            None => {}
+        }
+        if parts.is_empty() {
+            format!("[{}] {}", self.n, self.title)
+        } else {
+            format!("[{}] {} — {}", self.n, self.title, parts.join(" · "))
+        }
+    }
+}
+
+/// How an answer was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AnswerMode {
+    /// Written by the chat model from the sources.
+    Llm,
+    /// The best passages, quoted.
+    Extractive,
+}
+
+impl AnswerMode {
+    /// The mode's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnswerMode::Llm => "llm",
+            AnswerMode::Extractive => "extractive",
+        }
+    }
+}
+
+/// Where the time of an answer went, in milliseconds from the start of [`ask`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Timings {
+    /// Rewriting the question (0 without history).
+    pub rewrite_ms: f64,
+    /// Searching and assembling the passages.
+    pub retrieval_ms: f64,
+    /// Until the chat request left.
+    pub request_sent_ms: Option<f64>,
+    /// Until the first piece of the answer arrived.
+    pub first_token_ms: Option<f64>,
+    /// Until the answer was complete.
+    pub total_ms: f64,
+}
+
+/// A finished answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Answer {
+    /// The question as asked.
+    pub question: String,
+    /// The query the library was searched with.
+    pub query: String,
+    /// The answer text, with `[n]` markers.
+    pub text: String,
+    /// The cited sources, by number.
+    pub citations: Vec<Citation>,
+    /// Every passage the model was given.
+    #[serde(skip)]
+    pub passages: Vec<Passage>,
+    /// How it was made.
+    pub mode: AnswerMode,
+    /// The chat model, if one answered.
+    pub model: Option<String>,
+    /// Why the model stopped (`stop`, `length`), if it said.
+    pub finish_reason: Option<String>,
+    /// A note for the user (e.g. the model was unreachable and passages are shown instead).
+    pub notice: Option<String>,
+    /// Timings.
+    pub timings: Timings,
+}
+
+/// What happens while answering, in order, for display as it streams.
+#[derive(Debug)]
+pub enum AskEvent<'a> {
+    /// The follow-up question was rewritten into this search query.
+    Rewritten(&'a str),
+    /// The passages found (numbered as the answer will cite them).
+    Sources(&'a [Passage]),
+    /// The chat model could not be used; the answer is extractive instead.
+    Notice(&'a str),
+    /// The next piece of the answer text.
+    Text(&'a str),
+}
+
+/// Settings of [`ask`].
+#[derive(Debug, Clone)]
+pub struct AskOptions {
+    /// What to retrieve; its `budget_tokens` is an upper bound, lowered to fit the model's
+    /// context window.
+    pub retrieve: RetrieveConfig,
+    /// Search settings.
+    pub search: SearchConfig,
+    /// Most tokens of earlier turns given to the model.
+    pub history_tokens: usize,
+    /// Longest wait for a follow-up rewrite before searching the raw question.
+    pub rewrite_timeout: Duration,
+}
+
+impl Default for AskOptions {
+    fn default() -> Self {
+        AskOptions {
+            retrieve: RetrieveConfig::default(),
+            search: SearchConfig::default(),
+            history_tokens: 800,
+            rewrite_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Token budget for the passages given a model's context window.
+pub fn passage_budget(context_window: usize, max_answer: usize, history: usize, question: &str, cap: usize) -> usize {
+    let fixed = estimate_tokens(prompt::SYSTEM_PROMPT) + estimate_tokens(question) + 150;
+    context_window.saturating_sub(max_answer + history + fixed).min(cap)
+}
+
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}
+
+/// Rewrites a follow-up into a standalone query; the raw question when there is no history,
+/// no model, or the model fails or is slow.
+pub async fn standalone_query(
+    chat: Option<&ChatModel>,
+    history: &[PastTurn],
+    question: &str,
+    timeout: Duration,
+) -> String {
+    let (Some(chat), false) = (chat, history.is_empty()) else { return question.trim().to_string() };
+    let messages = prompt::rewrite_messages(history, question);
+    match tokio::time::timeout(timeout, chat.complete(&messages, 64)).await {
+        Ok(Ok(raw)) => prompt::clean_rewrite(&raw).unwrap_or_else(|| question.trim().to_string()),
+        _ => question.trim().to_string(),
+    }
+}
+
+/// Answers `question`: rewrites it with the conversation `history`, retrieves passages from
+/// `library`, and streams the chat model's answer through `on_event`; without a model, or when
+/// it cannot be reached, answers with the best passages quoted.
+pub async fn ask(
+    library: &Library,
+    chat: Option<&ChatModel>,
+    question: &str,
+    history: &[PastTurn],
+    opts: &AskOptions,
+    on_event: &mut dyn FnMut(AskEvent<'_>),
+) -> Result<Answer> {
+    let start = Instant::now();
+    let query = standalone_query(chat, history, question, opts.rewrite_timeout).await;
+    let rewrite_ms = ms(start);
+    if query != question.trim() {
+        on_event(AskEvent::Rewritten(&query));
+    }
+    let mut rcfg = opts.retrieve.clone();
+    let history_tokens = if chat.is_some() { opts.history_tokens } else { 0 };
+    if let Some(chat) = chat {
+        let c = chat.config();
+        rcfg.budget_tokens = passage_budget(
+            c.context_window,
+            c.max_answer_tokens as usize,
+            history_tokens,
+            question,
+            rcfg.budget_tokens,
+        );
+    }
+    let passages = retrieve::retrieve(library, &opts.search, &query, &rcfg)?;
+    let retrieval_ms = ms(start) - rewrite_ms;
+    on_event(AskEvent::Sources(&passages));
+    let timings = Timings { rewrite_ms, retrieval_ms, ..Timings::default() };
+
+    let Some(chat) = chat else {
+        let answer = extractive(question, &query, passages, None, timings, start);
+        on_event(AskEvent::Text(&answer.text));
+        return Ok(answer);
+    };
+    let messages = prompt::answer_messages(&passages, question, history, history_tokens);
+    let request_sent = ms(start);
+    let mut stream = match chat.stream(&messages).await {
+        Ok(s) => s,
+        Err(e) if e.is_unreachable() => {
+            let notice = format!("{e}; showing the best passages instead");
+            on_event(AskEvent::Notice(&notice));
+            let answer = extractive(question, &query, passages, Some(notice), timings, start);
+            on_event(AskEvent::Text(&answer.text));
+            return Ok(answer);
+        }
+        Err(e) => return Err(e),
+    };
+    let mut timings = Timings { request_sent_ms: Some(request_sent), ..timings };
+    let mut tracker = CitationTracker::new(passages.len());
+    let texts: Vec<&str> = passages.iter().map(|p| p.text.as_str()).collect();
+    let mut attributor = Attributor::new(&texts);
+    let mut text = String::new();
+    while let Some(piece) = stream.next().await {
+        let piece = piece?;
+        if timings.first_token_ms.is_none() {
+            timings.first_token_ms = Some(ms(start));
+        }
+        let shown = attributor.push(&tracker.push(&piece));
+        if !shown.is_empty() {
+            text.push_str(&shown);
+            on_event(AskEvent::Text(&shown));
+        }
+    }
+    let mut rest = attributor.push(&tracker.finish());
+    rest.push_str(&attributor.finish());
+    if !rest.is_empty() {
+        text.push_str(&rest);
+        on_event(AskEvent::Text(&rest));
+    }
+    let mut cited: Vec<usize> = tracker.cited().to_vec();
+    cited.extend(attributor.inferred().iter().filter(|n| !tracker.cited().contains(n)));
+    cited.sort_unstable();
+    let citations = cited
+        .iter()
+        .filter_map(|n| passages.iter().find(|p| p.n == *n))
+        .map(|p| Citation { inferred: !tracker.cited().contains(&p.n), ..Citation::of(p) })
+        .collect();
+    timings.total_ms = ms(start);
+    Ok(Answer {
+        question: question.trim().to_string(),
+        query,
+        text: text.trim().to_string(),
+        citations,
+        passages,
+        mode: AnswerMode::Llm,
+        model: Some(chat.config().model.clone()),
+        finish_reason: stream.finish_reason.clone(),
+        notice: None,
+        timings,
+    })
+}
+
+/// Longest quote of a passage in an extractive answer, in characters.
+const QUOTE_CHARS: usize = 700;
+
+fn quote(text: &str) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= QUOTE_CHARS {
+        return flat;
+    }
+    let cut: String = flat.chars().take(QUOTE_CHARS).collect();
+    // End at a sentence when one ends in the second half, else at a word.
+    let sentence = cut.rfind(". ").filter(|i| *i > QUOTE_CHARS / 2).map(|i| i + 1);
+    let at = sentence.or_else(|| cut.rfind(' ')).unwrap_or(cut.len());
+    format!("{} …", cut[..at].trim_end())
+}
+
+/// The extractive answer: each passage's best chunk quoted under its citation.
+pub fn extractive(
+    question: &str,
+    query: &str,
+    passages: Vec<Passage>,
+    notice: Option<String>,
+    timings: Timings,
+    start: Instant,
+) -> Answer {
+    let citations: Vec<Citation> = passages.iter().map(Citation::of).collect();
+    let text = if citations.is_empty() {
+        "The library has nothing relevant to this question.".to_string()
+    } else {
+        citations.iter().map(|c| format!("{}\n> {}", c.line(), quote(&c.text))).collect::<Vec<_>>().join("\n\n")
+    };
+    Answer {
+        question: question.trim().to_string(),
+        query: query.to_string(),
+        text,
+        citations,
+        passages,
+        mode: AnswerMode::Extractive,
+        model: None,
+        finish_reason: None,
+        notice,
+        timings: Timings { total_ms: ms(start), ..timings },
+    }
+}
+
+impl From<tokio::task::JoinError> for AgentError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        AgentError::Task(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budget_leaves_room_for_the_answer_and_history() {
+        let b = passage_budget(4096, 700, 800, "What is a tail call?", 10_000);
+        assert!(b < 4096 - 700 - 800 && b > 1500, "{b}");
+        assert_eq!(passage_budget(4096, 700, 800, "q", 1000), 1000, "capped");
+        assert_eq!(passage_budget(500, 700, 0, "q", 1000), 0, "no room");
+    }
+
+    #[test]
+    fn quotes_are_flat_and_bounded() {
+        assert_eq!(quote("a\n b  c"), "a b c");
+        let long = "Sentence one is here. ".repeat(60);
+        let q = quote(&long);
+        assert!(q.chars().count() <= QUOTE_CHARS + 2);
+        assert!(q.ends_with(". …"), "{q}");
+    }
+
+    #[test]
+    fn citation_lines_name_page_section_or_url() {
+        let c = Citation {
+            n: 2,
+            doc_id: 1,
+            title: "FAQ".into(),
+            kind: "html".into(),
+            page: None,
+            section: Some("Why?".into()),
+            url: Some("https://e.org/faq#why".into()),
+            source: "https://e.org/faq".into(),
+            chunk_id: 5,
+            text: String::new(),
+            inferred: false,
+        };
+        assert_eq!(c.line(), "[2] FAQ — Why? · https://e.org/faq#why");
+        let bare = Citation { section: None, url: None, source: "/notes/a.md".into(), ..c };
+        assert_eq!(bare.line(), "[2] FAQ — /notes/a.md");
+    }
+
+    #[test]
+    fn extractive_without_passages_says_so() {
+        let a = extractive("q", "q", vec![], None, Timings::default(), Instant::now());
+        assert_eq!(a.mode, AnswerMode::Extractive);
+        assert!(a.citations.is_empty());
+        assert!(a.text.contains("nothing relevant"));
+    }
+}

@@ -1,0 +1,379 @@
+//! The chat model: any OpenAI-compatible endpoint (OpenAI, Ollama, llama.cpp's server, vLLM)
+//! through async-openai, streaming, with connect and idle timeouts and retries.
+
+use std::pin::Pin;
+use std::time::Duration;
+
+use async_openai::Client;
+use async_openai::config::OpenAIConfig;
+use async_openai::error::OpenAIError;
+use futures::{Stream, StreamExt};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AgentError, Result};
+use crate::retry::{RetryPolicy, RetryingTransport, TransportError};
+
+/// Where the chat model is and how to talk to it.
+#[derive(Clone)]
+pub struct ChatConfig {
+    /// Base URL of the OpenAI-compatible API, e.g. `http://127.0.0.1:8080/v1`.
+    pub base_url: String,
+    /// Model name sent with each request.
+    pub model: String,
+    /// API key, if the endpoint needs one. Never printed.
+    pub api_key: Option<String>,
+    /// Longest wait for a connection.
+    pub connect_timeout: Duration,
+    /// Longest silence while waiting for the first token or between tokens.
+    pub idle_timeout: Duration,
+    /// Retries on connection errors, 429 and 5xx.
+    pub retry: RetryPolicy,
+    /// Sampling temperature.
+    pub temperature: f32,
+    /// Most tokens an answer may have.
+    pub max_answer_tokens: u32,
+    /// The model's context window in tokens; the sources are packed to fit it.
+    pub context_window: usize,
+}
+
+impl std::fmt::Debug for ChatConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatConfig")
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
+            .field("connect_timeout", &self.connect_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("retry", &self.retry)
+            .field("temperature", &self.temperature)
+            .field("max_answer_tokens", &self.max_answer_tokens)
+            .field("context_window", &self.context_window)
+            .finish()
+    }
+}
+
+impl ChatConfig {
+    /// A configuration for `model` at `base_url` with default timeouts and limits.
+    pub fn new(base_url: impl Into<String>, model: impl Into<String>) -> Self {
+        ChatConfig {
+            base_url: base_url.into(),
+            model: model.into(),
+            api_key: None,
+            connect_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(120),
+            retry: RetryPolicy::default(),
+            temperature: 0.1,
+            max_answer_tokens: 700,
+            context_window: 4096,
+        }
+    }
+}
+
+/// Who said a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Instructions.
+    System,
+    /// The person asking.
+    User,
+    /// The model.
+    Assistant,
+}
+
+/// One chat message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    /// Who said it.
+    pub role: Role,
+    /// What was said.
+    pub content: String,
+}
+
+impl Message {
+    /// A system message.
+    pub fn system(content: impl Into<String>) -> Self {
+        Message { role: Role::System, content: content.into() }
+    }
+    /// A user message.
+    pub fn user(content: impl Into<String>) -> Self {
+        Message { role: Role::User, content: content.into() }
+    }
+    /// An assistant message.
+    pub fn assistant(content: impl Into<String>) -> Self {
+        Message { role: Role::Assistant, content: content.into() }
+    }
+}
+
+#[derive(Serialize)]
+struct ChatRequest<'a> {
+    model: &'a str,
+    messages: &'a [Message],
+    stream: bool,
+    max_tokens: u32,
+    temperature: f32,
+}
+
+// Lenient response shapes: OpenAI-compatible servers differ in the optional fields they send.
+#[derive(Deserialize)]
+struct StreamChunk {
+    #[serde(default)]
+    choices: Vec<StreamChoice>,
+}
+
+#[derive(Deserialize)]
+struct StreamChoice {
+    #[serde(default)]
+    delta: Delta,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct Delta {
+    #[serde(default)]
+    content: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Completion {
+    #[serde(default)]
+    choices: Vec<CompletionChoice>,
+}
+
+#[derive(Deserialize)]
+struct CompletionChoice {
+    message: CompletionMessage,
+}
+
+#[derive(Deserialize)]
+struct CompletionMessage {
+    #[serde(default)]
+    content: Option<String>,
+}
+
+/// A client for one chat model.
+#[derive(Clone)]
+pub struct ChatModel {
+    client: Client<OpenAIConfig>,
+    cfg: ChatConfig,
+}
+
+impl std::fmt::Debug for ChatModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatModel").field("cfg", &self.cfg).finish_non_exhaustive()
+    }
+}
+
+type ChunkStream = Pin<Box<dyn Stream<Item = Result<StreamChunk, OpenAIError>> + Send>>;
+
+/// The tokens of one streamed answer. Dropping it closes the connection, which stops the
+/// server generating.
+pub struct TokenStream {
+    inner: ChunkStream,
+    idle: Duration,
+    url: String,
+    finished: bool,
+    /// Why the model stopped (`stop`, `length`, ...), once it has.
+    pub finish_reason: Option<String>,
+}
+
+impl std::fmt::Debug for TokenStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenStream").field("url", &self.url).finish_non_exhaustive()
+    }
+}
+
+impl TokenStream {
+    /// The next piece of text; `None` at the end of the answer. Fails when the model stays
+    /// silent longer than the idle timeout or sends something malformed.
+    pub async fn next(&mut self) -> Option<Result<String>> {
+        if self.finished {
+            return None;
+        }
+        loop {
+            let item = match tokio::time::timeout(self.idle, self.inner.next()).await {
+                Err(_) => {
+                    self.finished = true;
+                    return Some(Err(AgentError::Stalled { url: self.url.clone(), idle: self.idle }));
+                }
+                Ok(None) => {
+                    self.finished = true;
+                    return None;
+                }
+                Ok(Some(item)) => item,
+            };
+            match item {
+                Ok(chunk) => {
+                    let mut text = String::new();
+                    for choice in chunk.choices {
+                        if let Some(c) = choice.delta.content {
+                            text.push_str(&c);
+                        }
+                        if choice.finish_reason.is_some() {
+                            self.finish_reason = choice.finish_reason;
+                        }
+                    }
+                    if !text.is_empty() {
+                        return Some(Ok(text));
+                    }
+                }
+                Err(e) => {
+                    self.finished = true;
+                    return Some(Err(map_error(&self.url, e)));
+                }
+            }
+        }
+    }
+}
+
+/// Turns async-openai's errors into the agent's, keeping the endpoint's name and dropping
+/// anything that could carry the API key.
+fn map_error(url: &str, e: OpenAIError) -> AgentError {
+    let url = url.to_string();
+    match e {
+        OpenAIError::Boxed(b) => match b.downcast::<TransportError>() {
+            Ok(t) => match *t {
+                TransportError::Connect(reason) => AgentError::Unreachable { url, reason },
+                TransportError::Status { status, message } => AgentError::Status { url, status, message },
+            },
+            Err(other) => AgentError::Malformed { url, reason: other.to_string() },
+        },
+        OpenAIError::Reqwest(e) if e.is_timeout() => {
+            AgentError::Stalled { url, idle: Duration::from_secs(0) }
+        }
+        OpenAIError::Reqwest(e) => {
+            AgentError::Unreachable { url, reason: e.without_url().to_string() }
+        }
+        OpenAIError::ApiError(api) => AgentError::Status {
+            url,
+            status: api.status_code.as_u16(),
+            message: api.api_error.message.clone(),
+        },
+        OpenAIError::JSONDeserialize(err, content) => {
+            let shown: String = content.chars().take(120).collect();
+            AgentError::Malformed { url, reason: format!("{err} in {shown:?}") }
+        }
+        OpenAIError::StreamError(s) => AgentError::Malformed { url, reason: s.to_string() },
+        other => AgentError::Malformed { url, reason: other.to_string() },
+    }
+}
+
+impl ChatModel {
+    /// A client for the model `cfg` describes. Nothing is sent until the first request.
+    pub fn new(cfg: ChatConfig) -> Result<Self> {
+        if cfg.base_url.trim().is_empty() {
+            return Err(AgentError::Config("llm.base_url is empty".into()));
+        }
+        let url = reqwest::Url::parse(cfg.base_url.trim())
+            .map_err(|e| AgentError::Config(format!("llm.base_url {:?} is not a URL: {e}", cfg.base_url)))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(AgentError::Config(format!("llm.base_url {:?} is not http(s)", cfg.base_url)));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(cfg.connect_timeout)
+            .user_agent(concat!("lore/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| AgentError::Config(format!("HTTP client: {e}")))?;
+        let mut oc = OpenAIConfig::new().with_api_base(cfg.base_url.trim().trim_end_matches('/'));
+        // Local servers need no key; async-openai sends whatever is set.
+        oc = oc.with_api_key(cfg.api_key.clone().unwrap_or_else(|| "none".to_string()));
+        let client = Client::with_config(oc).with_http_service(RetryingTransport::new(http, cfg.retry.clone()));
+        Ok(ChatModel { client, cfg })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ChatConfig {
+        &self.cfg
+    }
+
+    /// Sends `messages` and returns the answer as a stream of text pieces. Returns once the
+    /// endpoint has accepted the request (after retries).
+    pub async fn stream(&self, messages: &[Message]) -> Result<TokenStream> {
+        self.stream_limited(messages, self.cfg.max_answer_tokens).await
+    }
+
+    async fn stream_limited(&self, messages: &[Message], max_tokens: u32) -> Result<TokenStream> {
+        let req = ChatRequest {
+            model: &self.cfg.model,
+            messages,
+            stream: true,
+            max_tokens,
+            temperature: self.cfg.temperature,
+        };
+        let body = serde_json::to_value(&req).map_err(|e| AgentError::Config(e.to_string()))?;
+        let wait = self.cfg.idle_timeout + self.cfg.connect_timeout;
+        let chat = self.client.chat();
+        let start = chat.create_stream_byot::<serde_json::Value, StreamChunk>(body);
+        let inner = match tokio::time::timeout(wait, start).await {
+            Err(_) => return Err(AgentError::Stalled { url: self.cfg.base_url.clone(), idle: wait }),
+            Ok(r) => r.map_err(|e| map_error(&self.cfg.base_url, e))?,
+        };
+        Ok(TokenStream {
+            inner,
+            idle: self.cfg.idle_timeout,
+            url: self.cfg.base_url.clone(),
+            finished: false,
+            finish_reason: None,
+        })
+    }
+
+    /// Sends `messages` and returns the whole answer (at most `max_tokens` tokens), within the
+    /// idle timeout. For short calls such as rewriting a follow-up question.
+    pub async fn complete(&self, messages: &[Message], max_tokens: u32) -> Result<String> {
+        let req = ChatRequest {
+            model: &self.cfg.model,
+            messages,
+            stream: false,
+            max_tokens,
+            temperature: self.cfg.temperature,
+        };
+        let body = serde_json::to_value(&req).map_err(|e| AgentError::Config(e.to_string()))?;
+        let wait = self.cfg.idle_timeout + self.cfg.connect_timeout;
+        let chat = self.client.chat();
+        let call = chat.create_byot::<serde_json::Value, Completion>(body);
+        let done = match tokio::time::timeout(wait, call).await {
+            Err(_) => return Err(AgentError::Stalled { url: self.cfg.base_url.clone(), idle: wait }),
+            Ok(r) => r.map_err(|e| map_error(&self.cfg.base_url, e))?,
+        };
+        Ok(done.choices.into_iter().filter_map(|c| c.message.content).collect::<String>().trim().to_string())
+    }
+
+    /// Checks the endpoint answers a one-token request.
+    pub async fn ping(&self) -> Result<()> {
+        self.complete(&[Message::user("Say OK.")], 1).await.map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_the_key() {
+        let mut cfg = ChatConfig::new("http://127.0.0.1:1/v1", "m");
+        cfg.api_key = Some("sk-secret-value".into());
+        let model = ChatModel::new(cfg.clone()).unwrap();
+        for text in [format!("{cfg:?}"), format!("{model:?}")] {
+            assert!(!text.contains("sk-secret-value"), "{text}");
+        }
+    }
+
+    #[test]
+    fn bad_base_urls_are_refused() {
+        assert!(ChatModel::new(ChatConfig::new("", "m")).is_err());
+        assert!(ChatModel::new(ChatConfig::new("not a url", "m")).is_err());
+        assert!(ChatModel::new(ChatConfig::new("ftp://host/v1", "m")).is_err());
+    }
+
+    #[test]
+    fn lenient_chunks_parse() {
+        let c: StreamChunk = serde_json::from_str(r#"{"choices":[{"delta":{"content":"Hi"}}]}"#).unwrap();
+        assert_eq!(c.choices[0].delta.content.as_deref(), Some("Hi"));
+        let c: StreamChunk = serde_json::from_str(r#"{"id":"x","choices":[],"usage":{"total_tokens":3}}"#).unwrap();
+        assert!(c.choices.is_empty());
+        let c: StreamChunk =
+            serde_json::from_str(r#"{"choices":[{"delta":{},"finish_reason":"stop","index":0}]}"#).unwrap();
+        assert_eq!(c.choices[0].finish_reason.as_deref(), Some("stop"));
+    }
+}

@@ -1,0 +1,447 @@
+//! Retrieval for a question: hybrid search, each hit widened with its neighbouring chunks of the
+//! same section, overlapping and duplicate passages merged, and the best passages packed into a
+//! token budget in order of relevance.
+
+use std::collections::{BTreeMap, HashSet};
+
+use lore_index::catalog::StoredChunk;
+use lore_index::vector::VectorFilter;
+use lore_index::{Library, Mode, SearchConfig, SearchHit, SearchRequest};
+use serde::Serialize;
+
+use crate::error::Result;
+
+/// How much to retrieve.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetrieveConfig {
+    /// Search hits considered.
+    pub k: usize,
+    /// Search mode.
+    pub mode: Mode,
+    /// Restrictions (kind, tag, document, dates, language).
+    pub filter: VectorFilter,
+    /// Chunks taken on each side of a hit, within its section.
+    pub neighbours: u32,
+    /// Token budget of all passages together.
+    pub budget_tokens: usize,
+    /// Most passages handed to the model.
+    pub max_passages: usize,
+    /// Hits whose cosine similarity to the question is below this are not relevant enough to
+    /// answer from (0 keeps everything). The scale depends on the embedding model. Keyword-only hits count as relevant when keyword search
+    /// is all there is.
+    pub min_similarity: f32,
+}
+
+impl Default for RetrieveConfig {
+    fn default() -> Self {
+        RetrieveConfig {
+            k: 10,
+            mode: Mode::Hybrid,
+            filter: VectorFilter::default(),
+            neighbours: 1,
+            budget_tokens: 2400,
+            max_passages: 8,
+            // all-MiniLM-L6-v2: questions a library answers score 0.5-0.9 with their best chunk,
+            // unrelated ones below 0.25 (measured on Python FAQ pages; see the README).
+            min_similarity: 0.3,
+        }
+    }
+}
+
+/// One numbered source handed to the model: one or more consecutive chunks of one section.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Passage {
+    /// Its number in the prompt, from 1.
+    pub n: usize,
+    /// Document id.
+    pub doc_id: i64,
+    /// Document title.
+    pub title: String,
+    /// Document kind.
+    pub kind: String,
+    /// The document's canonical source (path or URL key).
+    pub source: String,
+    /// The document's URL, for web pages and news.
+    pub url: Option<String>,
+    /// Heading path of the section.
+    pub heading: String,
+    /// Section anchor (HTML), if any.
+    pub anchor: Option<String>,
+    /// First page (PDF).
+    pub page_start: Option<u32>,
+    /// Last page (PDF).
+    pub page_end: Option<u32>,
+    /// The chunk that matched best (the one a citation points at).
+    pub chunk_id: i64,
+    /// Every chunk the passage covers, in order.
+    pub chunk_ids: Vec<i64>,
+    /// The passage text.
+    pub text: String,
+    /// The text of the best-matching chunk alone.
+    pub hit_text: String,
+    /// Search score of its best hit.
+    pub score: f32,
+    /// Estimated size in chat-model tokens.
+    pub tokens: usize,
+}
+
+impl Passage {
+    /// The page span for display: `p. 4` or `pp. 4-5`.
+    pub fn pages(&self) -> Option<String> {
+        match (self.page_start, self.page_end) {
+            (Some(a), Some(b)) if a != b => Some(format!("pp. {a}-{b}")),
+            (Some(a), _) => Some(format!("p. {a}")),
+            _ => None,
+        }
+    }
+
+    /// Where the passage is, for a citation: pages and section, or the URL with its anchor.
+    pub fn location(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(p) = self.pages() {
+            parts.push(p);
+        }
+        if !self.heading.is_empty() && self.heading != self.title {
+            parts.push(self.heading.clone());
+        }
+        if let Some(url) = &self.url {
+            match &self.anchor {
+                Some(a) if !a.is_empty() => parts.push(format!("{url}#{a}")),
+                _ => parts.push(url.clone()),
+            }
+        }
+        parts.join(" · ")
+    }
+}
+
+/// Estimated tokens of `text` for a chat model: about 3.5 bytes per token, which over-counts
+/// English a little (about 4) and counts CJK (3 bytes a character) near one per character.
+pub fn estimate_tokens(text: &str) -> usize {
+    (text.len() * 2).div_ceil(7)
+}
+
+/// Runs the search for `query` and assembles the passages for the model.
+pub fn retrieve(
+    library: &Library,
+    search: &SearchConfig,
+    query: &str,
+    cfg: &RetrieveConfig,
+) -> Result<Vec<Passage>> {
+    let req = SearchRequest { query: query.to_string(), k: cfg.k, mode: cfg.mode, filter: cfg.filter.clone() };
+    let hits = library.search(search, &req)?;
+    let hits = relevant(hits, cfg);
+    let catalog = library.catalog();
+    let n = cfg.neighbours;
+    let groups = group_hits(&hits, |hit| {
+        let c = &hit.chunk;
+        let from = c.ordinal.saturating_sub(n);
+        let want = (c.ordinal - from + n + 1) as usize;
+        let mut window = catalog.chunks_of(c.doc_id, from, want)?;
+        window.retain(|w| w.section == c.section);
+        if window.is_empty() {
+            window.push(c.clone());
+        }
+        Ok(window)
+    })?;
+    Ok(pack(groups, cfg))
+}
+
+/// Keeps the hits relevant enough to answer from.
+fn relevant(hits: Vec<SearchHit>, cfg: &RetrieveConfig) -> Vec<SearchHit> {
+    if cfg.min_similarity <= 0.0 || cfg.mode == Mode::Keyword {
+        return hits;
+    }
+    hits.into_iter().filter(|h| h.similarity.is_some_and(|s| s >= cfg.min_similarity)).collect()
+}
+
+/// Consecutive chunks of one section, gathered around one or more hits.
+#[derive(Debug)]
+struct Group {
+    hit: SearchHit,
+    chunks: BTreeMap<u32, StoredChunk>,
+    hit_ordinals: Vec<u32>,
+}
+
+impl Group {
+    fn touches(&self, doc_id: i64, section: u32, window: &[StoredChunk]) -> bool {
+        if self.hit.chunk.doc_id != doc_id || self.hit.chunk.section != section {
+            return false;
+        }
+        let (Some(lo), Some(hi)) = (self.chunks.keys().next(), self.chunks.keys().next_back()) else {
+            return false;
+        };
+        window.iter().any(|c| c.ordinal + 1 >= *lo && c.ordinal <= hi + 1)
+    }
+}
+
+/// Widens each hit with its window of neighbours, merging windows that touch one already taken
+/// and skipping hits that an earlier window already covers. Keeps the order of relevance.
+fn group_hits(
+    hits: &[SearchHit],
+    mut window_of: impl FnMut(&SearchHit) -> Result<Vec<StoredChunk>>,
+) -> Result<Vec<Group>> {
+    let mut groups: Vec<Group> = Vec::new();
+    for hit in hits {
+        let c = &hit.chunk;
+        if let Some(g) =
+            groups.iter_mut().find(|g| g.hit.chunk.doc_id == c.doc_id && g.chunks.contains_key(&c.ordinal))
+        {
+            g.hit_ordinals.push(c.ordinal);
+            continue;
+        }
+        let window = window_of(hit)?;
+        if let Some(g) = groups.iter_mut().find(|g| g.touches(c.doc_id, c.section, &window)) {
+            for w in window {
+                g.chunks.entry(w.ordinal).or_insert(w);
+            }
+            g.hit_ordinals.push(c.ordinal);
+            continue;
+        }
+        let mut chunks = BTreeMap::new();
+        for w in window {
+            chunks.insert(w.ordinal, w);
+        }
+        chunks.entry(c.ordinal).or_insert_with(|| c.clone());
+        groups.push(Group { hit: hit.clone(), chunks, hit_ordinals: vec![c.ordinal] });
+    }
+    Ok(groups)
+}
+
+/// The text of consecutive chunks of one section with their overlaps removed (chunk texts are
+/// slices of the section text at their byte spans).
+fn merge_text<'a>(chunks: impl IntoIterator<Item = &'a StoredChunk>) -> String {
+    let mut text = String::new();
+    let mut end: Option<u64> = None;
+    for c in chunks {
+        match end {
+            None => text.push_str(&c.text),
+            Some(e) if c.char_start < e => {
+                let skip = (e - c.char_start) as usize;
+                if let Some(rest) = c.text.get(skip..) {
+                    text.push_str(rest);
+                } else if skip < c.text.len() {
+                    text.push('\n');
+                    text.push_str(&c.text);
+                }
+            }
+            Some(e) => {
+                text.push_str(if c.char_start == e { "" } else { "\n" });
+                text.push_str(&c.text);
+            }
+        }
+        end = Some(end.map_or(c.char_end, |e| e.max(c.char_end)));
+    }
+    text.trim().to_string()
+}
+
+fn passage_of<'a>(group: &Group, chunks: impl IntoIterator<Item = &'a StoredChunk> + Clone) -> Passage {
+    let text = merge_text(chunks.clone());
+    let chunk_ids: Vec<i64> = chunks.clone().into_iter().map(|c| c.id).collect();
+    let page_start = chunks.clone().into_iter().filter_map(|c| c.page_start).min();
+    let page_end = chunks.into_iter().filter_map(|c| c.page_end).max();
+    let hit = &group.hit;
+    Passage {
+        n: 0,
+        doc_id: hit.chunk.doc_id,
+        title: hit.title.clone(),
+        kind: hit.kind.clone(),
+        source: hit.source.clone(),
+        url: hit.url.clone(),
+        heading: hit.chunk.heading(),
+        anchor: hit.chunk.anchor.clone(),
+        page_start,
+        page_end,
+        chunk_id: hit.chunk.id,
+        chunk_ids,
+        tokens: estimate_tokens(&text),
+        text,
+        hit_text: hit.chunk.text.clone(),
+        score: hit.score,
+    }
+}
+
+/// Picks passages in order of relevance while they fit the budget; a widened passage that does
+/// not fit is cut back to its hits alone. Identical texts (the same file added twice) are kept once.
+fn pack(groups: Vec<Group>, cfg: &RetrieveConfig) -> Vec<Passage> {
+    let mut out: Vec<Passage> = Vec::new();
+    let mut used = 0usize;
+    let mut seen: HashSet<String> = HashSet::new();
+    for g in groups {
+        if out.len() >= cfg.max_passages {
+            break;
+        }
+        let whole = passage_of(&g, g.chunks.values());
+        let candidate = if used + whole.tokens <= cfg.budget_tokens {
+            Some(whole)
+        } else {
+            let core: Vec<&StoredChunk> =
+                g.chunks.iter().filter(|(o, _)| g.hit_ordinals.contains(o)).map(|(_, c)| c).collect();
+            let p = passage_of(&g, core.iter().copied());
+            (used + p.tokens <= cfg.budget_tokens).then_some(p)
+        };
+        let Some(mut p) = candidate else { continue };
+        let key: String = p.text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !seen.insert(key) {
+            continue;
+        }
+        used += p.tokens;
+        p.n = out.len() + 1;
+        out.push(p);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECTION: &str = "Alpha beta gamma. Delta epsilon zeta. Eta theta iota. Kappa lambda mu.";
+
+    fn chunk(doc: i64, ordinal: u32, section: u32, start: usize, end: usize) -> StoredChunk {
+        StoredChunk {
+            id: doc * 1000 + i64::from(ordinal),
+            doc_id: doc,
+            ordinal,
+            section,
+            text: SECTION[start..end].to_string(),
+            heading_path: vec!["Greek".into()],
+            anchor: None,
+            page_start: Some(ordinal + 1),
+            page_end: Some(ordinal + 1),
+            char_start: start as u64,
+            char_end: end as u64,
+            tokens: 5,
+        }
+    }
+
+    fn hit(c: StoredChunk, score: f32, similarity: Option<f32>) -> SearchHit {
+        SearchHit {
+            rank: 1,
+            score,
+            title: format!("Doc {}", c.doc_id),
+            kind: "pdf".into(),
+            source: format!("/d/{}", c.doc_id),
+            url: None,
+            snippet: String::new(),
+            highlights: vec![],
+            keyword_rank: None,
+            vector_rank: Some(1),
+            similarity,
+            chunk: c,
+        }
+    }
+
+    // Overlapping chunks of SECTION: [0,37) [30,53) [46,70).
+    fn doc_chunks(doc: i64) -> Vec<StoredChunk> {
+        vec![chunk(doc, 0, 0, 0, 37), chunk(doc, 1, 0, 30, 53), chunk(doc, 2, 0, 46, 70)]
+    }
+
+    fn windows(all: &[StoredChunk], n: u32) -> impl FnMut(&SearchHit) -> Result<Vec<StoredChunk>> + '_ {
+        move |h| {
+            Ok(all
+                .iter()
+                .filter(|c| {
+                    c.doc_id == h.chunk.doc_id
+                        && c.section == h.chunk.section
+                        && c.ordinal + n >= h.chunk.ordinal
+                        && c.ordinal <= h.chunk.ordinal + n
+                })
+                .cloned()
+                .collect())
+        }
+    }
+
+    #[test]
+    fn overlapping_chunks_merge_without_repeating_text() {
+        let all = doc_chunks(1);
+        assert_eq!(merge_text(all.iter()), SECTION);
+        assert_eq!(merge_text(all[1..].iter()), &SECTION[30..70]);
+    }
+
+    #[test]
+    fn neighbours_widen_and_hits_inside_a_window_are_not_repeated() {
+        let all = doc_chunks(1);
+        let hits = vec![hit(all[1].clone(), 0.9, Some(0.8)), hit(all[2].clone(), 0.7, Some(0.7))];
+        let groups = group_hits(&hits, windows(&all, 1)).unwrap();
+        assert_eq!(groups.len(), 1, "second hit lies inside the first one's window");
+        let ps = pack(groups, &RetrieveConfig::default());
+        assert_eq!(ps.len(), 1);
+        assert_eq!(ps[0].text, SECTION);
+        assert_eq!(ps[0].chunk_id, all[1].id);
+        assert_eq!(ps[0].chunk_ids, all.iter().map(|c| c.id).collect::<Vec<_>>());
+        assert_eq!(ps[0].pages().as_deref(), Some("pp. 1-3"));
+    }
+
+    #[test]
+    fn budget_cuts_back_to_the_hit_then_skips() {
+        let all = doc_chunks(1);
+        let other = doc_chunks(2);
+        let hits = vec![hit(all[1].clone(), 0.9, Some(0.8)), hit(other[0].clone(), 0.5, Some(0.6))];
+        let whole = estimate_tokens(SECTION);
+        let core = estimate_tokens(&SECTION[30..53]);
+        // Room for the first hit's chunk alone and nothing more.
+        let cfg = RetrieveConfig { budget_tokens: core + 1, ..RetrieveConfig::default() };
+        assert!(whole > cfg.budget_tokens);
+        let mut all2 = all.clone();
+        all2.extend(other.clone());
+        let ps = pack(group_hits(&hits, windows(&all2, 1)).unwrap(), &cfg);
+        assert_eq!(ps.len(), 1);
+        assert_eq!(ps[0].text, &SECTION[30..53]);
+        assert_eq!(ps[0].n, 1);
+    }
+
+    #[test]
+    fn duplicates_across_documents_are_kept_once_and_numbered_in_order() {
+        let a = doc_chunks(1);
+        let b = doc_chunks(2);
+        let hits = vec![hit(a[0].clone(), 0.9, Some(0.9)), hit(b[0].clone(), 0.8, Some(0.9))];
+        let mut all = a.clone();
+        all.extend(b);
+        let ps = pack(group_hits(&hits, windows(&all, 0)).unwrap(), &RetrieveConfig::default());
+        assert_eq!(ps.len(), 1, "same text twice");
+        assert_eq!(ps[0].doc_id, 1);
+    }
+
+    #[test]
+    fn weak_hits_are_dropped_by_similarity() {
+        let a = doc_chunks(1);
+        let hits = vec![hit(a[0].clone(), 0.9, Some(0.6)), hit(a[2].clone(), 0.5, Some(0.1)), {
+            let mut h = hit(a[1].clone(), 0.4, None);
+            h.vector_rank = None;
+            h
+        }];
+        let cfg = RetrieveConfig { min_similarity: 0.3, ..RetrieveConfig::default() };
+        let kept = relevant(hits.clone(), &cfg);
+        assert_eq!(kept.len(), 1);
+        let keyword = RetrieveConfig { mode: Mode::Keyword, ..cfg };
+        assert_eq!(relevant(hits, &keyword).len(), 3);
+    }
+
+    #[test]
+    fn locations_name_pages_sections_and_urls() {
+        let mut p = Passage {
+            n: 1,
+            doc_id: 1,
+            title: "Book".into(),
+            kind: "pdf".into(),
+            source: "/b.pdf".into(),
+            url: None,
+            heading: "Ch 1 > Tail calls".into(),
+            anchor: None,
+            page_start: Some(4),
+            page_end: Some(4),
+            chunk_id: 1,
+            chunk_ids: vec![1],
+            text: "x".into(),
+            hit_text: "x".into(),
+            score: 1.0,
+            tokens: 1,
+        };
+        assert_eq!(p.location(), "p. 4 · Ch 1 > Tail calls");
+        p.page_start = None;
+        p.page_end = None;
+        p.url = Some("https://e.org/faq".into());
+        p.anchor = Some("why".into());
+        assert_eq!(p.location(), "Ch 1 > Tail calls · https://e.org/faq#why");
+    }
+}

@@ -1,0 +1,175 @@
+//! `lore ask`: an answer from the library, streamed, every claim cited; extractive without a chat
+//! model or when it cannot be reached.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, bail};
+use lore_agent::answer::AskEvent;
+use lore_agent::{AskOptions, ChatModel, RetrieveConfig, conversation};
+use lore_index::catalog::Catalog;
+use lore_index::library::CATALOG_FILE;
+use serde::Serialize;
+
+use super::Context;
+use super::search::build_filter;
+use crate::cli::AskArgs;
+use crate::output::{error_line, print_json, warn_line};
+
+#[derive(Serialize)]
+struct AskJson<'a> {
+    answer: &'a str,
+    citations: &'a [lore_agent::Citation],
+    conversation: i64,
+    mode: &'a str,
+    model: Option<&'a str>,
+    query: &'a str,
+    notice: Option<&'a str>,
+    timings: &'a lore_agent::Timings,
+}
+
+/// Runs `lore ask`.
+pub fn run(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
+    let question = args.question.join(" ");
+    if question.trim().is_empty() {
+        bail!("the question is empty");
+    }
+    let lib = ctx.searcher()?;
+    // Conversations are written beside a running writer: the catalog is SQLite in WAL mode.
+    let catalog_path = ctx.paths.home.join(CATALOG_FILE);
+    let mut conversations =
+        Catalog::open(&catalog_path).with_context(|| format!("cannot open {}", catalog_path.display()))?;
+    let conversation_id = if args.continue_last {
+        conversations.last_conversation()?
+    } else if let Some(id) = args.conversation {
+        if conversations.conversation(id)?.is_none() {
+            bail!("no conversation {id} (see `lore history`)");
+        }
+        Some(id)
+    } else {
+        None
+    };
+    let history = match conversation_id {
+        Some(id) => conversation::history(&conversations, id, ctx.config.ask.history_turns)?,
+        None => Vec::new(),
+    };
+    let chat = match (args.no_llm, ctx.config.llm.to_chat_config()) {
+        (false, Some(cfg)) => Some(ChatModel::new(cfg)?),
+        _ => None,
+    };
+    let opts = AskOptions {
+        retrieve: retrieve_config(ctx, args.k, build_filter(&lib, &args.filter)?)?,
+        search: ctx.config.search.to_search_config()?,
+        ..AskOptions::default()
+    };
+
+    let stream_text = !args.json;
+    let mut stdout = std::io::stdout();
+    let mut printed_any = false;
+    let mut on_event = |event: AskEvent<'_>| match event {
+        AskEvent::Rewritten(q) if stream_text => warn_line(&format!("searching for: {q}")),
+        AskEvent::Notice(n) => warn_line(n),
+        AskEvent::Text(t) if stream_text => {
+            printed_any = true;
+            let _ = write!(stdout, "{t}");
+            let _ = stdout.flush();
+        }
+        _ => {}
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let outcome = rt.block_on(async {
+        tokio::select! {
+            r = lore_agent::ask(&lib, chat.as_ref(), &question, &history, &opts, &mut on_event) => Some(r),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    let answer = match outcome {
+        None => {
+            if printed_any {
+                println!();
+            }
+            error_line("cancelled");
+            return Ok(ExitCode::from(130));
+        }
+        Some(Err(e)) => {
+            if printed_any {
+                println!();
+            }
+            return Err(e.into());
+        }
+        Some(Ok(answer)) => answer,
+    };
+    let id = conversation::record(&mut conversations, conversation_id, &answer)?;
+
+    if args.json {
+        print_json(&AskJson {
+            answer: &answer.text,
+            citations: &answer.citations,
+            conversation: id,
+            mode: answer.mode.as_str(),
+            model: answer.model.as_deref(),
+            query: &answer.query,
+            notice: answer.notice.as_deref(),
+            timings: &answer.timings,
+        })?;
+    } else {
+        println!();
+        if answer.mode == lore_agent::AnswerMode::Llm {
+            if answer.finish_reason.as_deref() == Some("length") {
+                warn_line("the answer was cut at llm.max_answer_tokens");
+            }
+            if !answer.citations.is_empty() {
+                println!("\nSources:");
+                for c in &answer.citations {
+                    println!("{}", c.line());
+                }
+            } else if answer.passages.is_empty() {
+                println!("\n(nothing in the library matched the question)");
+            } else {
+                println!("\n(no source cited; searched: {})", passages_list(&answer.passages));
+            }
+        }
+        eprintln!("conversation {id} · continue with `lore ask -c ...`");
+    }
+    if args.timings {
+        let t = &answer.timings;
+        let opt = |v: Option<f64>| v.map(|v| format!("{v:.0} ms")).unwrap_or_else(|| "-".into());
+        eprintln!(
+            "timings: rewrite {:.0} ms, retrieval {:.0} ms, request sent {}, first token {}, total {:.0} ms",
+            t.rewrite_ms,
+            t.retrieval_ms,
+            opt(t.request_sent_ms),
+            opt(t.first_token_ms),
+            t.total_ms
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The retrieval settings of `ask` from the configuration.
+pub fn retrieve_config(
+    ctx: &Context,
+    k: Option<usize>,
+    filter: lore_index::vector::VectorFilter,
+) -> Result<RetrieveConfig> {
+    let a = &ctx.config.ask;
+    Ok(RetrieveConfig {
+        k: k.unwrap_or(a.k),
+        mode: ctx.config.search.mode.parse().map_err(anyhow::Error::msg)?,
+        filter,
+        neighbours: a.neighbours,
+        budget_tokens: a.budget_tokens,
+        max_passages: a.max_passages,
+        min_similarity: a.min_similarity,
+    })
+}
+
+fn passages_list(passages: &[lore_agent::Passage]) -> String {
+    let mut titles: Vec<&str> = Vec::new();
+    for p in passages {
+        if !titles.contains(&p.title.as_str()) {
+            titles.push(&p.title);
+        }
+    }
+    titles.join("; ")
+}

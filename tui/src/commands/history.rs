@@ -1,0 +1,79 @@
+//! `lore history`: past conversations, or the turns of one.
+
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use lore_agent::conversation::citations_of;
+use serde::Serialize;
+
+use super::Context;
+use crate::cli::HistoryArgs;
+use crate::output::{cell, print_json, truncate};
+
+#[derive(Serialize)]
+struct TurnJson {
+    question: String,
+    query: String,
+    answer: String,
+    mode: String,
+    model: Option<String>,
+    created_at: String,
+    citations: Vec<lore_agent::Citation>,
+}
+
+/// Runs `lore history`.
+pub fn run(ctx: &Context, args: HistoryArgs) -> Result<ExitCode> {
+    let lib = ctx.reader()?;
+    let catalog = lib.catalog();
+    let Some(id) = args.conversation else {
+        let list = catalog.conversations(args.limit)?;
+        if args.json {
+            print_json(&list)?;
+        } else if list.is_empty() {
+            println!("No conversations yet: `lore ask QUESTION` starts one.");
+        } else {
+            println!("{} {} {} TITLE", cell("ID", 5), cell("UPDATED", 20), cell("TURNS", 5));
+            for c in &list {
+                println!(
+                    "{} {} {} {}",
+                    cell(&c.id.to_string(), 5),
+                    cell(&c.updated_at, 20),
+                    cell(&c.turns.to_string(), 5),
+                    truncate(&c.title, 80)
+                );
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    let Some(summary) = catalog.conversation(id)? else { bail!("no conversation {id}") };
+    let turns = catalog.turns(id)?;
+    if args.json {
+        let turns: Vec<TurnJson> = turns
+            .iter()
+            .map(|t| TurnJson {
+                question: t.question.clone(),
+                query: t.query.clone(),
+                answer: t.answer.clone(),
+                mode: t.mode.clone(),
+                model: t.model.clone(),
+                created_at: t.created_at.clone(),
+                citations: citations_of(t),
+            })
+            .collect();
+        print_json(&serde_json::json!({ "conversation": summary, "turns": turns }))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("Conversation {id}: {}", summary.title);
+    for t in &turns {
+        println!("\n> {}\n", t.question);
+        println!("{}", t.answer);
+        let cites = citations_of(t);
+        if t.mode == "llm" && !cites.is_empty() {
+            println!();
+            for c in &cites {
+                println!("{}", c.line());
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,1438 @@
+//! The terminal UI's state and every change to it. [`App::handle`] applies a user action and
+//! [`App::apply`] a report from a background worker; both return the [`Command`]s the runtime
+//! must carry out (searches, answers, library reads and writes, opening a file). Nothing here
+//! touches the terminal, the library or the network, so each transition is tested on its own.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use lore_agent::Citation;
+use lore_agent::prompt::PastTurn;
+use lore_index::SearchHit;
+use lore_index::catalog::{ConversationSummary, DocSummary, StoredChunk};
+use ratatui::layout::{Position, Rect};
+
+use super::text::LineInput;
+
+/// The panes, in `Tab` order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    /// The conversation (or search results) and the input line.
+    Conversation,
+    /// The cited chunk of the selected source.
+    Sources,
+    /// The documents of the library.
+    Library,
+}
+
+impl Focus {
+    fn next(self) -> Focus {
+        match self {
+            Focus::Conversation => Focus::Sources,
+            Focus::Sources => Focus::Library,
+            Focus::Library => Focus::Conversation,
+        }
+    }
+
+    fn prev(self) -> Focus {
+        match self {
+            Focus::Conversation => Focus::Library,
+            Focus::Sources => Focus::Conversation,
+            Focus::Library => Focus::Sources,
+        }
+    }
+}
+
+/// Which line is being typed into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Editing {
+    /// The question.
+    Question,
+    /// The live search query.
+    Search,
+    /// The library filter.
+    Filter,
+}
+
+/// What the main pane shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MainView {
+    /// The conversation.
+    Conversation,
+    /// Live search results.
+    Search,
+}
+
+/// What the sources pane shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// The sources of the last answer.
+    Citations,
+    /// The selected search result.
+    Hit,
+    /// A document of the library.
+    Document(i64),
+}
+
+/// A popup over the panes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Popup {
+    /// Every key.
+    Help {
+        /// First line shown.
+        scroll: usize,
+    },
+    /// "Delete this document?"
+    ConfirmDelete {
+        /// The document.
+        doc_id: i64,
+        /// Its title.
+        title: String,
+    },
+    /// A path or URL to add.
+    Add {
+        /// What is typed.
+        input: LineInput,
+    },
+    /// Past conversations to continue.
+    Conversations {
+        /// The list, once loaded.
+        items: Option<Vec<ConversationSummary>>,
+        /// The selected row.
+        selected: usize,
+    },
+}
+
+/// How far an answer has come.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TurnState {
+    /// Rewriting the question and searching.
+    Searching,
+    /// Text is arriving.
+    Streaming,
+    /// Complete.
+    Done,
+    /// Stopped by the user.
+    Cancelled,
+    /// Failed with this error.
+    Failed(String),
+}
+
+/// One question and its answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Turn {
+    /// The question as asked.
+    pub question: String,
+    /// The search query, when the question was rewritten.
+    pub query: Option<String>,
+    /// The answer so far, with `[n]` markers.
+    pub text: String,
+    /// Its sources by number (every passage while streaming, the cited ones when done).
+    pub sources: Vec<Citation>,
+    /// How far it has come.
+    pub state: TurnState,
+    /// A note from the agent (e.g. the model was unreachable).
+    pub notice: Option<String>,
+}
+
+impl Turn {
+    fn new(question: &str) -> Turn {
+        Turn {
+            question: question.to_string(),
+            query: None,
+            text: String::new(),
+            sources: Vec::new(),
+            state: TurnState::Searching,
+            notice: None,
+        }
+    }
+
+    /// What the library was searched with.
+    pub fn search_query(&self) -> &str {
+        self.query.as_deref().unwrap_or(&self.question)
+    }
+}
+
+/// A scroll position that can follow the end of growing text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scroll {
+    /// First line shown, when not following.
+    pub top: usize,
+    /// Keep the last line in view.
+    pub follow: bool,
+}
+
+impl Default for Scroll {
+    fn default() -> Self {
+        Scroll { top: 0, follow: true }
+    }
+}
+
+impl Scroll {
+    /// The first line shown for `total` lines in `height` rows.
+    pub fn top_for(&self, total: usize, height: usize) -> usize {
+        let max = total.saturating_sub(height);
+        if self.follow { max } else { self.top.min(max) }
+    }
+
+    fn by(&mut self, delta: isize, total: usize, height: usize) {
+        let max = total.saturating_sub(height);
+        let top = self.top_for(total, height) as isize + delta;
+        let top = top.clamp(0, max as isize) as usize;
+        self.top = top;
+        self.follow = top >= max;
+    }
+
+    fn jump_top(&mut self) {
+        self.top = 0;
+        self.follow = false;
+    }
+
+    fn jump_bottom(&mut self) {
+        self.follow = true;
+    }
+}
+
+/// The conversation on screen.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Conversation {
+    /// Its id in the catalog, once an answer was recorded.
+    pub id: Option<i64>,
+    /// The turns, oldest first.
+    pub turns: Vec<Turn>,
+    /// Scroll position of the transcript.
+    pub scroll: Scroll,
+    /// Index of the selected source of the last turn.
+    pub selected_source: usize,
+}
+
+/// Live search.
+#[derive(Debug, Clone, Default)]
+pub struct SearchState {
+    /// The query being typed.
+    pub input: LineInput,
+    /// Number of the newest request.
+    pub seq: u64,
+    /// Number of the request whose results are shown.
+    pub shown_seq: u64,
+    /// The results shown.
+    pub hits: Vec<SearchHit>,
+    /// The selected result.
+    pub selected: usize,
+    /// The error of the newest request, if it failed.
+    pub error: Option<String>,
+    /// Time the shown search took, in milliseconds.
+    pub took_ms: Option<f64>,
+    /// When the key that made the newest request arrived, and when its results arrived.
+    pub key_at: Option<Instant>,
+    /// When the results of the newest request arrived, until they are drawn.
+    pub results_at: Option<Instant>,
+}
+
+impl SearchState {
+    /// Whether a request newer than the shown results is under way.
+    pub fn running(&self) -> bool {
+        self.seq > self.shown_seq && !self.input.text().trim().is_empty()
+    }
+
+    /// The selected result.
+    pub fn selected_hit(&self) -> Option<&SearchHit> {
+        self.hits.get(self.selected)
+    }
+}
+
+/// The library pane.
+#[derive(Debug, Clone, Default)]
+pub struct LibraryState {
+    /// Every document, newest first.
+    pub docs: Vec<DocSummary>,
+    /// The filter typed.
+    pub filter: LineInput,
+    /// The selected row among the visible documents.
+    pub selected: usize,
+    /// Whether the list was loaded.
+    pub loaded: bool,
+    /// Documents and chunks in the library.
+    pub counts: Option<(u64, u64)>,
+    /// First row shown.
+    pub offset: usize,
+}
+
+impl LibraryState {
+    /// The documents the filter lets through: every word of the filter appears in the title,
+    /// source, kind or a tag.
+    pub fn visible(&self) -> Vec<&DocSummary> {
+        let words: Vec<String> = self.filter.text().split_whitespace().map(str::to_lowercase).collect();
+        self.docs
+            .iter()
+            .filter(|d| {
+                words.is_empty() || {
+                    let hay =
+                        format!("{} {} {} {}", d.title, d.source, d.kind, d.tags.join(" ")).to_lowercase();
+                    words.iter().all(|w| hay.contains(w.as_str()))
+                }
+            })
+            .collect()
+    }
+
+    /// The selected document.
+    pub fn selected_doc(&self) -> Option<&DocSummary> {
+        self.visible().get(self.selected).copied()
+    }
+}
+
+/// A chunk with a little of the text around it, for the sources pane.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChunkContext {
+    /// The chunk asked for.
+    pub chunk_id: i64,
+    /// The chunk, if it is (still) in the library.
+    pub chunk: Option<StoredChunk>,
+    /// The end of the chunk before it.
+    pub before: Option<String>,
+    /// The start of the chunk after it.
+    pub after: Option<String>,
+}
+
+/// Progress of an add or a removal.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IngestProgress {
+    /// What is done: `adding`, `removing`.
+    pub verb: String,
+    /// Files to do.
+    pub total: usize,
+    /// Files done.
+    pub done: usize,
+    /// The current file.
+    pub current: String,
+    /// Chunks of the current file embedded, and its chunks.
+    pub embedding: Option<(usize, usize)>,
+    /// Files that failed.
+    pub failed: usize,
+    /// Waiting for an answer to finish before writing.
+    pub waiting: bool,
+}
+
+/// State of the search engine worker.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineState {
+    /// Loading the embedding model and the indexes.
+    Opening,
+    /// Ready to search and answer.
+    Ready,
+    /// Cannot search: no library yet, or an error.
+    Unavailable(String),
+}
+
+/// A line at the bottom telling the user something, dismissed with `Esc`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// The text.
+    pub text: String,
+    /// Whether it reports a failure.
+    pub error: bool,
+}
+
+/// Sizes of what the last frame drew, for scrolling and the mouse.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Metrics {
+    /// The conversation pane.
+    pub conversation: Rect,
+    /// The sources pane.
+    pub sources: Rect,
+    /// The library pane.
+    pub library: Rect,
+    /// Lines of the transcript (or results) and rows to show them.
+    pub main_lines: usize,
+    /// Rows of the transcript area.
+    pub main_height: usize,
+    /// Lines of the source detail.
+    pub detail_lines: usize,
+    /// Rows of the source detail area.
+    pub detail_height: usize,
+    /// Rows of the library list.
+    pub library_height: usize,
+    /// Lines of the help text.
+    pub help_lines: usize,
+    /// Rows of the help popup.
+    pub help_height: usize,
+    /// Rows of the conversations popup list.
+    pub popup_height: usize,
+}
+
+/// Edits of a line being typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    /// Insert a character.
+    Char(char),
+    /// Insert pasted text.
+    Paste(String),
+    /// Delete before the cursor.
+    Backspace,
+    /// Delete under the cursor.
+    Delete,
+    /// Delete the word before the cursor.
+    DeleteWord,
+    /// Empty the line.
+    Clear,
+    /// Cursor left.
+    Left,
+    /// Cursor right.
+    Right,
+    /// Cursor to the start.
+    Home,
+    /// Cursor to the end.
+    End,
+}
+
+/// What the user asked for (see `keys` for the keys).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Leave.
+    Quit,
+    /// Next pane.
+    NextPane,
+    /// Previous pane.
+    PrevPane,
+    /// Show every key.
+    Help,
+    /// Close a popup, cancel the answer, dismiss the message, stop typing.
+    Escape,
+    /// Start a new conversation.
+    NewConversation,
+    /// Choose a past conversation.
+    PastConversations,
+    /// Up one.
+    Up,
+    /// Down one.
+    Down,
+    /// Up a page.
+    PageUp,
+    /// Down a page.
+    PageDown,
+    /// To the top.
+    Top,
+    /// To the bottom.
+    Bottom,
+    /// Ask, open or confirm.
+    Enter,
+    /// Open the selected source with the system opener.
+    Open,
+    /// Type a question.
+    StartQuestion,
+    /// Type a live search.
+    StartSearch,
+    /// Type a library filter.
+    StartFilter,
+    /// Select source `[n]`.
+    SelectSource(usize),
+    /// Delete the selected document (asks first).
+    DeleteDocument,
+    /// Add a file, folder or URL.
+    AddDocument,
+    /// Refresh the feeds.
+    RefreshFeeds,
+    /// Answer a yes/no question.
+    Confirm(bool),
+    /// Edit the line being typed.
+    Edit(Edit),
+    /// The mouse wheel turned over this cell.
+    Wheel {
+        /// Column.
+        column: u16,
+        /// Row.
+        row: u16,
+        /// Towards the top.
+        up: bool,
+    },
+}
+
+/// Work the runtime must do for the state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Search the library; only the newest request matters.
+    Search {
+        /// Request number.
+        seq: u64,
+        /// The query.
+        query: String,
+    },
+    /// Answer a question.
+    Ask {
+        /// Answer number.
+        id: u64,
+        /// The question.
+        question: String,
+        /// Earlier turns for a follow-up.
+        history: Vec<PastTurn>,
+        /// The conversation to record it in (a new one when `None`).
+        conversation: Option<i64>,
+    },
+    /// Stop the running answer.
+    CancelAsk,
+    /// Read the document list and counts.
+    LoadLibrary,
+    /// Read the past conversations.
+    LoadConversations,
+    /// Read one conversation's turns.
+    LoadConversation(i64),
+    /// Read a chunk and its neighbours.
+    FetchContext(i64),
+    /// Add a file or folder.
+    Add(PathBuf),
+    /// Remove a document.
+    Delete {
+        /// The document.
+        doc_id: i64,
+        /// Its title.
+        title: String,
+    },
+    /// Open a file or URL with the system opener.
+    Open(String),
+}
+
+/// Reports of the background workers.
+#[derive(Debug, Clone)]
+pub enum Report {
+    /// The search engine is ready.
+    EngineReady,
+    /// The search engine cannot be used; `error` when it is a failure rather than an empty
+    /// library.
+    EngineUnavailable {
+        /// Why.
+        reason: String,
+        /// Whether to show it as an error.
+        error: bool,
+    },
+    /// Results of a search.
+    SearchDone {
+        /// Request number.
+        seq: u64,
+        /// The hits.
+        hits: Vec<SearchHit>,
+        /// Time taken in milliseconds.
+        ms: f64,
+    },
+    /// A search failed.
+    SearchFailed {
+        /// Request number.
+        seq: u64,
+        /// Why.
+        error: String,
+    },
+    /// Progress of an answer.
+    Answer {
+        /// Answer number.
+        id: u64,
+        /// What happened.
+        update: AnswerUpdate,
+    },
+    /// The document list.
+    LibraryLoaded {
+        /// Every document, newest first.
+        docs: Vec<DocSummary>,
+        /// Documents and chunks.
+        counts: (u64, u64),
+    },
+    /// Past conversations.
+    Conversations(Vec<ConversationSummary>),
+    /// A past conversation's turns.
+    ConversationLoaded {
+        /// Its id.
+        id: i64,
+        /// Its turns (question, answer, citations).
+        turns: Vec<(String, String, Vec<Citation>)>,
+    },
+    /// A chunk and its neighbours.
+    Context(ChunkContext),
+    /// Progress of an add or removal.
+    Ingest(IngestUpdate),
+    /// Something to tell the user.
+    Message(Message),
+}
+
+/// Progress of an answer.
+#[derive(Debug, Clone)]
+pub enum AnswerUpdate {
+    /// The follow-up was searched as this query.
+    Rewritten(String),
+    /// The passages found, numbered.
+    Sources(Vec<Citation>),
+    /// A note (the model was unreachable, ...).
+    Notice(String),
+    /// More text.
+    Text(String),
+    /// The answer is complete.
+    Done {
+        /// The full text.
+        text: String,
+        /// The cited sources.
+        citations: Vec<Citation>,
+        /// The conversation it was recorded in.
+        conversation: Option<i64>,
+    },
+    /// It failed.
+    Failed(String),
+    /// It was cancelled.
+    Cancelled,
+}
+
+/// Progress of an add or removal.
+#[derive(Debug, Clone)]
+pub enum IngestUpdate {
+    /// Waiting for the running answer to finish.
+    Waiting,
+    /// `total` files will be tried.
+    Planned {
+        /// Files.
+        total: usize,
+    },
+    /// A file starts.
+    Started {
+        /// Its position, from 0.
+        index: usize,
+        /// The file.
+        path: String,
+    },
+    /// Chunks of the current file embedded.
+    Embedding {
+        /// Done.
+        done: usize,
+        /// Of.
+        total: usize,
+    },
+    /// A file is done.
+    Finished {
+        /// Its position, from 0.
+        index: usize,
+        /// Why it failed, if it did.
+        failed: Option<String>,
+    },
+    /// All done.
+    Done {
+        /// One line for the user.
+        summary: String,
+        /// Whether something failed.
+        failures: bool,
+    },
+    /// The whole job failed.
+    Failed(String),
+}
+
+/// Fixed settings of the session.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The chat model's name, or what answers without one.
+    pub model: String,
+    /// Earlier turns sent with a follow-up.
+    pub history_turns: usize,
+    /// The library directory, for display.
+    pub home: String,
+}
+
+/// The whole state of the terminal UI.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// Fixed settings.
+    pub settings: Settings,
+    /// The focused pane.
+    pub focus: Focus,
+    /// The line being typed into, if any.
+    pub editing: Option<Editing>,
+    /// What the main pane shows.
+    pub view: MainView,
+    /// What the sources pane shows.
+    pub subject: Subject,
+    /// The question being typed.
+    pub question: LineInput,
+    /// The conversation.
+    pub conversation: Conversation,
+    /// Live search.
+    pub search: SearchState,
+    /// The library.
+    pub library: LibraryState,
+    /// The chunk shown in the sources pane, with context.
+    pub context: Option<ChunkContext>,
+    /// Scroll position of the source detail.
+    pub detail_scroll: usize,
+    /// The running answer's number.
+    pub answering: Option<u64>,
+    /// Number of the last answer asked.
+    pub ask_seq: u64,
+    /// A running add or removal.
+    pub ingest: Option<IngestProgress>,
+    /// The search engine.
+    pub engine: EngineState,
+    /// The message line.
+    pub message: Option<Message>,
+    /// The popup shown.
+    pub popup: Option<Popup>,
+    /// Frame of the busy spinner.
+    pub spinner: usize,
+    /// Sizes of the last frame.
+    pub metrics: Metrics,
+    /// Set when the user quits.
+    pub quit: bool,
+}
+
+impl App {
+    /// A fresh session: the question line is active.
+    pub fn new(settings: Settings) -> App {
+        App {
+            settings,
+            focus: Focus::Conversation,
+            editing: Some(Editing::Question),
+            view: MainView::Conversation,
+            subject: Subject::Citations,
+            question: LineInput::default(),
+            conversation: Conversation::default(),
+            search: SearchState::default(),
+            library: LibraryState::default(),
+            context: None,
+            detail_scroll: 0,
+            answering: None,
+            ask_seq: 0,
+            ingest: None,
+            engine: EngineState::Opening,
+            message: None,
+            popup: None,
+            spinner: 0,
+            metrics: Metrics::default(),
+            quit: false,
+        }
+    }
+
+    /// Whether background work is under way (the spinner turns).
+    pub fn busy(&self) -> bool {
+        self.answering.is_some()
+            || self.ingest.is_some()
+            || self.engine == EngineState::Opening
+            || (self.view == MainView::Search && self.search.running())
+    }
+
+    /// Advances the spinner.
+    pub fn tick(&mut self) {
+        self.spinner = self.spinner.wrapping_add(1);
+    }
+
+    /// The last turn.
+    pub fn current_turn(&self) -> Option<&Turn> {
+        self.conversation.turns.last()
+    }
+
+    /// The selected source of the last answer.
+    pub fn selected_source(&self) -> Option<&Citation> {
+        self.current_turn().and_then(|t| t.sources.get(self.conversation.selected_source))
+    }
+
+    /// The chunk the sources pane shows.
+    pub fn subject_chunk(&self) -> Option<i64> {
+        match self.subject {
+            Subject::Citations => self.selected_source().map(|c| c.chunk_id),
+            Subject::Hit => self.search.selected_hit().map(|h| h.chunk.id),
+            Subject::Document(id) => Some(lore_index::catalog::chunk_id(id, 0)),
+        }
+    }
+
+    /// The context of the shown chunk, once read.
+    pub fn subject_context(&self) -> Option<&ChunkContext> {
+        let id = self.subject_chunk()?;
+        self.context.as_ref().filter(|c| c.chunk_id == id)
+    }
+
+    /// Records the sizes of a drawn frame.
+    pub fn set_metrics(&mut self, m: Metrics) {
+        self.metrics = m;
+        let max_detail = m.detail_lines.saturating_sub(m.detail_height);
+        self.detail_scroll = self.detail_scroll.min(max_detail);
+    }
+
+    fn say(&mut self, text: impl Into<String>) {
+        self.message = Some(Message { text: text.into(), error: false });
+    }
+
+    fn fail(&mut self, text: impl Into<String>) {
+        self.message = Some(Message { text: text.into(), error: true });
+    }
+
+    /// Applies a user action.
+    pub fn handle(&mut self, action: Action) -> Vec<Command> {
+        let mut out = Vec::new();
+        if self.popup.is_some() && !matches!(action, Action::Quit) {
+            self.handle_popup(action, &mut out);
+            return out;
+        }
+        match action {
+            Action::Quit => {
+                self.quit = true;
+                if self.answering.is_some() {
+                    out.push(Command::CancelAsk);
+                }
+            }
+            Action::NextPane => self.set_focus(self.focus.next(), &mut out),
+            Action::PrevPane => self.set_focus(self.focus.prev(), &mut out),
+            Action::Help => self.popup = Some(Popup::Help { scroll: 0 }),
+            Action::Escape => self.escape(&mut out),
+            Action::NewConversation => {
+                if self.answering.take().is_some() {
+                    out.push(Command::CancelAsk);
+                }
+                self.conversation = Conversation::default();
+                self.view = MainView::Conversation;
+                self.subject = Subject::Citations;
+                self.focus = Focus::Conversation;
+                self.editing = Some(Editing::Question);
+                self.detail_scroll = 0;
+                self.say("new conversation");
+            }
+            Action::PastConversations => {
+                self.popup = Some(Popup::Conversations { items: None, selected: 0 });
+                out.push(Command::LoadConversations);
+            }
+            Action::Up => self.step(-1, &mut out),
+            Action::Down => self.step(1, &mut out),
+            Action::PageUp => self.page(-1, &mut out),
+            Action::PageDown => self.page(1, &mut out),
+            Action::Top => self.ends(true, &mut out),
+            Action::Bottom => self.ends(false, &mut out),
+            Action::Enter => self.enter(&mut out),
+            Action::Open => self.open(&mut out),
+            Action::StartQuestion => {
+                self.view = MainView::Conversation;
+                self.focus = Focus::Conversation;
+                self.editing = Some(Editing::Question);
+                if self.subject == Subject::Hit {
+                    self.show_citations(&mut out);
+                }
+            }
+            Action::StartSearch => {
+                self.view = MainView::Search;
+                self.focus = Focus::Conversation;
+                self.editing = Some(Editing::Search);
+                self.subject = Subject::Hit;
+                self.detail_scroll = 0;
+                self.fetch_subject(&mut out);
+            }
+            Action::StartFilter => {
+                self.focus = Focus::Library;
+                self.editing = Some(Editing::Filter);
+            }
+            Action::SelectSource(n) => {
+                let found = self.current_turn().and_then(|t| t.sources.iter().position(|c| c.n == n));
+                match found {
+                    Some(i) => {
+                        self.conversation.selected_source = i;
+                        self.show_citations(&mut out);
+                    }
+                    None => self.fail(format!("the last answer has no source [{n}]")),
+                }
+            }
+            Action::DeleteDocument => {
+                if self.ingest.is_some() {
+                    self.fail("wait for the running add or removal to finish");
+                } else if let Some(d) = self.library.selected_doc() {
+                    self.popup = Some(Popup::ConfirmDelete { doc_id: d.id, title: d.title.clone() });
+                }
+            }
+            Action::AddDocument => self.popup = Some(Popup::Add { input: LineInput::default() }),
+            Action::RefreshFeeds => self.say(FEEDS_HOOK),
+            Action::Confirm(_) => {}
+            Action::Edit(edit) => self.edit(edit, &mut out),
+            Action::Wheel { column, row, up } => self.wheel(column, row, up, &mut out),
+        }
+        out
+    }
+
+    fn set_focus(&mut self, focus: Focus, out: &mut Vec<Command>) {
+        self.focus = focus;
+        self.editing = match (focus, self.view) {
+            (Focus::Conversation, MainView::Conversation) => Some(Editing::Question),
+            _ => None,
+        };
+        if focus == Focus::Library {
+            self.show_selected_doc(out);
+        } else if matches!(self.subject, Subject::Document(_)) && focus == Focus::Conversation {
+            match self.view {
+                MainView::Conversation => self.show_citations(out),
+                MainView::Search => {
+                    self.subject = Subject::Hit;
+                    self.fetch_subject(out);
+                }
+            }
+        }
+    }
+
+    fn escape(&mut self, out: &mut Vec<Command>) {
+        if self.answering.is_some() {
+            out.push(Command::CancelAsk);
+            return;
+        }
+        if self.message.take().is_some() {
+            return;
+        }
+        match self.editing {
+            Some(Editing::Search) => self.close_search(out),
+            Some(Editing::Question) | Some(Editing::Filter) => self.editing = None,
+            None if self.view == MainView::Search => self.close_search(out),
+            None if self.focus == Focus::Library && !self.library.filter.is_empty() => {
+                self.library.filter.clear();
+                self.library.selected = 0;
+                self.library.offset = 0;
+                self.show_selected_doc(out);
+            }
+            None => {}
+        }
+    }
+
+    fn close_search(&mut self, out: &mut Vec<Command>) {
+        self.view = MainView::Conversation;
+        self.focus = Focus::Conversation;
+        self.editing = None;
+        self.show_citations(out);
+    }
+
+    fn show_citations(&mut self, out: &mut Vec<Command>) {
+        self.subject = Subject::Citations;
+        self.detail_scroll = 0;
+        self.fetch_subject(out);
+    }
+
+    fn show_selected_doc(&mut self, out: &mut Vec<Command>) {
+        let Some(id) = self.library.selected_doc().map(|d| d.id) else { return };
+        if self.subject != Subject::Document(id) {
+            self.subject = Subject::Document(id);
+            self.detail_scroll = 0;
+            self.fetch_subject(out);
+        }
+    }
+
+    fn fetch_subject(&mut self, out: &mut Vec<Command>) {
+        if let Some(id) = self.subject_chunk()
+            && self.context.as_ref().is_none_or(|c| c.chunk_id != id)
+        {
+            out.push(Command::FetchContext(id));
+        }
+    }
+
+    /// Where up/down/page keys act: `Main`, `Detail`, `Library`, `Hits` or `Sources`.
+    fn nav_target(&self) -> Nav {
+        match (self.editing, self.focus, self.view) {
+            (Some(Editing::Search), _, _) => Nav::Hits,
+            (Some(Editing::Filter), _, _) => Nav::Library,
+            (Some(Editing::Question), _, _) => Nav::Transcript,
+            (None, Focus::Conversation, MainView::Search) => Nav::Hits,
+            (None, Focus::Conversation, MainView::Conversation) => Nav::Transcript,
+            (None, Focus::Sources, MainView::Search) => Nav::Hits,
+            (None, Focus::Sources, MainView::Conversation) => Nav::Sources,
+            (None, Focus::Library, _) => Nav::Library,
+        }
+    }
+
+    fn step(&mut self, delta: isize, out: &mut Vec<Command>) {
+        match self.nav_target() {
+            Nav::Transcript => {
+                let m = self.metrics;
+                self.conversation.scroll.by(delta, m.main_lines, m.main_height);
+            }
+            Nav::Hits => self.move_hit(delta, out),
+            Nav::Sources => self.move_source(delta, out),
+            Nav::Library => self.move_doc(delta, out),
+        }
+    }
+
+    fn page(&mut self, dir: isize, out: &mut Vec<Command>) {
+        let m = self.metrics;
+        match self.nav_target() {
+            Nav::Transcript => {
+                let page = m.main_height.saturating_sub(1).max(1) as isize;
+                self.conversation.scroll.by(dir * page, m.main_lines, m.main_height);
+            }
+            Nav::Hits => self.move_hit(dir * (m.main_height / 3).max(1) as isize, out),
+            Nav::Sources => {
+                let page = m.detail_height.saturating_sub(1).max(1) as isize;
+                let max = m.detail_lines.saturating_sub(m.detail_height) as isize;
+                self.detail_scroll = (self.detail_scroll as isize + dir * page).clamp(0, max.max(0)) as usize;
+            }
+            Nav::Library => self.move_doc(dir * m.library_height.max(1) as isize, out),
+        }
+    }
+
+    fn ends(&mut self, top: bool, out: &mut Vec<Command>) {
+        let big = if top { isize::MIN / 2 } else { isize::MAX / 2 };
+        match self.nav_target() {
+            Nav::Transcript if top => self.conversation.scroll.jump_top(),
+            Nav::Transcript => self.conversation.scroll.jump_bottom(),
+            Nav::Hits => self.move_hit(big, out),
+            Nav::Sources => self.move_source(big, out),
+            Nav::Library => self.move_doc(big, out),
+        }
+    }
+
+    fn move_hit(&mut self, delta: isize, out: &mut Vec<Command>) {
+        let n = self.search.hits.len();
+        if n == 0 {
+            return;
+        }
+        self.search.selected =
+            (self.search.selected as isize).saturating_add(delta).clamp(0, n as isize - 1) as usize;
+        self.subject = Subject::Hit;
+        self.detail_scroll = 0;
+        self.fetch_subject(out);
+    }
+
+    fn move_source(&mut self, delta: isize, out: &mut Vec<Command>) {
+        let n = self.current_turn().map(|t| t.sources.len()).unwrap_or(0);
+        if n == 0 {
+            return;
+        }
+        let s = &mut self.conversation.selected_source;
+        *s = (*s as isize).saturating_add(delta).clamp(0, n as isize - 1) as usize;
+        self.show_citations(out);
+    }
+
+    fn move_doc(&mut self, delta: isize, out: &mut Vec<Command>) {
+        let n = self.library.visible().len();
+        if n == 0 {
+            return;
+        }
+        let s = (self.library.selected as isize).saturating_add(delta).clamp(0, n as isize - 1) as usize;
+        self.library.selected = s;
+        let h = self.metrics.library_height.max(1);
+        if s < self.library.offset {
+            self.library.offset = s;
+        } else if s >= self.library.offset + h {
+            self.library.offset = s + 1 - h;
+        }
+        self.show_selected_doc(out);
+    }
+
+    fn enter(&mut self, out: &mut Vec<Command>) {
+        match (self.editing, self.focus, self.view) {
+            (Some(Editing::Question), _, _) => self.ask(out),
+            (Some(Editing::Search), _, _) => {
+                self.editing = None;
+                self.focus = Focus::Conversation;
+            }
+            (Some(Editing::Filter), _, _) => self.editing = None,
+            (None, Focus::Conversation, MainView::Conversation) => self.editing = Some(Editing::Question),
+            (None, _, _) => self.open(out),
+        }
+    }
+
+    fn ask(&mut self, out: &mut Vec<Command>) {
+        let question = self.question.text().trim().to_string();
+        if question.is_empty() {
+            return;
+        }
+        if self.answering.is_some() {
+            self.fail("an answer is still running; Esc cancels it");
+            return;
+        }
+        self.question.clear();
+        let skip = self.conversation.turns.len().saturating_sub(self.settings.history_turns);
+        let history = self.conversation.turns[skip..]
+            .iter()
+            .filter(|t| t.state == TurnState::Done)
+            .map(|t| PastTurn { question: t.question.clone(), answer: t.text.clone() })
+            .collect();
+        self.ask_seq += 1;
+        self.answering = Some(self.ask_seq);
+        self.conversation.turns.push(Turn::new(&question));
+        self.conversation.scroll.jump_bottom();
+        self.conversation.selected_source = 0;
+        self.subject = Subject::Citations;
+        self.detail_scroll = 0;
+        self.message = None;
+        out.push(Command::Ask { id: self.ask_seq, question, history, conversation: self.conversation.id });
+    }
+
+    /// The file or URL of what is selected where the user is.
+    fn open_target(&self) -> Option<String> {
+        let of = |url: &Option<String>, source: &str| url.clone().unwrap_or_else(|| source.to_string());
+        if self.focus == Focus::Library {
+            return self.library.selected_doc().map(|d| of(&d.url, &d.source));
+        }
+        match self.subject {
+            Subject::Citations => self.selected_source().map(|c| of(&c.url, &c.source)),
+            Subject::Hit => self.search.selected_hit().map(|h| of(&h.url, &h.source)),
+            Subject::Document(id) => {
+                self.library.docs.iter().find(|d| d.id == id).map(|d| of(&d.url, &d.source))
+            }
+        }
+    }
+
+    fn open(&mut self, out: &mut Vec<Command>) {
+        match self.open_target() {
+            Some(target) => {
+                self.say(format!("opening {target}"));
+                out.push(Command::Open(target));
+            }
+            None => self.fail("nothing selected to open"),
+        }
+    }
+
+    fn edit(&mut self, edit: Edit, out: &mut Vec<Command>) {
+        let target = match self.editing {
+            Some(Editing::Question) => &mut self.question,
+            Some(Editing::Search) => &mut self.search.input,
+            Some(Editing::Filter) => &mut self.library.filter,
+            None => return,
+        };
+        let before = target.text().to_string();
+        apply_edit(target, edit);
+        if target.text() == before {
+            return;
+        }
+        match self.editing {
+            Some(Editing::Search) => {
+                self.search.seq += 1;
+                self.search.key_at = Some(Instant::now());
+                let query = self.search.input.text().trim().to_string();
+                if query.is_empty() {
+                    self.search.hits.clear();
+                    self.search.shown_seq = self.search.seq;
+                    self.search.error = None;
+                    self.search.took_ms = None;
+                } else {
+                    out.push(Command::Search { seq: self.search.seq, query });
+                }
+            }
+            Some(Editing::Filter) => {
+                self.library.selected = 0;
+                self.library.offset = 0;
+                self.show_selected_doc(out);
+            }
+            _ => {}
+        }
+    }
+
+    fn wheel(&mut self, column: u16, row: u16, up: bool, out: &mut Vec<Command>) {
+        let at = Position { x: column, y: row };
+        let m = self.metrics;
+        let delta: isize = if up { -3 } else { 3 };
+        if m.conversation.contains(at) {
+            if self.view == MainView::Search {
+                self.move_hit(delta.signum(), out);
+            } else {
+                self.conversation.scroll.by(delta, m.main_lines, m.main_height);
+            }
+        } else if m.sources.contains(at) {
+            let max = m.detail_lines.saturating_sub(m.detail_height) as isize;
+            self.detail_scroll = (self.detail_scroll as isize + delta).clamp(0, max.max(0)) as usize;
+        } else if m.library.contains(at) {
+            self.move_doc(delta.signum(), out);
+        }
+    }
+
+    fn handle_popup(&mut self, action: Action, out: &mut Vec<Command>) {
+        let Some(popup) = self.popup.as_mut() else { return };
+        match popup {
+            Popup::Help { scroll } => {
+                let m = self.metrics;
+                let max = m.help_lines.saturating_sub(m.help_height);
+                let page = m.help_height.max(1);
+                match action {
+                    Action::Up => *scroll = scroll.saturating_sub(1),
+                    Action::Down => *scroll = (*scroll + 1).min(max),
+                    Action::PageUp => *scroll = scroll.saturating_sub(page),
+                    Action::PageDown => *scroll = (*scroll + page).min(max),
+                    Action::Top => *scroll = 0,
+                    Action::Bottom => *scroll = max,
+                    Action::Escape | Action::Help | Action::Enter | Action::Confirm(false) => {
+                        self.popup = None
+                    }
+                    _ => {}
+                }
+            }
+            Popup::ConfirmDelete { doc_id, title } => match action {
+                Action::Confirm(true) | Action::Enter => {
+                    out.push(Command::Delete { doc_id: *doc_id, title: title.clone() });
+                    self.ingest = Some(IngestProgress {
+                        verb: "removing".into(),
+                        current: title.clone(),
+                        ..Default::default()
+                    });
+                    self.popup = None;
+                }
+                Action::Confirm(false) | Action::Escape => self.popup = None,
+                _ => {}
+            },
+            Popup::Add { input } => match action {
+                Action::Edit(e) => apply_edit(input, e),
+                Action::Escape => self.popup = None,
+                Action::Enter => {
+                    let typed = input.text().trim().to_string();
+                    self.popup = None;
+                    self.add(&typed, out);
+                }
+                _ => {}
+            },
+            Popup::Conversations { items, selected } => {
+                let n = items.as_ref().map(Vec::len).unwrap_or(0);
+                let page = self.metrics.popup_height.max(1);
+                let last = n.saturating_sub(1);
+                match action {
+                    Action::Up => *selected = selected.saturating_sub(1),
+                    Action::Down => *selected = (*selected + 1).min(last),
+                    Action::PageUp => *selected = selected.saturating_sub(page),
+                    Action::PageDown => *selected = (*selected + page).min(last),
+                    Action::Top => *selected = 0,
+                    Action::Bottom => *selected = last,
+                    Action::Escape | Action::Confirm(false) | Action::PastConversations => self.popup = None,
+                    Action::Enter => {
+                        if let Some(c) = items.as_ref().and_then(|i| i.get(*selected)) {
+                            out.push(Command::LoadConversation(c.id));
+                            self.popup = None;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn add(&mut self, typed: &str, out: &mut Vec<Command>) {
+        if typed.is_empty() {
+            return;
+        }
+        if typed.starts_with("http://") || typed.starts_with("https://") {
+            self.fail(URL_HOOK);
+            return;
+        }
+        if self.ingest.is_some() {
+            self.fail("an add or removal is already running; wait for it to finish");
+            return;
+        }
+        let path = expand_home(typed);
+        if !path.exists() {
+            self.fail(format!("{}: no such file or folder", path.display()));
+            return;
+        }
+        self.ingest = Some(IngestProgress {
+            verb: "adding".into(),
+            current: path.display().to_string(),
+            ..Default::default()
+        });
+        out.push(Command::Add(path));
+    }
+
+    /// Applies a report of a background worker.
+    pub fn apply(&mut self, report: Report) -> Vec<Command> {
+        let mut out = Vec::new();
+        match report {
+            Report::EngineReady => self.engine = EngineState::Ready,
+            Report::EngineUnavailable { reason, error } => {
+                if error {
+                    self.fail(format!("search is unavailable: {reason}"));
+                }
+                self.engine = EngineState::Unavailable(reason);
+            }
+            Report::SearchDone { seq, hits, ms } => {
+                if seq == self.search.seq {
+                    self.search.shown_seq = seq;
+                    self.search.hits = hits;
+                    self.search.selected = 0;
+                    self.search.error = None;
+                    self.search.took_ms = Some(ms);
+                    self.search.results_at = Some(Instant::now());
+                    if self.view == MainView::Search {
+                        self.subject = Subject::Hit;
+                        self.detail_scroll = 0;
+                        self.fetch_subject(&mut out);
+                    }
+                }
+            }
+            Report::SearchFailed { seq, error } => {
+                if seq == self.search.seq {
+                    self.search.shown_seq = seq;
+                    self.search.hits.clear();
+                    self.search.error = Some(error);
+                }
+            }
+            Report::Answer { id, update } => self.answer_update(id, update, &mut out),
+            Report::LibraryLoaded { docs, counts } => {
+                self.library.docs = docs;
+                self.library.loaded = true;
+                self.library.counts = Some(counts);
+                let n = self.library.visible().len();
+                self.library.selected = self.library.selected.min(n.saturating_sub(1));
+                if let Subject::Document(id) = self.subject
+                    && !self.library.docs.iter().any(|d| d.id == id)
+                {
+                    self.subject = Subject::Citations;
+                }
+                if self.focus == Focus::Library {
+                    self.show_selected_doc(&mut out);
+                }
+            }
+            Report::Conversations(list) => {
+                if let Some(Popup::Conversations { items, selected }) = &mut self.popup {
+                    *selected = (*selected).min(list.len().saturating_sub(1));
+                    *items = Some(list);
+                }
+            }
+            Report::ConversationLoaded { id, turns } => {
+                if self.answering.take().is_some() {
+                    out.push(Command::CancelAsk);
+                }
+                self.conversation = Conversation {
+                    id: Some(id),
+                    turns: turns
+                        .into_iter()
+                        .map(|(question, text, sources)| Turn {
+                            question,
+                            query: None,
+                            text,
+                            sources,
+                            state: TurnState::Done,
+                            notice: None,
+                        })
+                        .collect(),
+                    scroll: Scroll::default(),
+                    selected_source: 0,
+                };
+                self.view = MainView::Conversation;
+                self.focus = Focus::Conversation;
+                self.editing = Some(Editing::Question);
+                self.show_citations(&mut out);
+                self.say(format!("continuing conversation {id}"));
+            }
+            Report::Context(ctx) => self.context = Some(ctx),
+            Report::Ingest(update) => self.ingest_update(update, &mut out),
+            Report::Message(m) => self.message = Some(m),
+        }
+        out
+    }
+
+    fn answer_update(&mut self, id: u64, update: AnswerUpdate, out: &mut Vec<Command>) {
+        // Reports of an answer that was replaced (new conversation, another one loaded) are
+        // dropped.
+        if self.answering != Some(id) {
+            return;
+        }
+        let Some(turn) = self.conversation.turns.last_mut() else { return };
+        match update {
+            AnswerUpdate::Rewritten(q) => turn.query = Some(q),
+            AnswerUpdate::Sources(sources) => {
+                turn.sources = sources;
+                turn.state = TurnState::Streaming;
+                self.conversation.selected_source = 0;
+                if self.view == MainView::Conversation {
+                    self.show_citations(out);
+                }
+            }
+            AnswerUpdate::Notice(n) => {
+                turn.notice = Some(n.clone());
+                self.fail(n);
+            }
+            AnswerUpdate::Text(t) => {
+                turn.text.push_str(&t);
+                turn.state = TurnState::Streaming;
+            }
+            AnswerUpdate::Done { text, citations, conversation } => {
+                turn.text = text;
+                if !citations.is_empty() {
+                    let selected = turn.sources.get(self.conversation.selected_source).map(|c| c.n);
+                    turn.sources = citations;
+                    self.conversation.selected_source =
+                        selected.and_then(|n| turn.sources.iter().position(|c| c.n == n)).unwrap_or(0);
+                }
+                turn.state = TurnState::Done;
+                if conversation.is_some() {
+                    self.conversation.id = conversation;
+                }
+                self.answering = None;
+                if self.view == MainView::Conversation {
+                    self.show_citations(out);
+                }
+            }
+            AnswerUpdate::Failed(e) => {
+                turn.state = TurnState::Failed(e.clone());
+                self.answering = None;
+                self.fail(e);
+            }
+            AnswerUpdate::Cancelled => {
+                turn.state = TurnState::Cancelled;
+                self.answering = None;
+            }
+        }
+    }
+
+    fn ingest_update(&mut self, update: IngestUpdate, out: &mut Vec<Command>) {
+        let p =
+            self.ingest.get_or_insert_with(|| IngestProgress { verb: "adding".into(), ..Default::default() });
+        match update {
+            IngestUpdate::Waiting => p.waiting = true,
+            IngestUpdate::Planned { total } => {
+                p.waiting = false;
+                p.total = total;
+            }
+            IngestUpdate::Started { index, path } => {
+                p.waiting = false;
+                p.done = index;
+                p.current = path;
+                p.embedding = None;
+            }
+            IngestUpdate::Embedding { done, total } => p.embedding = Some((done, total)),
+            IngestUpdate::Finished { index, failed } => {
+                p.done = index + 1;
+                p.embedding = None;
+                if let Some(f) = failed {
+                    p.failed += 1;
+                    self.message = Some(Message { text: f, error: true });
+                }
+            }
+            IngestUpdate::Done { summary, failures } => {
+                self.ingest = None;
+                self.message = Some(Message { text: summary, error: failures });
+                out.push(Command::LoadLibrary);
+            }
+            IngestUpdate::Failed(e) => {
+                self.ingest = None;
+                self.fail(e);
+                out.push(Command::LoadLibrary);
+            }
+        }
+    }
+}
+
+/// What the library pane and `r` say until feeds exist.
+pub const FEEDS_HOOK: &str = "no feeds yet";
+
+/// What adding a URL says until web pages can be fetched.
+pub const URL_HOOK: &str = "adding web pages is not available yet; add files and folders";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Nav {
+    Transcript,
+    Hits,
+    Sources,
+    Library,
+}
+
+fn apply_edit(input: &mut LineInput, edit: Edit) {
+    match edit {
+        Edit::Char(c) => input.insert(c),
+        Edit::Paste(s) => input.insert_str(&s),
+        Edit::Backspace => input.backspace(),
+        Edit::Delete => input.delete(),
+        Edit::DeleteWord => input.delete_word(),
+        Edit::Clear => input.clear(),
+        Edit::Left => input.left(),
+        Edit::Right => input.right(),
+        Edit::Home => input.home(),
+        Edit::End => input.end(),
+    }
+}
+
+/// A typed path with a leading `~` made absolute.
+fn expand_home(typed: &str) -> PathBuf {
+    let typed = typed.trim_matches(|c| c == '"' || c == '\'');
+    match typed.strip_prefix("~/").or(if typed == "~" { Some("") } else { None }) {
+        Some(rest) => dirs::home_dir().map(|h| h.join(rest)).unwrap_or_else(|| PathBuf::from(typed)),
+        None => PathBuf::from(typed),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -1,0 +1,210 @@
+//! The sources pane: the sources of the last answer as `[n]` lines, and for the selected one (or
+//! the selected search result, or a library document) its title, where it is, and the chunk with
+//! the query's words marked and a little of the text around it.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{dim_line, focused, pane, styled_line};
+use crate::ui::app::{App, Focus, Metrics, Subject};
+use crate::ui::text::{
+    head_chars, highlighted, query_terms, tail_chars, term_ranges, thousands, truncate, wrap_lines,
+};
+use crate::ui::theme::Theme;
+
+/// Most characters of the chunk before a cited chunk shown above it (at most one line).
+const BEFORE_CHARS: usize = 100;
+/// Characters of the chunk after a cited chunk shown below it.
+const AFTER_CHARS: usize = 200;
+/// Most `[n]` lines listed above the detail.
+const LIST_ROWS: usize = 5;
+
+pub(super) fn draw(frame: &mut Frame<'_>, app: &App, theme: &Theme, area: Rect, m: &mut Metrics) {
+    let has_focus = focused(app, Focus::Sources);
+    let block = pane(title(app), has_focus, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = inner.width as usize;
+    let list = list_lines(app, theme, width);
+    let list_rows = if list.is_empty() { 0 } else { (list.len() + 1).min(inner.height as usize / 2) as u16 };
+    let [list_area, detail_area] =
+        Layout::vertical([Constraint::Length(list_rows), Constraint::Min(0)]).areas(inner);
+    if list_rows > 0 {
+        let mut shown = list;
+        shown.truncate(list_rows.saturating_sub(1) as usize);
+        shown.push(dim_line("─".repeat(width), theme));
+        frame.render_widget(Paragraph::new(shown), list_area);
+    }
+    let lines = detail_lines(app, theme, width);
+    let height = detail_area.height as usize;
+    let top = app.detail_scroll.min(lines.len().saturating_sub(height));
+    let end = (top + height).min(lines.len());
+    frame.render_widget(Paragraph::new(lines[top..end].to_vec()), detail_area);
+    m.detail_lines = lines.len();
+    m.detail_height = height;
+}
+
+fn title(app: &App) -> Line<'static> {
+    match app.subject {
+        Subject::Citations => {
+            let n = app.current_turn().map(|t| t.sources.len()).unwrap_or(0);
+            if n == 0 {
+                Line::from(" Sources ")
+            } else {
+                Line::from(format!(" Sources {}/{n} ", app.conversation.selected_source + 1))
+            }
+        }
+        Subject::Hit => Line::from(" Source of the result "),
+        Subject::Document(_) => Line::from(" Document "),
+    }
+}
+
+/// The `[n]` lines of the last answer, the selected one marked, scrolled to keep it in view.
+fn list_lines(app: &App, theme: &Theme, width: usize) -> Vec<Line<'static>> {
+    if app.subject != Subject::Citations {
+        return Vec::new();
+    }
+    let Some(turn) = app.current_turn() else { return Vec::new() };
+    let sel = app.conversation.selected_source;
+    let first = sel.saturating_sub(LIST_ROWS - 1);
+    turn.sources
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(LIST_ROWS)
+        .map(|(i, c)| {
+            // A source the model did not cite itself, attributed by overlap, says so.
+            let mark = if c.inferred { " (attributed)" } else { "" };
+            let text = truncate(&format!("[{}] {}", c.n, c.title), width.saturating_sub(mark.len()));
+            let style = if i == sel { theme.selected } else { theme.text };
+            Line::from(vec![Span::styled(text, style), Span::styled(mark, theme.dim)])
+        })
+        .collect()
+}
+
+/// The detail of what is shown, wrapped to `width`.
+pub(super) fn detail_lines(app: &App, theme: &Theme, width: usize) -> Vec<Line<'static>> {
+    let mut raw: Vec<Line<'static>> = Vec::new();
+    let ctx = app.subject_context();
+    match app.subject {
+        Subject::Citations => {
+            let Some(c) = app.selected_source() else {
+                raw.push(dim_line(
+                    "No sources yet. Ask a question, or press / (after Esc) to search.",
+                    theme,
+                ));
+                return wrap_lines(&raw, width);
+            };
+            // The title is on the selected [n] line above.
+            let mut loc: Vec<String> = Vec::new();
+            loc.extend(c.page.clone());
+            let prefix = format!("{} > ", c.title);
+            loc.extend(c.section.as_ref().map(|s| s.strip_prefix(&prefix).unwrap_or(s).to_string()));
+            raw.extend((!loc.is_empty()).then(|| dim_line(loc.join(" · "), theme)));
+            raw.push(dim_line(c.url.clone().unwrap_or_else(|| c.source.clone()), theme));
+            let terms = app.current_turn().map(|t| query_terms(t.search_query())).unwrap_or_default();
+            let text = ctx
+                .and_then(|x| x.chunk.as_ref())
+                .map(|ch| ch.text.clone())
+                .unwrap_or_else(|| c.text.clone());
+            passage(
+                &mut raw,
+                theme,
+                width,
+                ctx.and_then(|x| x.before.as_deref()),
+                &text,
+                ctx.and_then(|x| x.after.as_deref()),
+                &terms,
+            );
+        }
+        Subject::Hit => {
+            let Some(h) = app.search.selected_hit() else {
+                raw.push(dim_line("No result selected.", theme));
+                return wrap_lines(&raw, width);
+            };
+            raw.push(styled_line(h.title.clone(), theme.title));
+            let mut loc: Vec<String> = Vec::new();
+            loc.extend(h.chunk.pages());
+            let path: Vec<&str> =
+                h.chunk.heading_path.iter().map(String::as_str).skip_while(|p| *p == h.title).collect();
+            if !path.is_empty() {
+                loc.push(path.join(" > "));
+            }
+            raw.extend((!loc.is_empty()).then(|| dim_line(loc.join(" · "), theme)));
+            raw.push(dim_line(h.url.clone().unwrap_or_else(|| h.source.clone()), theme));
+            let terms = query_terms(app.search.input.text());
+            passage(
+                &mut raw,
+                theme,
+                width,
+                ctx.and_then(|x| x.before.as_deref()),
+                &h.chunk.text,
+                ctx.and_then(|x| x.after.as_deref()),
+                &terms,
+            );
+        }
+        Subject::Document(id) => {
+            let Some(d) = app.library.docs.iter().find(|d| d.id == id) else {
+                raw.push(dim_line("The document is no longer in the library.", theme));
+                return wrap_lines(&raw, width);
+            };
+            raw.push(styled_line(d.title.clone(), theme.title));
+            let mut facts = vec![d.kind.clone()];
+            facts.extend(d.pages.map(|p| format!("{p} pages")));
+            facts.push(format!("{} chunks", thousands(u64::from(d.chunks))));
+            facts.push(format!("{} sections", d.sections));
+            raw.push(dim_line(facts.join(" · "), theme));
+            if !d.authors.is_empty() {
+                raw.push(dim_line(format!("by {}", d.authors.join(", ")), theme));
+            }
+            if !d.tags.is_empty() {
+                raw.push(dim_line(
+                    d.tags.iter().map(|t| format!("#{t}")).collect::<Vec<_>>().join(" "),
+                    theme,
+                ));
+            }
+            raw.push(dim_line(d.url.clone().unwrap_or_else(|| d.source.clone()), theme));
+            raw.push(dim_line(format!("added {}", d.added_at.get(..10).unwrap_or(&d.added_at)), theme));
+            raw.push(Line::default());
+            match ctx.and_then(|x| x.chunk.as_ref()) {
+                Some(ch) => {
+                    for l in ch.text.lines() {
+                        raw.push(Line::raw(l.to_string()));
+                    }
+                }
+                None => raw.push(dim_line("…", theme)),
+            }
+        }
+    }
+    wrap_lines(&raw, width)
+}
+
+/// The chunk with the query's words marked, between the end of the chunk before and the start
+/// of the chunk after (dimmed).
+fn passage(
+    raw: &mut Vec<Line<'static>>,
+    theme: &Theme,
+    width: usize,
+    before: Option<&str>,
+    text: &str,
+    after: Option<&str>,
+    terms: &[String],
+) {
+    raw.push(Line::default());
+    if let Some(b) = before.filter(|b| !b.trim().is_empty()) {
+        for l in tail_chars(b.trim(), BEFORE_CHARS.min(width.saturating_sub(2))).lines() {
+            raw.push(dim_line(l.to_string(), theme));
+        }
+    }
+    for l in text.lines() {
+        let ranges = term_ranges(l, terms);
+        raw.push(Line::from(highlighted(l, &ranges, theme.text, theme.mark)));
+    }
+    if let Some(a) = after.filter(|a| !a.trim().is_empty()) {
+        for l in head_chars(a.trim(), AFTER_CHARS).lines() {
+            raw.push(dim_line(l.to_string(), theme));
+        }
+    }
+}

@@ -1,0 +1,623 @@
+//! Background work of the terminal UI. Each worker owns what it uses and reports through one
+//! channel of [`Report`]s, so the UI never waits on the library, the network or the model:
+//!
+//! - the engine: one library reader for searching and answering, on its own thread (the library
+//!   is not `Sync`). Searches are debounced and only the newest one runs; an answer runs as a
+//!   task beside them and is cancelled by dropping it.
+//! - the catalog: document lists, conversations and chunk context, on its own thread, so they
+//!   never queue behind a search or an answer.
+//! - writes (add, delete): a thread per job. The library's vector store admits one open handle,
+//!   so a write first asks the engine to let go of its reader, opens the writer, lets the engine
+//!   reopen (it then searches a point-in-time copy), and has it reopen again when done.
+
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::mpsc as std_mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use futures::FutureExt;
+use lore_agent::answer::AskEvent;
+use lore_agent::prompt::PastTurn;
+use lore_agent::{AskOptions, ChatModel, Citation, conversation};
+use lore_index::catalog::{Catalog, chunk_id, doc_of_chunk};
+use lore_index::library::CATALOG_FILE;
+use lore_index::vector::VectorFilter;
+use lore_index::{AddEvent, ItemOutcome, Library, SearchConfig, SearchRequest};
+use tokio::sync::{mpsc, oneshot};
+
+use super::app::{AnswerUpdate, ChunkContext, Command, IngestUpdate, Message, Report};
+use crate::commands::Context;
+
+/// Quiet time after the last keystroke before a live search runs.
+pub const SEARCH_DEBOUNCE: Duration = Duration::from_millis(60);
+
+/// Requests to the engine thread.
+#[derive(Debug)]
+enum EngineMsg {
+    Search {
+        seq: u64,
+        query: String,
+    },
+    Ask(AskRequest),
+    CancelAsk,
+    /// Close the reader (after the running answer) and wait for `Resume`.
+    Pause(std_mpsc::Sender<()>),
+    /// Reopen the reader after `Pause`.
+    Resume,
+    /// Reopen the reader (the library changed).
+    Reload,
+}
+
+#[derive(Debug)]
+struct AskRequest {
+    id: u64,
+    question: String,
+    history: Vec<PastTurn>,
+    conversation: Option<i64>,
+}
+
+/// Requests to the catalog thread.
+#[derive(Debug, PartialEq)]
+enum CatalogMsg {
+    LoadLibrary,
+    LoadConversations,
+    LoadConversation(i64),
+    Context(i64),
+}
+
+/// The running workers.
+pub struct Workers {
+    ctx: Arc<Context>,
+    engine: mpsc::UnboundedSender<EngineMsg>,
+    catalog: mpsc::UnboundedSender<CatalogMsg>,
+    reports: mpsc::UnboundedSender<Report>,
+}
+
+impl Workers {
+    /// Starts the engine and catalog threads; they report to `reports`.
+    pub fn start(ctx: Arc<Context>, reports: mpsc::UnboundedSender<Report>) -> Result<Workers> {
+        let (engine, engine_rx) = mpsc::unbounded_channel();
+        let (catalog, catalog_rx) = mpsc::unbounded_channel();
+        {
+            let (ctx, reports) = (ctx.clone(), reports.clone());
+            std::thread::Builder::new().name("lore-engine".into()).spawn(move || {
+                guarded(&reports.clone(), "the search engine", || engine_thread(ctx, engine_rx, reports))
+            })?;
+        }
+        {
+            let (ctx, reports) = (ctx.clone(), reports.clone());
+            std::thread::Builder::new().name("lore-catalog".into()).spawn(move || {
+                guarded(&reports.clone(), "the catalog reader", || catalog_thread(&ctx, catalog_rx, &reports))
+            })?;
+        }
+        Ok(Workers { ctx, engine, catalog, reports })
+    }
+
+    /// Carries out a command of the app.
+    pub fn dispatch(&self, cmd: Command) {
+        // A send fails only when a worker has stopped; it reported why when it did.
+        match cmd {
+            Command::Search { seq, query } => {
+                let _ = self.engine.send(EngineMsg::Search { seq, query });
+            }
+            Command::Ask { id, question, history, conversation } => {
+                let _ = self.engine.send(EngineMsg::Ask(AskRequest { id, question, history, conversation }));
+            }
+            Command::CancelAsk => {
+                let _ = self.engine.send(EngineMsg::CancelAsk);
+            }
+            Command::LoadLibrary => {
+                let _ = self.catalog.send(CatalogMsg::LoadLibrary);
+            }
+            Command::LoadConversations => {
+                let _ = self.catalog.send(CatalogMsg::LoadConversations);
+            }
+            Command::LoadConversation(id) => {
+                let _ = self.catalog.send(CatalogMsg::LoadConversation(id));
+            }
+            Command::FetchContext(id) => {
+                let _ = self.catalog.send(CatalogMsg::Context(id));
+            }
+            Command::Add(path) => self.write(WriteJob::Add(path)),
+            Command::Delete { doc_id, title } => self.write(WriteJob::Delete { doc_id, title }),
+            Command::Open(target) => {
+                if let Err(e) = super::opener::open(&target) {
+                    let _ =
+                        self.reports.send(Report::Message(Message { text: format!("{e:#}"), error: true }));
+                }
+            }
+        }
+    }
+
+    fn write(&self, job: WriteJob) {
+        let (ctx, engine, reports) = (self.ctx.clone(), self.engine.clone(), self.reports.clone());
+        let spawned = std::thread::Builder::new().name("lore-writer".into()).spawn(move || {
+            let failed = reports.clone();
+            let done = guarded(&failed, "the library writer", || run_write(&ctx, &engine, &reports, job));
+            if done.is_none() {
+                let _ = failed.send(Report::Ingest(IngestUpdate::Failed(
+                    "the write stopped on an internal error".into(),
+                )));
+            }
+            let _ = engine.send(EngineMsg::Reload);
+        });
+        if let Err(e) = spawned {
+            let _ = self
+                .reports
+                .send(Report::Ingest(IngestUpdate::Failed(format!("cannot start the writer: {e}"))));
+        }
+    }
+}
+
+/// Runs `f`, turning a panic into a message line instead of a garbled screen.
+fn guarded<T>(reports: &mpsc::UnboundedSender<Report>, what: &str, f: impl FnOnce() -> T) -> Option<T> {
+    let _quiet = super::terminal::QuietPanics::enter();
+    match std::panic::catch_unwind(AssertUnwindSafe(f)) {
+        Ok(v) => Some(v),
+        Err(payload) => {
+            let why = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            let text = format!("{what} stopped on an internal error: {why}");
+            let _ = reports.send(Report::Message(Message { text, error: true }));
+            None
+        }
+    }
+}
+
+/// The engine thread: a current-thread runtime whose tasks share the one reader.
+fn engine_thread(
+    ctx: Arc<Context>,
+    rx: mpsc::UnboundedReceiver<EngineMsg>,
+    reports: mpsc::UnboundedSender<Report>,
+) {
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            let reason = format!("cannot start the engine: {e}");
+            let _ = reports.send(Report::EngineUnavailable { reason, error: true });
+            return;
+        }
+    };
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&rt, Engine::new(ctx, reports).run(rx));
+}
+
+struct Engine {
+    ctx: Arc<Context>,
+    reports: mpsc::UnboundedSender<Report>,
+    lib: Option<Rc<Library>>,
+    chat: Option<Rc<ChatModel>>,
+    search: Option<SearchConfig>,
+    pending_search: Option<(u64, String)>,
+    search_due: tokio::time::Instant,
+    pending_ask: Option<AskRequest>,
+    asking: Option<u64>,
+    cancel: Option<oneshot::Sender<()>>,
+    paused: bool,
+    pause_ack: Option<std_mpsc::Sender<()>>,
+}
+
+impl Engine {
+    fn new(ctx: Arc<Context>, reports: mpsc::UnboundedSender<Report>) -> Engine {
+        let chat = match ctx.config.llm.to_chat_config().map(ChatModel::new).transpose() {
+            Ok(c) => c.map(Rc::new),
+            Err(e) => {
+                let text = format!("the chat model is not usable ({e}); answers quote passages instead");
+                let _ = reports.send(Report::Message(Message { text, error: true }));
+                None
+            }
+        };
+        let search = match ctx.config.search.to_search_config() {
+            Ok(s) => Some(s),
+            Err(e) => {
+                let text = format!("bad [search] settings: {e:#}");
+                let _ = reports.send(Report::Message(Message { text, error: true }));
+                None
+            }
+        };
+        Engine {
+            ctx,
+            reports,
+            lib: None,
+            chat,
+            search,
+            pending_search: None,
+            search_due: tokio::time::Instant::now(),
+            pending_ask: None,
+            asking: None,
+            cancel: None,
+            paused: false,
+            pause_ack: None,
+        }
+    }
+
+    fn send(&self, r: Report) {
+        let _ = self.reports.send(r);
+    }
+
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<EngineMsg>) {
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel::<u64>();
+        self.open();
+        loop {
+            let search_ready = self.pending_search.is_some() && !self.paused;
+            tokio::select! {
+                biased;
+                msg = rx.recv() => match msg {
+                    None => break,
+                    Some(m) => self.handle(m, &done_tx),
+                },
+                Some(id) = done_rx.recv() => self.ask_finished(id),
+                _ = tokio::time::sleep_until(self.search_due), if search_ready => self.run_search(),
+            }
+        }
+        if let Some(c) = self.cancel.take() {
+            let _ = c.send(());
+        }
+    }
+
+    /// Opens (or reopens) the reader.
+    fn open(&mut self) {
+        self.lib = None;
+        match self.ctx.searcher() {
+            Ok(lib) => {
+                self.lib = Some(Rc::new(lib));
+                self.send(Report::EngineReady);
+            }
+            Err(e) => {
+                let empty =
+                    matches!(e.downcast_ref::<lore_index::Error>(), Some(lore_index::Error::NoLibrary(_)));
+                let reason = if empty { "no library yet".to_string() } else { format!("{e:#}") };
+                self.send(Report::EngineUnavailable { reason, error: !empty });
+            }
+        }
+    }
+
+    fn handle(&mut self, msg: EngineMsg, done: &mpsc::UnboundedSender<u64>) {
+        match msg {
+            EngineMsg::Search { seq, query } => {
+                self.pending_search = Some((seq, query));
+                self.search_due = tokio::time::Instant::now() + SEARCH_DEBOUNCE;
+            }
+            EngineMsg::Ask(req) => {
+                if self.paused {
+                    if let Some(old) = self.pending_ask.replace(req) {
+                        self.send(Report::Answer { id: old.id, update: AnswerUpdate::Cancelled });
+                    }
+                } else {
+                    self.start_ask(req, done);
+                }
+            }
+            EngineMsg::CancelAsk => {
+                if let Some(c) = self.cancel.take() {
+                    let _ = c.send(());
+                }
+                if let Some(req) = self.pending_ask.take() {
+                    self.send(Report::Answer { id: req.id, update: AnswerUpdate::Cancelled });
+                }
+            }
+            EngineMsg::Pause(ack) => {
+                self.paused = true;
+                if self.asking.is_some() {
+                    self.send(Report::Ingest(IngestUpdate::Waiting));
+                    self.pause_ack = Some(ack);
+                } else {
+                    self.lib = None;
+                    let _ = ack.send(());
+                }
+            }
+            EngineMsg::Resume => {
+                self.paused = false;
+                self.open();
+                if let Some(req) = self.pending_ask.take() {
+                    self.start_ask(req, done);
+                }
+            }
+            EngineMsg::Reload => {
+                if !self.paused {
+                    self.open();
+                }
+            }
+        }
+    }
+
+    fn ask_finished(&mut self, id: u64) {
+        if self.asking == Some(id) {
+            self.asking = None;
+            self.cancel = None;
+        }
+        if self.asking.is_none()
+            && let Some(ack) = self.pause_ack.take()
+        {
+            self.lib = None;
+            let _ = ack.send(());
+        }
+    }
+
+    fn run_search(&mut self) {
+        let Some((seq, query)) = self.pending_search.take() else { return };
+        if self.lib.is_none() {
+            self.open();
+        }
+        let (Some(lib), Some(cfg)) = (&self.lib, &self.search) else {
+            let error = "search is unavailable: add documents first, or see the message above".to_string();
+            self.send(Report::SearchFailed { seq, error });
+            return;
+        };
+        let s = &self.ctx.config.search;
+        let mode = match s.mode.parse() {
+            Ok(m) => m,
+            Err(e) => {
+                self.send(Report::SearchFailed { seq, error: format!("bad search.mode: {e}") });
+                return;
+            }
+        };
+        let req = SearchRequest { query, k: s.k, mode, filter: VectorFilter::default() };
+        let started = Instant::now();
+        let report = match lib.search(cfg, &req) {
+            Ok(hits) => Report::SearchDone { seq, hits, ms: started.elapsed().as_secs_f64() * 1000.0 },
+            Err(e) => Report::SearchFailed { seq, error: e.to_string() },
+        };
+        self.send(report);
+    }
+
+    fn start_ask(&mut self, req: AskRequest, done: &mpsc::UnboundedSender<u64>) {
+        if let Some(c) = self.cancel.take() {
+            let _ = c.send(());
+        }
+        if self.lib.is_none() {
+            self.open();
+        }
+        let id = req.id;
+        let fail = |e: String| Report::Answer { id, update: AnswerUpdate::Failed(e) };
+        let Some(lib) = self.lib.clone() else {
+            self.send(fail("the library cannot be searched yet: add documents first".into()));
+            return;
+        };
+        let opts = match ask_options(&self.ctx) {
+            Ok(o) => o,
+            Err(e) => {
+                self.send(fail(format!("{e:#}")));
+                return;
+            }
+        };
+        let (cancel_tx, cancel_rx) = oneshot::channel();
+        self.cancel = Some(cancel_tx);
+        self.asking = Some(id);
+        let chat = self.chat.clone();
+        let reports = self.reports.clone();
+        let catalog_path = self.ctx.paths.home.join(CATALOG_FILE);
+        let done = done.clone();
+        let body = async move {
+            let update = |u: AnswerUpdate| {
+                let _ = reports.send(Report::Answer { id, update: u });
+            };
+            let mut on_event = |e: AskEvent<'_>| match e {
+                AskEvent::Rewritten(q) => update(AnswerUpdate::Rewritten(q.to_string())),
+                AskEvent::Sources(p) => update(AnswerUpdate::Sources(p.iter().map(Citation::of).collect())),
+                AskEvent::Notice(n) => update(AnswerUpdate::Notice(n.to_string())),
+                AskEvent::Text(t) => update(AnswerUpdate::Text(t.to_string())),
+            };
+            let outcome = tokio::select! {
+                r = lore_agent::ask(&lib, chat.as_deref(), &req.question, &req.history, &opts, &mut on_event) => Some(r),
+                _ = cancel_rx => None,
+            };
+            match outcome {
+                None => update(AnswerUpdate::Cancelled),
+                Some(Err(e)) => update(AnswerUpdate::Failed(e.to_string())),
+                Some(Ok(answer)) => {
+                    let conversation = match record(&catalog_path, req.conversation, &answer) {
+                        Ok(id) => Some(id),
+                        Err(e) => {
+                            let text = format!("the answer was not saved in the history: {e:#}");
+                            let _ = reports.send(Report::Message(Message { text, error: true }));
+                            None
+                        }
+                    };
+                    update(AnswerUpdate::Done {
+                        text: answer.text,
+                        citations: answer.citations,
+                        conversation,
+                    });
+                }
+            }
+        };
+        let reports = self.reports.clone();
+        tokio::task::spawn_local(async move {
+            // A panic inside the agent ends this answer, not the engine.
+            if AssertUnwindSafe(body).catch_unwind().await.is_err() {
+                let update = AnswerUpdate::Failed("the answer stopped on an internal error".into());
+                let _ = reports.send(Report::Answer { id, update });
+            }
+            let _ = done.send(id);
+        });
+    }
+}
+
+/// The settings of an answer, as `lore ask` builds them.
+fn ask_options(ctx: &Context) -> Result<AskOptions> {
+    Ok(AskOptions {
+        retrieve: crate::commands::ask::retrieve_config(ctx, None, VectorFilter::default())?,
+        search: ctx.config.search.to_search_config()?,
+        ..AskOptions::default()
+    })
+}
+
+fn record(catalog: &Path, conversation: Option<i64>, answer: &lore_agent::Answer) -> Result<i64> {
+    let mut cat = Catalog::open(catalog)?;
+    Ok(conversation::record(&mut cat, conversation, answer)?)
+}
+
+/// The catalog thread: answers requests in order, keeping only the newest of repeated ones.
+fn catalog_thread(
+    ctx: &Context,
+    mut rx: mpsc::UnboundedReceiver<CatalogMsg>,
+    reports: &mpsc::UnboundedSender<Report>,
+) {
+    let path = ctx.paths.home.join(CATALOG_FILE);
+    let mut catalog: Option<Catalog> = None;
+    while let Some(first) = rx.blocking_recv() {
+        let mut batch = vec![first];
+        while let Ok(m) = rx.try_recv() {
+            batch.push(m);
+        }
+        // Only the newest context request matters; the same request twice is done once.
+        let newest_context = batch.iter().rposition(|m| matches!(m, CatalogMsg::Context(_)));
+        let mut seen: Vec<&CatalogMsg> = Vec::new();
+        for (i, msg) in batch.iter().enumerate() {
+            if matches!(msg, CatalogMsg::Context(_)) && Some(i) != newest_context || seen.contains(&msg) {
+                continue;
+            }
+            seen.push(msg);
+            if catalog.is_none() && path.exists() {
+                match Catalog::open_read_only(&path) {
+                    Ok(c) => catalog = Some(c),
+                    Err(e) => {
+                        let text = format!("cannot read the library at {}: {e}", ctx.paths.home.display());
+                        let _ = reports.send(Report::Message(Message { text, error: true }));
+                    }
+                }
+            }
+            let report = match catalog_request(catalog.as_ref(), msg) {
+                Ok(r) => r,
+                Err(e) => Report::Message(Message { text: format!("{e:#}"), error: true }),
+            };
+            let _ = reports.send(report);
+        }
+    }
+}
+
+fn catalog_request(catalog: Option<&Catalog>, msg: &CatalogMsg) -> Result<Report> {
+    let Some(cat) = catalog else {
+        return Ok(match msg {
+            CatalogMsg::LoadLibrary => Report::LibraryLoaded { docs: Vec::new(), counts: (0, 0) },
+            CatalogMsg::LoadConversations => Report::Conversations(Vec::new()),
+            CatalogMsg::LoadConversation(id) => anyhow::bail!("no conversation {id}"),
+            CatalogMsg::Context(id) => {
+                Report::Context(ChunkContext { chunk_id: *id, chunk: None, before: None, after: None })
+            }
+        });
+    };
+    Ok(match msg {
+        CatalogMsg::LoadLibrary => {
+            let docs = cat.list(&Default::default())?;
+            Report::LibraryLoaded { counts: cat.counts()?, docs }
+        }
+        CatalogMsg::LoadConversations => Report::Conversations(cat.conversations(500)?),
+        CatalogMsg::LoadConversation(id) => {
+            let turns = cat
+                .turns(*id)?
+                .into_iter()
+                .map(|t| {
+                    let cites = conversation::citations_of(&t);
+                    (t.question, t.answer, cites)
+                })
+                .collect();
+            Report::ConversationLoaded { id: *id, turns }
+        }
+        CatalogMsg::Context(id) => Report::Context(context_of(cat, *id)?),
+    })
+}
+
+/// A chunk with the end of the one before and the start of the one after.
+fn context_of(cat: &Catalog, id: i64) -> Result<ChunkContext> {
+    let chunk = cat.chunks_by_ids(&[id])?.into_iter().next();
+    let (mut before, mut after) = (None, None);
+    if let Some(c) = &chunk {
+        let doc = doc_of_chunk(id);
+        if c.ordinal > 0 {
+            before = cat.chunks_by_ids(&[chunk_id(doc, c.ordinal - 1)])?.into_iter().next().map(|c| c.text);
+        }
+        after = cat.chunks_by_ids(&[chunk_id(doc, c.ordinal + 1)])?.into_iter().next().map(|c| c.text);
+    }
+    Ok(ChunkContext { chunk_id: id, chunk, before, after })
+}
+
+/// A write to the library.
+#[derive(Debug)]
+enum WriteJob {
+    Add(PathBuf),
+    Delete { doc_id: i64, title: String },
+}
+
+fn run_write(
+    ctx: &Context,
+    engine: &mpsc::UnboundedSender<EngineMsg>,
+    reports: &mpsc::UnboundedSender<Report>,
+    job: WriteJob,
+) {
+    let ingest = |u: IngestUpdate| {
+        let _ = reports.send(Report::Ingest(u));
+    };
+    // The engine lets go of the vector store (after a running answer) before the writer opens it.
+    let (ack_tx, ack_rx) = std_mpsc::channel();
+    if engine.send(EngineMsg::Pause(ack_tx)).is_ok() {
+        let _ = ack_rx.recv();
+    }
+    let lib = ctx.writer(Duration::from_secs(0));
+    let _ = engine.send(EngineMsg::Resume);
+    let mut lib = match lib {
+        Ok(l) => l,
+        Err(e) => return ingest(IngestUpdate::Failed(format!("cannot write to the library: {e:#}"))),
+    };
+    match job {
+        WriteJob::Add(path) => {
+            let mut on_event = |ev: AddEvent<'_>| match ev {
+                AddEvent::Planned { total, .. } => ingest(IngestUpdate::Planned { total }),
+                AddEvent::Started { index, path } => {
+                    ingest(IngestUpdate::Started { index, path: path.display().to_string() })
+                }
+                AddEvent::Embedding { done, total, .. } => ingest(IngestUpdate::Embedding { done, total }),
+                AddEvent::Finished { index, outcome, .. } => {
+                    let failed = match outcome {
+                        ItemOutcome::Failed { message, .. } => Some(message.clone()),
+                        _ => None,
+                    };
+                    ingest(IngestUpdate::Finished { index, failed })
+                }
+            };
+            match lib.add_paths(std::slice::from_ref(&path), &[], &mut on_event) {
+                Ok(r) => {
+                    let mut parts =
+                        vec![format!("added {} document{} ({} chunks)", r.added, plural(r.added), r.chunks)];
+                    if r.updated > 0 {
+                        parts.push(format!("updated {}", r.updated));
+                    }
+                    if r.unchanged > 0 {
+                        parts.push(format!("{} unchanged", r.unchanged));
+                    }
+                    if !r.failed.is_empty() {
+                        parts.push(format!("{} failed", r.failed.len()));
+                    }
+                    if !r.skipped_unsupported.is_empty() {
+                        parts.push(format!("{} of unsupported types skipped", r.skipped_unsupported.len()));
+                    }
+                    let nothing = r.added + r.updated + r.unchanged == 0;
+                    let summary = if nothing && r.failed.is_empty() {
+                        format!("{}: nothing to add (no supported files)", path.display())
+                    } else {
+                        parts.join(", ")
+                    };
+                    ingest(IngestUpdate::Done { summary, failures: !r.failed.is_empty() || nothing });
+                }
+                Err(e) => ingest(IngestUpdate::Failed(format!("{}: {e}", path.display()))),
+            }
+        }
+        WriteJob::Delete { doc_id, title } => {
+            ingest(IngestUpdate::Started { index: 0, path: title.clone() });
+            match lib.remove(doc_id) {
+                Ok(()) => ingest(IngestUpdate::Done { summary: format!("deleted {title}"), failures: false }),
+                Err(e) => ingest(IngestUpdate::Failed(format!("cannot delete {title}: {e}"))),
+            }
+        }
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
