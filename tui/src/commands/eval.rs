@@ -41,6 +41,8 @@ struct EvalReport {
 #[derive(Debug, Serialize)]
 struct ContextResult {
     context_recall: f64,
+    /// Queries given no passages at all (nothing similar enough to the question).
+    no_sources: Vec<String>,
     passages_mean: f64,
     tokens_mean: f64,
     budget_tokens: usize,
@@ -51,6 +53,7 @@ fn answer_context(ctx: &Context, lib: &Library, ds: &Dataset, cfg: &lore_index::
     let mut hit = 0usize;
     let (mut passages, mut tokens) = (0usize, 0usize);
     let mut budget = 0;
+    let mut no_sources = Vec::new();
     for q in &ds.queries {
         let mut rcfg = super::ask::retrieve_config(ctx, None, Default::default())?;
         let llm = &ctx.config.llm;
@@ -64,6 +67,9 @@ fn answer_context(ctx: &Context, lib: &Library, ds: &Dataset, cfg: &lore_index::
         budget = rcfg.budget_tokens;
         let found = lore_agent::retrieve::retrieve(lib, cfg, &q.text, &rcfg)?;
         passages += found.len();
+        if found.is_empty() {
+            no_sources.push(q.text.clone());
+        }
         tokens += found.iter().map(|p| p.tokens).sum::<usize>();
         let judged = ds.qrels.get(&q.id);
         if found.iter().any(|p| {
@@ -76,6 +82,7 @@ fn answer_context(ctx: &Context, lib: &Library, ds: &Dataset, cfg: &lore_index::
     let n = ds.queries.len().max(1) as f64;
     Ok(ContextResult {
         context_recall: hit as f64 / n,
+        no_sources,
         passages_mean: passages as f64 / n,
         tokens_mean: tokens as f64 / n,
         budget_tokens: budget,
@@ -243,11 +250,12 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
     }
     let a = &report.answers;
     println!(
-        "ask: passages hold a relevant document for {:.1}% of queries ({:.1} passages, {:.0} tokens on average; budget {})",
+        "ask: passages hold a relevant document for {:.1}% of queries ({:.1} passages, {:.0} tokens on average; budget {}); {} queries got no passages",
         a.context_recall * 100.0,
         a.passages_mean,
         a.tokens_mean,
-        a.budget_tokens
+        a.budget_tokens,
+        a.no_sources.len()
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -83,7 +83,6 @@ where
         let dirty = tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(ev)) => {
-                    if let Event::Key(k) = &ev && k.code == ratatui::crossterm::event::KeyCode::F(12) { panic!("test panic"); }
                     if matches!(ev, Event::Key(_)) {
                         key_at = Some(Instant::now());
                     }

@@ -4,7 +4,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
+use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
 use super::{dim_line, focused, pane, styled_line};
@@ -75,11 +75,9 @@ fn list_lines(app: &App, theme: &Theme, width: usize) -> Vec<Line<'static>> {
         .skip(first)
         .take(LIST_ROWS)
         .map(|(i, c)| {
-            // A source the model did not cite itself, attributed by overlap, says so.
-            let mark = if c.inferred { " (attributed)" } else { "" };
-            let text = truncate(&format!("[{}] {}", c.n, c.title), width.saturating_sub(mark.len()));
+            let text = truncate(&format!("[{}] {}", c.n, c.title), width);
             let style = if i == sel { theme.selected } else { theme.text };
-            Line::from(vec![Span::styled(text, style), Span::styled(mark, theme.dim)])
+            styled_line(text, style)
         })
         .collect()
 }
@@ -104,6 +102,12 @@ pub(super) fn detail_lines(app: &App, theme: &Theme, width: usize) -> Vec<Line<'
             loc.extend(c.section.as_ref().map(|s| s.strip_prefix(&prefix).unwrap_or(s).to_string()));
             raw.extend((!loc.is_empty()).then(|| dim_line(loc.join(" · "), theme)));
             raw.push(dim_line(c.url.clone().unwrap_or_else(|| c.source.clone()), theme));
+            if c.inferred {
+                raw.push(dim_line(
+                    "(the model did not cite this source; lore attributed it by overlap)",
+                    theme,
+                ));
+            }
             let terms = app.current_turn().map(|t| query_terms(t.search_query())).unwrap_or_default();
             let text = ctx
                 .and_then(|x| x.chunk.as_ref())
