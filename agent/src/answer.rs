@@ -186,7 +186,13 @@ impl Default for AskOptions {
 }
 
 /// Token budget for the passages given a model's context window.
-pub fn passage_budget(context_window: usize, max_answer: usize, history: usize, question: &str, cap: usize) -> usize {
+pub fn passage_budget(
+    context_window: usize,
+    max_answer: usize,
+    history: usize,
+    question: &str,
+    cap: usize,
+) -> usize {
     let fixed = estimate_tokens(prompt::SYSTEM_PROMPT) + estimate_tokens(question) + 150;
     context_window.saturating_sub(max_answer + history + fixed).min(cap)
 }
@@ -336,7 +342,11 @@ pub fn extractive(
     let text = if citations.is_empty() {
         "The library has nothing relevant to this question.".to_string()
     } else {
-        citations.iter().map(|c| format!("{}\n> {}", c.line(), quote(&c.text))).collect::<Vec<_>>().join("\n\n")
+        citations
+            .iter()
+            .map(|c| format!("{}\n> {}", c.line(), quote(&c.text)))
+            .collect::<Vec<_>>()
+            .join("\n\n")
     };
     Answer {
         question: question.trim().to_string(),

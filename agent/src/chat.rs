@@ -242,9 +242,7 @@ fn map_error(url: &str, e: OpenAIError) -> AgentError {
         OpenAIError::Reqwest(e) if e.is_timeout() => {
             AgentError::Stalled { url, idle: Duration::from_secs(0) }
         }
-        OpenAIError::Reqwest(e) => {
-            AgentError::Unreachable { url, reason: e.without_url().to_string() }
-        }
+        OpenAIError::Reqwest(e) => AgentError::Unreachable { url, reason: e.without_url().to_string() },
         OpenAIError::ApiError(api) => AgentError::Status {
             url,
             status: api.status_code.as_u16(),
@@ -278,7 +276,8 @@ impl ChatModel {
         let mut oc = OpenAIConfig::new().with_api_base(cfg.base_url.trim().trim_end_matches('/'));
         // Local servers need no key; async-openai sends whatever is set.
         oc = oc.with_api_key(cfg.api_key.clone().unwrap_or_else(|| "none".to_string()));
-        let client = Client::with_config(oc).with_http_service(RetryingTransport::new(http, cfg.retry.clone()));
+        let client =
+            Client::with_config(oc).with_http_service(RetryingTransport::new(http, cfg.retry.clone()));
         Ok(ChatModel { client, cfg })
     }
 
@@ -370,7 +369,8 @@ mod tests {
     fn lenient_chunks_parse() {
         let c: StreamChunk = serde_json::from_str(r#"{"choices":[{"delta":{"content":"Hi"}}]}"#).unwrap();
         assert_eq!(c.choices[0].delta.content.as_deref(), Some("Hi"));
-        let c: StreamChunk = serde_json::from_str(r#"{"id":"x","choices":[],"usage":{"total_tokens":3}}"#).unwrap();
+        let c: StreamChunk =
+            serde_json::from_str(r#"{"id":"x","choices":[],"usage":{"total_tokens":3}}"#).unwrap();
         assert!(c.choices.is_empty());
         let c: StreamChunk =
             serde_json::from_str(r#"{"choices":[{"delta":{},"finish_reason":"stop","index":0}]}"#).unwrap();

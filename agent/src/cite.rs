@@ -20,7 +20,13 @@ pub struct CitationTracker {
 impl CitationTracker {
     /// A tracker for an answer given `sources` numbered sources (1..=sources).
     pub fn new(sources: usize) -> Self {
-        CitationTracker { sources, pending: String::new(), text: String::new(), cited: Vec::new(), dropped: 0 }
+        CitationTracker {
+            sources,
+            pending: String::new(),
+            text: String::new(),
+            cited: Vec::new(),
+            dropped: 0,
+        }
     }
 
     /// Takes the next piece of the answer and returns the text that can be shown now (a possible
@@ -197,11 +203,11 @@ mod tests {
 
 /// Words too common to show where a sentence came from.
 const STOPWORDS: &[&str] = &[
-    "the", "and", "for", "are", "but", "not", "you", "all", "any", "can", "had", "her", "was", "one", "our", "out",
-    "has", "have", "been", "from", "that", "this", "with", "they", "will", "would", "there", "their", "what",
-    "which", "when", "where", "who", "how", "why", "into", "than", "then", "them", "these", "those", "its",
-    "also", "such", "may", "might", "could", "should", "use", "used", "using", "more", "most", "some", "other",
-    "about", "only", "very", "just", "because", "each", "does", "did", "your",
+    "the", "and", "for", "are", "but", "not", "you", "all", "any", "can", "had", "her", "was", "one", "our",
+    "out", "has", "have", "been", "from", "that", "this", "with", "they", "will", "would", "there", "their",
+    "what", "which", "when", "where", "who", "how", "why", "into", "than", "then", "them", "these", "those",
+    "its", "also", "such", "may", "might", "could", "should", "use", "used", "using", "more", "most", "some",
+    "other", "about", "only", "very", "just", "because", "each", "does", "did", "your",
 ];
 
 /// The content words of a text: lower-cased runs of letters and digits, three or more
@@ -357,7 +363,8 @@ impl Attributor {
             if !c.is_whitespace() {
                 self.after_marker = false;
             }
-            if matches!(c, '.' | '!' | '?' | '。' | '！' | '？' | '\n') && !self.sentence.trim().is_empty() {
+            if matches!(c, '.' | '!' | '?' | '。' | '！' | '？' | '\n') && !self.sentence.trim().is_empty()
+            {
                 self.held.push(c);
                 continue;
             }
@@ -407,15 +414,28 @@ mod attribution_tests {
 
     #[test]
     fn uncited_sentences_get_the_source_they_came_from() {
-        let (out, a) = run(&["Strings are immutable so storage is allocated", " once at creation. Tkinter is ", "included with Python distributions."]);
-        assert_eq!(out, "Strings are immutable so storage is allocated once at creation [1]. Tkinter is included with Python distributions [2].");
+        let (out, a) = run(&[
+            "Strings are immutable so storage is allocated",
+            " once at creation. Tkinter is ",
+            "included with Python distributions.",
+        ]);
+        assert_eq!(
+            out,
+            "Strings are immutable so storage is allocated once at creation [1]. Tkinter is included with Python distributions [2]."
+        );
         assert_eq!(a.inferred(), &[1, 2]);
     }
 
     #[test]
     fn the_models_own_citations_are_kept() {
-        let (out, a) = run(&["Strings are immutable so storage is allocated once [2]. ", "Tkinter is included with Python. [2]"]);
-        assert_eq!(out, "Strings are immutable so storage is allocated once [2]. Tkinter is included with Python. [2]");
+        let (out, a) = run(&[
+            "Strings are immutable so storage is allocated once [2]. ",
+            "Tkinter is included with Python. [2]",
+        ]);
+        assert_eq!(
+            out,
+            "Strings are immutable so storage is allocated once [2]. Tkinter is included with Python. [2]"
+        );
         assert!(a.inferred().is_empty());
     }
 
@@ -428,8 +448,12 @@ mod attribution_tests {
 
     #[test]
     fn a_marker_after_the_period_does_not_leak_into_the_next_sentence() {
-        let (out, a) = run(&["Tkinter ships with Python. [2][1] Strings are immutable, storage allocated at creation."]);
-        assert_eq!(out, "Tkinter ships with Python. [2][1] Strings are immutable, storage allocated at creation [1].");
+        let (out, a) =
+            run(&["Tkinter ships with Python. [2][1] Strings are immutable, storage allocated at creation."]);
+        assert_eq!(
+            out,
+            "Tkinter ships with Python. [2][1] Strings are immutable, storage allocated at creation [1]."
+        );
         assert_eq!(a.inferred(), &[1]);
     }
 

@@ -77,7 +77,8 @@ mod tests {
             text: "The GIL is a lock.".into(),
             inferred: false,
         };
-        let id = record(&mut cat, None, &answer("What is the GIL?", "A lock [1].", vec![cite.clone()])).unwrap();
+        let id =
+            record(&mut cat, None, &answer("What is the GIL?", "A lock [1].", vec![cite.clone()])).unwrap();
         let same = record(&mut cat, Some(id), &answer("Why?", "Safety [1].", vec![])).unwrap();
         assert_eq!(id, same);
         let h = history(&cat, id, 1).unwrap();

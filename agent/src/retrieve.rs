@@ -35,15 +35,15 @@ pub struct RetrieveConfig {
 impl Default for RetrieveConfig {
     fn default() -> Self {
         RetrieveConfig {
-            k: 10,
+            k: 12,
             mode: Mode::Hybrid,
             filter: VectorFilter::default(),
             neighbours: 1,
             budget_tokens: 2400,
             max_passages: 8,
-            // all-MiniLM-L6-v2: questions a library answers score 0.5-0.9 with their best chunk,
-            // unrelated ones below 0.25 (measured on Python FAQ pages; see the README).
-            min_similarity: 0.3,
+            // all-MiniLM-L6-v2: questions a library answers mostly score 0.5-0.9 with their best
+            // chunk, unrelated ones below 0.23 (measured on Python FAQ pages; see the README).
+            min_similarity: 0.25,
         }
     }
 }
@@ -127,7 +127,8 @@ pub fn retrieve(
     query: &str,
     cfg: &RetrieveConfig,
 ) -> Result<Vec<Passage>> {
-    let req = SearchRequest { query: query.to_string(), k: cfg.k, mode: cfg.mode, filter: cfg.filter.clone() };
+    let req =
+        SearchRequest { query: query.to_string(), k: cfg.k, mode: cfg.mode, filter: cfg.filter.clone() };
     let hits = library.search(search, &req)?;
     let hits = relevant(hits, cfg);
     let catalog = library.catalog();

@@ -22,7 +22,11 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { max_retries: 3, base_delay: Duration::from_millis(250), max_delay: Duration::from_secs(20) }
+        RetryPolicy {
+            max_retries: 3,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(20),
+        }
     }
 }
 
@@ -157,9 +161,9 @@ impl tower::Service<HttpRequestFactory> for RetryingTransport {
                     }
                     Err(e) if e.is_connect() || e.is_timeout() || e.is_request() => {
                         if last {
-                            return Err(OpenAIError::Boxed(Box::new(TransportError::Connect(connect_reason(
-                                &e,
-                            )))));
+                            return Err(OpenAIError::Boxed(Box::new(TransportError::Connect(
+                                connect_reason(&e),
+                            ))));
                         }
                         tokio::time::sleep(policy.delay(attempt, None)).await;
                         attempt += 1;
@@ -219,7 +223,10 @@ mod tests {
 
     #[test]
     fn error_messages_are_short_and_plain() {
-        assert_eq!(error_message(br#"{"error":{"message":"model not found","type":"x"}}"#), "model not found");
+        assert_eq!(
+            error_message(br#"{"error":{"message":"model not found","type":"x"}}"#),
+            "model not found"
+        );
         assert_eq!(error_message(br#"{"error":"bad key"}"#), "bad key");
         assert_eq!(error_message(b"<html>\n  Bad   Gateway </html>"), "<html> Bad Gateway </html>");
         assert_eq!(error_message(b""), "(empty response)");

@@ -90,7 +90,8 @@ async fn serve(script: Vec<Reply>) -> Server {
                         let _ = sock.write_all(body.as_bytes()).await;
                     }
                     Reply::Sse { data, stall, gap } => {
-                        let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n";
+                        let head =
+                            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n";
                         let _ = sock.write_all(head.as_bytes()).await;
                         for d in data {
                             let _ = sock.write_all(format!("data: {d}\n\n").as_bytes()).await;
@@ -103,10 +104,14 @@ async fn serve(script: Vec<Reply>) -> Server {
                     }
                     Reply::Silent => tokio::time::sleep(Duration::from_secs(3600)).await,
                     Reply::Endless => {
-                        let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n";
+                        let head =
+                            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n";
                         let _ = sock.write_all(head.as_bytes()).await;
                         loop {
-                            if sock.write_all(format!("data: {}\n\n", chunk("tok ")).as_bytes()).await.is_err()
+                            if sock
+                                .write_all(format!("data: {}\n\n", chunk("tok ")).as_bytes())
+                                .await
+                                .is_err()
                                 || sock.flush().await.is_err()
                             {
                                 left.store(true, Ordering::SeqCst);
@@ -213,7 +218,8 @@ async fn persistent_server_errors_end_in_one_clear_error() {
 
 #[tokio::test]
 async fn client_errors_are_not_retried() {
-    let s = serve(vec![Reply::Status(401, vec![], r#"{"error":{"message":"invalid api key"}}"#.into())]).await;
+    let s =
+        serve(vec![Reply::Status(401, vec![], r#"{"error":{"message":"invalid api key"}}"#.into())]).await;
     let (_, err) = collect(&model(&s.url)).await;
     let err = err.expect("an error");
     check_message(&err);
@@ -225,7 +231,8 @@ async fn client_errors_are_not_retried() {
 #[tokio::test]
 async fn a_stalled_stream_times_out_keeping_what_arrived() {
     let s = serve(vec![Reply::Sse { data: vec![chunk("partial")], stall: true, gap: Duration::ZERO }]).await;
-    let (text, err) = tokio::time::timeout(Duration::from_secs(10), collect(&model(&s.url))).await.expect("no hang");
+    let (text, err) =
+        tokio::time::timeout(Duration::from_secs(10), collect(&model(&s.url))).await.expect("no hang");
     assert_eq!(text, "partial");
     let err = err.expect("an error");
     check_message(&err);
@@ -235,7 +242,8 @@ async fn a_stalled_stream_times_out_keeping_what_arrived() {
 #[tokio::test]
 async fn a_server_that_never_answers_times_out() {
     let s = serve(vec![Reply::Silent]).await;
-    let (_, err) = tokio::time::timeout(Duration::from_secs(15), collect(&model(&s.url))).await.expect("no hang");
+    let (_, err) =
+        tokio::time::timeout(Duration::from_secs(15), collect(&model(&s.url))).await.expect("no hang");
     let err = err.expect("an error");
     check_message(&err);
     assert!(matches!(err, AgentError::Stalled { .. }), "{err:?}");

@@ -68,6 +68,9 @@ pub struct EngineOptions {
     pub edge: EdgeOptions,
     /// A Qdrant server or cluster to keep the vectors in instead of the embedded store.
     pub server: Option<ServerOptions>,
+    /// Readers search a point-in-time copy of the embedded vector store even when no writer
+    /// holds it. For long-lived readers (the terminal UI): the live store stays free for writers.
+    pub snapshot_reader: bool,
 }
 
 impl EngineOptions {
@@ -188,7 +191,12 @@ impl Engines {
             });
         }
         let dir = home.join(VECTOR_DIR);
-        match EdgeStore::open(&dir, embedder.dim(), options.edge.clone()) {
+        let live = if options.snapshot_reader && EdgeStore::exists(&dir) {
+            Err(crate::vector::VectorError::Locked { path: dir.clone() })
+        } else {
+            EdgeStore::open(&dir, embedder.dim(), options.edge.clone())
+        };
+        match live {
             Ok(v) => Ok(Engines {
                 embedder,
                 vectors: Box::new(v),

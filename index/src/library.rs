@@ -358,7 +358,13 @@ impl Library {
     /// Builds the vector store's HNSW index (slow; searches stay correct meanwhile).
     pub fn optimize(&self) -> Result<()> {
         self.engines()?.vectors.optimize()?;
+        self.engines()?.vectors.flush()?;
         Ok(())
+    }
+
+    /// Vectors searched by brute force until the next [`Library::optimize`].
+    pub fn unindexed_vectors(&self) -> Result<u64> {
+        Ok(self.engines()?.vectors.unindexed()?)
     }
 
     /// Compares the chunk ids of the catalog with those of both derived indexes.

@@ -160,9 +160,10 @@ fn a_question_the_library_cannot_answer_gets_no_sources_or_says_so() {
     let env = with_model();
     let a = ask_json(lore, &env_refs(&env), &["What is the boiling point of tungsten in kelvin?"]);
     let text = a["answer"].as_str().unwrap().to_lowercase();
-    let says_so = ["not contain", "does not", "doesn't", "no information", "not mention", "cannot", "not provide"]
-        .iter()
-        .any(|p| text.contains(p));
+    let says_so =
+        ["not contain", "does not", "doesn't", "no information", "not mention", "cannot", "not provide"]
+            .iter()
+            .any(|p| text.contains(p));
     assert!(a["citations"].as_array().unwrap().is_empty() || says_so, "{a}");
 }
 
@@ -238,7 +239,11 @@ fn doctor_checks_everything_without_showing_the_key() {
     cmd.env("OPENAI_API_KEY", "sk-lore-doctor-secret");
     let run = lore_tests::Run::from_output(cmd.output().expect("run doctor")).ok();
     for name in ["config", "embedding", "library", "chat model"] {
-        assert!(run.stdout.lines().any(|l| l.starts_with("ok") && l.contains(name)), "{name}: {}", run.stdout);
+        assert!(
+            run.stdout.lines().any(|l| l.starts_with("ok") && l.contains(name)),
+            "{name}: {}",
+            run.stdout
+        );
     }
     assert!(run.stdout.contains("API key set in OPENAI_API_KEY"));
     assert!(!run.stdout.contains("sk-lore-doctor-secret") && !run.stderr.contains("sk-lore-doctor-secret"));

@@ -39,6 +39,9 @@ pub enum Command {
     History(HistoryArgs),
     /// Check the configuration, embedding model, library and chat model, one line each.
     Doctor(DoctorArgs),
+    /// Build the vector store's search index now (`add` starts this in the background after
+    /// large ingests).
+    Optimize(OptimizeArgs),
     /// Re-scan the source roots: add new files, update changed ones, drop deleted ones.
     Sync(SyncArgs),
     /// List the source roots that `lore sync` re-scans, or forget one.
@@ -128,6 +131,17 @@ pub struct HistoryArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `lore optimize`
+#[derive(Debug, Args)]
+pub struct OptimizeArgs {
+    /// Wait this many seconds for another writer to finish.
+    #[arg(long, default_value_t = 0, value_name = "SECS")]
+    pub wait: u64,
+    /// Print nothing.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// `lore doctor`

@@ -214,6 +214,9 @@ pub struct QdrantSection {
     pub timeout_secs: u64,
     /// Points per write request.
     pub batch_size: usize,
+    /// Embedded store: once this many vectors are searched by brute force, `lore add` and
+    /// `lore sync` build the HNSW index in the background (`lore optimize`); 0 never does.
+    pub optimize_after: u64,
 }
 
 impl Default for QdrantSection {
@@ -226,6 +229,7 @@ impl Default for QdrantSection {
             collection: d.collection,
             timeout_secs: d.timeout.as_secs(),
             batch_size: d.batch_size,
+            optimize_after: 20_000,
         }
     }
 }
@@ -239,6 +243,7 @@ impl std::fmt::Debug for QdrantSection {
             .field("collection", &self.collection)
             .field("timeout_secs", &self.timeout_secs)
             .field("batch_size", &self.batch_size)
+            .field("optimize_after", &self.optimize_after)
             .finish()
     }
 }

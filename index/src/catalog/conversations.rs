@@ -89,14 +89,24 @@ impl Catalog {
     pub fn add_turn(&mut self, conversation: i64, turn: &NewTurn<'_>) -> Result<i64> {
         let t = now();
         let tx = self.conn.transaction()?;
-        let changed = tx.execute("UPDATE conversations SET updated_at = ?1 WHERE id = ?2", params![t, conversation])?;
+        let changed =
+            tx.execute("UPDATE conversations SET updated_at = ?1 WHERE id = ?2", params![t, conversation])?;
         if changed == 0 {
             return Err(CatalogError::NotFound(format!("conversation {conversation}")));
         }
         tx.execute(
             "INSERT INTO turns(conversation_id, question, query, answer, citations, mode, model, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![conversation, turn.question, turn.query, turn.answer, turn.citations, turn.mode, turn.model, t],
+            params![
+                conversation,
+                turn.question,
+                turn.query,
+                turn.answer,
+                turn.citations,
+                turn.mode,
+                turn.model,
+                t
+            ],
         )
         .map_err(CatalogError::classify)?;
         let id = tx.last_insert_rowid();
@@ -127,7 +137,9 @@ impl Catalog {
     pub fn last_conversation(&self) -> Result<Option<i64>> {
         Ok(self
             .conn
-            .query_row("SELECT id FROM conversations ORDER BY updated_at DESC, id DESC LIMIT 1", [], |r| r.get(0))
+            .query_row("SELECT id FROM conversations ORDER BY updated_at DESC, id DESC LIMIT 1", [], |r| {
+                r.get(0)
+            })
             .optional()?)
     }
 
@@ -205,7 +217,10 @@ mod tests {
         assert_eq!(list[0].title, "What is a tail call? And why?");
         assert_eq!(list[0].turns, 2);
         let turns = cat.turns(a).unwrap();
-        assert_eq!(turns.iter().map(|t| t.question.as_str()).collect::<Vec<_>>(), ["What is a tail call?", "And why?"]);
+        assert_eq!(
+            turns.iter().map(|t| t.question.as_str()).collect::<Vec<_>>(),
+            ["What is a tail call?", "And why?"]
+        );
         assert_eq!(turns[1].answer, "Because [2].");
 
         assert!(cat.add_turn(9999, &turn("q", "a")).is_err());

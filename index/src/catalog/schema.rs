@@ -70,7 +70,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         op         TEXT NOT NULL CHECK (op IN ('index', 'delete')),
         started_at TEXT NOT NULL
     );
-    "#,    // 2: conversations with the agent and their turns (question, answer, citations as JSON).
+    "#, // 2: conversations with the agent and their turns (question, answer, citations as JSON).
     r#"
     CREATE TABLE conversations (
         id         INTEGER PRIMARY KEY AUTOINCREMENT,

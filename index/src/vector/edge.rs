@@ -405,6 +405,10 @@ impl VectorStore for EdgeStore {
         flush_shard(&open(&guard)?.shard)
     }
 
+    fn unindexed(&self) -> Result<u64, VectorError> {
+        Ok(self.count()?.saturating_sub(self.indexed_count()?))
+    }
+
     fn optimize(&self) -> Result<(), VectorError> {
         let _optimizing = lock(&self.optimizing);
         let guard = self.read();

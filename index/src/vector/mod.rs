@@ -164,6 +164,11 @@ pub trait VectorStore: Send + Sync {
     /// Builds the search index (HNSW) over the points written so far. Slow: run it in the
     /// background. Searches work before it, by brute force.
     fn optimize(&self) -> Result<(), VectorError>;
+    /// Points not yet in the search index (searched by brute force until [`VectorStore::optimize`]).
+    /// Backends that index as they write report 0.
+    fn unindexed(&self) -> Result<u64, VectorError> {
+        Ok(0)
+    }
     /// Removes every point, keeping the dimension.
     fn clear(&self) -> Result<(), VectorError> {
         self.recreate(self.dim())

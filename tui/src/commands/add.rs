@@ -66,6 +66,7 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
         print_summary(&report, started.elapsed());
     }
     let done = report.added + report.updated + report.unchanged;
+    super::optimize::start_in_background_if_needed(ctx, lib, args.json);
     // Exit non-zero only when nothing could be added.
     Ok(if done == 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

@@ -43,7 +43,12 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitCode> {
             match Engines::embedder(opts).and_then(|e| Ok((e.embed_query("lore doctor")?, e))) {
                 Ok((v, e)) => ok(
                     "embedding",
-                    format!("{} ({}-d) loaded and ran in {:.1} s", e.model_name(), v.len(), t.elapsed().as_secs_f64()),
+                    format!(
+                        "{} ({}-d) loaded and ran in {:.1} s",
+                        e.model_name(),
+                        v.len(),
+                        t.elapsed().as_secs_f64()
+                    ),
                 ),
                 Err(e) => fail("embedding", e.to_string()),
             }
@@ -55,7 +60,17 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitCode> {
         Some(Err(e)) => fail("library", e.to_string()),
         Some(Ok(lib)) => match (lib.catalog().counts(), lib.consistency()) {
             (Ok((docs, chunks)), Ok(c)) if c.agrees() => {
-                ok("library", format!("{docs} documents, {chunks} chunks; catalog, keyword and vector indexes agree"))
+                let threshold = ctx.config.qdrant.optimize_after;
+                let brute = match lib.unindexed_vectors() {
+                    Ok(n) if threshold > 0 && n >= threshold => {
+                        format!("; {n} vectors not yet in the HNSW index (`lore optimize`)")
+                    }
+                    _ => String::new(),
+                };
+                ok(
+                    "library",
+                    format!("{docs} documents, {chunks} chunks; catalog, keyword and vector indexes agree{brute}"),
+                )
             }
             (Ok((docs, chunks)), Ok(c)) => fail(
                 "library",
@@ -92,7 +107,10 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitCode> {
                     match rt.block_on(chat.ping()) {
                         Ok(()) => ok(
                             "chat model",
-                            format!("{model} at {url} answered in {:.1} s ({key_state})", t.elapsed().as_secs_f64()),
+                            format!(
+                                "{model} at {url} answered in {:.1} s ({key_state})",
+                                t.elapsed().as_secs_f64()
+                            ),
                         ),
                         Err(e) => fail("chat model", format!("{e} ({key_state})")),
                     }

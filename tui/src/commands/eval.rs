@@ -49,7 +49,12 @@ struct ContextResult {
 }
 
 /// Runs the agent's retrieval for every query and checks its passages against the judgements.
-fn answer_context(ctx: &Context, lib: &Library, ds: &Dataset, cfg: &lore_index::SearchConfig) -> Result<ContextResult> {
+fn answer_context(
+    ctx: &Context,
+    lib: &Library,
+    ds: &Dataset,
+    cfg: &lore_index::SearchConfig,
+) -> Result<ContextResult> {
     let mut hit = 0usize;
     let (mut passages, mut tokens) = (0usize, 0usize);
     let mut budget = 0;

@@ -6,6 +6,7 @@ mod doctor;
 mod eval;
 mod history;
 mod ls;
+mod optimize;
 mod reindex;
 mod related;
 mod rm;
@@ -87,7 +88,15 @@ impl Context {
             },
             edge: Default::default(),
             server: self.config.qdrant.server_options(),
+            snapshot_reader: false,
         })
+    }
+
+    /// Opens the library for searching over a long time (the terminal UI): the vector store is
+    /// read from a point-in-time copy, so writers (`lore add`, `lore sync`) are never locked out.
+    pub fn snapshot_searcher(&self) -> Result<Library> {
+        let options = EngineOptions { snapshot_reader: true, ..self.engine_options()? };
+        Ok(Library::open_reader(&self.paths.home, Some(&options))?)
     }
 
     /// The embedding model's `tokenizer.json`, which sizes chunks, when it is installed.
@@ -118,6 +127,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Ask(args)) => ask::run(&ctx, args),
         Some(Command::History(args)) => history::run(&ctx, args),
         Some(Command::Doctor(args)) => doctor::run(&ctx, args),
+        Some(Command::Optimize(args)) => optimize::run(&ctx, args),
         Some(Command::Sync(args)) => sync::run(&ctx, args),
         Some(Command::Roots(args)) => roots::run(&ctx, args),
         Some(Command::Related(args)) => related::run(&ctx, args),

@@ -87,6 +87,7 @@ fn sync_once(ctx: &Context, roots: &[Root], wait: Duration, watching: bool) -> R
     };
     let report = lib.sync(roots, &mut on_event)?;
     bar.finish_and_clear();
+    super::optimize::start_in_background_if_needed(ctx, lib, watching);
     Ok(report)
 }
 

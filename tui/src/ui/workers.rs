@@ -264,7 +264,7 @@ impl Engine {
     /// Opens (or reopens) the reader.
     fn open(&mut self) {
         self.lib = None;
-        match self.ctx.searcher() {
+        match self.ctx.snapshot_searcher() {
             Ok(lib) => {
                 self.lib = Some(Rc::new(lib));
                 self.send(Report::EngineReady);
