@@ -133,6 +133,8 @@ pub struct Turn {
     pub state: TurnState,
     /// A note from the agent (e.g. the model was unreachable).
     pub notice: Option<String>,
+    /// Titles of other documents near the cited passages ("related reading").
+    pub related: Vec<String>,
 }
 
 impl Turn {
@@ -144,6 +146,7 @@ impl Turn {
             sources: Vec::new(),
             state: TurnState::Searching,
             notice: None,
+            related: Vec::new(),
         }
     }
 
@@ -570,6 +573,8 @@ pub enum AnswerUpdate {
         citations: Vec<Citation>,
         /// The conversation it was recorded in.
         conversation: Option<i64>,
+        /// Titles of other documents near the cited passages.
+        related: Vec<String>,
     },
     /// It failed.
     Failed(String),
@@ -1286,6 +1291,7 @@ impl App {
                             sources,
                             state: TurnState::Done,
                             notice: None,
+                            related: Vec::new(),
                         })
                         .collect(),
                     scroll: Scroll::default(),
@@ -1329,8 +1335,9 @@ impl App {
                 turn.text.push_str(&t);
                 turn.state = TurnState::Streaming;
             }
-            AnswerUpdate::Done { text, citations, conversation } => {
+            AnswerUpdate::Done { text, citations, conversation, related } => {
                 turn.text = text;
+                turn.related = related;
                 if !citations.is_empty() {
                     let selected = turn.sources.get(self.conversation.selected_source).map(|c| c.n);
                     turn.sources = citations;

@@ -419,10 +419,12 @@ impl Engine {
                             None
                         }
                     };
+                    let related = related_reading(&lib, &answer);
                     update(AnswerUpdate::Done {
                         text: answer.text,
                         citations: answer.citations,
                         conversation,
+                        related,
                     });
                 }
             }
@@ -621,3 +623,23 @@ fn run_write(
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
+
+/// Documents to read next after an answer: those nearest to the chunks it cited (or, when it
+/// cited none, to the passages it was given), leaving out the documents already cited.
+fn related_reading(lib: &lore_index::Library, answer: &lore_agent::Answer) -> Vec<String> {
+    let mut chunks: Vec<i64> = answer.citations.iter().map(|c| c.chunk_id).collect();
+    if chunks.is_empty() {
+        chunks = answer.passages.iter().take(3).map(|p| p.chunk_id).collect();
+    }
+    if chunks.is_empty() {
+        return Vec::new();
+    }
+    let options = lore_index::related::RelatedOptions { k: RELATED_READING, pairs: 0, ..Default::default() };
+    match lib.related_to_chunks(&chunks, &options) {
+        Ok(docs) => docs.into_iter().map(|d| d.title).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Documents listed as related reading under an answer.
+const RELATED_READING: usize = 3;

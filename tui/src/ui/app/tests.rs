@@ -126,6 +126,7 @@ fn a_question_streams_into_a_turn_with_its_sources() {
             text: "A lock [1].".into(),
             citations: vec![sources[0].clone()],
             conversation: Some(7),
+            related: vec!["Programming FAQ".into()],
         },
     });
     assert_eq!(a.answering, None);
@@ -133,6 +134,7 @@ fn a_question_streams_into_a_turn_with_its_sources() {
     let t = a.current_turn().unwrap();
     assert_eq!(t.state, TurnState::Done);
     assert_eq!(t.sources, vec![sources[0].clone()]);
+    assert_eq!(t.related, vec!["Programming FAQ".to_string()]);
     assert_eq!(a.subject_chunk(), Some(sources[0].chunk_id));
 }
 
@@ -141,8 +143,12 @@ fn follow_ups_carry_history_and_the_conversation() {
     let mut a = app();
     for (i, q) in ["one?", "two?", "three?"].iter().enumerate() {
         let id = asked(&mut a, q);
-        let done =
-            AnswerUpdate::Done { text: format!("answer {i}"), citations: vec![], conversation: Some(5) };
+        let done = AnswerUpdate::Done {
+            text: format!("answer {i}"),
+            citations: vec![],
+            conversation: Some(5),
+            related: vec![],
+        };
         a.apply(Report::Answer { id, update: done });
     }
     typed(&mut a, "four?");

@@ -99,6 +99,9 @@ pub(super) fn transcript(app: &App, theme: &Theme, width: usize) -> Vec<Line<'st
                 if i == last && !turn.sources.is_empty() && !turn.text.contains('[') {
                     raw.push(dim_line("(no source cited; the sources pane lists what was searched)", theme));
                 }
+                if !turn.related.is_empty() {
+                    raw.push(dim_line(format!("  related reading: {}", turn.related.join(" · ")), theme));
+                }
             }
         }
         if i != last {

@@ -102,7 +102,12 @@ fn sources_pane() {
     let cites = a.current_turn().unwrap().sources.clone();
     a.apply(Report::Answer {
         id,
-        update: AnswerUpdate::Done { text, citations: cites, conversation: Some(12) },
+        update: AnswerUpdate::Done {
+            text,
+            citations: cites,
+            conversation: Some(12),
+            related: vec!["Programming FAQ".into(), "Library and Extension FAQ".into()],
+        },
     });
     a.handle(Action::NextPane);
     snapshot!("sources_pane", render(&mut a, 100, 30));
