@@ -59,6 +59,11 @@ pub struct NewTurn<'a> {
     pub model: Option<&'a str>,
 }
 
+/// Orders conversations by their newest turn (turn ids only grow; timestamps have one-second
+/// resolution), new conversations without turns by their own id.
+const LATEST: &str =
+    "COALESCE((SELECT MAX(t.id) FROM turns t WHERE t.conversation_id = c.id), 0) DESC, c.id DESC";
+
 /// Longest conversation title kept, in characters.
 const TITLE_CHARS: usize = 80;
 
@@ -116,11 +121,11 @@ impl Catalog {
 
     /// Conversations, most recently continued first.
     pub fn conversations(&self, limit: usize) -> Result<Vec<ConversationSummary>> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT c.id, c.title, c.created_at, c.updated_at,
                     (SELECT COUNT(*) FROM turns t WHERE t.conversation_id = c.id)
-             FROM conversations c ORDER BY c.updated_at DESC, c.id DESC LIMIT ?1",
-        )?;
+             FROM conversations c ORDER BY {LATEST} LIMIT ?1"
+        ))?;
         let rows = stmt.query_map([limit.min(i64::MAX as usize) as i64], |r| {
             Ok(ConversationSummary {
                 id: r.get(0)?,
@@ -137,7 +142,7 @@ impl Catalog {
     pub fn last_conversation(&self) -> Result<Option<i64>> {
         Ok(self
             .conn
-            .query_row("SELECT id FROM conversations ORDER BY updated_at DESC, id DESC LIMIT 1", [], |r| {
+            .query_row(&format!("SELECT c.id FROM conversations c ORDER BY {LATEST} LIMIT 1"), [], |r| {
                 r.get(0)
             })
             .optional()?)

@@ -23,8 +23,10 @@ struct TurnJson {
 
 /// Runs `lore history`.
 pub fn run(ctx: &Context, args: HistoryArgs) -> Result<ExitCode> {
-    let lib = ctx.reader()?;
-    let catalog = lib.catalog();
+    // Read-write, so a library made before conversations existed gets their tables.
+    ctx.reader()?;
+    let path = ctx.paths.home.join(lore_index::library::CATALOG_FILE);
+    let catalog = &lore_index::catalog::Catalog::open(&path)?;
     let Some(id) = args.conversation else {
         let list = catalog.conversations(args.limit)?;
         if args.json {
