@@ -257,3 +257,30 @@ fn doctor_checks_everything_without_showing_the_key() {
     assert_eq!(fails.len(), 1, "{}", run.stdout);
     assert!(fails[0].contains("chat model") && fails[0].contains("unreachable"), "{}", fails[0]);
 }
+
+#[test]
+fn ctrl_c_stops_a_streaming_answer_at_once() {
+    let lore = library();
+    let _turn = model_turn();
+    let mut cmd = lore.cmd(&["ask", "Explain everything the FAQ says about Windows, in detail."]);
+    for (k, v) in with_model() {
+        cmd.env(k, v);
+    }
+    cmd.env("LORE_LLM_MAX_ANSWER_TOKENS", "600");
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn lore ask");
+    let mut stdout = child.stdout.take().expect("stdout");
+    // Wait for the first piece of the answer, then interrupt.
+    let mut first = [0u8; 1];
+    assert_eq!(stdout.read(&mut first).expect("read"), 1, "no answer started");
+    let pid = child.id().to_string();
+    let interrupted = Instant::now();
+    let status = std::process::Command::new("kill").args(["-INT", &pid]).status().expect("kill");
+    assert!(status.success());
+    let code = child.wait().expect("wait").code();
+    assert!(interrupted.elapsed() < Duration::from_secs(5), "took {:?}", interrupted.elapsed());
+    assert_eq!(code, Some(130));
+    let mut stderr = String::new();
+    child.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("stderr");
+    assert!(stderr.contains("cancelled"), "{stderr}");
+}
+
