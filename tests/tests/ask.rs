@@ -283,4 +283,3 @@ fn ctrl_c_stops_a_streaming_answer_at_once() {
     child.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("stderr");
     assert!(stderr.contains("cancelled"), "{stderr}");
 }
-
