@@ -64,6 +64,17 @@ pub struct NewTurn<'a> {
 const LATEST: &str =
     "COALESCE((SELECT MAX(t.id) FROM turns t WHERE t.conversation_id = c.id), 0) DESC, c.id DESC";
 
+/// A conversation summary from a row of (id, title, created_at, updated_at, turn count).
+fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConversationSummary> {
+    Ok(ConversationSummary {
+        id: r.get(0)?,
+        title: r.get(1)?,
+        created_at: r.get(2)?,
+        updated_at: r.get(3)?,
+        turns: r.get::<_, i64>(4)?.max(0) as u64,
+    })
+}
+
 /// Longest conversation title kept, in characters.
 const TITLE_CHARS: usize = 80;
 
@@ -126,15 +137,7 @@ impl Catalog {
                     (SELECT COUNT(*) FROM turns t WHERE t.conversation_id = c.id)
              FROM conversations c ORDER BY {LATEST} LIMIT ?1"
         ))?;
-        let rows = stmt.query_map([limit.min(i64::MAX as usize) as i64], |r| {
-            Ok(ConversationSummary {
-                id: r.get(0)?,
-                title: r.get(1)?,
-                created_at: r.get(2)?,
-                updated_at: r.get(3)?,
-                turns: r.get::<_, i64>(4)?.max(0) as u64,
-            })
-        })?;
+        let rows = stmt.query_map([limit.min(i64::MAX as usize) as i64], summary_from_row)?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
@@ -157,15 +160,7 @@ impl Catalog {
                         (SELECT COUNT(*) FROM turns t WHERE t.conversation_id = c.id)
                  FROM conversations c WHERE c.id = ?1",
                 [id],
-                |r| {
-                    Ok(ConversationSummary {
-                        id: r.get(0)?,
-                        title: r.get(1)?,
-                        created_at: r.get(2)?,
-                        updated_at: r.get(3)?,
-                        turns: r.get::<_, i64>(4)?.max(0) as u64,
-                    })
-                },
+                summary_from_row,
             )
             .optional()?)
     }

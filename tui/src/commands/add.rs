@@ -27,11 +27,7 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
             if total > 1 && output::stderr_is_tty() {
                 bar.set_draw_target(ProgressDrawTarget::stderr());
                 bar.set_length(total as u64);
-                let style =
-                    ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {elapsed} {wide_msg}")
-                        .unwrap_or_else(|_| ProgressStyle::default_bar())
-                        .progress_chars("=> ");
-                bar.set_style(style);
+                bar.set_style(bar_style());
                 bar_on = true;
             }
         }
@@ -71,7 +67,8 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
     Ok(if done == 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-fn bar_style() -> ProgressStyle {
+/// The progress bar of `add` and `sync`: files done of all, elapsed time, the current file.
+pub(super) fn bar_style() -> ProgressStyle {
     ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} files {elapsed} {wide_msg}")
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ")

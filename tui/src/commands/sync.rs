@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget};
 use lore_index::catalog::Root;
 use lore_index::sync::find_roots;
 use lore_index::watch::RootWatcher;
@@ -64,11 +64,7 @@ fn sync_once(ctx: &Context, roots: &[Root], wait: Duration, watching: bool) -> R
             if !watching && total > 1 && output::stderr_is_tty() {
                 bar.set_draw_target(ProgressDrawTarget::stderr());
                 bar.set_length(total as u64);
-                let style =
-                    ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {elapsed} {wide_msg}")
-                        .unwrap_or_else(|_| ProgressStyle::default_bar())
-                        .progress_chars("=> ");
-                bar.set_style(style);
+                bar.set_style(super::add::bar_style());
             }
         }
         AddEvent::Started { path, .. } => {
