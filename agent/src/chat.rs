@@ -293,21 +293,10 @@ impl ChatModel {
     }
 
     async fn stream_limited(&self, messages: &[Message], max_tokens: u32) -> Result<TokenStream> {
-        let req = ChatRequest {
-            model: &self.cfg.model,
-            messages,
-            stream: true,
-            max_tokens,
-            temperature: self.cfg.temperature,
-        };
-        let body = serde_json::to_value(&req).map_err(|e| AgentError::Config(e.to_string()))?;
-        let wait = self.cfg.idle_timeout + self.cfg.connect_timeout;
+        let body = self.request_body(messages, true, max_tokens)?;
         let chat = self.client.chat();
-        let start = chat.create_stream_byot::<serde_json::Value, StreamChunk>(body);
-        let inner = match tokio::time::timeout(wait, start).await {
-            Err(_) => return Err(AgentError::Stalled { url: self.cfg.base_url.clone(), idle: wait }),
-            Ok(r) => r.map_err(|e| map_error(&self.cfg.base_url, e))?,
-        };
+        let inner =
+            self.within_timeout(chat.create_stream_byot::<serde_json::Value, StreamChunk>(body)).await?;
         Ok(TokenStream {
             inner,
             idle: self.cfg.idle_timeout,
@@ -320,22 +309,34 @@ impl ChatModel {
     /// Sends `messages` and returns the whole answer (at most `max_tokens` tokens), within the
     /// idle timeout. For short calls such as rewriting a follow-up question.
     pub async fn complete(&self, messages: &[Message], max_tokens: u32) -> Result<String> {
+        let body = self.request_body(messages, false, max_tokens)?;
+        let chat = self.client.chat();
+        let done = self.within_timeout(chat.create_byot::<serde_json::Value, Completion>(body)).await?;
+        Ok(done.choices.into_iter().filter_map(|c| c.message.content).collect::<String>().trim().to_string())
+    }
+
+    /// The JSON body of a chat completion request.
+    fn request_body(&self, messages: &[Message], stream: bool, max_tokens: u32) -> Result<serde_json::Value> {
         let req = ChatRequest {
             model: &self.cfg.model,
             messages,
-            stream: false,
+            stream,
             max_tokens,
             temperature: self.cfg.temperature,
         };
-        let body = serde_json::to_value(&req).map_err(|e| AgentError::Config(e.to_string()))?;
+        serde_json::to_value(&req).map_err(|e| AgentError::Config(e.to_string()))
+    }
+
+    /// Awaits a request until the endpoint answers, at most the connect plus the idle timeout.
+    async fn within_timeout<T>(
+        &self,
+        call: impl std::future::Future<Output = std::result::Result<T, OpenAIError>>,
+    ) -> Result<T> {
         let wait = self.cfg.idle_timeout + self.cfg.connect_timeout;
-        let chat = self.client.chat();
-        let call = chat.create_byot::<serde_json::Value, Completion>(body);
-        let done = match tokio::time::timeout(wait, call).await {
-            Err(_) => return Err(AgentError::Stalled { url: self.cfg.base_url.clone(), idle: wait }),
-            Ok(r) => r.map_err(|e| map_error(&self.cfg.base_url, e))?,
-        };
-        Ok(done.choices.into_iter().filter_map(|c| c.message.content).collect::<String>().trim().to_string())
+        match tokio::time::timeout(wait, call).await {
+            Err(_) => Err(AgentError::Stalled { url: self.cfg.base_url.clone(), idle: wait }),
+            Ok(r) => r.map_err(|e| map_error(&self.cfg.base_url, e)),
+        }
     }
 
     /// Checks the endpoint answers a one-token request.

@@ -1,29 +1,15 @@
 //! The library with its real engines: indexing, search, reindex and repair after an interrupted
 //! ingest, on real documents. Needs the embedding runtime that `scripts/setup.sh` installs.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use lore_index::catalog::{Catalog, NewDocument};
-use lore_index::embed::default_runtime_dir;
-use lore_index::{EngineOptions, Library, LibraryOptions, Mode, SearchConfig, SearchRequest};
+use lore_index::{Library, Mode, SearchConfig, SearchRequest};
 use lore_ingest::{ChunkConfig, Chunker, LoadOptions};
 
-fn data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data").join(rel)
-}
+mod common;
 
-fn options() -> LibraryOptions {
-    let runtime = default_runtime_dir().expect("a home directory");
-    assert!(
-        runtime.join("ort").is_dir(),
-        "no embedding runtime in {}: run scripts/setup.sh",
-        runtime.display()
-    );
-    LibraryOptions {
-        engines: Some(EngineOptions { runtime_dir: runtime, ..Default::default() }),
-        ..Default::default()
-    }
-}
+use common::{data, options};
 
 fn faq_files() -> Vec<PathBuf> {
     ["programming.html", "design.html"]

@@ -7,29 +7,14 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use lore_index::embed::default_runtime_dir;
 use lore_index::engines::Engines;
 use lore_index::eval::Dataset;
-use lore_index::{EngineOptions, Library, LibraryOptions, RelatedMethod, RelatedOptions};
+use lore_index::{Library, RelatedMethod, RelatedOptions};
 use lore_ingest::{Document, Kind, Section};
 
-fn data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data").join(rel)
-}
+mod common;
 
-fn engine_options() -> EngineOptions {
-    let runtime = default_runtime_dir().expect("a home directory");
-    assert!(
-        runtime.join("ort").is_dir(),
-        "no embedding runtime in {}: run scripts/setup.sh",
-        runtime.display()
-    );
-    EngineOptions { runtime_dir: runtime, ..Default::default() }
-}
-
-fn options() -> LibraryOptions {
-    LibraryOptions { engines: Some(engine_options()), ..Default::default() }
-}
+use common::{data, engine_options, options};
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()

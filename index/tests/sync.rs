@@ -5,28 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
-use lore_index::embed::default_runtime_dir;
-use lore_index::{
-    AddEvent, ChangeKind, EngineOptions, Library, LibraryOptions, Mode, SearchConfig, SearchRequest,
-    SyncReport,
-};
+use lore_index::{AddEvent, ChangeKind, Library, Mode, SearchConfig, SearchRequest, SyncReport};
 
-fn data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data").join(rel)
-}
+mod common;
 
-fn options() -> LibraryOptions {
-    let runtime = default_runtime_dir().expect("a home directory");
-    assert!(
-        runtime.join("ort").is_dir(),
-        "no embedding runtime in {}: run scripts/setup.sh",
-        runtime.display()
-    );
-    LibraryOptions {
-        engines: Some(EngineOptions { runtime_dir: runtime, ..Default::default() }),
-        ..Default::default()
-    }
-}
+use common::{data, options};
 
 /// Copies real documents into a fresh folder: three Python FAQ pages and three Moby-Dick
 /// chapters.

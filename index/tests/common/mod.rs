@@ -1,0 +1,30 @@
+//! Fixtures shared by the library-level tests: the shared test data and library options with
+//! the embedding runtime that `scripts/setup.sh` installs.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use lore_index::embed::default_runtime_dir;
+use lore_index::{EngineOptions, LibraryOptions};
+
+/// A path inside `../shared/data`.
+pub fn data(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data").join(rel)
+}
+
+/// Engine options using the installed embedding runtime.
+pub fn engine_options() -> EngineOptions {
+    let runtime = default_runtime_dir().expect("a home directory");
+    assert!(
+        runtime.join("ort").is_dir(),
+        "no embedding runtime in {}: run scripts/setup.sh",
+        runtime.display()
+    );
+    EngineOptions { runtime_dir: runtime, ..Default::default() }
+}
+
+/// Library options with the real engines.
+pub fn options() -> LibraryOptions {
+    LibraryOptions { engines: Some(engine_options()), ..Default::default() }
+}
