@@ -315,6 +315,7 @@ mod tests {
             char_start: start as u64,
             char_end: end as u64,
             tokens: 5,
+            language: None,
         }
     }
 

@@ -265,6 +265,28 @@ fn model_prefixes(model: &EmbeddingModel) -> (&'static str, &'static str) {
     }
 }
 
+/// The languages a model was trained for (ISO 639-1 codes), when it was trained for few:
+/// English for most of fastembed's models, Chinese and English for the BGE ZH models. `None` for
+/// the multilingual ones (paraphrase-multilingual, multilingual E5, BGE-M3, EmbeddingGemma), which
+/// cover the languages lore detects. Search leans on keyword results for a query in a language
+/// the model does not cover (see [`crate::search`]).
+pub fn model_languages(model: &EmbeddingModel) -> Option<&'static [&'static str]> {
+    match model {
+        EmbeddingModel::ParaphraseMLMiniLML12V2
+        | EmbeddingModel::ParaphraseMLMiniLML12V2Q
+        | EmbeddingModel::ParaphraseMLMpnetBaseV2
+        | EmbeddingModel::BGEM3
+        | EmbeddingModel::MultilingualE5Small
+        | EmbeddingModel::MultilingualE5Base
+        | EmbeddingModel::MultilingualE5Large
+        | EmbeddingModel::EmbeddingGemma300M
+        | EmbeddingModel::EmbeddingGemma300MQ
+        | EmbeddingModel::EmbeddingGemma300MQ4 => None,
+        EmbeddingModel::BGESmallZHV15 | EmbeddingModel::BGELargeZHV15 => Some(&["zh", "en"]),
+        _ => Some(&["en"]),
+    }
+}
+
 /// lore's runtime directory: `$LORE_RUNTIME`, else `<platform data dir>/lore/runtime`
 /// (`~/.local/share/lore/runtime` on Linux). It does not follow `$LORE_HOME`: one runtime
 /// serves every library. `None` only when no home directory can be found.
@@ -377,6 +399,7 @@ pub struct Embedder {
     dynamic_quantization: bool,
     query_prefix: String,
     passage_prefix: String,
+    languages: Option<&'static [&'static str]>,
 }
 
 impl std::fmt::Debug for Embedder {
@@ -432,6 +455,7 @@ impl Embedder {
             dynamic_quantization: TextEmbedding::get_quantization_mode(&model) == QuantizationMode::Dynamic,
             query_prefix: config.query_prefix.clone().unwrap_or_else(|| query_prefix.to_string()),
             passage_prefix: config.passage_prefix.clone().unwrap_or_else(|| passage_prefix.to_string()),
+            languages: model_languages(&model),
             name,
         })
     }
@@ -479,6 +503,8 @@ impl Embedder {
             dynamic_quantization: false,
             query_prefix: config.query_prefix.clone().unwrap_or_default(),
             passage_prefix: config.passage_prefix.clone().unwrap_or_default(),
+            // A local model's languages are not known: it is trusted with every query.
+            languages: None,
         })
     }
 
@@ -491,6 +517,17 @@ impl Embedder {
     /// Vector dimension.
     pub fn dim(&self) -> usize {
         self.dim
+    }
+
+    /// The languages the model was trained for, when few (see [`model_languages`]); `None`
+    /// for a multilingual or local model.
+    pub fn languages(&self) -> Option<&'static [&'static str]> {
+        self.languages
+    }
+
+    /// Whether the model was trained for text in `language` (an ISO 639-1 code).
+    pub fn covers_language(&self, language: &str) -> bool {
+        self.languages.is_none_or(|langs| langs.contains(&language))
     }
 
     /// The model's `tokenizer.json`, for sizing chunks in the model's own tokens. Beware: the
@@ -699,6 +736,14 @@ mod tests {
         assert_eq!(model_prefixes(&EmbeddingModel::AllMiniLML6V2), ("", ""));
         assert!(model_prefixes(&EmbeddingModel::BGESmallENV15).0.starts_with("Represent"));
         assert_eq!(model_prefixes(&EmbeddingModel::NomicEmbedTextV15).1, "search_document: ");
+    }
+
+    #[test]
+    fn models_declare_their_languages() {
+        assert_eq!(model_languages(&EmbeddingModel::AllMiniLML6V2), Some(&["en"][..]));
+        assert_eq!(model_languages(&EmbeddingModel::MultilingualE5Small), None);
+        assert_eq!(model_languages(&EmbeddingModel::ParaphraseMLMiniLML12V2), None);
+        assert!(model_languages(&EmbeddingModel::BGESmallZHV15).is_some_and(|l| l.contains(&"zh")));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::catalog::{Catalog, DocSummary, StoredChunk};
 use crate::embed::{EmbedConfig, Embedder};
@@ -26,6 +27,9 @@ pub const META_DIM: &str = "embedding.dim";
 pub const META_BACKEND: &str = "vectors.backend";
 /// The [`META_BACKEND`] of the embedded store.
 const EDGE_BACKEND: &str = "qdrant-edge";
+/// Catalog metadata key of the keyword index's layout (see [`KeywordIndex::layout`]) once it
+/// holds every chunk of the catalog.
+pub const META_KEYWORD_LAYOUT: &str = "keyword.layout";
 
 /// What context is embedded with a chunk's text.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -129,6 +133,8 @@ pub struct Engines {
     _snapshot: Option<tempfile::TempDir>,
     /// The vector store in use, as [`META_BACKEND`] records it.
     backend: String,
+    /// The keyword index was recreated in a new layout and must be filled from the catalog.
+    keyword_stale: AtomicBool,
 }
 
 impl std::fmt::Debug for Engines {
@@ -165,6 +171,7 @@ impl Engines {
             }
         };
         let keyword = KeywordIndex::open(&home.join(KEYWORD_DIR), &options.keyword)?;
+        let keyword_stale = AtomicBool::new(keyword.was_recreated());
         Ok(Engines {
             embedder,
             vectors,
@@ -172,6 +179,7 @@ impl Engines {
             passage_context: options.passage_context,
             _snapshot: None,
             backend: options.vector_backend(),
+            keyword_stale,
         })
     }
 
@@ -188,6 +196,7 @@ impl Engines {
                 passage_context: options.passage_context,
                 _snapshot: None,
                 backend: options.vector_backend(),
+                keyword_stale: AtomicBool::new(false),
             });
         }
         let dir = home.join(VECTOR_DIR);
@@ -204,6 +213,7 @@ impl Engines {
                 passage_context: options.passage_context,
                 _snapshot: None,
                 backend: options.vector_backend(),
+                keyword_stale: AtomicBool::new(false),
             }),
             Err(crate::vector::VectorError::Locked { .. }) => {
                 let tmp = tempfile::tempdir()
@@ -217,6 +227,7 @@ impl Engines {
                     passage_context: options.passage_context,
                     _snapshot: Some(tmp),
                     backend: options.vector_backend(),
+                    keyword_stale: AtomicBool::new(false),
                 })
             }
             Err(e) => Err(e.into()),
@@ -278,26 +289,46 @@ impl Engines {
                 tags: doc.tags.clone(),
                 published,
                 added,
-                lang: doc.language.clone(),
+                lang: chunk_language(doc, c),
             })
             .collect();
         self.vectors.upsert(&points)?;
-        let kdocs: Vec<KeywordDoc> = chunks
-            .iter()
-            .map(|c| KeywordDoc {
-                chunk_id: c.id,
-                doc_id: doc.id,
-                title: doc.title.clone(),
-                heading_path: c.heading_path.clone(),
-                text: c.text.clone(),
-                kind: doc.kind.clone(),
-                tags: doc.tags.clone(),
-                lang: doc.language.clone(),
-                published,
-                added,
-            })
+        self.keyword.add(&keyword_docs(doc, chunks))?;
+        Ok(())
+    }
+
+    /// Fills the keyword index from the catalog alone when it was recreated in a new layout (an
+    /// index written by an older lore, or with another configured analyzer) or never recorded
+    /// as complete in this layout; then records its layout. Fast next to a full reindex: nothing
+    /// is embedded. Documents being removed are left out; documents being indexed are added, as
+    /// the journal's repair would.
+    pub fn refill_keyword_if_stale(&self, catalog: &Catalog) -> Result<()> {
+        let layout = self.keyword.layout();
+        let recorded = catalog.meta_get(META_KEYWORD_LAYOUT)?;
+        if !self.keyword_stale.load(Ordering::Relaxed) && recorded.as_deref() == Some(layout.as_str()) {
+            return Ok(());
+        }
+        if !self.keyword.is_writable() {
+            return Ok(());
+        }
+        self.keyword.clear()?;
+        let removing: Vec<i64> = catalog
+            .journal()?
+            .into_iter()
+            .filter(|e| e.op == crate::catalog::JournalOp::Delete)
+            .map(|e| e.doc_id)
             .collect();
-        self.keyword.add(&kdocs)?;
+        for id in catalog.all_doc_ids()? {
+            if removing.contains(&id) {
+                continue;
+            }
+            let Some(doc) = catalog.get(id)? else { continue };
+            let chunks = catalog.chunks_of(id, 0, usize::MAX >> 1)?;
+            self.keyword.add(&keyword_docs(&doc, &chunks))?;
+        }
+        self.keyword.commit()?;
+        catalog.meta_set(META_KEYWORD_LAYOUT, &layout)?;
+        self.keyword_stale.store(false, Ordering::Relaxed);
         Ok(())
     }
 
@@ -323,15 +354,20 @@ impl Engines {
         check_backend(recorded.as_deref(), catalog.meta_get(META_MODEL)?.is_some(), &self.backend)
     }
 
-    /// Records in the catalog that the indexes are built in the vector store in use (after a
-    /// rebuild of them).
+    /// Records in the catalog that the indexes are built in the vector store in use, and the
+    /// keyword index in its layout (after a rebuild of them).
     pub fn record_backend(&self, catalog: &Catalog) -> Result<()> {
         catalog.meta_set(META_BACKEND, &self.backend)?;
+        if self.keyword.is_writable() {
+            catalog.meta_set(META_KEYWORD_LAYOUT, &self.keyword.layout())?;
+            self.keyword_stale.store(false, Ordering::Relaxed);
+        }
         Ok(())
     }
 
     /// Checks that the catalog's recorded model and vector store match the engines; records
-    /// them when the catalog has none yet.
+    /// them when the catalog has none yet. Then fills a keyword index recreated in a new layout
+    /// from the catalog (see [`Engines::refill_keyword_if_stale`]).
     pub fn check_model(&self, catalog: &Catalog) -> Result<()> {
         self.check_backend(catalog)?;
         if catalog.meta_get(META_BACKEND)?.is_none() {
@@ -361,8 +397,35 @@ impl Engines {
                  ones; if another library uses it, configure another collection"
             )));
         }
-        Ok(())
+        self.refill_keyword_if_stale(catalog)
     }
+}
+
+/// The language of a chunk: the catalog's, else detected now (chunks stored before languages
+/// were), else the document's.
+fn chunk_language(doc: &DocSummary, chunk: &StoredChunk) -> Option<String> {
+    chunk.language.clone().or_else(|| lore_ingest::load::chunk_language(&chunk.text, doc.language.as_deref()))
+}
+
+/// A document's chunks as the keyword index takes them.
+fn keyword_docs(doc: &DocSummary, chunks: &[StoredChunk]) -> Vec<KeywordDoc> {
+    let published = doc.published.as_deref().and_then(epoch_of);
+    let added = epoch_of(&doc.added_at).unwrap_or(0);
+    chunks
+        .iter()
+        .map(|c| KeywordDoc {
+            chunk_id: c.id,
+            doc_id: doc.id,
+            title: doc.title.clone(),
+            heading_path: c.heading_path.clone(),
+            text: c.text.clone(),
+            kind: doc.kind.clone(),
+            tags: doc.tags.clone(),
+            lang: chunk_language(doc, c),
+            published,
+            added,
+        })
+        .collect()
 }
 
 #[cfg(test)]

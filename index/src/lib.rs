@@ -6,6 +6,7 @@ pub mod embed;
 pub mod engines;
 pub mod error;
 pub mod eval;
+pub mod feeds;
 pub mod fusion;
 pub mod keyword;
 pub mod library;

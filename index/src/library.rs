@@ -466,6 +466,7 @@ impl Library {
                 hash,
                 byte_len: 0,
                 page_count: None,
+                site: None,
                 sections: vec![],
             };
             let new =
@@ -490,7 +491,7 @@ impl Library {
         self.add_loaded(doc, tags, root, file, &mut |_, _| {})
     }
 
-    fn add_loaded(
+    pub(crate) fn add_loaded(
         &mut self,
         doc: &lore_ingest::Document,
         tags: &[String],
@@ -532,6 +533,11 @@ impl Library {
             self.commit()?;
         }
         Ok(())
+    }
+
+    /// Limits for loading sources.
+    pub(crate) fn load_options(&self) -> &lore_ingest::LoadOptions {
+        &self.options.load
     }
 
     /// Commits the derived indexes and clears the journal entries of the documents written

@@ -1,5 +1,10 @@
 //! Search over a library: keyword (BM25), vector (dense) or hybrid (both, fused), with filters
 //! applied inside each engine before its cut.
+//!
+//! A hybrid search for a query in a language the embedding model was not trained for (a Chinese
+//! query with the English all-MiniLM-L6-v2) leans on the keyword results: the vector list is
+//! weighted by [`UNCOVERED_VECTOR_WEIGHT`], since the nearest vectors of such a query are close
+//! by chance, not by meaning.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -48,6 +53,25 @@ impl FromStr for Mode {
             "vector" | "dense" => Ok(Mode::Vector),
             other => Err(format!("unknown search mode {other:?} (hybrid, keyword or vector)")),
         }
+    }
+}
+
+/// The weight of the vector list, relative to its configured weight, in a hybrid search for a
+/// query in a language the embedding model does not cover.
+pub const UNCOVERED_VECTOR_WEIGHT: f32 = 0.0;
+
+/// Whether the vectors of `engines` can judge `query`: true unless the query is in a language
+/// (as [`lore_ingest::load::query_language`] tells it) the embedding model does not cover.
+pub fn vectors_cover(engines: &Engines, query: &str) -> bool {
+    lore_ingest::load::query_language(query).is_none_or(|lang| engines.embedder.covers_language(&lang))
+}
+
+/// `fusion` with the vector list weighted down by [`UNCOVERED_VECTOR_WEIGHT`].
+fn leaning_on_keywords(fusion: &FusionConfig) -> FusionConfig {
+    FusionConfig {
+        alpha: fusion.alpha * UNCOVERED_VECTOR_WEIGHT,
+        vector_weight: fusion.vector_weight * UNCOVERED_VECTOR_WEIGHT,
+        ..*fusion
     }
 }
 
@@ -129,8 +153,13 @@ pub fn search(
             snippets.insert(hit.chunk_id, hit.snippet);
         }
     }
+    // A query the model cannot judge leans on the keyword results; when they are empty, the
+    // vectors are all there is.
+    let lean = req.mode == Mode::Hybrid && !keyword_hits.is_empty() && !vectors_cover(engines, &req.query);
+    let fusion = if lean { leaning_on_keywords(&cfg.fusion) } else { cfg.fusion };
     let mut vector_hits: Vec<(i64, f32)> = Vec::new();
-    if matches!(req.mode, Mode::Vector | Mode::Hybrid) {
+    let vectors_count = !lean || UNCOVERED_VECTOR_WEIGHT > 0.0;
+    if matches!(req.mode, Mode::Vector | Mode::Hybrid) && vectors_count {
         let q = engines.embedder.embed_query(&req.query)?;
         for hit in engines.vectors.search(&q, n, &req.filter)? {
             vector_hits.push((hit.chunk_id, hit.score));
@@ -138,11 +167,11 @@ pub fn search(
     }
     let vector_scores: HashMap<i64, f32> = vector_hits.iter().copied().collect();
     let ids = |l: &[(i64, f32)]| l.iter().map(|(id, _)| *id).collect::<Vec<_>>();
-    let fused = match (req.mode, cfg.fusion.method) {
-        (Mode::Hybrid, FusionMethod::Rrf) => rrf(&ids(&keyword_hits), &ids(&vector_hits), &cfg.fusion),
-        (Mode::Hybrid, FusionMethod::Convex) => convex(&keyword_hits, &vector_hits, cfg.fusion.alpha),
-        (Mode::Keyword, _) => rrf(&ids(&keyword_hits), &[], &cfg.fusion),
-        (Mode::Vector, _) => rrf(&[], &ids(&vector_hits), &cfg.fusion),
+    let fused = match (req.mode, fusion.method) {
+        (Mode::Hybrid, FusionMethod::Rrf) => rrf(&ids(&keyword_hits), &ids(&vector_hits), &fusion),
+        (Mode::Hybrid, FusionMethod::Convex) => convex(&keyword_hits, &vector_hits, fusion.alpha),
+        (Mode::Keyword, _) => rrf(&ids(&keyword_hits), &[], &fusion),
+        (Mode::Vector, _) => rrf(&[], &ids(&vector_hits), &fusion),
     };
     let busy: Vec<i64> = catalog.journal()?.into_iter().map(|e| e.doc_id).collect();
     let wanted: Vec<i64> = fused.iter().map(|f| f.id).collect();

@@ -145,6 +145,7 @@ fn related_methods_on_dev_sets() {
             hash: lore_ingest::hash::content_hash(d.text.as_bytes()),
             byte_len: d.text.len() as u64,
             page_count: None,
+            site: None,
             sections: vec![Section::new(Vec::new(), d.text.clone())],
         };
         let id = match lib.add_document(&doc, &[], None, None).unwrap() {

@@ -37,16 +37,26 @@ enum Sizer {
     Estimate,
 }
 
-/// Sizes text by an estimate of its token count: about one token per four characters, and one per
-/// character for CJK scripts, which carry a word in one or two characters.
+/// Sizes text by an estimate of its token count (about one token per four characters, and one
+/// per character for CJK scripts, which carry a word in one or two characters) scaled to a
+/// tokenizer's counts: `scale` is the tokenizer's count of a sample of the section divided by
+/// the estimate of it. Tokenizers differ most on CJK text: a BERT-style vocabulary gives about a
+/// token a character, one that holds whole CJK words fewer, which would leave chunks part
+/// empty; and an estimate a little low makes pieces a little over the target, each of which the
+/// re-split by real counts cuts into a full chunk and a scrap.
 #[derive(Debug, Clone, Copy)]
-struct EstimatedTokens;
+struct ScaledEstimate {
+    scale: f64,
+}
 
-impl ChunkSizer for EstimatedTokens {
+impl ChunkSizer for ScaledEstimate {
     fn size(&self, chunk: &str) -> usize {
-        estimate_tokens(chunk)
+        (estimate_tokens(chunk) as f64 * self.scale).ceil() as usize
     }
 }
+
+/// Bytes of a section the tokenizer counts to calibrate the estimate.
+const CALIBRATION_BYTES: usize = 16 * 1024;
 
 /// An estimate of the token count of `text` without a tokenizer.
 pub fn estimate_tokens(text: &str) -> usize {
@@ -118,8 +128,34 @@ impl Chunker {
         }
     }
 
-    /// Splits a document into chunks, numbered from 0 in reading order.
+    /// How many of the sizing tokenizer's tokens one estimated token of `text` is worth,
+    /// measured on up to [`CALIBRATION_BYTES`] of it (1 without a tokenizer).
+    fn calibration(&self, text: &str) -> f64 {
+        let Sizer::Tokens(tok) = &self.sizer else { return 1.0 };
+        let mut end = text.len().min(CALIBRATION_BYTES);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let sample = &text[..end];
+        let estimated = estimate_tokens(sample);
+        if estimated < 32 {
+            return 1.0;
+        }
+        let counted = tok.size(sample);
+        (counted as f64 / estimated as f64).clamp(0.25, 4.0)
+    }
+
+    /// Splits a document into chunks, numbered from 0 in reading order. Each chunk carries its
+    /// language (see [`crate::load::chunk_language`]).
     pub fn chunk(&self, doc: &Document) -> Result<Vec<Chunk>> {
+        let mut chunks = self.split_document(doc)?;
+        for c in &mut chunks {
+            c.language = crate::load::chunk_language(&c.text, doc.language.as_deref());
+        }
+        Ok(chunks)
+    }
+
+    fn split_document(&self, doc: &Document) -> Result<Vec<Chunk>> {
         let markdown = matches!(doc.kind, Kind::Markdown | Kind::Html | Kind::Web | Kind::News | Kind::Epub);
         let target = self.config.target_tokens.max(16);
         let overlap = self.config.overlap_tokens.min(target / 2);
@@ -132,7 +168,8 @@ impl Chunker {
             // Splitting sizes many candidate pieces; the estimate does that fast. Each piece is
             // then counted with the real tokenizer, and the rare piece over the target is split
             // again by real token counts, so every chunk fits the model's tokens.
-            let pieces = split(&section.text, markdown, EstimatedTokens, target, overlap).map_err(err)?;
+            let sizer = ScaledEstimate { scale: self.calibration(&section.text) };
+            let pieces = split(&section.text, markdown, sizer, target, overlap).map_err(err)?;
             for (start, piece) in pieces {
                 let tokens = self.count_tokens(piece);
                 match &self.sizer {
@@ -176,6 +213,7 @@ fn make_chunk(
         char_start: start,
         char_end: end,
         tokens: u32::try_from(tokens).unwrap_or(u32::MAX),
+        language: None,
     }
 }
 
@@ -218,6 +256,7 @@ mod tests {
             hash: String::new(),
             byte_len: 0,
             page_count: None,
+            site: None,
             sections,
         }
     }

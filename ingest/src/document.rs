@@ -118,6 +118,10 @@ pub struct Document {
     pub byte_len: u64,
     /// Number of pages (PDF) when known.
     pub page_count: Option<u32>,
+    /// The site a web page or news item belongs to (Open Graph `site_name`, JSON-LD publisher,
+    /// or the feed's title), when known.
+    #[serde(default)]
+    pub site: Option<String>,
     /// The text, in reading order.
     pub sections: Vec<Section>,
 }
@@ -157,6 +161,10 @@ pub struct Chunk {
     pub char_end: usize,
     /// Size in tokens of the sizing tokenizer.
     pub tokens: u32,
+    /// ISO 639-1 language code of the chunk's text when known: the document's language, unless
+    /// the chunk's own text is clearly in another (see [`crate::load::chunk_language`]).
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 impl Chunk {

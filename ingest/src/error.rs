@@ -73,6 +73,83 @@ pub enum IngestError {
         /// What went wrong.
         reason: String,
     },
+    /// The input is not an http(s) URL.
+    #[error("not a web address: {item} (lore adds http and https URLs)")]
+    NotWebUrl {
+        /// The input as given.
+        item: String,
+    },
+    /// The server answered with an error status.
+    #[error("{url}: HTTP {status}{}", if reason.is_empty() { String::new() } else { format!(" {reason}") })]
+    HttpStatus {
+        /// The URL requested.
+        url: String,
+        /// The status code, e.g. 404.
+        status: u16,
+        /// The status's reason phrase, e.g. "Not Found".
+        reason: String,
+    },
+    /// No complete response within the time limit.
+    #[error("{url}: no response within {secs} s")]
+    Timeout {
+        /// The URL requested.
+        url: String,
+        /// The limit in seconds.
+        secs: f64,
+    },
+    /// Redirects that loop, never end, or lead off the web.
+    #[error("{url}: {reason}")]
+    Redirect {
+        /// The URL requested.
+        url: String,
+        /// What went wrong, e.g. "redirect loop at https://x/a".
+        reason: String,
+    },
+    /// The server could not be reached, the connection broke, or the answer was unreadable.
+    #[error("{url}: {reason}")]
+    Network {
+        /// The URL requested.
+        url: String,
+        /// What went wrong, e.g. "cannot connect (connection refused)".
+        reason: String,
+    },
+    /// A download was larger than its limit; it was stopped there.
+    #[error("{url}: too large ({}{})",
+        size_mb.map(|s| format!("{s:.1} MB, the limit is {limit_mb} MB"))
+            .unwrap_or_else(|| format!("over the {limit_mb} MB limit")),
+        setting.map(|s| format!("; raise {s}")).unwrap_or_default())]
+    DownloadTooLarge {
+        /// The URL requested.
+        url: String,
+        /// Its size in MB when the server said it.
+        size_mb: Option<f64>,
+        /// The limit in MB.
+        limit_mb: u64,
+        /// The setting that raises the limit, when there is one.
+        setting: Option<&'static str>,
+    },
+    /// A document fetched as a feed is not one (an HTML page, an empty or unknown document).
+    #[error("{url}: not a feed ({reason})")]
+    NotAFeed {
+        /// The feed's URL.
+        url: String,
+        /// What was found instead.
+        reason: String,
+    },
+    /// A feed whose XML or JSON is broken.
+    #[error("{url}: malformed feed: {reason}")]
+    MalformedFeed {
+        /// The feed's URL.
+        url: String,
+        /// A short reason from the parser.
+        reason: String,
+    },
+    /// The HTTP client could not be set up.
+    #[error("cannot start the HTTP client: {reason}")]
+    HttpClient {
+        /// What went wrong.
+        reason: String,
+    },
     /// The tokenizer used to size chunks could not be loaded.
     #[error("cannot load tokenizer {path}: {reason}")]
     Tokenizer {
@@ -96,6 +173,15 @@ impl IngestError {
             IngestError::Corrupt { .. } => "corrupt",
             IngestError::Chunking { .. } => "chunking",
             IngestError::Tokenizer { .. } => "tokenizer",
+            IngestError::NotWebUrl { .. } => "not_web_url",
+            IngestError::HttpStatus { .. } => "http_status",
+            IngestError::Timeout { .. } => "timeout",
+            IngestError::Redirect { .. } => "redirect",
+            IngestError::Network { .. } => "network",
+            IngestError::DownloadTooLarge { .. } => "too_large",
+            IngestError::NotAFeed { .. } => "not_a_feed",
+            IngestError::MalformedFeed { .. } => "malformed_feed",
+            IngestError::HttpClient { .. } => "http_client",
         }
     }
 }

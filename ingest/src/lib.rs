@@ -17,6 +17,7 @@ pub mod load;
 pub mod markdown;
 pub mod pdf;
 pub mod text;
+pub mod web;
 
 pub use chunk::{ChunkConfig, Chunker};
 pub use document::{Chunk, Document, Kind, PageMark, Section};

@@ -51,6 +51,7 @@ fn load_inner(text: &str, item: &str) -> Document {
         hash: String::new(),
         byte_len: text.len() as u64,
         page_count: None,
+        site: None,
         sections,
     }
 }

@@ -85,6 +85,7 @@ pub fn load(text: &str, item: &str, fallback_title: &str) -> Result<Document> {
         hash: String::new(),
         byte_len: text.len() as u64,
         page_count: None,
+        site: None,
         sections: vec![Section::new(Vec::new(), body)],
     })
 }

@@ -19,7 +19,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Add files and folders (recursively) to the library.
+    /// Add files, folders (recursively) and web pages (http/https URLs) to the library.
     Add(AddArgs),
     /// List the documents in the library.
     Ls(LsArgs),
@@ -48,6 +48,8 @@ pub enum Command {
     Roots(RootsArgs),
     /// Documents related to a document, with the passages that connect them.
     Related(RelatedArgs),
+    /// News feeds (RSS, Atom, JSON Feed): subscribe, list, unsubscribe, refresh.
+    Feed(FeedArgs),
 }
 
 /// `lore search`
@@ -88,6 +90,9 @@ pub struct FilterArgs {
     /// Only documents published on or before this date (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
+    /// Only text in this language (ISO 639-1 code: en, zh, ja, de, ...).
+    #[arg(long, value_name = "CODE")]
+    pub lang: Option<String>,
 }
 
 /// `lore ask`
@@ -150,6 +155,13 @@ pub struct DoctorArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// First open the library for writing, which completes what an interrupted command left
+    /// (any later write does it too).
+    #[arg(long)]
+    pub repair: bool,
+    /// Wait this many seconds for another writer when repairing.
+    #[arg(long, default_value_t = 0, value_name = "SECS")]
+    pub wait: u64,
 }
 
 /// `lore reindex`
@@ -181,8 +193,8 @@ pub struct EvalArgs {
 /// `lore add`
 #[derive(Debug, Args)]
 pub struct AddArgs {
-    /// Files and folders to add.
-    #[arg(required = true, value_name = "PATH")]
+    /// Files, folders and web page URLs (http/https) to add.
+    #[arg(required = true, value_name = "PATH|URL")]
     pub paths: Vec<PathBuf>,
     /// Tag every added document (repeatable).
     #[arg(long = "tag", short = 't', value_name = "TAG")]
@@ -298,4 +310,90 @@ pub struct RelatedArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `lore feed`
+#[derive(Debug, Args)]
+pub struct FeedArgs {
+    /// What to do with feeds.
+    #[command(subcommand)]
+    pub command: FeedCommand,
+}
+
+/// `lore feed` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum FeedCommand {
+    /// Subscribe to feeds (RSS, Atom or JSON Feed URLs) and fetch their items now.
+    Add(FeedAddArgs),
+    /// List the feeds with their item, unread and new counts and the last fetch.
+    Ls(FeedLsArgs),
+    /// Unsubscribe from feeds; their items leave the library unless --keep-items.
+    Rm(FeedRmArgs),
+    /// Fetch feeds (all, or the ones named) and add new or changed items.
+    Refresh(FeedRefreshArgs),
+}
+
+/// `lore feed add`
+#[derive(Debug, Args)]
+pub struct FeedAddArgs {
+    /// Feed URLs.
+    #[arg(required = true, value_name = "URL")]
+    pub urls: Vec<String>,
+    /// Tag every item of the feed (repeatable).
+    #[arg(long = "tag", short = 't', value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Fetch each item's article page: auto (when the feed has only a summary), always, never.
+    #[arg(long, value_name = "MODE", default_value = "auto")]
+    pub full_text: String,
+    /// Keep only the newest N items of the feed.
+    #[arg(long, value_name = "N")]
+    pub keep: Option<u32>,
+    /// Keep only items from the last D days.
+    #[arg(long, value_name = "D")]
+    pub keep_days: Option<u32>,
+    /// Subscribe only; fetch at the next `lore feed refresh`.
+    #[arg(long)]
+    pub no_refresh: bool,
+    /// Print the refresh report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Wait this many seconds for another writer to finish.
+    #[arg(long, default_value_t = 0, value_name = "SECS")]
+    pub wait: u64,
+}
+
+/// `lore feed ls`
+#[derive(Debug, Args)]
+pub struct FeedLsArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `lore feed rm`
+#[derive(Debug, Args)]
+pub struct FeedRmArgs {
+    /// Feeds by id, URL, or part of the title or URL.
+    #[arg(required = true, value_name = "FEED")]
+    pub feeds: Vec<String>,
+    /// Keep the feed's items in the library.
+    #[arg(long)]
+    pub keep_items: bool,
+    /// Wait this many seconds for another writer to finish.
+    #[arg(long, default_value_t = 0, value_name = "SECS")]
+    pub wait: u64,
+}
+
+/// `lore feed refresh`
+#[derive(Debug, Args)]
+pub struct FeedRefreshArgs {
+    /// Feeds by id, URL, or part of the title or URL; all when none are named.
+    #[arg(value_name = "FEED")]
+    pub feeds: Vec<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Wait this many seconds for another writer to finish.
+    #[arg(long, default_value_t = 0, value_name = "SECS")]
+    pub wait: u64,
 }

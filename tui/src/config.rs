@@ -23,6 +23,57 @@ pub struct Config {
     pub llm: LlmSection,
     /// Retrieval for answers.
     pub ask: AskSection,
+    /// Fetching web pages and feeds.
+    pub web: WebSection,
+}
+
+/// `[web]`: fetching web pages and feeds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebSection {
+    /// Seconds one request may take, from sending it to the last byte.
+    pub timeout_secs: u64,
+    /// Largest page or feed accepted, in MB (PDFs and EPUBs use ingest.max_book_mb).
+    pub max_page_mb: u64,
+    /// Requests in flight to one host at a time.
+    pub per_host: usize,
+    /// Attempts in all for one request (connection errors, timeouts, 408, 429, 5xx are retried).
+    pub retries: u32,
+    /// The User-Agent header; unset: lore's own.
+    pub user_agent: Option<String>,
+}
+
+impl Default for WebSection {
+    fn default() -> Self {
+        let d = lore_ingest::web::FetchOptions::default();
+        WebSection {
+            timeout_secs: d.timeout.as_secs(),
+            max_page_mb: d.max_bytes / (1024 * 1024),
+            per_host: d.per_host,
+            retries: d.retries,
+            user_agent: None,
+        }
+    }
+}
+
+impl WebSection {
+    /// Fetch options from this section and the ingest limits.
+    pub fn fetch_options(&self, ingest: &IngestConfig) -> lore_ingest::web::FetchOptions {
+        let d = lore_ingest::web::FetchOptions::default();
+        lore_ingest::web::FetchOptions {
+            timeout: std::time::Duration::from_secs(self.timeout_secs.max(1)),
+            max_bytes: self.max_page_mb.max(1) * 1024 * 1024,
+            max_book_bytes: ingest.max_book_mb.max(1) * 1024 * 1024,
+            per_host: self.per_host.max(1),
+            retries: self.retries.max(1),
+            user_agent: self
+                .user_agent
+                .clone()
+                .filter(|u| !u.trim().is_empty())
+                .unwrap_or(d.user_agent.clone()),
+            ..d
+        }
+    }
 }
 
 /// `[search]`
@@ -371,11 +422,12 @@ pub fn load(home: &Path) -> Result<(Config, Paths)> {
 }
 
 /// Sections whose keys can be set from the environment as `LORE_<SECTION>_<KEY>`.
-const SECTIONS: &[&str] = &["ingest", "embedding", "keyword", "qdrant", "search", "llm", "ask"];
+const SECTIONS: &[&str] = &["ingest", "embedding", "keyword", "qdrant", "search", "llm", "ask", "web"];
 
 /// `<section>_<key>`s whose environment values are strings whatever they look like (an API key
 /// or a collection name may be all digits).
-const STRING_KEYS: &[&str] = &["qdrant_url", "qdrant_api_key", "qdrant_api_key_env", "qdrant_collection"];
+const STRING_KEYS: &[&str] =
+    &["qdrant_url", "qdrant_api_key", "qdrant_api_key_env", "qdrant_collection", "web_user_agent"];
 
 /// Applies `LORE_<SECTION>_<KEY>=value` overrides to a config table. Values that parse as
 /// integers, floats or booleans are stored as such, except for the [`STRING_KEYS`].

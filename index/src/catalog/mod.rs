@@ -7,6 +7,7 @@
 
 mod conversations;
 mod error;
+mod feeds;
 mod roots;
 mod schema;
 mod types;
@@ -18,6 +19,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 pub use conversations::{ConversationSummary, NewTurn, Turn};
 pub use error::{CatalogError, Result};
+pub use feeds::{Feed, FeedItemRecord, FeedSettings, FetchRecord, FullText};
 pub use roots::{FailedFile, TrackedDoc};
 pub use types::{
     DocSummary, FileStat, JournalEntry, JournalOp, ListFilter, NewDocument, Root, SectionInfo, StoredChunk,
@@ -427,7 +429,8 @@ fn update_document(tx: &Transaction<'_>, id: i64, new: &NewDocument<'_>) -> Resu
     let d = new.doc;
     tx.execute(
         "UPDATE documents SET root_id = COALESCE(?2, root_id), url = ?3, kind = ?4, title = ?5, authors = ?6, language = ?7,
-         published = ?8, hash = ?9, byte_len = ?10, page_count = ?11, file_mtime = ?12, file_size = ?13, updated_at = ?14
+         published = ?8, hash = ?9, byte_len = ?10, page_count = ?11, file_mtime = ?12, file_size = ?13, updated_at = ?14,
+         site = ?15
          WHERE id = ?1",
         params![
             id,
@@ -443,7 +446,8 @@ fn update_document(tx: &Transaction<'_>, id: i64, new: &NewDocument<'_>) -> Resu
             d.page_count,
             new.file.map(|f| f.mtime),
             new.file.map(|f| f.size as i64),
-            now()
+            now(),
+            d.site
         ],
     )?;
     Ok(())
@@ -454,8 +458,8 @@ fn insert_document(tx: &Transaction<'_>, new: &NewDocument<'_>) -> Result<i64> {
     let at = now();
     tx.execute(
         "INSERT INTO documents(source, root_id, url, kind, title, authors, language, published, hash, byte_len,
-                               page_count, file_mtime, file_size, added_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
+                               page_count, file_mtime, file_size, added_at, updated_at, site)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15)",
         params![
             d.source,
             new.root_id,
@@ -470,7 +474,8 @@ fn insert_document(tx: &Transaction<'_>, new: &NewDocument<'_>) -> Result<i64> {
             d.page_count,
             new.file.map(|f| f.mtime),
             new.file.map(|f| f.size as i64),
-            at
+            at,
+            d.site
         ],
     )
     .map_err(CatalogError::classify)?;
@@ -509,7 +514,8 @@ fn insert_sections(tx: &Transaction<'_>, id: i64, doc: &Document) -> Result<()> 
 fn insert_chunks(tx: &Transaction<'_>, id: i64, chunks: &[Chunk]) -> Result<()> {
     let mut stmt = tx.prepare_cached(
         "INSERT INTO chunks(id, doc_id, ordinal, section, text, heading_path, anchor, page_start, page_end,
-                            char_start, char_end, tokens) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                            char_start, char_end, tokens, language)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?;
     for c in chunks {
         stmt.execute(params![
@@ -524,7 +530,8 @@ fn insert_chunks(tx: &Transaction<'_>, id: i64, chunks: &[Chunk]) -> Result<()> 
             c.page_end,
             c.char_start as i64,
             c.char_end as i64,
-            c.tokens
+            c.tokens,
+            c.language
         ])
         .map_err(CatalogError::classify)?;
     }

@@ -227,6 +227,7 @@ mod tests {
             char_start: 0,
             char_end: 9,
             tokens: 2,
+            language: None,
         };
         let doc = Document {
             source: source.into(),
@@ -239,6 +240,7 @@ mod tests {
             hash: format!("hash of {source}"),
             byte_len: 9,
             page_count: None,
+            site: None,
             sections: vec![section],
         };
         let file = Some(FileStat { mtime: 7, size: 9 });

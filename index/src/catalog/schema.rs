@@ -103,4 +103,42 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         at      TEXT NOT NULL
     );
     "#,
+    // 4: feeds and the items each has delivered, and the site a web page or news item belongs to.
+    r#"
+    CREATE TABLE feeds (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        url           TEXT NOT NULL UNIQUE,
+        title         TEXT,
+        site_url      TEXT,
+        tags          TEXT NOT NULL DEFAULT '[]',
+        full_text     TEXT NOT NULL DEFAULT 'auto',
+        keep_items    INTEGER,
+        keep_days     INTEGER,
+        etag          TEXT,
+        last_modified TEXT,
+        last_fetch_at TEXT,
+        last_status   TEXT,
+        last_error    TEXT,
+        last_new      INTEGER NOT NULL DEFAULT 0,
+        added_at      TEXT NOT NULL
+    );
+    CREATE TABLE feed_items (
+        feed_id    INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+        key        TEXT NOT NULL,
+        doc_id     INTEGER REFERENCES documents(id) ON DELETE SET NULL,
+        item_hash  TEXT NOT NULL,
+        published  TEXT,
+        first_seen TEXT NOT NULL,
+        read       INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (feed_id, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX feed_items_doc ON feed_items(doc_id);
+    ALTER TABLE documents ADD COLUMN site TEXT;
+    "#,
+    // 5: the language of each chunk, which picks its analyzer in the keyword index (a chunk of
+    // English text in a German manual, of Chinese in an English book). Older chunks have none
+    // and are detected again when indexed.
+    r#"
+    ALTER TABLE chunks ADD COLUMN language TEXT;
+    "#,
 ];

@@ -2,7 +2,7 @@ use lore_ingest::{Chunk, Document, Kind, Section};
 
 use super::*;
 
-fn doc(source: &str, hash: &str, paras: &[&str]) -> (Document, Vec<Chunk>) {
+pub(super) fn doc(source: &str, hash: &str, paras: &[&str]) -> (Document, Vec<Chunk>) {
     let sections: Vec<Section> = paras.iter().map(|p| Section::new(vec![format!("H {p}")], *p)).collect();
     let chunks = sections
         .iter()
@@ -18,6 +18,7 @@ fn doc(source: &str, hash: &str, paras: &[&str]) -> (Document, Vec<Chunk>) {
             char_start: 0,
             char_end: s.text.len(),
             tokens: 3,
+            language: None,
         })
         .collect();
     let d = Document {
@@ -31,12 +32,13 @@ fn doc(source: &str, hash: &str, paras: &[&str]) -> (Document, Vec<Chunk>) {
         hash: hash.into(),
         byte_len: 10,
         page_count: None,
+        site: None,
         sections,
     };
     (d, chunks)
 }
 
-fn add(cat: &mut Catalog, d: &(Document, Vec<Chunk>), tags: &[String]) -> Upsert {
+pub(super) fn add(cat: &mut Catalog, d: &(Document, Vec<Chunk>), tags: &[String]) -> Upsert {
     let new = NewDocument { doc: &d.0, chunks: &d.1, tags, root_id: None, file: None };
     let out = cat.begin_upsert(&new).unwrap();
     cat.finish(out.doc_id()).unwrap();

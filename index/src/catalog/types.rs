@@ -137,6 +137,8 @@ pub struct DocSummary {
     pub added_at: String,
     /// When it last changed (RFC 3339).
     pub updated_at: String,
+    /// The site a web page or news item belongs to.
+    pub site: Option<String>,
 }
 
 pub(super) const SUMMARY_SELECT: &str =
@@ -145,7 +147,7 @@ pub(super) const SUMMARY_SELECT: &str =
     (SELECT COUNT(*) FROM sections s WHERE s.doc_id = d.id),
     (SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.id),
     (SELECT json_group_array(tag) FROM (SELECT tag FROM tags t WHERE t.doc_id = d.id ORDER BY tag)),
-    d.added_at, d.updated_at
+    d.added_at, d.updated_at, d.site
     FROM documents d";
 
 pub(super) fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<DocSummary>> {
@@ -169,6 +171,7 @@ pub(super) fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result
             tags,
             added_at: r.get(14)?,
             updated_at: r.get(15)?,
+            site: r.get(16)?,
         })
     };
     let parsed = serde_json::from_str::<Vec<String>>(&authors)
@@ -223,6 +226,8 @@ pub struct StoredChunk {
     pub char_end: u64,
     /// Size in tokens.
     pub tokens: u32,
+    /// ISO 639-1 language code of its text, when known.
+    pub language: Option<String>,
 }
 
 impl StoredChunk {
@@ -243,7 +248,7 @@ impl StoredChunk {
 
 pub(super) const CHUNK_SELECT: &str =
     "SELECT id, doc_id, ordinal, section, text, heading_path, anchor, page_start,
-    page_end, char_start, char_end, tokens FROM chunks";
+    page_end, char_start, char_end, tokens, language FROM chunks";
 
 pub(super) fn chunk_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<StoredChunk>> {
     let heading: String = r.get(5)?;
@@ -264,5 +269,6 @@ pub(super) fn chunk_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<S
         char_start: r.get::<_, i64>(9)? as u64,
         char_end: r.get::<_, i64>(10)? as u64,
         tokens: r.get(11)?,
+        language: r.get(12)?,
     }))
 }

@@ -7,7 +7,17 @@
 //!
 //! Any text is a valid query: tantivy's query language is understood where it parses, and
 //! anything it cannot parse is searched as plain words.
+//!
+//! Text is analysed by language: each chunk's title, headings and text go to the fields of its
+//! language's analysis group (English and other languages tantivy can stem, stemmed; Chinese
+//! segmented into words; Japanese and Korean into character pairs; anything else with the
+//! configured analyzer), and a query is analysed by each group's analyzer for that group's
+//! fields, so it meets every text cut the same way as itself. An index whose layout is not the
+//! one this version builds (an older lore's, or another configured analyzer) is still searched
+//! by a reader as it is; a writer recreates it empty and says so
+//! ([`KeywordIndex::was_recreated`]), for its owner to fill again from the catalog.
 
+mod analysis;
 mod query;
 mod schema;
 
@@ -23,8 +33,8 @@ use tantivy::schema::Value;
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
 
+pub use schema::{CJK_ANALYZER, STEM_ANALYZERS, ZH_ANALYZER, is_known_analyzer};
 use schema::{Fields, build_schema, fields, register_analyzers, schema_analyzer};
-pub use schema::{STEM_ANALYZERS, is_known_analyzer};
 
 /// The filter of a keyword search: the same one the vector store takes, so a search can pass one
 /// filter to both.
@@ -42,7 +52,7 @@ pub enum KeywordError {
     /// A write on a handle opened with [`KeywordIndex::open_reader`].
     #[error("keyword index was opened read-only")]
     ReadOnly,
-    /// The index on disk was built with another analyzer or an older schema.
+    /// The index on disk was built with another analyzer or an older schema, and cannot be read.
     #[error("keyword index {} was built differently ({reason}): run `lore reindex`", .path.display())]
     SchemaMismatch {
         /// The index directory.
@@ -75,7 +85,8 @@ pub(crate) fn engine(e: TantivyError) -> KeywordError {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct KeywordConfig {
-    /// Analyzer of title, headings and text: `en_stem` (English stemming), `default` (no
+    /// Analyzer of the default group: text in its language, of unknown language, or in a
+    /// language without an analyzer of its own. `en_stem` (English stemming), `default` (no
     /// stemming) or another of [`STEM_ANALYZERS`]. Fixed when the index is created.
     pub analyzer: String,
     /// Weight of a match in the document title relative to one in the text. The title is the
@@ -120,7 +131,7 @@ pub struct KeywordDoc {
     pub kind: String,
     /// Tags of the document.
     pub tags: Vec<String>,
-    /// Language code, if known.
+    /// Language code of the chunk, if known: it picks the analysis group.
     pub lang: Option<String>,
     /// Publication time, seconds since the Unix epoch (UTC).
     pub published: Option<i64>,
@@ -186,6 +197,7 @@ pub struct KeywordIndex {
     writer: Option<Mutex<IndexWriter>>,
     fields: Fields,
     config: KeywordConfig,
+    recreated: bool,
 }
 
 impl std::fmt::Debug for KeywordIndex {
@@ -201,26 +213,89 @@ impl std::fmt::Debug for KeywordIndex {
 impl KeywordIndex {
     /// Opens the index in `dir` for writing, creating it (and the directory) if there is none.
     /// Fails with [`KeywordError::Locked`] while another writer holds it.
+    ///
+    /// An index built with another layout is recreated empty (the catalog, not this index, is
+    /// the source of truth): [`KeywordIndex::was_recreated`] then tells the caller to fill it.
     pub fn open(dir: &Path, config: &KeywordConfig) -> Result<KeywordIndex, KeywordError> {
-        let (index, fields) = open_index(dir, config, true)?;
         let options = IndexWriterOptions::builder()
             .num_worker_threads(1)
             .memory_budget_per_thread(config.writer_memory.max(15_000_000))
             .build();
-        let writer = index.writer_with_options(options).map_err(|e| match e {
-            TantivyError::LockFailure(LockError::LockBusy, _) => {
-                KeywordError::Locked { path: dir.to_path_buf() }
+        let (index, fields, recreated) = match open_index(dir, config, true)? {
+            Opened::Current(index, fields) => (index, fields, false),
+            Opened::Other(index, _) | Opened::Unreadable(index) => {
+                // Take the writer's lock first: another process may still be writing it.
+                let old = index.writer_with_options::<TantivyDocument>(options.clone());
+                drop(old.map_err(|e| lock_error(dir, e))?);
+                drop(index);
+                recreate_dir(dir)?;
+                match open_index(dir, config, true)? {
+                    Opened::Current(index, fields) => (index, fields, true),
+                    Opened::Other(..) | Opened::Unreadable(_) => {
+                        return Err(KeywordError::Engine("a recreated index has another layout".into()));
+                    }
+                }
             }
-            other => engine(other),
-        })?;
-        Self::with_writer(dir, index, fields, config, Some(writer))
+        };
+        let writer = index.writer_with_options(options).map_err(|e| lock_error(dir, e))?;
+        let mut opened = Self::with_writer(dir, index, fields, config, Some(writer))?;
+        opened.recreated = recreated;
+        Ok(opened)
     }
 
     /// Opens the index in `dir` for searching only, without taking the writer's lock. The
-    /// index must exist.
+    /// index must exist. One built with another layout is searched as it was built.
     pub fn open_reader(dir: &Path, config: &KeywordConfig) -> Result<KeywordIndex, KeywordError> {
-        let (index, fields) = open_index(dir, config, false)?;
+        let (index, fields) = match open_index(dir, config, false)? {
+            Opened::Current(index, fields) | Opened::Other(index, fields) => (index, fields),
+            Opened::Unreadable(index) => {
+                let reason = match schema_analyzer(&index.schema()) {
+                    Some(stored) if stored != config.analyzer => {
+                        format!("analyzer {stored}, configured {}", config.analyzer)
+                    }
+                    _ => "an unknown schema".to_string(),
+                };
+                return Err(KeywordError::SchemaMismatch { path: dir.to_path_buf(), reason });
+            }
+        };
         Self::with_writer(dir, index, fields, config, None)
+    }
+
+    /// True when [`KeywordIndex::open`] found an index of another layout and recreated it
+    /// empty: whatever it held must be added again.
+    pub fn was_recreated(&self) -> bool {
+        self.recreated
+    }
+
+    /// Names the layout of the index: the analyzers of its groups. Two indexes with the same
+    /// layout analyse every text alike.
+    pub fn layout(&self) -> String {
+        let groups: Vec<String> = self
+            .fields
+            .groups
+            .iter()
+            .map(|g| {
+                if g.language.is_empty() {
+                    g.analyzer.clone()
+                } else {
+                    format!("{}={}", g.language, g.analyzer)
+                }
+            })
+            .collect();
+        format!("chunk-language groups: {}", groups.join(","))
+    }
+
+    /// The layout [`KeywordIndex::open`] builds for `config` (see [`KeywordIndex::layout`]).
+    pub fn layout_for(config: &KeywordConfig) -> String {
+        let groups: Vec<String> = schema::layout(&config.analyzer)
+            .into_iter()
+            .map(
+                |(language, analyzer)| {
+                    if language.is_empty() { analyzer } else { format!("{language}={analyzer}") }
+                },
+            )
+            .collect();
+        format!("chunk-language groups: {}", groups.join(","))
     }
 
     fn with_writer(
@@ -242,6 +317,7 @@ impl KeywordIndex {
             writer: writer.map(Mutex::new),
             fields,
             config: config.clone(),
+            recreated: false,
         })
     }
 
@@ -267,18 +343,19 @@ impl KeywordIndex {
     /// Adds chunks, replacing any indexed chunk with the same chunk id. Visible to searches
     /// after [`commit`](Self::commit).
     pub fn add(&self, docs: &[KeywordDoc]) -> Result<(), KeywordError> {
-        let f = self.fields;
+        let f = &self.fields;
         self.with_writer_locked(|writer| {
             for d in docs {
                 writer.delete_term(Term::from_field_i64(f.chunk_id, d.chunk_id));
+                let group = f.group_for(d.lang.as_deref());
                 let mut doc = TantivyDocument::new();
                 doc.add_i64(f.chunk_id, d.chunk_id);
                 doc.add_i64(f.doc_id, d.doc_id);
-                doc.add_text(f.title, &d.title);
+                doc.add_text(group.title, &d.title);
                 for heading in &d.heading_path {
-                    doc.add_text(f.heading, heading);
+                    doc.add_text(group.heading, heading);
                 }
-                doc.add_text(f.text, &d.text);
+                doc.add_text(group.text, &d.text);
                 doc.add_text(f.kind, &d.kind);
                 for tag in &d.tags {
                     doc.add_text(f.tag, tag);
@@ -363,10 +440,9 @@ impl KeywordIndex {
         }
         let parsed = query::user_query(&self.index, &self.fields, &self.config, query)?;
         let searcher = self.reader.searcher();
-        let mut snippets =
-            SnippetGenerator::create(&searcher, parsed.as_ref(), self.fields.text).map_err(engine)?;
-        snippets.set_max_num_chars(self.config.snippet_chars);
-        let full = query::filtered(parsed, &self.fields, filter);
+        // One snippet generator for each group a hit comes from: each knows its group's terms.
+        let mut snippets: Vec<Option<SnippetGenerator>> = self.fields.groups.iter().map(|_| None).collect();
+        let full = query::filtered(parsed.box_clone(), &self.fields, filter);
         let top = searcher.search(full.as_ref(), &TopDocs::with_limit(k).order_by_score()).map_err(engine)?;
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
@@ -375,8 +451,24 @@ impl KeywordIndex {
             let (Some(chunk_id), Some(doc_id)) = (int(self.fields.chunk_id), int(self.fields.doc_id)) else {
                 return Err(KeywordError::Engine("indexed chunk without its ids".into()));
             };
-            let text = doc.get_first(self.fields.text).and_then(|v| v.as_str()).unwrap_or_default();
-            let snippet = snippets.snippet(text);
+            let stored = self
+                .fields
+                .groups
+                .iter()
+                .enumerate()
+                .find_map(|(i, g)| doc.get_first(g.text).and_then(|v| v.as_str()).map(|text| (i, text)));
+            let (group, text) = stored.unwrap_or((0, ""));
+            let generator = match &mut snippets[group] {
+                Some(generator) => generator,
+                slot => {
+                    let field = self.fields.groups[group].text;
+                    let mut generator =
+                        SnippetGenerator::create(&searcher, parsed.as_ref(), field).map_err(engine)?;
+                    generator.set_max_num_chars(self.config.snippet_chars);
+                    slot.insert(generator)
+                }
+            };
+            let snippet = generator.snippet(text);
             let snippet = if snippet.is_empty() {
                 KeywordSnippet { text: leading_text(text, self.config.snippet_chars), highlights: Vec::new() }
             } else {
@@ -391,8 +483,35 @@ impl KeywordIndex {
     }
 }
 
-/// Opens (or with `create`, creates) the index and checks its schema.
-fn open_index(dir: &Path, config: &KeywordConfig, create: bool) -> Result<(Index, Fields), KeywordError> {
+/// An index opened: in the layout the configuration asks for, in another that can be read, or
+/// in one this version cannot search.
+enum Opened {
+    Current(Index, Fields),
+    Other(Index, Fields),
+    Unreadable(Index),
+}
+
+fn lock_error(dir: &Path, e: TantivyError) -> KeywordError {
+    match e {
+        TantivyError::LockFailure(LockError::LockBusy, _) => KeywordError::Locked { path: dir.to_path_buf() },
+        other => engine(other),
+    }
+}
+
+/// Empties the index directory (its files are all tantivy's).
+fn recreate_dir(dir: &Path) -> Result<(), KeywordError> {
+    let io = |e| KeywordError::Io { path: dir.to_path_buf(), source: e };
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        let removed =
+            if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+        removed.map_err(|e| KeywordError::Io { path: path.clone(), source: e })?;
+    }
+    Ok(())
+}
+
+/// Opens (or with `create`, creates) the index and compares its schema with the configured one.
+fn open_index(dir: &Path, config: &KeywordConfig, create: bool) -> Result<Opened, KeywordError> {
     if !is_known_analyzer(&config.analyzer) {
         return Err(KeywordError::UnknownAnalyzer(config.analyzer.clone()));
     }
@@ -410,21 +529,12 @@ fn open_index(dir: &Path, config: &KeywordConfig, create: bool) -> Result<(Index
         });
     };
     let schema = index.schema();
-    if schema != expected {
-        let reason = match schema_analyzer(&schema) {
-            Some(stored) if stored != config.analyzer => {
-                format!("analyzer {stored}, configured {}", config.analyzer)
-            }
-            _ => "an older schema".to_string(),
-        };
-        return Err(KeywordError::SchemaMismatch { path: dir.to_path_buf(), reason });
-    }
     register_analyzers(&index);
-    let fields = fields(&schema).ok_or_else(|| KeywordError::SchemaMismatch {
-        path: dir.to_path_buf(),
-        reason: "missing fields".into(),
-    })?;
-    Ok((index, fields))
+    let Some(fields) = fields(&schema) else { return Ok(Opened::Unreadable(index)) };
+    if fields.groups.iter().any(|g| index.tokenizers().get(&g.analyzer).is_none()) {
+        return Ok(Opened::Unreadable(index));
+    }
+    Ok(if schema == expected { Opened::Current(index, fields) } else { Opened::Other(index, fields) })
 }
 
 /// The start of `text`, cut at a word boundary near `max_chars` characters.

@@ -15,20 +15,32 @@ use tantivy::tokenizer::TokenStream;
 use super::schema::Fields;
 use super::{KeywordConfig, KeywordError, KeywordFilter};
 
-/// The text fields searched, with their boosts.
-fn boosted_fields(fields: &Fields, config: &KeywordConfig) -> [(Field, f32); 3] {
-    [(fields.title, config.title_boost), (fields.heading, config.heading_boost), (fields.text, 1.0)]
+/// The text fields searched, with their boosts: title, headings and text of every analysis
+/// group, each of which analyses the query with its own analyzer.
+fn boosted_fields(fields: &Fields, config: &KeywordConfig) -> Vec<(Field, f32)> {
+    fields
+        .groups
+        .iter()
+        .flat_map(|g| [(g.title, config.title_boost), (g.heading, config.heading_boost), (g.text, 1.0)])
+        .collect()
 }
 
 /// Parses `text` with tantivy's query language (phrases, `+must`, `-not`, `AND`/`OR`, `field:`)
 /// over title, headings and text with their boosts. Input the parser finds fault with is taken
 /// as plain words instead, so no input is an error.
+///
+/// A query with Chinese, Japanese or Korean in it is taken as plain words: the parser would make
+/// a run of CJK characters, which has no spaces, one phrase of all its words, and find only
+/// text with those words side by side in that order.
 pub(crate) fn user_query(
     index: &Index,
     fields: &Fields,
     config: &KeywordConfig,
     text: &str,
 ) -> Result<Box<dyn Query>, KeywordError> {
+    if super::analysis::has_cjk(text) {
+        return plain_query(index, fields, config, text);
+    }
     let boosts = boosted_fields(fields, config);
     let mut parser = QueryParser::for_index(index, boosts.iter().map(|(f, _)| *f).collect());
     for (field, boost) in boosts {

@@ -6,6 +6,8 @@ use tantivy::schema::{
 };
 use tantivy::tokenizer::{Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer};
 
+use super::analysis::{CjkSegmenter, CjkTokenizer};
+
 pub(crate) const CHUNK_ID: &str = "chunk_id";
 pub(crate) const DOC_ID: &str = "doc_id";
 pub(crate) const TITLE: &str = "title";
@@ -40,14 +42,24 @@ pub const STEM_ANALYZERS: [(&str, Language); 18] = [
     ("tr_stem", Language::Turkish),
 ];
 
+/// The analyzer of Chinese text: jieba's words (see [`super::analysis`]).
+pub const ZH_ANALYZER: &str = "zh_jieba";
+/// The analyzer of Japanese and Korean text: overlapping character pairs (see
+/// [`super::analysis`]).
+pub const CJK_ANALYZER: &str = "cjk_bigram";
+
+/// The languages with an analyzer of their own besides the stemmers: Chinese, Japanese, Korean.
+const CJK_GROUPS: [(&str, &str); 3] = [("zh", ZH_ANALYZER), ("ja", CJK_ANALYZER), ("ko", CJK_ANALYZER)];
+
 /// True for the analyzers an index can be built with: tantivy's `default` (no stemming) and
 /// every name in [`STEM_ANALYZERS`].
 pub fn is_known_analyzer(name: &str) -> bool {
     name == "default" || STEM_ANALYZERS.iter().any(|(n, _)| *n == name)
 }
 
-/// Registers the stemming analyzers with an index (they live in memory, not in the index files,
-/// so every open registers them again).
+/// Registers lore's analyzers with an index (they live in memory, not in the index files, so
+/// every open registers them again): the stemmers, and the CJK analyzers, whose Latin words are
+/// stemmed as English.
 pub(crate) fn register_analyzers(index: &Index) {
     for (name, language) in STEM_ANALYZERS {
         if index.tokenizers().get(name).is_none() {
@@ -59,16 +71,61 @@ pub(crate) fn register_analyzers(index: &Index) {
             index.tokenizers().register(name, analyzer);
         }
     }
+    for (name, segmenter) in [(ZH_ANALYZER, CjkSegmenter::Jieba), (CJK_ANALYZER, CjkSegmenter::Bigrams)] {
+        if index.tokenizers().get(name).is_none() {
+            let analyzer = TextAnalyzer::builder(CjkTokenizer::new(segmenter))
+                .filter(RemoveLongFilter::limit(40))
+                .filter(LowerCaser)
+                .filter(Stemmer::new(Language::English))
+                .build();
+            index.tokenizers().register(name, analyzer);
+        }
+    }
 }
 
-/// The fields of the schema.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Fields {
-    pub chunk_id: Field,
-    pub doc_id: Field,
+/// The analysis groups of a new index with `analyzer` configured: `(language, analyzer)`, the
+/// first with language `""`, the default group, for text in the configured analyzer's language,
+/// of unknown language, or of a language with no analyzer of its own. Then one group for each
+/// other language tantivy can stem, and Chinese, Japanese and Korean.
+pub(crate) fn layout(analyzer: &str) -> Vec<(String, String)> {
+    let mut groups = vec![(String::new(), analyzer.to_string())];
+    for (name, _) in STEM_ANALYZERS {
+        if name != analyzer
+            && let Some(code) = name.strip_suffix("_stem")
+        {
+            groups.push((code.to_string(), name.to_string()));
+        }
+    }
+    groups.extend(CJK_GROUPS.iter().map(|(code, name)| (code.to_string(), name.to_string())));
+    groups
+}
+
+/// The name of a group's field: `title`, `heading` and `text` for the default group,
+/// `text_zh` and so on for the others.
+fn group_field(base: &str, language: &str) -> String {
+    if language.is_empty() { base.to_string() } else { format!("{base}_{language}") }
+}
+
+/// The text fields of one analysis group: a chunk's title, headings and text go to the group of
+/// its language.
+#[derive(Debug, Clone)]
+pub(crate) struct Group {
+    /// ISO 639-1 code; empty for the default group.
+    pub language: String,
+    /// The analyzer of its fields.
+    pub analyzer: String,
     pub title: Field,
     pub heading: Field,
     pub text: Field,
+}
+
+/// The fields of the schema.
+#[derive(Debug, Clone)]
+pub(crate) struct Fields {
+    pub chunk_id: Field,
+    pub doc_id: Field,
+    /// The analysis groups, the default one first.
+    pub groups: Vec<Group>,
     pub kind: Field,
     pub tag: Field,
     pub lang: Field,
@@ -76,9 +133,18 @@ pub(crate) struct Fields {
     pub added: Field,
 }
 
-/// The schema for text analysed by `analyzer`.
+impl Fields {
+    /// The group that analyses text in `language`: its own, else the default group.
+    pub(crate) fn group_for(&self, language: Option<&str>) -> &Group {
+        let own =
+            language.and_then(|l| self.groups.iter().find(|g| !g.language.is_empty() && g.language == l));
+        own.unwrap_or(&self.groups[0])
+    }
+}
+
+/// The schema for the groups of [`layout`] with `analyzer` configured.
 pub(crate) fn build_schema(analyzer: &str) -> Schema {
-    let analysed = |stored: bool| {
+    let analysed = |analyzer: &str, stored: bool| {
         let indexing = TextFieldIndexing::default()
             .set_tokenizer(analyzer)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions);
@@ -88,10 +154,12 @@ pub(crate) fn build_schema(analyzer: &str) -> Schema {
     let mut builder = Schema::builder();
     builder.add_i64_field(CHUNK_ID, INDEXED | STORED | FAST);
     builder.add_i64_field(DOC_ID, INDEXED | STORED | FAST);
-    builder.add_text_field(TITLE, analysed(false));
-    builder.add_text_field(HEADING, analysed(false));
-    // The text is stored for snippets.
-    builder.add_text_field(TEXT, analysed(true));
+    for (language, analyzer) in layout(analyzer) {
+        builder.add_text_field(&group_field(TITLE, &language), analysed(&analyzer, false));
+        builder.add_text_field(&group_field(HEADING, &language), analysed(&analyzer, false));
+        // The text is stored for snippets.
+        builder.add_text_field(&group_field(TEXT, &language), analysed(&analyzer, true));
+    }
     builder.add_text_field(KIND, STRING);
     builder.add_text_field(TAG, STRING);
     builder.add_text_field(LANG, STRING);
@@ -100,15 +168,31 @@ pub(crate) fn build_schema(analyzer: &str) -> Schema {
     builder.build()
 }
 
-/// Looks the fields up in `schema`; `None` if one is missing.
+/// Looks the fields up in `schema`; `None` if one is missing. The groups are whatever the
+/// schema has, so an index built with another layout (an older lore's, with one group) can
+/// still be searched.
 pub(crate) fn fields(schema: &Schema) -> Option<Fields> {
     let f = |name: &str| schema.get_field(name).ok();
+    let group = |language: &str| -> Option<Group> {
+        let text = f(&group_field(TEXT, language))?;
+        Some(Group {
+            language: language.to_string(),
+            analyzer: field_analyzer(schema, text)?,
+            title: f(&group_field(TITLE, language))?,
+            heading: f(&group_field(HEADING, language))?,
+            text,
+        })
+    };
+    let mut groups = vec![group("")?];
+    for (_, entry) in schema.fields() {
+        if let Some(language) = entry.name().strip_prefix("text_") {
+            groups.push(group(language)?);
+        }
+    }
     Some(Fields {
         chunk_id: f(CHUNK_ID)?,
         doc_id: f(DOC_ID)?,
-        title: f(TITLE)?,
-        heading: f(HEADING)?,
-        text: f(TEXT)?,
+        groups,
         kind: f(KIND)?,
         tag: f(TAG)?,
         lang: f(LANG)?,
@@ -117,13 +201,16 @@ pub(crate) fn fields(schema: &Schema) -> Option<Fields> {
     })
 }
 
-/// The analyzer the text fields of `schema` were built with.
-pub(crate) fn schema_analyzer(schema: &Schema) -> Option<String> {
-    let field = schema.get_field(TEXT).ok()?;
+fn field_analyzer(schema: &Schema, field: Field) -> Option<String> {
     match schema.get_field_entry(field).field_type() {
         tantivy::schema::FieldType::Str(options) => {
             options.get_indexing_options().map(|i| i.tokenizer().to_string())
         }
         _ => None,
     }
+}
+
+/// The analyzer the default group's fields of `schema` were built with.
+pub(crate) fn schema_analyzer(schema: &Schema) -> Option<String> {
+    field_analyzer(schema, schema.get_field(TEXT).ok()?)
 }

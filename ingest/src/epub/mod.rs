@@ -114,6 +114,7 @@ fn build(epub: &Epub, item: &str, byte_len: usize) -> Result<Document> {
         hash: String::new(),
         byte_len: byte_len as u64,
         page_count: None,
+        site: None,
         sections,
     })
 }

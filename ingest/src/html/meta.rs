@@ -25,6 +25,8 @@ pub(crate) struct PageMeta {
     pub language: Option<String>,
     /// The `generator` meta tag.
     pub generator: Option<String>,
+    /// The publisher's name from JSON-LD (`publisher.name` of the article).
+    pub publisher: Option<String>,
 }
 
 /// Reads a page's metadata in one pass over its elements.
@@ -156,6 +158,14 @@ fn read_json_ld(block: &str, m: &mut PageMeta, published: &mut Vec<(u8, String)>
                         .any(|t| ty.contains(t));
                 if !is_article {
                     continue;
+                }
+                if m.publisher.is_none() {
+                    let name = match obj.get("publisher") {
+                        Some(serde_json::Value::String(s)) => Some(s.as_str()),
+                        Some(serde_json::Value::Object(o)) => o.get("name").and_then(|n| n.as_str()),
+                        _ => None,
+                    };
+                    m.publisher = name.map(collapse).filter(|n| !n.is_empty() && !n.starts_with("http"));
                 }
                 if let Some(d) = obj.get("datePublished").and_then(|d| d.as_str()) {
                     published.push((1, d.to_string()));

@@ -63,6 +63,7 @@ fn load_inner(original: &str, item: &str, url: Option<&str>) -> Result<Document>
         hash: String::new(),
         byte_len: original.len() as u64,
         page_count: None,
+        site: page_meta.site_name.clone().or_else(|| page_meta.publisher.clone()),
         sections,
     })
 }

@@ -95,6 +95,7 @@ fn load_unguarded(bytes: &[u8], item: &str) -> Result<Document> {
         hash: String::new(),
         byte_len: bytes.len() as u64,
         page_count: Some(page_count),
+        site: None,
         sections,
     })
 }

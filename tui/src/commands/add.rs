@@ -1,4 +1,4 @@
-//! `lore add`: files and folders into the library, with progress.
+//! `lore add`: files, folders and web pages into the library, with progress.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -24,16 +24,16 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
     let mut bar_on = false;
     let mut on_event = |ev: AddEvent<'_>| match ev {
         AddEvent::Planned { total, .. } => {
-            if total > 1 && output::stderr_is_tty() {
+            if bar_on {
+                bar.inc_length(total as u64);
+            } else if total > 1 && output::stderr_is_tty() {
                 bar.set_draw_target(ProgressDrawTarget::stderr());
                 bar.set_length(total as u64);
                 bar.set_style(bar_style());
                 bar_on = true;
             }
         }
-        AddEvent::Started { path, .. } => {
-            bar.set_message(path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-        }
+        AddEvent::Started { path, .. } => bar.set_message(item_name(path)),
         AddEvent::Embedding { path, done, total, .. } => {
             // A single large file shows its own progress too.
             if !bar_on && total > 128 && output::stderr_is_tty() {
@@ -42,8 +42,7 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
                 bar.set_style(bar_style());
                 bar_on = true;
             }
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            bar.set_message(format!("{name}: embedding {done}/{total} chunks"));
+            bar.set_message(format!("{}: embedding {done}/{total} chunks", item_name(path)));
         }
         AddEvent::Finished { outcome, .. } => {
             if let ItemOutcome::Failed { message, .. } = outcome {
@@ -52,7 +51,21 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
             bar.inc(1);
         }
     };
-    let report = lib.add_paths(&args.paths, &args.tags, &mut on_event)?;
+    // Arguments that look like addresses (`scheme://…`) are fetched; the rest are paths.
+    let (urls, paths): (Vec<_>, Vec<_>) = args.paths.iter().partition(|p| is_address(p));
+    let urls: Vec<String> = urls.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    let paths: Vec<std::path::PathBuf> = paths.into_iter().cloned().collect();
+    let mut report = if paths.is_empty() {
+        lore_index::AddReport::default()
+    } else {
+        lib.add_paths(&paths, &args.tags, &mut on_event)?
+    };
+    if !urls.is_empty() {
+        let fetcher = ctx.fetcher()?;
+        let runtime = super::feed::web_runtime()?;
+        let web = runtime.block_on(lib.add_urls(&fetcher, &urls, &args.tags, &mut on_event))?;
+        merge(&mut report, web);
+    }
     if bar_on {
         bar.finish_and_clear();
     }
@@ -65,6 +78,33 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
     super::optimize::start_in_background_if_needed(ctx, lib, args.json);
     // Exit non-zero only when nothing could be added.
     Ok(if done == 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Whether an argument is a web address rather than a path: it has a URL scheme.
+fn is_address(p: &std::path::Path) -> bool {
+    let s = p.to_string_lossy();
+    match s.split_once("://") {
+        Some((scheme, _)) => {
+            !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        }
+        None => false,
+    }
+}
+
+/// A file's name, or a URL as given.
+fn item_name(path: &std::path::Path) -> String {
+    if is_address(path) {
+        return path.to_string_lossy().into_owned();
+    }
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+fn merge(into: &mut lore_index::AddReport, from: lore_index::AddReport) {
+    into.added += from.added;
+    into.updated += from.updated;
+    into.unchanged += from.unchanged;
+    into.chunks += from.chunks;
+    into.failed.extend(from.failed);
 }
 
 /// The progress bar of `add` and `sync`: files done of all, elapsed time, the current file.

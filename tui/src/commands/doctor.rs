@@ -1,12 +1,14 @@
 //! `lore doctor`: checks the configuration, the embedding runtime and model, the library and
 //! the chat model, one line each. The API key is reported as set or not, never shown.
 
+use std::collections::BTreeSet;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use lore_agent::ChatModel;
 use lore_index::Library;
+use lore_index::catalog::doc_of_chunk;
 use lore_index::engines::Engines;
 use serde::Serialize;
 
@@ -19,21 +21,38 @@ struct Check {
     name: &'static str,
     status: &'static str,
     detail: String,
+    /// Chunks in each store, for the library check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stores: Option<StoreCounts>,
+}
+
+/// What the library check counted.
+#[derive(Serialize)]
+struct StoreCounts {
+    documents: u64,
+    catalog: usize,
+    keyword: usize,
+    vectors: usize,
+    /// Documents an interrupted command left in the journal.
+    pending: usize,
 }
 
 fn ok(name: &'static str, detail: String) -> Check {
-    Check { name, status: "ok", detail }
+    Check { name, status: "ok", detail, stores: None }
 }
 fn fail(name: &'static str, detail: String) -> Check {
-    Check { name, status: "fail", detail }
+    Check { name, status: "fail", detail, stores: None }
 }
 fn skip(name: &'static str, detail: String) -> Check {
-    Check { name, status: "off", detail }
+    Check { name, status: "off", detail, stores: None }
 }
 
 /// Runs `lore doctor`.
 pub fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitCode> {
     let mut checks = vec![ok("config", format!("library {}", ctx.paths.home.display()))];
+    if args.repair {
+        checks.push(repair(ctx, args.wait));
+    }
 
     let engine_opts = ctx.engine_options();
     checks.push(match &engine_opts {
@@ -58,32 +77,7 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitCode> {
     checks.push(match engine_opts.as_ref().ok().map(|o| Library::open_reader(&ctx.paths.home, Some(o))) {
         None => skip("library", "not checked: the embedding settings are unusable".into()),
         Some(Err(e)) => fail("library", e.to_string()),
-        Some(Ok(lib)) => match (lib.catalog().counts(), lib.consistency()) {
-            (Ok((docs, chunks)), Ok(c)) if c.agrees() => {
-                let threshold = ctx.config.qdrant.optimize_after;
-                let brute = match lib.unindexed_vectors() {
-                    Ok(n) if threshold > 0 && n >= threshold => {
-                        format!("; {n} vectors not yet in the HNSW index (`lore optimize`)")
-                    }
-                    _ => String::new(),
-                };
-                ok(
-                    "library",
-                    format!("{docs} documents, {chunks} chunks; catalog, keyword and vector indexes agree{brute}"),
-                )
-            }
-            (Ok((docs, chunks)), Ok(c)) => fail(
-                "library",
-                format!(
-                    "{docs} documents, {chunks} chunks, but the indexes disagree (catalog {}, keyword {}, vectors {}): run `lore reindex`",
-                    c.catalog.len(),
-                    c.keyword.len(),
-                    c.vectors.len()
-                ),
-            ),
-            (Err(e), _) => fail("library", e.to_string()),
-            (_, Err(e)) => fail("library", e.to_string()),
-        },
+        Some(Ok(lib)) => library_check(ctx, &lib),
     });
 
     let llm = &ctx.config.llm;
@@ -128,4 +122,96 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitCode> {
         }
     }
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Opens the library for writing, which completes or rolls back what an interrupted command
+/// left in the journal, and says how much there was.
+fn repair(ctx: &Context, wait: u64) -> Check {
+    if !ctx.paths.home.join(lore_index::library::CATALOG_FILE).exists() {
+        return ok("repair", "no library yet: nothing to repair".into());
+    }
+    let pending = Library::open_reader(&ctx.paths.home, None)
+        .and_then(|lib| Ok(lib.catalog().journal()?.len()))
+        .unwrap_or(0);
+    match ctx.writer(Duration::from_secs(wait)) {
+        Ok(lib) => {
+            drop(lib);
+            match pending {
+                0 => ok("repair", "nothing to repair".into()),
+                n => ok("repair", format!("completed {n} document{} an interrupted command left", plural(n))),
+            }
+        }
+        Err(e) => fail("repair", format!("{e:#}")),
+    }
+}
+
+/// Compares the chunks of the catalog, the keyword index and the vector store. Documents in the
+/// journal (an interrupted command's) may differ: searches leave them out and the next write
+/// completes them.
+fn library_check(ctx: &Context, lib: &Library) -> Check {
+    let (docs, chunks) = match lib.catalog().counts() {
+        Ok(c) => c,
+        Err(e) => return fail("library", e.to_string()),
+    };
+    let c = match lib.consistency() {
+        Ok(c) => c,
+        Err(e) => return fail("library", e.to_string()),
+    };
+    let journal: BTreeSet<i64> = match lib.catalog().journal() {
+        Ok(j) => j.into_iter().map(|e| e.doc_id).collect(),
+        Err(e) => return fail("library", e.to_string()),
+    };
+    let stores = StoreCounts {
+        documents: docs,
+        catalog: c.catalog.len(),
+        keyword: c.keyword.len(),
+        vectors: c.vectors.len(),
+        pending: journal.len(),
+    };
+    let settled = |ids: &[i64]| -> Vec<i64> {
+        ids.iter().copied().filter(|id| !journal.contains(&doc_of_chunk(*id))).collect()
+    };
+    let mut check = if c.agrees() || {
+        let catalog = settled(&c.catalog);
+        catalog == settled(&c.keyword) && catalog == settled(&c.vectors)
+    } {
+        let threshold = ctx.config.qdrant.optimize_after;
+        let brute = match lib.unindexed_vectors() {
+            Ok(n) if threshold > 0 && n >= threshold => {
+                format!("; {n} vectors not yet in the HNSW index (`lore optimize`)")
+            }
+            _ => String::new(),
+        };
+        let pending = match journal.len() {
+            0 => String::new(),
+            n => format!(
+                "; {n} document{} of an interrupted command pending, left out of searches until the next \
+                 write completes {} (`lore doctor --repair` does it now)",
+                plural(n),
+                if n == 1 { "it" } else { "them" }
+            ),
+        };
+        ok(
+            "library",
+            format!(
+                "{docs} documents, {chunks} chunks; catalog, keyword and vector indexes agree{brute}{pending}"
+            ),
+        )
+    } else {
+        fail(
+            "library",
+            format!(
+                "{docs} documents, {chunks} chunks, but the indexes disagree (catalog {}, keyword {}, vectors {}): run `lore reindex`",
+                c.catalog.len(),
+                c.keyword.len(),
+                c.vectors.len()
+            ),
+        )
+    };
+    check.stores = Some(stores);
+    check
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }

@@ -185,6 +185,7 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
             hash: lore_ingest::hash::content_hash(format!("{}\n{}", d.title, text).as_bytes()),
             byte_len: text.len() as u64,
             page_count: None,
+            site: None,
             sections: vec![Section::new(Vec::new(), text)],
         };
         if let lore_index::ItemOutcome::Added { chunks: n, .. } = lib.add_document(&doc, &[], None, None)? {

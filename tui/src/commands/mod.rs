@@ -4,6 +4,7 @@ mod add;
 pub(crate) mod ask;
 mod doctor;
 mod eval;
+mod feed;
 mod history;
 mod ls;
 mod optimize;
@@ -99,6 +100,12 @@ impl Context {
         Ok(Library::open_reader(&self.paths.home, Some(&options))?)
     }
 
+    /// A web client with the configured limits, for pages and feeds.
+    pub fn fetcher(&self) -> Result<lore_ingest::web::Fetcher> {
+        let opts = self.config.web.fetch_options(&self.config.ingest);
+        Ok(lore_ingest::web::Fetcher::new(opts)?)
+    }
+
     /// The embedding model's `tokenizer.json`, which sizes chunks, when it is installed.
     pub fn tokenizer_file(&self) -> Option<PathBuf> {
         if let Some(dir) = &self.config.embedding.model_dir {
@@ -131,6 +138,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Sync(args)) => sync::run(&ctx, args),
         Some(Command::Roots(args)) => roots::run(&ctx, args),
         Some(Command::Related(args)) => related::run(&ctx, args),
+        Some(Command::Feed(args)) => feed::run(&ctx, args),
         None => crate::ui::run(&ctx),
     }
 }

@@ -60,6 +60,13 @@ pub fn build_filter(lib: &Library, args: &FilterArgs) -> Result<VectorFilter> {
     };
     filter.date_from = date(&args.since, false)?;
     filter.date_to = date(&args.until, true)?;
+    if let Some(lang) = &args.lang {
+        let code = lang.trim().to_ascii_lowercase();
+        if code.len() != 2 || !code.chars().all(|c| c.is_ascii_lowercase()) {
+            bail!("{lang:?} is not a language code (two letters, ISO 639-1: en, zh, ja, de, ...)");
+        }
+        filter.lang = Some(code);
+    }
     Ok(filter)
 }
 

@@ -9,7 +9,7 @@ use std::time::Instant;
 use lore_agent::Citation;
 use lore_agent::prompt::PastTurn;
 use lore_index::SearchHit;
-use lore_index::catalog::{ConversationSummary, DocSummary, StoredChunk};
+use lore_index::catalog::{ConversationSummary, DocSummary, Feed, StoredChunk};
 use ratatui::layout::{Position, Rect};
 
 use super::text::LineInput;
@@ -21,7 +21,7 @@ pub enum Focus {
     Conversation,
     /// The cited chunk of the selected source.
     Sources,
-    /// The documents of the library.
+    /// The documents and feeds of the library.
     Library,
 }
 
@@ -72,6 +72,8 @@ pub enum Subject {
     Hit,
     /// A document of the library.
     Document(i64),
+    /// A feed: its fetch status and its items.
+    Feed(i64),
 }
 
 /// A popup over the panes.
@@ -244,43 +246,194 @@ impl SearchState {
     }
 }
 
+/// What the library pane lists.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LibraryView {
+    /// Every document.
+    #[default]
+    Documents,
+    /// The feed subscriptions.
+    Feeds,
+    /// The items of one feed.
+    Items(i64),
+}
+
+/// The selected row of a list and the first row shown.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListPos {
+    /// The selected row.
+    pub selected: usize,
+    /// First row shown.
+    pub offset: usize,
+}
+
+impl ListPos {
+    /// Moves the selection by `delta` among `n` rows, keeping it within `height` rows of the
+    /// first shown.
+    fn move_by(&mut self, delta: isize, n: usize, height: usize) {
+        if n == 0 {
+            return;
+        }
+        let s = (self.selected as isize).saturating_add(delta).clamp(0, n as isize - 1) as usize;
+        self.selected = s;
+        let h = height.max(1);
+        if s < self.offset {
+            self.offset = s;
+        } else if s >= self.offset + h {
+            self.offset = s + 1 - h;
+        }
+    }
+
+    /// Keeps the selection within `n` rows.
+    fn clamp(&mut self, n: usize) {
+        self.selected = self.selected.min(n.saturating_sub(1));
+        self.offset = self.offset.min(self.selected);
+    }
+}
+
+/// The documents one feed has delivered, as read from the catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedItems {
+    /// The feed.
+    pub feed_id: i64,
+    /// Its documents, newest first.
+    pub docs: Vec<i64>,
+}
+
 /// The library pane.
 #[derive(Debug, Clone, Default)]
 pub struct LibraryState {
     /// Every document, newest first.
     pub docs: Vec<DocSummary>,
-    /// The filter typed.
+    /// The feed subscriptions, in the order they were added.
+    pub feeds: Vec<Feed>,
+    /// The items of the feed last read.
+    pub feed_items: Option<FeedItems>,
+    /// The feed whose items were asked for and have not arrived.
+    items_asked: Option<i64>,
+    /// What the pane lists.
+    pub view: LibraryView,
+    /// The filter typed; it applies to whichever list is shown.
     pub filter: LineInput,
-    /// The selected row among the visible documents.
-    pub selected: usize,
+    /// Position in the documents.
+    pub docs_pos: ListPos,
+    /// Position in the feeds.
+    pub feeds_pos: ListPos,
+    /// Position in a feed's items.
+    pub items_pos: ListPos,
     /// Whether the list was loaded.
     pub loaded: bool,
     /// Documents and chunks in the library.
     pub counts: Option<(u64, u64)>,
-    /// First row shown.
-    pub offset: usize,
 }
 
 impl LibraryState {
+    fn filter_words(&self) -> Vec<String> {
+        self.filter.text().split_whitespace().map(str::to_lowercase).collect()
+    }
+
     /// The documents the filter lets through: every word of the filter appears in the title,
     /// source, kind or a tag.
     pub fn visible(&self) -> Vec<&DocSummary> {
-        let words: Vec<String> = self.filter.text().split_whitespace().map(str::to_lowercase).collect();
-        self.docs
+        let words = self.filter_words();
+        self.docs.iter().filter(|d| doc_matches(d, &words)).collect()
+    }
+
+    /// The feeds the filter lets through: every word appears in the name, URL or a tag.
+    pub fn visible_feeds(&self) -> Vec<&Feed> {
+        let words = self.filter_words();
+        self.feeds
             .iter()
-            .filter(|d| {
+            .filter(|f| {
                 words.is_empty() || {
-                    let hay =
-                        format!("{} {} {} {}", d.title, d.source, d.kind, d.tags.join(" ")).to_lowercase();
+                    let hay = format!("{} {} {}", f.display_name(), f.url, f.tags.join(" ")).to_lowercase();
                     words.iter().all(|w| hay.contains(w.as_str()))
                 }
             })
             .collect()
     }
 
-    /// The selected document.
+    /// The items of feed `feed_id` the filter lets through, newest first; `None` until they
+    /// are read.
+    pub fn visible_items(&self, feed_id: i64) -> Option<Vec<&DocSummary>> {
+        let items = self.feed_items.as_ref().filter(|i| i.feed_id == feed_id)?;
+        let by_id: std::collections::HashMap<i64, &DocSummary> =
+            self.docs.iter().map(|d| (d.id, d)).collect();
+        let words = self.filter_words();
+        Some(
+            items
+                .docs
+                .iter()
+                .filter_map(|id| by_id.get(id).copied())
+                .filter(|d| doc_matches(d, &words))
+                .collect(),
+        )
+    }
+
+    /// Rows of the list shown.
+    pub fn rows(&self) -> usize {
+        match self.view {
+            LibraryView::Documents => self.visible().len(),
+            LibraryView::Feeds => self.visible_feeds().len(),
+            LibraryView::Items(id) => self.visible_items(id).map(|v| v.len()).unwrap_or(0),
+        }
+    }
+
+    /// The position in the list shown.
+    pub fn pos(&self) -> ListPos {
+        match self.view {
+            LibraryView::Documents => self.docs_pos,
+            LibraryView::Feeds => self.feeds_pos,
+            LibraryView::Items(_) => self.items_pos,
+        }
+    }
+
+    fn pos_mut(&mut self) -> &mut ListPos {
+        match self.view {
+            LibraryView::Documents => &mut self.docs_pos,
+            LibraryView::Feeds => &mut self.feeds_pos,
+            LibraryView::Items(_) => &mut self.items_pos,
+        }
+    }
+
+    /// The selected document, when the list shown is of documents.
     pub fn selected_doc(&self) -> Option<&DocSummary> {
-        self.visible().get(self.selected).copied()
+        match self.view {
+            LibraryView::Documents => self.visible().get(self.docs_pos.selected).copied(),
+            LibraryView::Feeds => None,
+            LibraryView::Items(id) => self.visible_items(id)?.get(self.items_pos.selected).copied(),
+        }
+    }
+
+    /// The selected feed, when the feeds are shown.
+    pub fn selected_feed(&self) -> Option<&Feed> {
+        match self.view {
+            LibraryView::Feeds => self.visible_feeds().get(self.feeds_pos.selected).copied(),
+            _ => None,
+        }
+    }
+
+    /// The feed with this id.
+    pub fn feed(&self, id: i64) -> Option<&Feed> {
+        self.feeds.iter().find(|f| f.id == id)
+    }
+
+    /// Keeps every selection within its list.
+    fn clamp(&mut self) {
+        let (docs, feeds) = (self.visible().len(), self.visible_feeds().len());
+        self.docs_pos.clamp(docs);
+        self.feeds_pos.clamp(feeds);
+        if let LibraryView::Items(id) = self.view {
+            let n = self.visible_items(id).map(|v| v.len()).unwrap_or(0);
+            self.items_pos.clamp(n);
+        }
+    }
+}
+
+fn doc_matches(d: &DocSummary, words: &[String]) -> bool {
+    words.is_empty() || {
+        let hay = format!("{} {} {} {}", d.title, d.source, d.kind, d.tags.join(" ")).to_lowercase();
+        words.iter().all(|w| hay.contains(w.as_str()))
     }
 }
 
@@ -297,19 +450,21 @@ pub struct ChunkContext {
     pub after: Option<String>,
 }
 
-/// Progress of an add or a removal.
+/// Progress of an add, a removal or a feed refresh.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct IngestProgress {
-    /// What is done: `adding`, `removing`.
+    /// What is done: `adding`, `removing`, `refreshing`.
     pub verb: String,
-    /// Files to do.
+    /// Files (or feeds) to do.
     pub total: usize,
-    /// Files done.
+    /// Files (or feeds) done.
     pub done: usize,
-    /// The current file.
+    /// The current file, URL or feed.
     pub current: String,
     /// Chunks of the current file embedded, and its chunks.
     pub embedding: Option<(usize, usize)>,
+    /// Items of the current feed done, and its new or changed items.
+    pub items: Option<(usize, usize)>,
     /// Files that failed.
     pub failed: usize,
     /// Waiting for an answer to finish before writing.
@@ -435,6 +590,11 @@ pub enum Action {
     AddDocument,
     /// Refresh the feeds.
     RefreshFeeds,
+    /// Left (`h`): in the library, from a feed's items to the feeds, from the feeds to the
+    /// documents.
+    Left,
+    /// Right (`l`): in the library, from the documents to the feeds, from a feed to its items.
+    Right,
     /// Answer a yes/no question.
     Confirm(bool),
     /// Edit the line being typed.
@@ -483,6 +643,14 @@ pub enum Command {
     FetchContext(i64),
     /// Add a file or folder.
     Add(PathBuf),
+    /// Fetch web pages and add them.
+    AddUrls(Vec<String>),
+    /// Refresh every feed.
+    RefreshFeeds,
+    /// Read the documents a feed delivered.
+    LoadFeedItems(i64),
+    /// Mark a news document read (in the background; quietly given up when the catalog is busy).
+    MarkRead(i64),
     /// Remove a document.
     Delete {
         /// The document.
@@ -530,13 +698,19 @@ pub enum Report {
         /// What happened.
         update: AnswerUpdate,
     },
-    /// The document list.
+    /// The document list and the feeds.
     LibraryLoaded {
         /// Every document, newest first.
         docs: Vec<DocSummary>,
         /// Documents and chunks.
         counts: (u64, u64),
+        /// The feed subscriptions.
+        feeds: Vec<Feed>,
     },
+    /// The feeds alone (their unread counts changed).
+    FeedsLoaded(Vec<Feed>),
+    /// The documents a feed delivered.
+    FeedItems(FeedItems),
     /// Past conversations.
     Conversations(Vec<ConversationSummary>),
     /// A past conversation's turns.
@@ -548,7 +722,7 @@ pub enum Report {
     },
     /// A chunk and its neighbours.
     Context(ChunkContext),
-    /// Progress of an add or removal.
+    /// Progress of an add, a removal or a feed refresh.
     Ingest(IngestUpdate),
     /// Something to tell the user.
     Message(Message),
@@ -582,7 +756,7 @@ pub enum AnswerUpdate {
     Cancelled,
 }
 
-/// Progress of an add or removal.
+/// Progress of an add, a removal or a feed refresh (whose steps are feeds).
 #[derive(Debug, Clone)]
 pub enum IngestUpdate {
     /// Waiting for the running answer to finish.
@@ -606,6 +780,15 @@ pub enum IngestUpdate {
         /// Of.
         total: usize,
     },
+    /// Items of the current feed done.
+    Items {
+        /// Done.
+        done: usize,
+        /// Of.
+        total: usize,
+    },
+    /// Something failed and the job goes on (a feed item that could not be added).
+    Problem(String),
     /// A file is done.
     Finished {
         /// Its position, from 0.
@@ -736,6 +919,7 @@ impl App {
             Subject::Citations => self.selected_source().map(|c| c.chunk_id),
             Subject::Hit => self.search.selected_hit().map(|h| h.chunk.id),
             Subject::Document(id) => Some(lore_index::catalog::chunk_id(id, 0)),
+            Subject::Feed(_) => None,
         }
     }
 
@@ -834,13 +1018,17 @@ impl App {
             }
             Action::DeleteDocument => {
                 if self.ingest.is_some() {
-                    self.fail("wait for the running add or removal to finish");
+                    self.fail("wait for the running add, removal or refresh to finish");
                 } else if let Some(d) = self.library.selected_doc() {
                     self.popup = Some(Popup::ConfirmDelete { doc_id: d.id, title: d.title.clone() });
+                } else if self.library.view == LibraryView::Feeds {
+                    self.say("d deletes documents; `lore feed rm FEED` unsubscribes from a feed");
                 }
             }
             Action::AddDocument => self.popup = Some(Popup::Add { input: LineInput::default() }),
-            Action::RefreshFeeds => self.say(FEEDS_HOOK),
+            Action::RefreshFeeds => self.refresh_feeds(&mut out),
+            Action::Left => self.library_left(&mut out),
+            Action::Right => self.library_right(&mut out),
             Action::Confirm(_) => {}
             Action::Edit(edit) => self.edit(edit, &mut out),
             Action::Wheel { column, row, up } => self.wheel(column, row, up, &mut out),
@@ -855,8 +1043,10 @@ impl App {
             _ => None,
         };
         if focus == Focus::Library {
-            self.show_selected_doc(out);
-        } else if matches!(self.subject, Subject::Document(_)) && focus == Focus::Conversation {
+            self.show_selected(out);
+        } else if matches!(self.subject, Subject::Document(_) | Subject::Feed(_))
+            && focus == Focus::Conversation
+        {
             match self.view {
                 MainView::Conversation => self.show_citations(out),
                 MainView::Search => {
@@ -881,9 +1071,11 @@ impl App {
             None if self.view == MainView::Search => self.close_search(out),
             None if self.focus == Focus::Library && !self.library.filter.is_empty() => {
                 self.library.filter.clear();
-                self.library.selected = 0;
-                self.library.offset = 0;
-                self.show_selected_doc(out);
+                self.reset_library_positions();
+                self.show_selected(out);
+            }
+            None if self.focus == Focus::Library && matches!(self.library.view, LibraryView::Items(_)) => {
+                self.library_left(out)
             }
             None => {}
         }
@@ -902,20 +1094,102 @@ impl App {
         self.fetch_subject(out);
     }
 
-    fn show_selected_doc(&mut self, out: &mut Vec<Command>) {
-        let Some(id) = self.library.selected_doc().map(|d| d.id) else { return };
-        if self.subject != Subject::Document(id) {
-            self.subject = Subject::Document(id);
+    /// Shows the selected document or feed of the library in the sources pane.
+    fn show_selected(&mut self, out: &mut Vec<Command>) {
+        let subject = match self.library.view {
+            LibraryView::Feeds => self.library.selected_feed().map(|f| Subject::Feed(f.id)),
+            _ => self.library.selected_doc().map(|d| Subject::Document(d.id)),
+        };
+        let Some(subject) = subject else { return };
+        if self.subject != subject {
+            self.subject = subject;
             self.detail_scroll = 0;
             self.fetch_subject(out);
         }
     }
 
     fn fetch_subject(&mut self, out: &mut Vec<Command>) {
+        if let Subject::Feed(id) = self.subject {
+            self.load_feed_items(id, out);
+        }
         if let Some(id) = self.subject_chunk()
             && self.context.as_ref().is_none_or(|c| c.chunk_id != id)
         {
             out.push(Command::FetchContext(id));
+        }
+    }
+
+    fn load_feed_items(&mut self, feed_id: i64, out: &mut Vec<Command>) {
+        let lib = &mut self.library;
+        if lib.feed_items.as_ref().is_none_or(|i| i.feed_id != feed_id) && lib.items_asked != Some(feed_id) {
+            lib.items_asked = Some(feed_id);
+            out.push(Command::LoadFeedItems(feed_id));
+        }
+    }
+
+    fn reset_library_positions(&mut self) {
+        let lib = &mut self.library;
+        (lib.docs_pos, lib.feeds_pos, lib.items_pos) = Default::default();
+    }
+
+    /// Left in the library: from a feed's items back to the feeds, from the feeds to the
+    /// documents.
+    fn library_left(&mut self, out: &mut Vec<Command>) {
+        if self.focus != Focus::Library {
+            return;
+        }
+        let lib = &mut self.library;
+        match lib.view {
+            LibraryView::Documents => return,
+            LibraryView::Feeds => lib.view = LibraryView::Documents,
+            LibraryView::Items(id) => {
+                lib.view = LibraryView::Feeds;
+                // The feed whose items were shown stays selected.
+                if let Some(i) = lib.visible_feeds().iter().position(|f| f.id == id) {
+                    lib.feeds_pos.selected = i;
+                }
+            }
+        }
+        self.show_selected(out);
+    }
+
+    /// Right in the library: from the documents to the feeds, from a feed to its items.
+    fn library_right(&mut self, out: &mut Vec<Command>) {
+        if self.focus != Focus::Library {
+            return;
+        }
+        match self.library.view {
+            LibraryView::Documents => {
+                self.library.view = LibraryView::Feeds;
+                self.show_selected(out);
+            }
+            LibraryView::Feeds => self.open_feed_items(out),
+            LibraryView::Items(_) => {}
+        }
+    }
+
+    /// Lists the selected feed's items in the library pane.
+    fn open_feed_items(&mut self, out: &mut Vec<Command>) {
+        let Some(id) = self.library.selected_feed().map(|f| f.id) else { return };
+        self.library.view = LibraryView::Items(id);
+        self.library.items_pos = ListPos::default();
+        self.load_feed_items(id, out);
+        self.show_selected(out);
+    }
+
+    fn refresh_feeds(&mut self, out: &mut Vec<Command>) {
+        if self.ingest.is_some() {
+            self.fail("wait for the running add, removal or refresh to finish");
+        } else if self.library.feeds.is_empty() {
+            self.say(NO_FEEDS);
+        } else {
+            self.ingest = Some(IngestProgress {
+                verb: "refreshing".into(),
+                total: self.library.feeds.len(),
+                current: "feeds".into(),
+                ..Default::default()
+            });
+            out.push(Command::RefreshFeeds);
         }
     }
 
@@ -941,7 +1215,7 @@ impl App {
             }
             Nav::Hits => self.move_hit(delta, out),
             Nav::Sources => self.move_source(delta, out),
-            Nav::Library => self.move_doc(delta, out),
+            Nav::Library => self.move_row(delta, out),
         }
     }
 
@@ -958,7 +1232,7 @@ impl App {
                 let max = m.detail_lines.saturating_sub(m.detail_height) as isize;
                 self.detail_scroll = (self.detail_scroll as isize + dir * page).clamp(0, max.max(0)) as usize;
             }
-            Nav::Library => self.move_doc(dir * m.library_height.max(1) as isize, out),
+            Nav::Library => self.move_row(dir * m.library_height.max(1) as isize, out),
         }
     }
 
@@ -969,7 +1243,7 @@ impl App {
             Nav::Transcript => self.conversation.scroll.jump_bottom(),
             Nav::Hits => self.move_hit(big, out),
             Nav::Sources => self.move_source(big, out),
-            Nav::Library => self.move_doc(big, out),
+            Nav::Library => self.move_row(big, out),
         }
     }
 
@@ -995,20 +1269,12 @@ impl App {
         self.show_citations(out);
     }
 
-    fn move_doc(&mut self, delta: isize, out: &mut Vec<Command>) {
-        let n = self.library.visible().len();
-        if n == 0 {
-            return;
-        }
-        let s = (self.library.selected as isize).saturating_add(delta).clamp(0, n as isize - 1) as usize;
-        self.library.selected = s;
-        let h = self.metrics.library_height.max(1);
-        if s < self.library.offset {
-            self.library.offset = s;
-        } else if s >= self.library.offset + h {
-            self.library.offset = s + 1 - h;
-        }
-        self.show_selected_doc(out);
+    /// Moves in the list the library pane shows.
+    fn move_row(&mut self, delta: isize, out: &mut Vec<Command>) {
+        let n = self.library.rows();
+        let height = self.metrics.library_height;
+        self.library.pos_mut().move_by(delta, n, height);
+        self.show_selected(out);
     }
 
     fn enter(&mut self, out: &mut Vec<Command>) {
@@ -1020,6 +1286,7 @@ impl App {
             }
             (Some(Editing::Filter), _, _) => self.editing = None,
             (None, Focus::Conversation, MainView::Conversation) => self.editing = Some(Editing::Question),
+            (None, Focus::Library, _) if self.library.view == LibraryView::Feeds => self.open_feed_items(out),
             (None, _, _) => self.open(out),
         }
     }
@@ -1051,26 +1318,37 @@ impl App {
         out.push(Command::Ask { id: self.ask_seq, question, history, conversation: self.conversation.id });
     }
 
-    /// The file or URL of what is selected where the user is.
-    fn open_target(&self) -> Option<String> {
+    /// The file or URL of what is selected where the user is, and the document when it is a
+    /// news item (opening it marks it read).
+    fn open_target(&self) -> Option<(String, Option<i64>)> {
         let of = |url: &Option<String>, source: &str| url.clone().unwrap_or_else(|| source.to_string());
+        let news = |kind: &str, id: i64| (kind == NEWS_KIND).then_some(id);
+        let doc = |d: &DocSummary| (of(&d.url, &d.source), news(&d.kind, d.id));
+        let feed = |f: &Feed| (f.site_url.clone().unwrap_or_else(|| f.url.clone()), None);
         if self.focus == Focus::Library {
-            return self.library.selected_doc().map(|d| of(&d.url, &d.source));
+            return match self.library.view {
+                LibraryView::Feeds => self.library.selected_feed().map(feed),
+                _ => self.library.selected_doc().map(doc),
+            };
         }
         match self.subject {
-            Subject::Citations => self.selected_source().map(|c| of(&c.url, &c.source)),
-            Subject::Hit => self.search.selected_hit().map(|h| of(&h.url, &h.source)),
-            Subject::Document(id) => {
-                self.library.docs.iter().find(|d| d.id == id).map(|d| of(&d.url, &d.source))
+            Subject::Citations => {
+                self.selected_source().map(|c| (of(&c.url, &c.source), news(&c.kind, c.doc_id)))
             }
+            Subject::Hit => {
+                self.search.selected_hit().map(|h| (of(&h.url, &h.source), news(&h.kind, h.chunk.doc_id)))
+            }
+            Subject::Document(id) => self.library.docs.iter().find(|d| d.id == id).map(doc),
+            Subject::Feed(id) => self.library.feed(id).map(feed),
         }
     }
 
     fn open(&mut self, out: &mut Vec<Command>) {
         match self.open_target() {
-            Some(target) => {
+            Some((target, news)) => {
                 self.say(format!("opening {target}"));
                 out.push(Command::Open(target));
+                out.extend(news.map(Command::MarkRead));
             }
             None => self.fail("nothing selected to open"),
         }
@@ -1103,9 +1381,8 @@ impl App {
                 }
             }
             Some(Editing::Filter) => {
-                self.library.selected = 0;
-                self.library.offset = 0;
-                self.show_selected_doc(out);
+                self.reset_library_positions();
+                self.show_selected(out);
             }
             _ => {}
         }
@@ -1125,7 +1402,7 @@ impl App {
             let max = m.detail_lines.saturating_sub(m.detail_height) as isize;
             self.detail_scroll = (self.detail_scroll as isize + delta).clamp(0, max.max(0)) as usize;
         } else if m.library.contains(at) {
-            self.move_doc(delta.signum(), out);
+            self.move_row(delta.signum(), out);
         }
     }
 
@@ -1200,12 +1477,29 @@ impl App {
         if typed.is_empty() {
             return;
         }
-        if typed.starts_with("http://") || typed.starts_with("https://") {
-            self.fail(URL_HOOK);
+        if self.ingest.is_some() {
+            self.fail("an add, removal or refresh is already running; wait for it to finish");
             return;
         }
-        if self.ingest.is_some() {
-            self.fail("an add or removal is already running; wait for it to finish");
+        if let Some(scheme) = url_scheme(typed) {
+            // One URL or several, separated by spaces.
+            let urls: Vec<String> = typed.split_whitespace().map(str::to_string).collect();
+            let refused = if is_web(&scheme) {
+                urls.iter().find(|u| url_scheme(u).is_none_or(|s| !is_web(&s)))
+            } else {
+                urls.first()
+            };
+            if let Some(u) = refused {
+                self.fail(format!("{u}: only http and https URLs can be added"));
+                return;
+            }
+            self.ingest = Some(IngestProgress {
+                verb: "adding".into(),
+                total: urls.len(),
+                current: urls[0].clone(),
+                ..Default::default()
+            });
+            out.push(Command::AddUrls(urls));
             return;
         }
         let path = expand_home(typed);
@@ -1255,19 +1549,37 @@ impl App {
                 }
             }
             Report::Answer { id, update } => self.answer_update(id, update, &mut out),
-            Report::LibraryLoaded { docs, counts } => {
+            Report::LibraryLoaded { docs, counts, feeds } => {
                 self.library.docs = docs;
                 self.library.loaded = true;
                 self.library.counts = Some(counts);
-                let n = self.library.visible().len();
-                self.library.selected = self.library.selected.min(n.saturating_sub(1));
-                if let Subject::Document(id) = self.subject
-                    && !self.library.docs.iter().any(|d| d.id == id)
-                {
+                self.feeds_loaded(feeds, &mut out);
+                // The feed's items may have changed with the library: read them again.
+                if let Some(id) = self.library.feed_items.as_ref().map(|i| i.feed_id) {
+                    self.library.items_asked = Some(id);
+                    out.push(Command::LoadFeedItems(id));
+                }
+                self.library.clamp();
+                let gone = match self.subject {
+                    Subject::Document(id) => !self.library.docs.iter().any(|d| d.id == id),
+                    _ => false,
+                };
+                if gone {
                     self.subject = Subject::Citations;
                 }
                 if self.focus == Focus::Library {
-                    self.show_selected_doc(&mut out);
+                    self.show_selected(&mut out);
+                }
+            }
+            Report::FeedsLoaded(feeds) => self.feeds_loaded(feeds, &mut out),
+            Report::FeedItems(items) => {
+                if self.library.items_asked == Some(items.feed_id) {
+                    self.library.items_asked = None;
+                }
+                self.library.feed_items = Some(items);
+                self.library.clamp();
+                if self.focus == Focus::Library {
+                    self.show_selected(&mut out);
                 }
             }
             Report::Conversations(list) => {
@@ -1308,6 +1620,24 @@ impl App {
             Report::Message(m) => self.message = Some(m),
         }
         out
+    }
+
+    /// Takes a new list of feeds, leaving a feed's items when the feed is gone.
+    fn feeds_loaded(&mut self, feeds: Vec<Feed>, out: &mut Vec<Command>) {
+        self.library.feeds = feeds;
+        let lib = &mut self.library;
+        if let LibraryView::Items(id) = lib.view
+            && lib.feed(id).is_none()
+        {
+            lib.view = LibraryView::Feeds;
+        }
+        self.library.clamp();
+        if let Subject::Feed(id) = self.subject
+            && self.library.feed(id).is_none()
+        {
+            self.subject = Subject::Citations;
+            self.fetch_subject(out);
+        }
     }
 
     fn answer_update(&mut self, id: u64, update: AnswerUpdate, out: &mut Vec<Command>) {
@@ -1379,11 +1709,15 @@ impl App {
                 p.done = index;
                 p.current = path;
                 p.embedding = None;
+                p.items = None;
             }
             IngestUpdate::Embedding { done, total } => p.embedding = Some((done, total)),
+            IngestUpdate::Items { done, total } => p.items = Some((done, total)),
+            IngestUpdate::Problem(text) => self.message = Some(Message { text, error: true }),
             IngestUpdate::Finished { index, failed } => {
                 p.done = index + 1;
                 p.embedding = None;
+                p.items = None;
                 if let Some(f) = failed {
                     p.failed += 1;
                     self.message = Some(Message { text: f, error: true });
@@ -1403,11 +1737,24 @@ impl App {
     }
 }
 
-/// What the library pane and `r` say until feeds exist.
-pub const FEEDS_HOOK: &str = "no feeds yet";
+/// What `r` says when there is no feed to refresh.
+pub const NO_FEEDS: &str = "no feeds to refresh: subscribe with `lore feed add URL` in a shell";
 
-/// What adding a URL says until web pages can be fetched.
-pub const URL_HOOK: &str = "adding web pages is not available yet; add files and folders";
+/// The kind of the documents feeds deliver; opening one marks it read.
+pub const NEWS_KIND: &str = "news";
+
+/// The scheme of a typed URL (`scheme://…`), lowercased.
+fn url_scheme(typed: &str) -> Option<String> {
+    let (scheme, _) = typed.trim().split_once("://")?;
+    let mut chars = scheme.chars();
+    let well_formed = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    well_formed.then(|| scheme.to_ascii_lowercase())
+}
+
+fn is_web(scheme: &str) -> bool {
+    scheme == "http" || scheme == "https"
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Nav {

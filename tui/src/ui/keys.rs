@@ -36,11 +36,13 @@ pub const HELP: &[(&str, &str)] = &[
     ("PgUp / PgDn", "scroll the passage"),
     ("Enter, o", "open the file or URL with the system opener"),
     ("", "Library"),
-    ("f", "filter as you type (Esc clears)"),
-    ("Enter, o", "open the document"),
-    ("a", "add a file or folder"),
+    ("h / l, Left / Right", "documents / feeds; l or Enter on a feed lists its items, h or Esc goes back"),
+    ("f", "filter the list as you type (Esc clears)"),
+    ("Enter, o", "open the document; opening a news item marks it read"),
+    ("o (on a feed)", "open the feed's site"),
+    ("a", "add a file, folder or http(s) URL (a web page)"),
     ("d", "delete the document (asks first)"),
-    ("r", "refresh feeds"),
+    ("r", "refresh every feed, in the background (any pane)"),
     ("", "Popups"),
     ("y / n", "confirm / refuse"),
     ("Enter", "accept"),
@@ -117,6 +119,8 @@ fn key_action(app: &App, key: &KeyEvent) -> Option<Action> {
         KeyCode::Char('a') => Action::AddDocument,
         KeyCode::Char('d') => Action::DeleteDocument,
         KeyCode::Char('r') => Action::RefreshFeeds,
+        KeyCode::Char('h') | KeyCode::Left => Action::Left,
+        KeyCode::Char('l') | KeyCode::Right => Action::Right,
         _ => return None,
     })
 }
@@ -165,6 +169,13 @@ mod tests {
         assert_eq!(action_for(&a, &key(KeyCode::Char('?'))), Some(Action::Help));
         assert_eq!(action_for(&a, &key(KeyCode::Char('/'))), Some(Action::StartSearch));
         assert_eq!(action_for(&a, &key(KeyCode::Char('3'))), Some(Action::SelectSource(3)));
+        assert_eq!(action_for(&a, &key(KeyCode::Char('r'))), Some(Action::RefreshFeeds));
+        assert_eq!(action_for(&a, &key(KeyCode::Char('l'))), Some(Action::Right));
+        assert_eq!(action_for(&a, &key(KeyCode::Left)), Some(Action::Left));
+        // Typing, the arrows move in the line.
+        a.editing = Some(Editing::Filter);
+        assert_eq!(action_for(&a, &key(KeyCode::Left)), Some(Action::Edit(Edit::Left)));
+        assert_eq!(action_for(&a, &key(KeyCode::Char('l'))), Some(Action::Edit(Edit::Char('l'))));
     }
 
     #[test]

@@ -6,9 +6,12 @@
 //!   task beside them and is cancelled by dropping it.
 //! - the catalog: document lists, conversations and chunk context, on its own thread, so they
 //!   never queue behind a search or an answer.
-//! - writes (add, delete): a thread per job. The library's vector store admits one open handle,
-//!   so a write first asks the engine to let go of its reader, opens the writer, lets the engine
-//!   reopen (it then searches a point-in-time copy), and has it reopen again when done.
+//! - writes (add files or web pages, delete, refresh feeds): a thread per job. The library's
+//!   vector store admits one open handle, so a write first asks the engine to let go of its
+//!   reader, opens the writer, lets the engine reopen (it then searches a point-in-time copy),
+//!   and has it reopen again when done. Fetching runs on a multi-threaded runtime on that thread.
+//! - marking a news item read: a short thread with its own read-write catalog connection (not
+//!   the library writer); when the catalog is busy it gives up quietly.
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -23,12 +26,13 @@ use lore_agent::answer::AskEvent;
 use lore_agent::prompt::PastTurn;
 use lore_agent::{AskOptions, ChatModel, Citation, conversation};
 use lore_index::catalog::{Catalog, chunk_id, doc_of_chunk};
+use lore_index::feeds::{FeedEvent, RefreshReport};
 use lore_index::library::CATALOG_FILE;
 use lore_index::vector::VectorFilter;
 use lore_index::{AddEvent, ItemOutcome, Library, SearchConfig, SearchRequest};
 use tokio::sync::{mpsc, oneshot};
 
-use super::app::{AnswerUpdate, ChunkContext, Command, IngestUpdate, Message, Report};
+use super::app::{AnswerUpdate, ChunkContext, Command, FeedItems, IngestUpdate, Message, Report};
 use crate::commands::Context;
 
 /// Quiet time after the last keystroke before a live search runs.
@@ -66,6 +70,7 @@ enum CatalogMsg {
     LoadConversations,
     LoadConversation(i64),
     Context(i64),
+    FeedItems(i64),
 }
 
 /// The running workers.
@@ -121,7 +126,19 @@ impl Workers {
             Command::FetchContext(id) => {
                 let _ = self.catalog.send(CatalogMsg::Context(id));
             }
+            Command::LoadFeedItems(id) => {
+                let _ = self.catalog.send(CatalogMsg::FeedItems(id));
+            }
             Command::Add(path) => self.write(WriteJob::Add(path)),
+            Command::AddUrls(urls) => self.write(WriteJob::AddUrls(urls)),
+            Command::RefreshFeeds => self.write(WriteJob::RefreshFeeds),
+            Command::MarkRead(doc_id) => {
+                let (path, reports) = (self.ctx.paths.home.join(CATALOG_FILE), self.reports.clone());
+                // Without a thread the item stays unread; nothing else depends on it.
+                let _ = std::thread::Builder::new()
+                    .name("lore-mark-read".into())
+                    .spawn(move || mark_read(&path, doc_id, &reports));
+            }
             Command::Delete { doc_id, title } => self.write(WriteJob::Delete { doc_id, title }),
             Command::Open(target) => {
                 if let Err(e) = super::opener::open(&target) {
@@ -497,18 +514,26 @@ fn catalog_thread(
 fn catalog_request(catalog: Option<&Catalog>, msg: &CatalogMsg) -> Result<Report> {
     let Some(cat) = catalog else {
         return Ok(match msg {
-            CatalogMsg::LoadLibrary => Report::LibraryLoaded { docs: Vec::new(), counts: (0, 0) },
+            CatalogMsg::LoadLibrary => {
+                Report::LibraryLoaded { docs: Vec::new(), counts: (0, 0), feeds: Vec::new() }
+            }
             CatalogMsg::LoadConversations => Report::Conversations(Vec::new()),
             CatalogMsg::LoadConversation(id) => anyhow::bail!("no conversation {id}"),
             CatalogMsg::Context(id) => {
                 Report::Context(ChunkContext { chunk_id: *id, chunk: None, before: None, after: None })
             }
+            CatalogMsg::FeedItems(id) => Report::FeedItems(FeedItems { feed_id: *id, docs: Vec::new() }),
         });
     };
     Ok(match msg {
         CatalogMsg::LoadLibrary => {
             let docs = cat.list(&Default::default())?;
-            Report::LibraryLoaded { counts: cat.counts()?, docs }
+            // A catalog written by an older lore has no feeds table until its next write.
+            let feeds = cat.feeds().unwrap_or_default();
+            Report::LibraryLoaded { counts: cat.counts()?, docs, feeds }
+        }
+        CatalogMsg::FeedItems(id) => {
+            Report::FeedItems(FeedItems { feed_id: *id, docs: cat.feed_documents(*id)? })
         }
         CatalogMsg::LoadConversations => Report::Conversations(cat.conversations(500)?),
         CatalogMsg::LoadConversation(id) => {
@@ -540,10 +565,28 @@ fn context_of(cat: &Catalog, id: i64) -> Result<ChunkContext> {
     Ok(ChunkContext { chunk_id: id, chunk, before, after })
 }
 
+/// Marks a news document read with a connection of its own (the UI's reader cannot write, and
+/// the library writer may be busy with a refresh), then reports the feeds' new unread counts.
+/// Every failure (no catalog, the database busy past its timeout) leaves the item unread,
+/// quietly: the next opening tries again.
+fn mark_read(path: &Path, doc_id: i64, reports: &mpsc::UnboundedSender<Report>) {
+    if !path.exists() {
+        return;
+    }
+    let Ok(cat) = Catalog::open(path) else { return };
+    if cat.mark_read(doc_id).is_ok()
+        && let Ok(feeds) = cat.feeds()
+    {
+        let _ = reports.send(Report::FeedsLoaded(feeds));
+    }
+}
+
 /// A write to the library.
 #[derive(Debug)]
 enum WriteJob {
     Add(PathBuf),
+    AddUrls(Vec<String>),
+    RefreshFeeds,
     Delete { doc_id: i64, title: String },
 }
 
@@ -569,47 +612,33 @@ fn run_write(
     };
     match job {
         WriteJob::Add(path) => {
-            let mut on_event = |ev: AddEvent<'_>| match ev {
-                AddEvent::Planned { total, .. } => ingest(IngestUpdate::Planned { total }),
-                AddEvent::Started { index, path } => {
-                    ingest(IngestUpdate::Started { index, path: path.display().to_string() })
-                }
-                AddEvent::Embedding { done, total, .. } => ingest(IngestUpdate::Embedding { done, total }),
-                AddEvent::Finished { index, outcome, .. } => {
-                    let failed = match outcome {
-                        ItemOutcome::Failed { message, .. } => Some(message.clone()),
-                        _ => None,
-                    };
-                    ingest(IngestUpdate::Finished { index, failed })
-                }
-            };
+            let mut on_event = add_progress(&ingest);
             match lib.add_paths(std::slice::from_ref(&path), &[], &mut on_event) {
                 Ok(r) => {
-                    let mut parts =
-                        vec![format!("added {} document{} ({} chunks)", r.added, plural(r.added), r.chunks)];
-                    if r.updated > 0 {
-                        parts.push(format!("updated {}", r.updated));
-                    }
-                    if r.unchanged > 0 {
-                        parts.push(format!("{} unchanged", r.unchanged));
-                    }
-                    if !r.failed.is_empty() {
-                        parts.push(format!("{} failed", r.failed.len()));
-                    }
-                    if !r.skipped_unsupported.is_empty() {
-                        parts.push(format!("{} of unsupported types skipped", r.skipped_unsupported.len()));
-                    }
-                    let nothing = r.added + r.updated + r.unchanged == 0;
-                    let summary = if nothing && r.failed.is_empty() {
-                        format!("{}: nothing to add (no supported files)", path.display())
-                    } else {
-                        parts.join(", ")
-                    };
-                    ingest(IngestUpdate::Done { summary, failures: !r.failed.is_empty() || nothing });
+                    let nothing = format!("{}: nothing to add (no supported files)", path.display());
+                    ingest(add_summary(&r, nothing));
                 }
                 Err(e) => ingest(IngestUpdate::Failed(format!("{}: {e}", path.display()))),
             }
         }
+        WriteJob::AddUrls(urls) => {
+            let added = web_job(ctx).and_then(|(runtime, fetcher)| {
+                let mut on_event = add_progress(&ingest);
+                Ok(runtime.block_on(lib.add_urls(&fetcher, &urls, &[], &mut on_event))?)
+            });
+            match added {
+                Ok(r) => ingest(add_summary(&r, format!("{}: nothing added", urls.join(" ")))),
+                Err(e) => ingest(IngestUpdate::Failed(format!("cannot add {}: {e:#}", urls.join(" ")))),
+            }
+        }
+        WriteJob::RefreshFeeds => match refresh(ctx, &mut lib, &ingest) {
+            Ok(Some(r)) => {
+                let (summary, failures) = refresh_summary(&r);
+                ingest(IngestUpdate::Done { summary, failures });
+            }
+            Ok(None) => ingest(IngestUpdate::Done { summary: super::app::NO_FEEDS.into(), failures: false }),
+            Err(e) => ingest(IngestUpdate::Failed(format!("the feed refresh failed: {e:#}"))),
+        },
         WriteJob::Delete { doc_id, title } => {
             ingest(IngestUpdate::Started { index: 0, path: title.clone() });
             match lib.remove(doc_id) {
@@ -618,6 +647,119 @@ fn run_write(
             }
         }
     }
+}
+
+/// Progress of an add (of files or web pages) as ingest updates.
+fn add_progress(ingest: &impl Fn(IngestUpdate)) -> impl FnMut(AddEvent<'_>) + '_ {
+    move |ev: AddEvent<'_>| match ev {
+        AddEvent::Planned { total, .. } => ingest(IngestUpdate::Planned { total }),
+        AddEvent::Started { index, path } => {
+            ingest(IngestUpdate::Started { index, path: path.display().to_string() })
+        }
+        AddEvent::Embedding { done, total, .. } => ingest(IngestUpdate::Embedding { done, total }),
+        AddEvent::Finished { index, outcome, .. } => {
+            let failed = match outcome {
+                ItemOutcome::Failed { message, .. } => Some(message.clone()),
+                _ => None,
+            };
+            ingest(IngestUpdate::Finished { index, failed })
+        }
+    }
+}
+
+/// The line that ends an add; `nothing` when nothing was added, updated or found unchanged and
+/// nothing failed.
+fn add_summary(r: &lore_index::AddReport, nothing: String) -> IngestUpdate {
+    let mut parts = vec![format!("added {} document{} ({} chunks)", r.added, plural(r.added), r.chunks)];
+    if r.updated > 0 {
+        parts.push(format!("updated {}", r.updated));
+    }
+    if r.unchanged > 0 {
+        parts.push(format!("{} unchanged", r.unchanged));
+    }
+    if !r.failed.is_empty() {
+        parts.push(format!("{} failed", r.failed.len()));
+    }
+    if !r.skipped_unsupported.is_empty() {
+        parts.push(format!("{} of unsupported types skipped", r.skipped_unsupported.len()));
+    }
+    let none = r.added + r.updated + r.unchanged == 0;
+    let summary = if none && r.failed.is_empty() {
+        nothing
+    } else if none && r.failed.len() == 1 {
+        // The one failure says more than "0 added, 1 failed".
+        r.failed[0].clone()
+    } else {
+        parts.join(", ")
+    };
+    IngestUpdate::Done { summary, failures: !r.failed.is_empty() || none }
+}
+
+/// A runtime for fetching (several workers, so requests go on while the library embeds) and
+/// the configured web client.
+fn web_job(ctx: &Context) -> Result<(tokio::runtime::Runtime, lore_ingest::web::Fetcher)> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    Ok((runtime, ctx.fetcher()?))
+}
+
+/// Refreshes every feed, reporting feeds as the steps of the job and each feed's new or changed
+/// items within it. `None` when there is no feed.
+fn refresh(
+    ctx: &Context,
+    lib: &mut Library,
+    ingest: &impl Fn(IngestUpdate),
+) -> Result<Option<RefreshReport>> {
+    let feeds = lib.catalog().feeds()?;
+    if feeds.is_empty() {
+        return Ok(None);
+    }
+    let (runtime, fetcher) = web_job(ctx)?;
+    let (mut index, mut items) = (0usize, (0usize, 0usize));
+    let mut on_event = |ev: FeedEvent<'_>| match ev {
+        FeedEvent::Planned { feeds } => ingest(IngestUpdate::Planned { total: feeds }),
+        FeedEvent::Fetched { feed, changed, .. } => {
+            ingest(IngestUpdate::Started { index, path: feed.display_name().to_string() });
+            items = (0, changed);
+            if changed > 0 {
+                ingest(IngestUpdate::Items { done: 0, total: changed });
+            }
+        }
+        FeedEvent::Item { feed, outcome } => {
+            items.0 += 1;
+            ingest(IngestUpdate::Items { done: items.0, total: items.1 });
+            if let ItemOutcome::Failed { message, .. } = outcome {
+                ingest(IngestUpdate::Problem(format!("{}: {message}", feed.display_name())));
+            }
+        }
+        FeedEvent::Done { report } => {
+            let failed = report.error.as_ref().map(|e| format!("{}: {e}", feed_name(report)));
+            ingest(IngestUpdate::Finished { index, failed });
+            index += 1;
+        }
+    };
+    Ok(Some(runtime.block_on(lib.refresh_feeds(&fetcher, &feeds, &mut on_event))?))
+}
+
+fn feed_name(r: &lore_index::feeds::FeedReport) -> &str {
+    r.title.as_deref().filter(|t| !t.trim().is_empty()).unwrap_or(&r.url)
+}
+
+/// The line that ends a refresh (`3 feeds: 5 new, 1 updated, 1 failed`), and whether something
+/// failed. A single failing feed is named, with its error.
+pub(crate) fn refresh_summary(r: &RefreshReport) -> (String, bool) {
+    let n = r.feeds.len();
+    let mut line = format!("{n} feed{}: {} new, {} updated", plural(n), r.added, r.updated);
+    if r.failed_feeds > 0 {
+        line.push_str(&format!(", {} failed", r.failed_feeds));
+    }
+    if r.failed_items > 0 {
+        line.push_str(&format!(", {} item{} failed", r.failed_items, plural(r.failed_items)));
+    }
+    let failed: Vec<_> = r.feeds.iter().filter(|f| f.status == "error").collect();
+    if let [one] = failed.as_slice() {
+        line.push_str(&format!(" ({}: {})", feed_name(one), one.error.as_deref().unwrap_or("failed")));
+    }
+    (line, r.failed_feeds + r.failed_items > 0)
 }
 
 fn plural(n: usize) -> &'static str {
@@ -643,3 +785,130 @@ fn related_reading(lib: &lore_index::Library, answer: &lore_agent::Answer) -> Ve
 
 /// Documents listed as related reading under an answer.
 const RELATED_READING: usize = 3;
+
+#[cfg(test)]
+mod tests {
+    use lore_index::catalog::{FeedSettings, NewDocument};
+    use lore_index::feeds::FeedReport;
+
+    use super::*;
+
+    /// A catalog in `dir` holding one news document delivered by one feed: (path, doc, feed).
+    fn catalog_with_news(dir: &Path) -> (PathBuf, i64, i64) {
+        let text = dir.join("item.txt");
+        std::fs::write(&text, "A news item about borrow checking in the compiler.\n").unwrap();
+        let doc = lore_ingest::load_path(&text, &Default::default()).unwrap();
+        let chunks = lore_ingest::Chunker::estimated(Default::default()).chunk(&doc).unwrap();
+        let path = dir.join(CATALOG_FILE);
+        let mut cat = Catalog::open(&path).unwrap();
+        let new = NewDocument { doc: &doc, chunks: &chunks, tags: &[], root_id: None, file: None };
+        let id = cat.begin_upsert(&new).unwrap().doc_id();
+        cat.finish(id).unwrap();
+        let (feed, _) = cat.add_feed("https://blog.example/feed.xml", &FeedSettings::default()).unwrap();
+        cat.record_feed_item(feed.id, "guid-1", id, "h1", None).unwrap();
+        (path, id, feed.id)
+    }
+
+    #[test]
+    fn the_library_load_brings_the_feeds_and_a_feed_brings_its_items() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, doc, feed) = catalog_with_news(dir.path());
+        let cat = Catalog::open_read_only(&path).unwrap();
+        match catalog_request(Some(&cat), &CatalogMsg::LoadLibrary).unwrap() {
+            Report::LibraryLoaded { docs, counts, feeds } => {
+                assert_eq!(docs.iter().map(|d| d.id).collect::<Vec<_>>(), vec![doc]);
+                assert_eq!(counts.0, 1);
+                assert_eq!(
+                    feeds.iter().map(|f| (f.id, f.items, f.unread)).collect::<Vec<_>>(),
+                    vec![(feed, 1, 1)]
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        match catalog_request(Some(&cat), &CatalogMsg::FeedItems(feed)).unwrap() {
+            Report::FeedItems(items) => assert_eq!(items, FeedItems { feed_id: feed, docs: vec![doc] }),
+            other => panic!("{other:?}"),
+        }
+        // No library yet: no feeds.
+        match catalog_request(None, &CatalogMsg::LoadLibrary).unwrap() {
+            Report::LibraryLoaded { feeds, .. } => assert!(feeds.is_empty()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn marking_read_writes_beside_an_open_reader_and_reports_the_feeds() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, doc, feed) = catalog_with_news(dir.path());
+        // The UI keeps a read-only connection open meanwhile.
+        let reader = Catalog::open_read_only(&path).unwrap();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        mark_read(&path, doc, &tx);
+        match rx.try_recv() {
+            Ok(Report::FeedsLoaded(feeds)) => assert_eq!(feeds[0].unread, 0),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(reader.feed(feed).unwrap().unwrap().unread, 0);
+        // Without a library nothing is reported, and no catalog is created.
+        let missing = dir.path().join("none").join(CATALOG_FILE);
+        mark_read(&missing, doc, &tx);
+        assert!(rx.try_recv().is_err());
+        assert!(!missing.exists());
+    }
+
+    fn feed_report(
+        title: &str,
+        status: &str,
+        added: usize,
+        updated: usize,
+        error: Option<&str>,
+    ) -> FeedReport {
+        FeedReport {
+            feed: 1,
+            url: format!("https://{title}.example/feed.xml"),
+            title: Some(title.into()),
+            status: status.into(),
+            error: error.map(str::to_string),
+            added,
+            updated,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_refresh_ends_with_one_line_naming_a_single_failure() {
+        let mut r = RefreshReport {
+            feeds: vec![
+                feed_report("rust", "ok", 4, 1, None),
+                feed_report("python", "not-modified", 1, 0, None),
+                feed_report("broken", "error", 0, 0, Some("HTTP 404 Not Found")),
+            ],
+            added: 5,
+            updated: 1,
+            failed_feeds: 1,
+            failed_items: 0,
+        };
+        assert_eq!(
+            refresh_summary(&r),
+            ("3 feeds: 5 new, 1 updated, 1 failed (broken: HTTP 404 Not Found)".to_string(), true)
+        );
+        r.feeds.truncate(1);
+        (r.added, r.updated, r.failed_feeds, r.failed_items) = (4, 1, 0, 2);
+        assert_eq!(refresh_summary(&r), ("1 feed: 4 new, 1 updated, 2 items failed".to_string(), true));
+        r.failed_items = 0;
+        assert_eq!(refresh_summary(&r), ("1 feed: 4 new, 1 updated".to_string(), false));
+    }
+
+    #[test]
+    fn an_add_that_only_failed_ends_with_the_failure() {
+        let r = lore_index::AddReport {
+            failed: vec!["https://a.example/: HTTP 404".into()],
+            ..Default::default()
+        };
+        let IngestUpdate::Done { summary, failures } = add_summary(&r, "nothing".into()) else { panic!() };
+        assert_eq!((summary.as_str(), failures), ("https://a.example/: HTTP 404", true));
+        let r = lore_index::AddReport { added: 1, chunks: 4, ..Default::default() };
+        let IngestUpdate::Done { summary, failures } = add_summary(&r, "nothing".into()) else { panic!() };
+        assert_eq!((summary.as_str(), failures), ("added 1 document (4 chunks)", false));
+    }
+}

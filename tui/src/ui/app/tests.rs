@@ -2,7 +2,7 @@
 
 use lore_agent::Citation;
 use lore_index::SearchHit;
-use lore_index::catalog::{DocSummary, StoredChunk};
+use lore_index::catalog::{DocSummary, Feed, FullText, StoredChunk};
 
 use super::*;
 
@@ -32,7 +32,40 @@ pub(crate) fn doc(id: i64, title: &str, kind: &str, chunks: u32, tags: &[&str]) 
         tags: tags.iter().map(|t| t.to_string()).collect(),
         added_at: "2026-11-29T10:00:00Z".into(),
         updated_at: "2026-11-29T10:00:00Z".into(),
+        site: None,
     }
+}
+
+/// A feed as the catalog lists it; `error` makes its last fetch a failure.
+pub(crate) fn feed(id: i64, title: &str, items: u32, unread: u32, new: u32, error: Option<&str>) -> Feed {
+    Feed {
+        id,
+        url: format!("https://{}.example/feed.xml", title.to_lowercase().replace(' ', "-")),
+        title: Some(title.into()),
+        site_url: None,
+        tags: vec!["news".into()],
+        full_text: FullText::Auto,
+        keep_items: None,
+        keep_days: None,
+        etag: None,
+        last_modified: None,
+        last_fetch_at: Some("2026-11-29T09:30:00Z".into()),
+        last_status: Some(if error.is_some() { "error" } else { "ok" }.into()),
+        last_error: error.map(str::to_string),
+        new,
+        items,
+        unread,
+        added_at: "2026-11-01T08:00:00Z".into(),
+    }
+}
+
+/// A news item of a feed.
+pub(crate) fn news(id: i64, title: &str, published: &str) -> DocSummary {
+    let mut d = doc(id, title, "news", 3, &["news"]);
+    d.url = Some(format!("https://blog.example/{id}"));
+    d.source = d.url.clone().unwrap();
+    d.published = Some(published.into());
+    d
 }
 
 pub(crate) fn citation(n: usize, doc_id: i64, title: &str, text: &str) -> Citation {
@@ -65,6 +98,7 @@ pub(crate) fn chunk(doc_id: i64, ordinal: u32, text: &str) -> StoredChunk {
         char_start: 0,
         char_end: text.len() as u64,
         tokens: 20,
+        language: None,
     }
 }
 
@@ -272,7 +306,7 @@ fn tab_cycles_panes_and_typing_follows_the_conversation_pane() {
 fn the_library_filters_as_you_type_and_shows_the_selected_document() {
     let mut a = app();
     let docs = vec![doc(1, "Python FAQ", "html", 40, &["python"]), doc(2, "R intro", "pdf", 300, &[])];
-    a.apply(Report::LibraryLoaded { docs, counts: (2, 340) });
+    a.apply(Report::LibraryLoaded { docs, counts: (2, 340), feeds: vec![] });
     a.handle(Action::NextPane);
     let cmds = a.handle(Action::NextPane);
     assert_eq!(a.subject, Subject::Document(1));
@@ -298,7 +332,11 @@ fn the_library_filters_as_you_type_and_shows_the_selected_document() {
 #[test]
 fn deleting_asks_first() {
     let mut a = app();
-    a.apply(Report::LibraryLoaded { docs: vec![doc(4, "Old notes", "text", 2, &[])], counts: (1, 2) });
+    a.apply(Report::LibraryLoaded {
+        docs: vec![doc(4, "Old notes", "text", 2, &[])],
+        counts: (1, 2),
+        feeds: vec![],
+    });
     a.focus = Focus::Library;
     a.editing = None;
     assert!(a.handle(Action::DeleteDocument).is_empty());
@@ -320,10 +358,6 @@ fn adding_checks_the_path_and_reports_progress() {
     }
     assert!(a.handle(Action::Enter).is_empty());
     assert!(a.message.as_ref().is_some_and(|m| m.error && m.text.contains("/no/such/file.pdf")));
-    a.handle(Action::AddDocument);
-    a.handle(Action::Edit(Edit::Paste("https://example.org/post".into())));
-    assert!(a.handle(Action::Enter).is_empty());
-    assert_eq!(a.message.as_ref().map(|m| m.text.as_str()), Some(URL_HOOK));
     let dir = tempfile::tempdir().unwrap();
     a.handle(Action::AddDocument);
     a.handle(Action::Edit(Edit::Paste(dir.path().display().to_string())));
@@ -338,15 +372,6 @@ fn adding_checks_the_path_and_reports_progress() {
     let cmds = a.apply(Report::Ingest(IngestUpdate::Done { summary: "added 1".into(), failures: true }));
     assert_eq!(cmds, vec![Command::LoadLibrary]);
     assert!(a.ingest.is_none());
-}
-
-#[test]
-fn feeds_are_a_named_hook() {
-    let mut a = app();
-    a.focus = Focus::Library;
-    a.editing = None;
-    a.handle(Action::RefreshFeeds);
-    assert_eq!(a.message.as_ref().map(|m| m.text.as_str()), Some(FEEDS_HOOK));
 }
 
 #[test]
@@ -391,6 +416,7 @@ fn the_wheel_scrolls_the_pane_under_the_pointer() {
     a.apply(Report::LibraryLoaded {
         docs: vec![doc(1, "A", "pdf", 1, &[]), doc(2, "B", "pdf", 1, &[])],
         counts: (2, 2),
+        feeds: vec![],
     });
     a.set_metrics(Metrics {
         conversation: Rect::new(0, 0, 40, 20),
@@ -403,7 +429,7 @@ fn the_wheel_scrolls_the_pane_under_the_pointer() {
     a.handle(Action::Wheel { column: 5, row: 5, up: true });
     assert_eq!(a.conversation.scroll.top_for(50, 18), 29);
     a.handle(Action::Wheel { column: 50, row: 15, up: false });
-    assert_eq!(a.library.selected, 1);
+    assert_eq!(a.library.docs_pos.selected, 1);
 }
 
 #[test]
@@ -454,4 +480,202 @@ fn the_engine_state_shows_errors_but_not_an_empty_library() {
     assert!(a.message.as_ref().is_some_and(|m| m.error && m.text.contains("model missing")));
     a.apply(Report::EngineReady);
     assert_eq!(a.engine, EngineState::Ready);
+}
+
+fn with_feeds() -> App {
+    let mut a = app();
+    let docs = vec![
+        news(10, "Rust 1.95 released", "2026-11-28T12:00:00Z"),
+        news(11, "A new borrow checker", "2026-11-20T12:00:00Z"),
+        doc(1, "Python FAQ", "html", 40, &["python"]),
+    ];
+    let feeds = vec![
+        feed(1, "Rust Blog", 2, 1, 1, None),
+        feed(2, "Broken Feed", 0, 0, 0, Some("HTTP 404 Not Found")),
+        feed(3, "Python Insider", 0, 0, 0, None),
+    ];
+    a.apply(Report::LibraryLoaded { docs, counts: (3, 46), feeds });
+    a.handle(Action::Escape);
+    a
+}
+
+#[test]
+fn r_refreshes_the_feeds_in_the_background_and_reports_progress() {
+    // No feeds: nothing runs.
+    let mut a = app();
+    a.apply(Report::LibraryLoaded { docs: vec![], counts: (0, 0), feeds: vec![] });
+    a.handle(Action::Escape);
+    assert!(a.handle(Action::RefreshFeeds).is_empty());
+    assert_eq!(a.message.as_ref().map(|m| (m.text.as_str(), m.error)), Some((NO_FEEDS, false)));
+    assert!(a.ingest.is_none());
+
+    let mut a = with_feeds();
+    assert_eq!(a.handle(Action::RefreshFeeds), vec![Command::RefreshFeeds]);
+    assert_eq!(a.ingest.as_ref().map(|p| p.verb.as_str()), Some("refreshing"));
+    assert!(a.busy());
+    // One job at a time.
+    assert!(a.handle(Action::RefreshFeeds).is_empty());
+    assert!(a.message.as_ref().is_some_and(|m| m.error));
+    a.handle(Action::Escape);
+    a.apply(Report::Ingest(IngestUpdate::Planned { total: 3 }));
+    a.apply(Report::Ingest(IngestUpdate::Started { index: 0, path: "Rust Blog".into() }));
+    a.apply(Report::Ingest(IngestUpdate::Items { done: 1, total: 4 }));
+    let p = a.ingest.clone().unwrap();
+    assert_eq!((p.total, p.done, p.current.as_str(), p.items), (3, 0, "Rust Blog", Some((1, 4))));
+    // A failing item is a message; the refresh goes on.
+    a.apply(Report::Ingest(IngestUpdate::Problem("Rust Blog: https://blog.example/3: HTTP 500".into())));
+    assert!(a.message.as_ref().is_some_and(|m| m.error && m.text.contains("HTTP 500")));
+    assert!(a.ingest.is_some());
+    a.apply(Report::Ingest(IngestUpdate::Finished { index: 0, failed: None }));
+    let p = a.ingest.clone().unwrap();
+    assert_eq!((p.done, p.items, p.failed), (1, None, 0));
+    a.apply(Report::Ingest(IngestUpdate::Finished {
+        index: 1,
+        failed: Some("Broken Feed: HTTP 404 Not Found".into()),
+    }));
+    assert_eq!(a.ingest.as_ref().map(|p| (p.done, p.failed)), Some((2, 1)));
+    assert_eq!(a.message.as_ref().map(|m| m.text.as_str()), Some("Broken Feed: HTTP 404 Not Found"));
+    a.apply(Report::Ingest(IngestUpdate::Finished { index: 2, failed: None }));
+    let summary = "3 feeds: 5 new, 1 updated, 1 failed (Broken Feed: HTTP 404 Not Found)";
+    let cmds = a.apply(Report::Ingest(IngestUpdate::Done { summary: summary.into(), failures: true }));
+    assert_eq!(cmds, vec![Command::LoadLibrary]);
+    assert!(a.ingest.is_none());
+    assert_eq!(a.message, Some(Message { text: summary.into(), error: true }));
+}
+
+#[test]
+fn a_url_in_the_add_popup_adds_the_web_page() {
+    let mut a = app();
+    a.handle(Action::AddDocument);
+    a.handle(Action::Edit(Edit::Paste("https://example.org/post".into())));
+    assert_eq!(a.handle(Action::Enter), vec![Command::AddUrls(vec!["https://example.org/post".into()])]);
+    assert_eq!(a.ingest.as_ref().map(|p| p.current.as_str()), Some("https://example.org/post"));
+    a.apply(Report::Ingest(IngestUpdate::Done {
+        summary: "added 1 document (4 chunks)".into(),
+        failures: false,
+    }));
+    // Several URLs at once.
+    a.handle(Action::AddDocument);
+    a.handle(Action::Edit(Edit::Paste("HTTPS://a.example/1  http://b.example/2".into())));
+    let cmds = a.handle(Action::Enter);
+    assert_eq!(cmds, vec![Command::AddUrls(vec!["HTTPS://a.example/1".into(), "http://b.example/2".into()])]);
+    assert_eq!(a.ingest.as_ref().map(|p| p.total), Some(2));
+    a.apply(Report::Ingest(IngestUpdate::Done { summary: "added 2".into(), failures: false }));
+    // Other schemes are refused, naming what was refused.
+    for typed in ["ftp://example.org/file.pdf", "https://a.example/1 ftp://b.example/2", "file:///etc/hosts"]
+    {
+        a.handle(Action::AddDocument);
+        a.handle(Action::Edit(Edit::Paste(typed.into())));
+        assert!(a.handle(Action::Enter).is_empty(), "{typed}");
+        let refused = typed.split_whitespace().find(|u| !u.starts_with("https")).unwrap();
+        let m = a.message.clone().unwrap();
+        assert!(m.error && m.text.starts_with(refused) && m.text.contains("only http and https"), "{m:?}");
+        assert!(a.ingest.is_none());
+    }
+}
+
+#[test]
+fn the_feeds_list_is_filtered_and_shows_the_selected_feed() {
+    let mut a = with_feeds();
+    a.focus = Focus::Library;
+    assert_eq!(a.library.view, LibraryView::Documents);
+    // Right switches to the feeds, which show in the sources pane with their items.
+    let cmds = a.handle(Action::Right);
+    assert_eq!(a.library.view, LibraryView::Feeds);
+    assert_eq!(a.subject, Subject::Feed(1));
+    assert_eq!(cmds, vec![Command::LoadFeedItems(1)]);
+    let cmds = a.handle(Action::Down);
+    assert_eq!((a.subject.clone(), cmds), (Subject::Feed(2), vec![Command::LoadFeedItems(2)]));
+    // The filter applies to the feeds shown: name, URL or tag.
+    a.handle(Action::StartFilter);
+    let cmds = typed(&mut a, "python");
+    let names: Vec<&str> = a.library.visible_feeds().iter().map(|f| f.display_name()).collect();
+    assert_eq!(names, vec!["Python Insider"]);
+    assert_eq!(a.subject, Subject::Feed(3));
+    assert!(cmds.contains(&Command::LoadFeedItems(3)), "{cmds:?}");
+    // ... and to the documents when they are shown.
+    a.handle(Action::Enter);
+    a.handle(Action::Left);
+    assert_eq!(a.library.view, LibraryView::Documents);
+    let titles: Vec<&str> = a.library.visible().iter().map(|d| d.title.as_str()).collect();
+    assert_eq!(titles, vec!["Python FAQ"]);
+    a.handle(Action::Right);
+    a.handle(Action::StartFilter);
+    a.handle(Action::Edit(Edit::Clear));
+    typed(&mut a, "rust-blog.example");
+    assert_eq!(a.library.visible_feeds().len(), 1);
+    a.handle(Action::Edit(Edit::Clear));
+    assert_eq!(a.library.visible_feeds().len(), 3);
+    // d on a feed deletes nothing.
+    a.handle(Action::Enter);
+    assert!(a.handle(Action::DeleteDocument).is_empty());
+    assert!(a.popup.is_none());
+}
+
+#[test]
+fn a_feed_lists_its_items_and_opening_a_news_item_marks_it_read() {
+    let mut a = with_feeds();
+    a.focus = Focus::Library;
+    a.handle(Action::Right);
+    // Enter on a feed lists its items once read.
+    assert_eq!(a.handle(Action::Enter), Vec::<Command>::new(), "the items were asked for already");
+    assert_eq!(a.library.view, LibraryView::Items(1));
+    assert_eq!(a.library.visible_items(1), None);
+    a.apply(Report::FeedItems(FeedItems { feed_id: 1, docs: vec![10, 11] }));
+    let titles: Vec<&str> = a.library.visible_items(1).unwrap().iter().map(|d| d.title.as_str()).collect();
+    assert_eq!(titles, vec!["Rust 1.95 released", "A new borrow checker"]);
+    assert_eq!(a.subject, Subject::Document(10));
+    a.handle(Action::Down);
+    assert_eq!(a.library.selected_doc().map(|d| d.id), Some(11));
+    // Opening a news item marks it read.
+    assert_eq!(
+        a.handle(Action::Enter),
+        vec![Command::Open("https://blog.example/11".into()), Command::MarkRead(11)]
+    );
+    a.apply(Report::FeedsLoaded(vec![
+        feed(1, "Rust Blog", 2, 0, 1, None),
+        feed(2, "Broken Feed", 0, 0, 0, Some("HTTP 404 Not Found")),
+        feed(3, "Python Insider", 0, 0, 0, None),
+    ]));
+    assert_eq!(a.library.feed(1).map(|f| f.unread), Some(0));
+    assert_eq!(a.library.view, LibraryView::Items(1));
+    // Esc dismisses the message, then goes back to the feeds with the feed still selected.
+    a.handle(Action::Escape);
+    a.handle(Action::Escape);
+    assert_eq!(a.library.view, LibraryView::Feeds);
+    assert_eq!(a.subject, Subject::Feed(1));
+    // o on a feed opens its URL; nothing is marked.
+    assert_eq!(a.handle(Action::Open), vec![Command::Open("https://rust-blog.example/feed.xml".into())]);
+    // A feed that is gone leaves its items.
+    a.handle(Action::Enter);
+    a.apply(Report::FeedsLoaded(vec![feed(2, "Broken Feed", 0, 0, 0, None)]));
+    assert_eq!(a.library.view, LibraryView::Feeds);
+    assert_eq!(a.library.selected_feed().map(|f| f.id), Some(2));
+    // Opening a news item from search results marks it too.
+    let mut b = app();
+    b.handle(Action::Escape);
+    b.handle(Action::StartSearch);
+    typed(&mut b, "rust");
+    let mut h = hit(1, 10, "Rust 1.95 released", "rust");
+    h.kind = "news".into();
+    b.apply(Report::SearchDone { seq: b.search.seq, hits: vec![h], ms: 1.0 });
+    b.handle(Action::Enter);
+    assert_eq!(b.handle(Action::Open), vec![Command::Open("/docs/10.html".into()), Command::MarkRead(10)]);
+}
+
+#[test]
+fn a_reload_keeps_the_feed_items_fresh() {
+    let mut a = with_feeds();
+    a.focus = Focus::Library;
+    a.handle(Action::Right);
+    a.handle(Action::Enter);
+    a.apply(Report::FeedItems(FeedItems { feed_id: 1, docs: vec![10, 11] }));
+    let cmds = a.apply(Report::LibraryLoaded {
+        docs: a.library.docs.clone(),
+        counts: (3, 46),
+        feeds: a.library.feeds.clone(),
+    });
+    assert_eq!(cmds, vec![Command::LoadFeedItems(1)]);
+    // The old items stay shown until the new ones arrive.
+    assert_eq!(a.library.visible_items(1).map(|v| v.len()), Some(2));
 }

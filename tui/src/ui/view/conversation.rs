@@ -54,7 +54,7 @@ pub(super) fn transcript(app: &App, theme: &Theme, width: usize) -> Vec<Line<'st
             raw.push(dim_line(format!("It lives in {}.", app.settings.home), theme));
             raw.push(Line::default());
             raw.push(dim_line(
-                "Press Esc, then Tab twice to reach the library, and a to add a file or folder.",
+                "Press Esc, then Tab twice to reach the library, and a to add a file, folder or web page.",
                 theme,
             ));
         } else {

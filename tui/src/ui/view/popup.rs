@@ -1,4 +1,4 @@
-//! Popups: the keys, delete confirmation, adding a path, past conversations.
+//! Popups: the keys, delete confirmation, adding a path or URL, past conversations.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Position, Rect};
@@ -49,12 +49,12 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, theme: &Theme, m: &mut Metr
         Popup::Add { input } => {
             let width = area.width.saturating_sub(4).min(72);
             let rect = centered(area, width, 5);
-            let block = popup_block(" Add a file or folder ", theme);
+            let block = popup_block(" Add a file or folder, or a web page's URL ", theme);
             let inner = block.inner(rect);
             frame.render_widget(Clear, rect);
             frame.render_widget(block, rect);
             draw_input(frame, input, inner);
-            let hint = "Enter adds · Esc cancels · ~ is your home folder";
+            let hint = "Enter adds · Esc cancels · ~ is your home folder · http(s):// fetches";
             let hint_area = Rect { y: inner.y + 2, height: 1, ..inner };
             frame.render_widget(
                 Paragraph::new(dim_line(truncate(hint, inner.width as usize), theme)),

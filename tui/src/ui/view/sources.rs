@@ -58,6 +58,7 @@ fn title(app: &App) -> Line<'static> {
         }
         Subject::Hit => Line::from(" Source of the result "),
         Subject::Document(_) => Line::from(" Document "),
+        Subject::Feed(_) => Line::from(" Feed "),
     }
 }
 
@@ -181,9 +182,68 @@ pub(super) fn detail_lines(app: &App, theme: &Theme, width: usize) -> Vec<Line<'
                 None => raw.push(dim_line("…", theme)),
             }
         }
+        Subject::Feed(id) => feed_lines(app, theme, id, &mut raw),
     }
     wrap_lines(&raw, width)
 }
+
+/// A feed: where it is, how its last fetch went (the whole error line when it failed), its
+/// counts and settings, and its newest items.
+fn feed_lines(app: &App, theme: &Theme, id: i64, raw: &mut Vec<Line<'static>>) {
+    let Some(f) = app.library.feed(id) else {
+        raw.push(dim_line("The feed is no longer subscribed.", theme));
+        return;
+    };
+    raw.push(styled_line(f.display_name().to_string(), theme.title));
+    raw.push(dim_line(f.url.clone(), theme));
+    if let Some(site) = f.site_url.as_ref().filter(|s| **s != f.url) {
+        raw.push(dim_line(site.clone(), theme));
+    }
+    raw.push(dim_line(
+        format!("{} items · {} unread · {} new in the last refresh", f.items, f.unread, f.new),
+        theme,
+    ));
+    if !f.tags.is_empty() {
+        raw.push(dim_line(f.tags.iter().map(|t| format!("#{t}")).collect::<Vec<_>>().join(" "), theme));
+    }
+    let mut settings = vec![format!("full text: {}", f.full_text.as_str())];
+    settings.extend(f.keep_items.map(|n| format!("keeps {n} items")));
+    settings.extend(f.keep_days.map(|d| format!("keeps {d} days")));
+    raw.push(dim_line(settings.join(" · "), theme));
+    match (f.last_fetch_at.as_deref(), f.last_status.as_deref()) {
+        (None, _) => raw.push(dim_line("never fetched: r refreshes", theme)),
+        (Some(at), status) => {
+            let at = at.replace('T', " ");
+            let at = at.trim_end_matches('Z');
+            if status == Some("error") {
+                let error = f.last_error.as_deref().unwrap_or("unknown error");
+                raw.push(styled_line(format!("✗ last fetch {at} failed: {error}"), theme.error));
+            } else {
+                let how = if status == Some("not-modified") { "not modified" } else { "ok" };
+                raw.push(dim_line(format!("last fetch {at}: {how}"), theme));
+            }
+        }
+    }
+    raw.push(Line::default());
+    let items = app.library.feed_items.as_ref().filter(|i| i.feed_id == id);
+    match items {
+        None => raw.push(dim_line("…", theme)),
+        Some(items) if items.docs.is_empty() => raw.push(dim_line("No items in the library.", theme)),
+        Some(items) => {
+            raw.push(styled_line("Newest items (Enter lists them):", theme.title));
+            let titles = items
+                .docs
+                .iter()
+                .filter_map(|d| app.library.docs.iter().find(|x| x.id == *d))
+                .take(FEED_ITEMS_SHOWN)
+                .map(|d| Line::raw(format!("· {}", d.title)));
+            raw.extend(titles);
+        }
+    }
+}
+
+/// Items of a feed listed in the sources pane.
+const FEED_ITEMS_SHOWN: usize = 20;
 
 /// The chunk with the query's words marked, between the end of the chunk before and the start
 /// of the chunk after (dimmed).

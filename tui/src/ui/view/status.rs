@@ -1,12 +1,12 @@
-//! The bottom lines: the progress gauge of an add or removal, the message line, and the status
-//! line (what runs, the model, the library's size, the keys to know).
+//! The bottom lines: the progress gauge of an add, a removal or a feed refresh, the message line,
+//! and the status line (what runs, the model, the library's size, the keys to know).
 
 use ratatui::Frame;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Gauge, Paragraph};
 
 use super::{Areas, spinner};
-use crate::ui::app::{App, EngineState, Focus, MainView, TurnState};
+use crate::ui::app::{App, EngineState, Focus, LibraryView, MainView, TurnState};
 use crate::ui::text::{count, str_width, truncate, truncate_left};
 use crate::ui::theme::Theme;
 
@@ -15,8 +15,11 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, theme: &Theme, areas: &Area
         let ratio = if p.total == 0 {
             0.0
         } else {
-            let part =
-                p.embedding.map(|(d, t)| if t == 0 { 0.0 } else { d as f64 / t as f64 }).unwrap_or(0.0);
+            let part = p
+                .embedding
+                .or(p.items)
+                .map(|(d, t)| if t == 0 { 0.0 } else { d as f64 / t as f64 })
+                .unwrap_or(0.0);
             ((p.done as f64 + part) / p.total as f64).clamp(0.0, 1.0)
         };
         let label = if p.waiting {
@@ -27,6 +30,9 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, theme: &Theme, areas: &Area
             let mut l = format!("{} {}/{} · ", p.verb, (p.done + 1).min(p.total), p.total);
             if let Some((d, t)) = p.embedding {
                 l.push_str(&format!("embedding {d}/{t} · "));
+            }
+            if let Some((d, t)) = p.items {
+                l.push_str(&format!("items {d}/{t} · "));
             }
             if p.failed > 0 {
                 l.push_str(&format!("{} failed · ", p.failed));
@@ -95,7 +101,11 @@ fn status_line(frame: &mut Frame<'_>, app: &App, theme: &Theme, areas: &Areas) {
     let keys = match (app.popup.is_some(), app.editing.is_some(), app.focus) {
         (true, _, _) => "Esc closes ",
         (false, true, _) => "Esc stop typing · ^C quit ",
-        (false, false, Focus::Library) => "a add · d delete · f filter · ? keys ",
+        (false, false, Focus::Library) => match app.library.view {
+            LibraryView::Documents => "a add · d delete · f filter · l feeds · ? keys ",
+            LibraryView::Feeds => "Enter items · r refresh · h documents · ? keys ",
+            LibraryView::Items(_) => "Enter open · h feeds · ? keys ",
+        },
         (false, false, _) => "? keys · / search · q quit ",
     };
     let room = width.saturating_sub(str_width(keys) + 1);

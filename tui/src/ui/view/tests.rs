@@ -6,7 +6,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use super::draw;
-use crate::ui::app::tests::{chunk, citation, doc, hit, settings};
+use crate::ui::app::tests::{chunk, citation, doc, feed, hit, news, settings};
 use crate::ui::app::*;
 use crate::ui::theme::Theme;
 
@@ -40,7 +40,7 @@ fn library() -> Vec<lore_index::catalog::DocSummary> {
 
 fn with_library() -> App {
     let mut a = App::new(settings());
-    a.apply(Report::LibraryLoaded { docs: library(), counts: (4, 501) });
+    a.apply(Report::LibraryLoaded { docs: library(), counts: (4, 501), feeds: vec![] });
     a.apply(Report::EngineReady);
     a
 }
@@ -83,7 +83,7 @@ fn answered() -> App {
 #[test]
 fn empty_library() {
     let mut a = App::new(settings());
-    a.apply(Report::LibraryLoaded { docs: vec![], counts: (0, 0) });
+    a.apply(Report::LibraryLoaded { docs: vec![], counts: (0, 0), feeds: vec![] });
     a.apply(Report::EngineUnavailable { reason: "no library yet".into(), error: false });
     snapshot!("empty_library", render(&mut a, 80, 24));
 }
@@ -175,6 +175,49 @@ fn delete_confirmation() {
     snapshot!("delete_confirmation", render(&mut a, 80, 24));
 }
 
+fn with_feeds() -> App {
+    let mut a = App::new(settings());
+    let mut docs = vec![
+        news(10, "Rust 1.95 released", "2026-11-28T12:00:00Z"),
+        news(11, "A new borrow checker for everyone", "2026-11-20T12:00:00Z"),
+        news(12, "This week in Rust 600", "2026-11-18T12:00:00Z"),
+    ];
+    docs.extend(library());
+    let feeds = vec![
+        feed(1, "Rust Blog", 3, 2, 1, None),
+        feed(2, "Broken Feed", 12, 0, 0, Some("https://broken-feed.example/feed.xml: HTTP 404 Not Found")),
+        feed(3, "Python Insider", 25, 10, 3, None),
+    ];
+    a.apply(Report::LibraryLoaded { docs, counts: (7, 510), feeds });
+    a.apply(Report::EngineReady);
+    a
+}
+
+#[test]
+fn feeds_with_one_failing() {
+    let mut a = with_feeds();
+    a.handle(Action::PrevPane);
+    a.handle(Action::Right);
+    a.handle(Action::Down);
+    a.apply(Report::FeedItems(FeedItems { feed_id: 2, docs: vec![] }));
+    snapshot!("feeds", render(&mut a, 80, 24));
+}
+
+#[test]
+fn a_feeds_items_while_refreshing() {
+    let mut a = with_feeds();
+    a.handle(Action::PrevPane);
+    a.handle(Action::Right);
+    a.handle(Action::Enter);
+    a.apply(Report::FeedItems(FeedItems { feed_id: 1, docs: vec![10, 11, 12] }));
+    a.handle(Action::Down);
+    a.handle(Action::RefreshFeeds);
+    a.apply(Report::Ingest(IngestUpdate::Planned { total: 3 }));
+    a.apply(Report::Ingest(IngestUpdate::Started { index: 2, path: "Python Insider".into() }));
+    a.apply(Report::Ingest(IngestUpdate::Items { done: 1, total: 4 }));
+    snapshot!("feed_items_refreshing", render(&mut a, 100, 30));
+}
+
 #[test]
 fn small_screens_do_not_panic() {
     let mut a = answered();
@@ -183,4 +226,11 @@ fn small_screens_do_not_panic() {
     }
     a.handle(Action::Help);
     render(&mut a, 20, 8);
+    let mut a = with_feeds();
+    a.handle(Action::PrevPane);
+    a.handle(Action::Right);
+    a.handle(Action::StartFilter);
+    for (w, h) in [(1, 1), (10, 5), (40, 12), (79, 23)] {
+        render(&mut a, w, h);
+    }
 }

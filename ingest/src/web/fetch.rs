@@ -1,0 +1,466 @@
+//! Fetching over HTTP(S): one shared client, a few concurrent requests per host, retries with
+//! backoff, conditional GETs, a size cap checked while the body streams in, and a total time
+//! limit per attempt that also covers a server that trickles its bytes.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{self, HeaderMap};
+use tokio::sync::Semaphore;
+use url::Url;
+
+use super::retry;
+use super::url::parse_web_url;
+use crate::error::{IngestError, Result};
+use crate::load::LoadOptions;
+
+const MIB: u64 = 1024 * 1024;
+
+/// What the fetcher sends as `Accept`: pages, feeds and documents, HTML first.
+const ACCEPT: &str = "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,\
+application/feed+json,application/xml;q=0.9,application/pdf,application/epub+zip,*/*;q=0.8";
+
+/// Limits and manners of the [`Fetcher`].
+#[derive(Debug, Clone)]
+pub struct FetchOptions {
+    /// Time limit for one attempt, from sending the request to the last byte of the body.
+    pub timeout: Duration,
+    /// Time limit for opening the connection (DNS, TCP and TLS).
+    pub connect_timeout: Duration,
+    /// Largest body accepted for pages, feeds and anything that is not a book, in bytes.
+    pub max_bytes: u64,
+    /// Largest body accepted for PDFs and EPUBs, in bytes (from [`LoadOptions::max_book_mb`]).
+    pub max_book_bytes: u64,
+    /// Most redirects followed for one request.
+    pub max_redirects: usize,
+    /// Most requests in flight to one host (host and port) at a time. The host is the one of
+    /// the URL asked for; a redirect to another host is made under the same permit.
+    pub per_host: usize,
+    /// Attempts in all for one request (1 = no retry). Connection errors, timeouts and the
+    /// statuses 408, 429 and 5xx are retried.
+    pub retries: u32,
+    /// The first wait between attempts; it doubles each time, with jitter, up to 30 s. A
+    /// `Retry-After` header replaces it (also capped at 30 s).
+    pub backoff: Duration,
+    /// The `User-Agent` header.
+    pub user_agent: String,
+}
+
+impl Default for FetchOptions {
+    fn default() -> Self {
+        FetchOptions {
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            max_bytes: 10 * MIB,
+            max_book_bytes: LoadOptions::default().max_book_mb * MIB,
+            max_redirects: 10,
+            per_host: 2,
+            retries: 3,
+            backoff: Duration::from_millis(500),
+            user_agent: format!(
+                "lore/{} (personal knowledge agent; +https://github.com/lore)",
+                env!("CARGO_PKG_VERSION")
+            ),
+        }
+    }
+}
+
+impl FetchOptions {
+    /// The defaults with the book limit taken from `load` (`max_book_mb`).
+    pub fn for_load_options(load: &LoadOptions) -> Self {
+        FetchOptions { max_book_bytes: load.max_book_mb.saturating_mul(MIB), ..Default::default() }
+    }
+}
+
+/// Cache validators from an earlier response, sent as `If-None-Match` / `If-Modified-Since`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    /// The `ETag` the server gave.
+    pub etag: Option<String>,
+    /// The `Last-Modified` the server gave.
+    pub last_modified: Option<String>,
+}
+
+/// A successful response with its whole body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    /// The URL after redirects.
+    pub final_url: String,
+    /// The status code (2xx).
+    pub status: u16,
+    /// The `Content-Type` header, when sent.
+    pub content_type: Option<String>,
+    /// The `ETag` header, when sent.
+    pub etag: Option<String>,
+    /// The `Last-Modified` header, when sent.
+    pub last_modified: Option<String>,
+    /// The body, decompressed.
+    pub bytes: Vec<u8>,
+}
+
+impl Response {
+    /// The validators to send next time for a conditional GET.
+    pub fn validators(&self) -> Validators {
+        Validators { etag: self.etag.clone(), last_modified: self.last_modified.clone() }
+    }
+}
+
+/// The outcome of [`Fetcher::get`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fetched {
+    /// 304: the resource has not changed since the validators were issued; no body was read.
+    NotModified {
+        /// The URL after redirects.
+        final_url: String,
+    },
+    /// A 2xx response and its body.
+    Body(Response),
+}
+
+/// An HTTP client for pages and feeds. Cheap to clone; clones share the connection pool and the
+/// per-host limits, so one fetcher serves all tasks of a run.
+#[derive(Clone)]
+pub struct Fetcher {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: reqwest::Client,
+    opts: FetchOptions,
+    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl std::fmt::Debug for Fetcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fetcher").field("opts", &self.inner.opts).finish_non_exhaustive()
+    }
+}
+
+/// Why one attempt failed, before it is known whether it is retried.
+#[derive(Debug)]
+enum Failure {
+    Status { status: u16, reason: String, retry_after: Option<Duration> },
+    Timeout,
+    Connect(String),
+    Broken(String),
+    Redirect(String),
+    TooLarge { size: Option<u64>, limit: u64, book: bool },
+    Other(String),
+}
+
+impl Failure {
+    fn retryable(&self) -> bool {
+        match self {
+            Failure::Status { status, .. } => retry::retryable_status(*status),
+            Failure::Timeout | Failure::Connect(_) | Failure::Broken(_) => true,
+            Failure::Redirect(_) | Failure::TooLarge { .. } | Failure::Other(_) => false,
+        }
+    }
+
+    fn into_error(self, url: &str, opts: &FetchOptions) -> IngestError {
+        let url = url.to_string();
+        match self {
+            Failure::Status { status, reason, .. } => IngestError::HttpStatus { url, status, reason },
+            Failure::Timeout => IngestError::Timeout { url, secs: opts.timeout.as_secs_f64() },
+            Failure::Connect(r) => IngestError::Network { url, reason: format!("cannot connect ({r})") },
+            Failure::Broken(r) => {
+                IngestError::Network { url, reason: format!("the connection broke off ({r})") }
+            }
+            Failure::Other(reason) => IngestError::Network { url, reason },
+            Failure::Redirect(reason) => IngestError::Redirect { url, reason },
+            Failure::TooLarge { size, limit, book } => IngestError::DownloadTooLarge {
+                url,
+                size_mb: size.map(|s| s as f64 / MIB as f64),
+                limit_mb: limit.div_ceil(MIB),
+                setting: book.then_some("ingest.max_book_mb"),
+            },
+        }
+    }
+}
+
+/// A redirect the policy refused; its message becomes the error's reason.
+#[derive(Debug)]
+struct RedirectRefused(String);
+
+impl std::fmt::Display for RedirectRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RedirectRefused {}
+
+impl Fetcher {
+    /// A fetcher with these options.
+    pub fn new(opts: FetchOptions) -> Result<Fetcher> {
+        let max_redirects = opts.max_redirects;
+        let policy = reqwest::redirect::Policy::custom(move |attempt| {
+            let next = attempt.url().clone();
+            if !matches!(next.scheme(), "http" | "https") {
+                let msg = format!("redirected to {next}, which is not a web address");
+                return attempt.error(RedirectRefused(msg));
+            }
+            if attempt.previous().iter().any(|u| same_resource(u, &next)) {
+                return attempt.error(RedirectRefused(format!("redirect loop at {next}")));
+            }
+            if attempt.previous().len() > max_redirects {
+                let msg = format!("too many redirects (more than {max_redirects})");
+                return attempt.error(RedirectRefused(msg));
+            }
+            attempt.follow()
+        });
+        let client = reqwest::Client::builder()
+            .user_agent(opts.user_agent.clone())
+            .connect_timeout(opts.connect_timeout)
+            .timeout(opts.timeout)
+            .redirect(policy)
+            .build()
+            .map_err(|e| IngestError::HttpClient { reason: describe(&e) })?;
+        Ok(Fetcher { inner: Arc::new(Inner { client, opts, hosts: Mutex::new(HashMap::new()) }) })
+    }
+
+    /// The options this fetcher was made with.
+    pub fn options(&self) -> &FetchOptions {
+        &self.inner.opts
+    }
+
+    /// GETs `url` (http or https only), following redirects, retrying transient failures, and
+    /// reading the whole body up to the size limit. With `validators`, a 304 answer is
+    /// [`Fetched::NotModified`]. Every error is one line naming `url`.
+    pub async fn get(&self, url: &str, validators: Option<&Validators>) -> Result<Fetched> {
+        let parsed = parse_web_url(url)?;
+        let opts = &self.inner.opts;
+        let gate = self.host_gate(&parsed);
+        let attempts = opts.retries.max(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let outcome = {
+                let _permit = gate.acquire().await.map_err(|_| IngestError::Network {
+                    url: url.to_string(),
+                    reason: "the fetcher was shut down".into(),
+                })?;
+                match tokio::time::timeout(opts.timeout, self.attempt(&parsed, validators)).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => Err(Failure::Timeout),
+                }
+            };
+            let failure = match outcome {
+                Ok(fetched) => return Ok(fetched),
+                Err(f) => f,
+            };
+            if attempt >= attempts || !failure.retryable() {
+                return Err(failure.into_error(url, opts));
+            }
+            let wait = match &failure {
+                Failure::Status { retry_after: Some(wait), .. } => *wait,
+                _ => retry::backoff(attempt, opts.backoff),
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// The semaphore that limits requests to `url`'s host and port.
+    fn host_gate(&self, url: &Url) -> Arc<Semaphore> {
+        let key =
+            format!("{}:{}", url.host_str().unwrap_or_default(), url.port_or_known_default().unwrap_or(0));
+        let mut hosts = self.inner.hosts.lock().unwrap_or_else(|e| e.into_inner());
+        hosts.entry(key).or_insert_with(|| Arc::new(Semaphore::new(self.inner.opts.per_host.max(1)))).clone()
+    }
+
+    async fn attempt(
+        &self,
+        url: &Url,
+        validators: Option<&Validators>,
+    ) -> std::result::Result<Fetched, Failure> {
+        let opts = &self.inner.opts;
+        let mut req = self.inner.client.get(url.clone()).header(header::ACCEPT, ACCEPT);
+        if let Some(v) = validators {
+            if let Some(etag) = v.etag.as_deref().filter(|e| !e.is_empty()) {
+                req = req.header(header::IF_NONE_MATCH, etag);
+            }
+            if let Some(lm) = v.last_modified.as_deref().filter(|l| !l.is_empty()) {
+                req = req.header(header::IF_MODIFIED_SINCE, lm);
+            }
+        }
+        let mut resp = req.send().await.map_err(|e| classify(&e))?;
+        let final_url = resp.url().to_string();
+        let status = resp.status();
+        if status == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::NotModified { final_url });
+        }
+        if status.is_redirection() {
+            // A redirect the client did not follow: to another scheme, or without a location.
+            let reason = match header_str(resp.headers(), header::LOCATION) {
+                Some(loc) => match resp.url().join(&loc) {
+                    Ok(next) if !matches!(next.scheme(), "http" | "https") => {
+                        format!("redirected to {next}, which is not a web address")
+                    }
+                    _ => format!("redirect (HTTP {}) to {loc} not followed", status.as_u16()),
+                },
+                None => format!("redirect (HTTP {}) without a location", status.as_u16()),
+            };
+            return Err(Failure::Redirect(reason));
+        }
+        if !status.is_success() {
+            let retry_after = header_str(resp.headers(), header::RETRY_AFTER)
+                .and_then(|v| retry::retry_after(&v, SystemTime::now()));
+            return Err(Failure::Status {
+                status: status.as_u16(),
+                reason: status.canonical_reason().unwrap_or_default().to_string(),
+                retry_after,
+            });
+        }
+        let headers = resp.headers();
+        let content_type = header_str(headers, header::CONTENT_TYPE);
+        let etag = header_str(headers, header::ETAG);
+        let last_modified = header_str(headers, header::LAST_MODIFIED);
+        let book = is_book(content_type.as_deref(), resp.url());
+        let limit = if book { opts.max_book_bytes } else { opts.max_bytes };
+        if let Some(len) = declared_length(headers)
+            && len > limit
+        {
+            return Err(Failure::TooLarge { size: Some(len), limit, book });
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e))? {
+            if (bytes.len() + chunk.len()) as u64 > limit {
+                return Err(Failure::TooLarge { size: None, limit, book });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(Fetched::Body(Response {
+            final_url,
+            status: status.as_u16(),
+            content_type,
+            etag,
+            last_modified,
+            bytes,
+        }))
+    }
+}
+
+/// Whether two URLs name the same resource (the fragment aside).
+fn same_resource(a: &Url, b: &Url) -> bool {
+    a.as_str().split('#').next() == b.as_str().split('#').next()
+}
+
+/// The body's length as the server declared it, when the body is not compressed (a compressed
+/// body's length says nothing about what it expands to; the streamed count catches that).
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    if headers.contains_key(header::CONTENT_ENCODING) {
+        return None;
+    }
+    header_str(headers, header::CONTENT_LENGTH)?.trim().parse().ok()
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    let v = headers.get(name)?.to_str().ok()?.trim();
+    (!v.is_empty()).then(|| v.to_string())
+}
+
+/// Whether a response is a book (PDF or EPUB) by its content type, or, when the type says
+/// nothing, by its URL's extension; books get the larger size limit.
+fn is_book(content_type: Option<&str>, url: &Url) -> bool {
+    let mime = content_type.map(super::page::mime_of).unwrap_or_default();
+    match mime.as_str() {
+        "application/pdf" | "application/x-pdf" | "application/epub+zip" => true,
+        m if super::page::is_generic_mime(m) => {
+            let path = url.path().to_ascii_lowercase();
+            path.ends_with(".pdf") || path.ends_with(".epub")
+        }
+        _ => false,
+    }
+}
+
+/// Turns a reqwest error into a failure with a short reason.
+fn classify(e: &reqwest::Error) -> Failure {
+    if let Some(refused) = find_source::<RedirectRefused>(e) {
+        return Failure::Redirect(refused.0.clone());
+    }
+    if e.is_timeout() {
+        return if e.is_connect() { Failure::Connect("timed out".into()) } else { Failure::Timeout };
+    }
+    if e.is_redirect() {
+        return Failure::Redirect(describe(e));
+    }
+    if e.is_connect() {
+        return Failure::Connect(describe(e));
+    }
+    if e.is_decode() {
+        return Failure::Other(format!("cannot decode the body: {}", describe(e)));
+    }
+    if e.is_body() {
+        return Failure::Broken(describe(e));
+    }
+    if e.is_request() {
+        // Connecting worked (that is `is_connect`); the exchange itself failed.
+        return Failure::Broken(describe(e));
+    }
+    Failure::Other(describe(e))
+}
+
+fn find_source<'a, T: std::error::Error + 'static>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(t) = err.downcast_ref::<T>() {
+            return Some(t);
+        }
+        cur = err.source();
+    }
+    None
+}
+
+/// The innermost cause of an error, which names what actually happened (e.g. "Connection
+/// refused (os error 111)"), on one line.
+fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur: &(dyn std::error::Error + 'static) = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    let msg = cur.to_string();
+    let msg = msg.split_whitespace().collect::<Vec<_>>().join(" ");
+    let lower = msg.to_ascii_lowercase();
+    if lower.contains("connection refused") {
+        "connection refused".into()
+    } else if lower.contains("failed to lookup address") || lower.contains("name or service not known") {
+        "host not found".into()
+    } else {
+        msg
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn books_by_type_or_extension() {
+        let u = Url::parse("https://x.org/a/b.PDF").unwrap();
+        assert!(is_book(Some("application/pdf"), &Url::parse("https://x.org/a").unwrap()));
+        assert!(is_book(Some("application/epub+zip; charset=binary"), &u));
+        assert!(is_book(None, &u));
+        assert!(is_book(Some("application/octet-stream"), &u));
+        assert!(!is_book(Some("text/html"), &u));
+        assert!(!is_book(None, &Url::parse("https://x.org/feed.xml").unwrap()));
+    }
+
+    #[test]
+    fn errors_are_one_line_naming_the_url() {
+        let opts = FetchOptions { timeout: Duration::from_millis(1500), ..Default::default() };
+        let e = Failure::Timeout.into_error("https://x/feed.xml", &opts);
+        assert_eq!(e.to_string(), "https://x/feed.xml: no response within 1.5 s");
+        let e = Failure::Status { status: 404, reason: "Not Found".into(), retry_after: None }
+            .into_error("https://x/feed.xml", &opts);
+        assert_eq!(e.to_string(), "https://x/feed.xml: HTTP 404 Not Found");
+        assert_eq!(e.reason_code(), "http_status");
+        let e =
+            Failure::TooLarge { size: Some(20 * MIB), limit: 10 * MIB, book: false }.into_error("u", &opts);
+        assert_eq!(e.to_string(), "u: too large (20.0 MB, the limit is 10 MB)");
+        let e = Failure::TooLarge { size: None, limit: 512 * MIB, book: true }.into_error("u", &opts);
+        assert_eq!(e.to_string(), "u: too large (over the 512 MB limit; raise ingest.max_book_mb)");
+    }
+}

@@ -1,0 +1,28 @@
+//! Web pages and news feeds.
+//!
+//! - [`url`]: only http and https; [`normalise_url`] gives a page's identity.
+//! - [`fetch`]: [`Fetcher`] GETs with redirects, retries and backoff (honouring `Retry-After`),
+//!   a few concurrent requests per host, conditional GETs ([`Validators`]), a size cap checked
+//!   while the body streams in, and a total time limit per attempt.
+//! - [`page`]: [`load_page`] turns a fetched [`Response`] into a [`Document`](crate::Document)
+//!   of kind `web` with the loader its content type (or its bytes) calls for; [`fetch_page`]
+//!   does both.
+//! - [`feed`]: [`parse_feed`] reads RSS, Atom and JSON Feed into [`FeedItem`]s with stable keys
+//!   and content hashes.
+//! - [`item`]: [`item_document`] makes a `news` document of an item, from the fetched article
+//!   or from the feed's own text.
+//!
+//! Every error is one line naming the URL. Nothing here prints.
+
+pub mod feed;
+pub mod fetch;
+pub mod item;
+pub mod page;
+pub mod retry;
+pub mod url;
+
+pub use feed::{FeedItem, ParsedFeed, parse_feed};
+pub use fetch::{FetchOptions, Fetched, Fetcher, Response, Validators};
+pub use item::{item_document, item_source};
+pub use page::{fetch_page, load_page};
+pub use url::{normalise_url, parse_web_url};

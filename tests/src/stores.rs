@@ -1,0 +1,202 @@
+//! What each of a library's three stores holds, read the way `lore search` reads them, and the
+//! checks the crash and concurrency tests make on it: the catalog, the keyword index and the
+//! vector store hold exactly the same chunks, none twice.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use lore_index::catalog::{Catalog, JournalOp, doc_of_chunk};
+use lore_index::{EngineOptions, Library};
+
+/// The chunk ids of each store of a library at one moment (read while no writer runs).
+#[derive(Debug, Clone)]
+pub struct StoreView {
+    /// Chunk ids of each document in the catalog.
+    pub catalog: BTreeMap<i64, Vec<i64>>,
+    /// Documents in the catalog's journal: writes or removals an interrupted run left.
+    pub journal: BTreeMap<i64, JournalOp>,
+    /// Chunk ids in the keyword index, sorted, duplicates kept.
+    pub keyword: Vec<i64>,
+    /// Chunk ids in the vector store, sorted, duplicates kept.
+    pub vectors: Vec<i64>,
+}
+
+/// How the tests open the derived indexes: the defaults `lore` uses, on a point-in-time copy
+/// of the vector store so that a `lore` writer is never locked out by the test.
+pub fn engine_options() -> EngineOptions {
+    EngineOptions {
+        runtime_dir: lore_index::embed::default_runtime_dir().expect("a home directory"),
+        snapshot_reader: true,
+        ..EngineOptions::default()
+    }
+}
+
+impl StoreView {
+    /// Reads the library at `home`.
+    pub fn read(home: &Path) -> StoreView {
+        let options = engine_options();
+        // A copy of the vector store taken during a flush may not open; the next one does.
+        let mut last = None;
+        for _ in 0..5 {
+            match Library::open_reader(home, Some(&options)) {
+                Ok(lib) => return StoreView::of(&lib),
+                Err(e) => last = Some(e),
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        panic!("the library at {} does not open: {}", home.display(), last.map(|e| e.to_string()).unwrap());
+    }
+
+    fn of(lib: &Library) -> StoreView {
+        let consistency = lib.consistency().expect("read the chunk ids of the three stores");
+        let mut catalog: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+        for id in lib.catalog().all_doc_ids().expect("document ids") {
+            catalog.insert(id, Vec::new());
+        }
+        for id in consistency.catalog {
+            catalog.entry(doc_of_chunk(id)).or_default().push(id);
+        }
+        let journal =
+            lib.catalog().journal().expect("journal").into_iter().map(|e| (e.doc_id, e.op)).collect();
+        StoreView { catalog, journal, keyword: consistency.keyword, vectors: consistency.vectors }
+    }
+
+    /// Catalog chunk ids, sorted.
+    pub fn catalog_ids(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self.catalog.values().flatten().copied().collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Number of documents in the catalog that are not being removed.
+    pub fn documents(&self) -> usize {
+        self.catalog.keys().filter(|id| self.journal.get(id) != Some(&JournalOp::Delete)).count()
+    }
+
+    /// The three stores hold exactly the same chunks, none twice, and nothing is left in the
+    /// journal: the state after every completed command, and after the repair that opening a
+    /// library for writing does.
+    pub fn check_exact(&self) -> Result<(), String> {
+        let mut problems = Vec::new();
+        if !self.journal.is_empty() {
+            problems.push(format!("journal not empty: {:?}", first(self.journal.iter(), 10)));
+        }
+        problems.extend(self.duplicates());
+        let catalog = self.catalog_ids();
+        for (name, ids) in [("keyword index", &self.keyword), ("vector store", &self.vectors)] {
+            let (missing, extra) = difference(&catalog, ids);
+            if !missing.is_empty() {
+                problems.push(format!(
+                    "{} catalog chunks missing from the {name} (of {} documents), e.g. {:?}",
+                    missing.len(),
+                    docs_of(&missing).len(),
+                    first(missing.iter(), 5)
+                ));
+            }
+            if !extra.is_empty() {
+                problems.push(format!(
+                    "{} orphaned chunks in the {name} (not in the catalog), e.g. {:?}",
+                    extra.len(),
+                    first(extra.iter(), 5)
+                ));
+            }
+        }
+        self.report(problems)
+    }
+
+    /// What a reader may see after a crash, before any repair: documents outside the journal
+    /// are whole and the same in all three stores; chunks of journalled documents may be
+    /// anywhere; nothing else is in the indexes; nothing is there twice.
+    pub fn check_committed(&self) -> Result<(), String> {
+        let mut problems = self.duplicates();
+        let settled: BTreeSet<i64> = self
+            .catalog
+            .iter()
+            .filter(|(d, _)| !self.journal.contains_key(d))
+            .flat_map(|(_, ids)| ids.iter().copied())
+            .collect();
+        let known: BTreeSet<i64> = self.catalog_ids().into_iter().collect();
+        for (name, ids) in [("keyword index", &self.keyword), ("vector store", &self.vectors)] {
+            let held: BTreeSet<i64> = ids.iter().copied().collect();
+            let missing: Vec<i64> = settled.difference(&held).copied().collect();
+            if !missing.is_empty() {
+                problems.push(format!(
+                    "{} chunks of settled documents {:?} missing from the {name}",
+                    missing.len(),
+                    first(docs_of(&missing).iter(), 10)
+                ));
+            }
+            let stray: Vec<i64> = held
+                .iter()
+                .filter(|id| !known.contains(id) && !self.journal.contains_key(&doc_of_chunk(**id)))
+                .copied()
+                .collect();
+            if !stray.is_empty() {
+                problems.push(format!(
+                    "{} chunks in the {name} belong to no document of the catalog or journal, e.g. {:?}",
+                    stray.len(),
+                    first(stray.iter(), 5)
+                ));
+            }
+        }
+        self.report(problems)
+    }
+
+    fn duplicates(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (name, ids) in [
+            ("catalog", &self.catalog_ids()),
+            ("keyword index", &self.keyword),
+            ("vector store", &self.vectors),
+        ] {
+            let dups: Vec<i64> = ids.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+            if !dups.is_empty() {
+                problems.push(format!(
+                    "{} duplicated chunks in the {name}, e.g. {:?}",
+                    dups.len(),
+                    first(dups.iter(), 5)
+                ));
+            }
+        }
+        problems
+    }
+
+    fn report(&self, problems: Vec<String>) -> Result<(), String> {
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(format!(
+            "{}\n(catalog: {} documents, {} chunks; keyword: {}; vectors: {}; journal: {})",
+            problems.join("\n"),
+            self.catalog.len(),
+            self.catalog_ids().len(),
+            self.keyword.len(),
+            self.vectors.len(),
+            self.journal.len()
+        ))
+    }
+}
+
+/// Documents in the catalog, counted without the indexes (cheap enough to poll while a writer
+/// runs; 0 while there is no catalog yet).
+pub fn catalog_documents(home: &Path) -> u64 {
+    let path = home.join(lore_index::library::CATALOG_FILE);
+    if !path.exists() {
+        return 0;
+    }
+    Catalog::open_read_only(&path).and_then(|c| c.counts()).map(|(docs, _)| docs).unwrap_or(0)
+}
+
+/// Ids in `a` but not in `b`, and in `b` but not in `a` (both sorted).
+fn difference(a: &[i64], b: &[i64]) -> (Vec<i64>, Vec<i64>) {
+    let (sa, sb): (BTreeSet<i64>, BTreeSet<i64>) = (a.iter().copied().collect(), b.iter().copied().collect());
+    (sa.difference(&sb).copied().collect(), sb.difference(&sa).copied().collect())
+}
+
+fn docs_of(ids: &[i64]) -> BTreeSet<i64> {
+    ids.iter().map(|&id| doc_of_chunk(id)).collect()
+}
+
+fn first<T: std::fmt::Debug>(items: impl Iterator<Item = T>, n: usize) -> Vec<T> {
+    items.take(n).collect()
+}

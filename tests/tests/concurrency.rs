@@ -1,0 +1,216 @@
+//! One writer at a time, and readers that never wait for it: a second `lore add` (or `rm`,
+//! `reindex`) during a write stops with one clear line naming the writer, or waits its turn
+//! with `--wait`; searches, `ask --no-llm` and `ls` during a long add keep working and show
+//! each document whole (all of its chunks, of one version) or not at all.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use lore_tests::corpus::{marked_text, write_notes};
+use lore_tests::rng::Rng;
+use lore_tests::stores::{StoreView, catalog_documents};
+use lore_tests::{Lore, Run};
+
+const HANG: Duration = Duration::from_secs(1800);
+
+/// Waits until the writer holds the lock and has written a document, or has exited.
+fn wait_until_writing(lore: &Lore, writer: &mut lore_tests::process::Running) {
+    let lock = lore.home().join("write.lock");
+    let start = Instant::now();
+    loop {
+        let holder = std::fs::read_to_string(&lock).unwrap_or_default();
+        if holder.trim() == writer.pid().to_string() && catalog_documents(lore.home()) > 0 {
+            return;
+        }
+        assert!(!writer.finished(), "the writer exited before it wrote anything");
+        assert!(start.elapsed() < HANG, "the writer never started writing");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn error_lines(run: &Run) -> Vec<&str> {
+    run.stderr.lines().filter(|l| l.starts_with("error:")).collect()
+}
+
+#[test]
+fn a_second_writer_stops_with_a_clear_message_or_waits_its_turn() {
+    let lore = Lore::new();
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng::new(11);
+    let first_dir = dir.path().join("first");
+    let second_dir = dir.path().join("second");
+    let first = write_notes(&first_dir, 200, 0, &mut rng).len();
+    let second = write_notes(&second_dir, 12, 0, &mut rng).len();
+
+    let mut writer = lore.spawn(&["add", first_dir.to_str().unwrap()]);
+    wait_until_writing(&lore, &mut writer);
+    let pid = writer.pid().to_string();
+
+    // Without --wait: one line naming the other writer, nothing written.
+    for args in [
+        vec!["add", second_dir.to_str().unwrap()],
+        vec!["rm", "1"],
+        vec!["reindex"],
+        vec!["doctor", "--repair"],
+    ] {
+        let run = lore.run(&args);
+        assert_ne!(run.code, 0, "lore {args:?} ran beside the writer:\n{}", run.stdout);
+        let errors = error_lines(&run);
+        assert_eq!(errors.len(), 1, "lore {args:?}: one error line:\n{}", run.stderr);
+        assert!(
+            errors[0].contains("another lore process") && errors[0].contains(&format!("pid {pid}")),
+            "lore {args:?} names the writer: {}",
+            errors[0]
+        );
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
+    assert!(!writer.finished(), "the writer finished before the refusals were checked: make it longer");
+
+    // With --wait: it waits for the lock, then does its work.
+    let waiting = lore.spawn(&["add", "--wait", "3600", second_dir.to_str().unwrap()]);
+    let first_run = writer.wait(HANG);
+    assert_eq!(first_run.code, 0, "{}", first_run.stderr);
+    let second_run = waiting.wait(HANG);
+    assert_eq!(second_run.code, 0, "the waiting writer failed:\n{}", second_run.stderr);
+    assert!(second_run.stdout.contains(&format!("Added {second} documents")), "{}", second_run.stdout);
+
+    let sources: BTreeSet<String> =
+        lore.docs().iter().map(|d| d["source"].as_str().unwrap().to_string()).collect();
+    assert_eq!(sources.len(), first + second);
+    StoreView::read(lore.home()).check_exact().unwrap();
+}
+
+fn search(lore: &Lore, args: &[&str]) -> Vec<serde_json::Value> {
+    let mut all = vec!["search", "--json"];
+    all.extend_from_slice(args);
+    let run = lore.run(&all);
+    assert_eq!(run.code, 0, "a search during the write failed:\n{}", run.stderr);
+    match run.json() {
+        serde_json::Value::Array(a) => a,
+        other => panic!("not a list: {other}"),
+    }
+}
+
+/// Hits of a keyword search for all the markers, counted by the marker their text holds.
+fn marker_counts(lore: &Lore, markers: &[&str]) -> BTreeMap<String, usize> {
+    let query = markers.join(" ");
+    let mut counts = BTreeMap::new();
+    let mut docs_of: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
+    for hit in search(lore, &["--mode", "keyword", "-k", "500", &query]) {
+        let text = hit["chunk"]["text"].as_str().unwrap();
+        let found: Vec<&&str> = markers.iter().filter(|m| text.contains(**m)).collect();
+        assert_eq!(found.len(), 1, "a chunk holds one document's marker: {found:?} in {text:?}");
+        *counts.entry(found[0].to_string()).or_insert(0) += 1;
+        docs_of.entry(found[0].to_string()).or_default().insert(hit["chunk"]["doc_id"].as_i64().unwrap());
+    }
+    for (marker, docs) in docs_of {
+        assert_eq!(docs.len(), 1, "{marker} belongs to one document: {docs:?}");
+    }
+    counts
+}
+
+#[test]
+fn readers_during_a_write_see_whole_documents() {
+    let lore = Lore::new();
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng::new(23);
+    let base = dir.path().join("base");
+    std::fs::create_dir_all(&base).unwrap();
+    let replaced = base.join("replaced.md");
+    std::fs::write(&replaced, marked_text("zebrafoo", 5, &mut rng)).unwrap();
+    lore.run(&["add", base.to_str().unwrap()]).ok();
+    let old = marker_counts(&lore, &["zebrafoo"]);
+    let n_old = old["zebrafoo"];
+    assert!(n_old > 1, "the replaced document has several chunks: {old:?}");
+
+    // The write: many notes, then documents whose every chunk holds a marker, then the new
+    // version of the replaced document.
+    let batch = dir.path().join("batch");
+    write_notes(&batch, 150, 3, &mut rng);
+    let markers = ["quokkaone", "quokkatwo", "quokkathree", "quokkafour", "quokkafive", "quokkasix"];
+    for (i, m) in markers.iter().enumerate() {
+        std::fs::write(batch.join(format!("zz_{m}.md")), marked_text(m, 3 + i, &mut rng)).unwrap();
+    }
+    std::fs::write(&replaced, marked_text("zebrabar", 9, &mut rng)).unwrap();
+    let mut all_markers: Vec<&str> = markers.to_vec();
+    all_markers.extend(["zebrafoo", "zebrabar"]);
+
+    // A reader is running when the writer starts: the writer must not be locked out.
+    let early = lore.spawn(&["search", "--json", "whale"]);
+    let writer = lore.spawn(&["add", batch.to_str().unwrap(), base.to_str().unwrap()]);
+    let early = early.wait(HANG);
+    assert_eq!(early.code, 0, "{}", early.stderr);
+
+    let mut writer = writer;
+    let mut seen: Vec<BTreeMap<String, usize>> = Vec::new();
+    let mut vector_seen: Vec<usize> = Vec::new();
+    let mut rounds_during_write = 0;
+    let mut round = 0;
+    while !writer.finished() {
+        let counts = marker_counts(&lore, &all_markers);
+        assert!(
+            !(counts.contains_key("zebrafoo") && counts.contains_key("zebrabar")),
+            "both versions of a document at once: {counts:?}"
+        );
+        seen.push(counts);
+        let hits =
+            search(&lore, &["--mode", "vector", "-k", "100", "--doc", replaced.to_str().unwrap(), "papers"]);
+        vector_seen.push(hits.len());
+        match round % 3 {
+            0 => {
+                let ask = lore.run(&["ask", "--no-llm", "What did the zebrafoo papers say of the whale?"]);
+                assert_eq!(ask.code, 0, "ask during the write failed:\n{}", ask.stderr);
+            }
+            1 => {
+                for d in lore.docs() {
+                    assert!(d["chunks"].as_u64().unwrap() > 0, "a listed document without chunks: {d}");
+                }
+            }
+            _ => {
+                search(&lore, &["--mode", "hybrid", "-k", "20", "whale ship captain"]);
+            }
+        }
+        round += 1;
+        if !writer.finished() {
+            rounds_during_write += 1;
+        }
+    }
+    let done = writer.wait(HANG);
+    assert_eq!(done.code, 0, "the writer failed:\n{}", done.stderr);
+    assert!(rounds_during_write >= 2, "only {rounds_during_write} reader rounds ran during the write");
+
+    // Every document seen was seen whole: as many chunks as it has, of one version.
+    let last = marker_counts(&lore, &all_markers);
+    assert!(!last.contains_key("zebrafoo"), "the old version is gone: {last:?}");
+    let n_new = last["zebrabar"];
+    for m in markers {
+        assert!(last[m] > 1, "{m} has several chunks: {last:?}");
+    }
+    for (i, counts) in seen.iter().enumerate() {
+        for (marker, n) in counts {
+            let whole = if marker == "zebrafoo" { n_old } else { last[marker] };
+            assert_eq!(*n, whole, "round {i}: {marker} seen with {n} of its {whole} chunks: {counts:?}");
+        }
+    }
+    for (i, n) in vector_seen.iter().enumerate() {
+        assert!(
+            [0, n_old, n_new].contains(n),
+            "round {i}: vector search saw {n} chunks of the replaced document"
+        );
+    }
+    eprintln!(
+        "{round} reader rounds, {rounds_during_write} during the write; counts seen: {:?}",
+        summarise(&seen)
+    );
+    StoreView::read(lore.home()).check_exact().unwrap();
+}
+
+fn summarise(seen: &[BTreeMap<String, usize>]) -> BTreeMap<String, BTreeSet<usize>> {
+    let mut out: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+    for counts in seen {
+        for (m, n) in counts {
+            out.entry(m.clone()).or_default().insert(*n);
+        }
+    }
+    out
+}
