@@ -278,10 +278,20 @@ fn pack(groups: Vec<Group>, cfg: &RetrieveConfig) -> Vec<Passage> {
         let candidate = if used + whole.tokens <= cfg.budget_tokens {
             Some(whole)
         } else {
-            let core: Vec<&StoredChunk> =
-                g.chunks.iter().filter(|(o, _)| g.hit_ordinals.contains(o)).map(|(_, c)| c).collect();
-            let p = passage_of(&g, core.iter().copied());
-            (used + p.tokens <= cfg.budget_tokens).then_some(p)
+            // Cut back to the hits, the most relevant first, as many as fit: a group that
+            // gathered many hits must not lose its best one for being long.
+            let mut best: Option<Passage> = None;
+            for n in 1..=g.hit_ordinals.len() {
+                let keep = &g.hit_ordinals[..n];
+                let core: Vec<&StoredChunk> =
+                    g.chunks.iter().filter(|(o, _)| keep.contains(o)).map(|(_, c)| c).collect();
+                let p = passage_of(&g, core.iter().copied());
+                if used + p.tokens > cfg.budget_tokens {
+                    break;
+                }
+                best = Some(p);
+            }
+            best
         };
         let Some(mut p) = candidate else { continue };
         let key: String = p.text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -393,6 +403,27 @@ mod tests {
         assert_eq!(ps.len(), 1);
         assert_eq!(ps[0].text, &SECTION[30..53]);
         assert_eq!(ps[0].n, 1);
+    }
+
+    #[test]
+    fn a_long_group_of_hits_keeps_its_best_hit() {
+        let all = doc_chunks(1);
+        // Three hits merge into one group longer than the budget; the best hit (chunk 0) must
+        // survive even though all three hits together do not fit.
+        let hits = vec![
+            hit(all[0].clone(), 0.9, Some(0.8)),
+            hit(all[2].clone(), 0.6, Some(0.5)),
+            hit(all[1].clone(), 0.5, Some(0.4)),
+        ];
+        let groups = group_hits(&hits, windows(&all, 0)).unwrap();
+        assert_eq!(groups.len(), 2, "chunk 2 does not touch chunk 0 without neighbours");
+        let cfg = RetrieveConfig {
+            budget_tokens: estimate_tokens(&SECTION[0..37]) + 1,
+            ..RetrieveConfig::default()
+        };
+        let ps = pack(groups, &cfg);
+        assert_eq!(ps.len(), 1);
+        assert_eq!(ps[0].text, &SECTION[0..37]);
     }
 
     #[test]
