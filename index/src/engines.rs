@@ -215,7 +215,9 @@ impl Engines {
                 backend: options.vector_backend(),
                 keyword_stale: AtomicBool::new(false),
             }),
-            Err(crate::vector::VectorError::Locked { .. }) => {
+            // Also when the library's disk is too full to open the live store: the copy is
+            // made in the temporary directory, usually on another disk.
+            Err(crate::vector::VectorError::Locked { .. } | crate::vector::VectorError::DiskFull { .. }) => {
                 let tmp = tempfile::tempdir()
                     .map_err(|source| Error::Home { path: std::env::temp_dir(), source })?;
                 let copy = tmp.path().join(VECTOR_DIR);

@@ -53,5 +53,33 @@ pub enum Error {
     NoLibrary(PathBuf),
 }
 
+impl Error {
+    /// Whether the disk holding the library is full (or too full to write safely): a batch
+    /// stops at this error rather than failing every item that follows.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            Error::Catalog(CatalogError::DiskFull(_)) => true,
+            Error::Vector(crate::vector::VectorError::DiskFull { .. }) => true,
+            Error::Home { source, .. } => io_full(source),
+            other => {
+                let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(other);
+                while let Some(e) = cause {
+                    if e.downcast_ref::<std::io::Error>().is_some_and(io_full)
+                        || e.to_string().contains("No space left on device")
+                    {
+                        return true;
+                    }
+                    cause = e.source();
+                }
+                false
+            }
+        }
+    }
+}
+
+fn io_full(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28)
+}
+
 /// Result with [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;

@@ -57,7 +57,12 @@ impl FromStr for Mode {
 }
 
 /// The weight of the vector list, relative to its configured weight, in a hybrid search for a
-/// query in a language the embedding model does not cover.
+/// query in a language the embedding model does not cover. Measured with all-MiniLM-L6-v2 on
+/// 12 Chinese and 11 Japanese queries over a library of Chinese news and a blog post and the
+/// Live manual in Japanese, German and English (nDCG@10 of the right document or section):
+/// hybrid with the vectors at full weight 0.838 (Chinese) and 0.238 (Japanese), keyword alone
+/// 1.000 and 0.904, vectors alone 0.730 and 0.136; a weight of 0.25 ranked as keyword alone
+/// did. At 0 the vector search is skipped, unless the keyword search finds nothing.
 pub const UNCOVERED_VECTOR_WEIGHT: f32 = 0.0;
 
 /// Whether the vectors of `engines` can judge `query`: true unless the query is in a language

@@ -170,6 +170,8 @@ impl Chunker {
             // again by real token counts, so every chunk fits the model's tokens.
             let sizer = ScaledEstimate { scale: self.calibration(&section.text) };
             let pieces = split(&section.text, markdown, sizer, target, overlap).map_err(err)?;
+            // (byte span in the section, tokens) of the section's chunks.
+            let mut spans: Vec<(usize, usize, usize)> = Vec::new();
             for (start, piece) in pieces {
                 let tokens = self.count_tokens(piece);
                 match &self.sizer {
@@ -177,19 +179,82 @@ impl Chunker {
                         for (sub_start, sub) in
                             split(piece, markdown, tok.as_ref(), target, overlap).map_err(err)?
                         {
-                            let ordinal = u32::try_from(chunks.len()).unwrap_or(u32::MAX);
-                            let n = self.count_tokens(sub);
-                            chunks.push(make_chunk(section, index, ordinal, start + sub_start, sub, n));
+                            let from = start + sub_start;
+                            spans.push((from, from + sub.len(), self.count_tokens(sub)));
                         }
                     }
-                    _ => {
-                        let ordinal = u32::try_from(chunks.len()).unwrap_or(u32::MAX);
-                        chunks.push(make_chunk(section, index, ordinal, start, piece, tokens));
-                    }
+                    _ => spans.push((start, start + piece.len(), tokens)),
                 }
+            }
+            for (start, end, tokens) in self.merge_scraps(&section.text, spans, target) {
+                let ordinal = u32::try_from(chunks.len()).unwrap_or(u32::MAX);
+                let text = section.text.get(start..end).unwrap_or_default();
+                chunks.push(make_chunk(section, index, ordinal, start, text, tokens));
             }
         }
         Ok(chunks)
+    }
+}
+
+impl Chunker {
+    /// Joins each chunk under a quarter of the target to the chunk after it in the section (the
+    /// last one to the chunk before), where the two together still fit the target. The splitter
+    /// keeps a short paragraph alone when the paragraph after it is too long to join whole: in
+    /// Japanese text, whose paragraphs are long runs without line breaks, that left a paragraph
+    /// number or a one-line lead-in as a chunk of its own before every long paragraph.
+    fn merge_scraps(
+        &self,
+        text: &str,
+        spans: Vec<(usize, usize, usize)>,
+        target: usize,
+    ) -> Vec<(usize, usize, usize)> {
+        let small = target / 4;
+        let mut out: Vec<(usize, usize, usize)> = Vec::with_capacity(spans.len());
+        let mut pending: Option<(usize, usize, usize)> = None;
+        for span in spans {
+            let Some(scrap) = pending.take() else {
+                if span.2 < small {
+                    pending = Some(span)
+                } else {
+                    out.push(span)
+                }
+                continue;
+            };
+            match self.joined(text, scrap, span, target) {
+                Some(joined) if joined.2 < small => pending = Some(joined),
+                Some(joined) => out.push(joined),
+                None => {
+                    out.push(scrap);
+                    if span.2 < small { pending = Some(span) } else { out.push(span) }
+                }
+            }
+        }
+        if let Some(scrap) = pending {
+            match out.pop() {
+                Some(before) => match self.joined(text, before, scrap, target) {
+                    Some(joined) => out.push(joined),
+                    None => out.extend([before, scrap]),
+                },
+                None => out.push(scrap),
+            }
+        }
+        out
+    }
+
+    /// The span from `a`'s start to `b`'s end with its token count, if it fits `target`.
+    fn joined(
+        &self,
+        text: &str,
+        a: (usize, usize, usize),
+        b: (usize, usize, usize),
+        target: usize,
+    ) -> Option<(usize, usize, usize)> {
+        if a.2 + b.2 > target + target / 4 {
+            return None;
+        }
+        let (start, end) = (a.0.min(b.0), a.1.max(b.1));
+        let tokens = self.count_tokens(text.get(start..end)?);
+        (tokens <= target).then_some((start, end, tokens))
     }
 }
 
@@ -314,6 +379,21 @@ mod tests {
         for c in &chunks {
             let expected_start = if c.char_start < mid { 7 } else { 8 };
             assert_eq!(c.page_start, Some(expected_start));
+        }
+    }
+
+    #[test]
+    fn a_short_paragraph_before_a_long_one_is_not_a_chunk_of_its_own() {
+        // A paragraph number, then a Japanese paragraph longer than the target, without breaks.
+        let text = format!("160\n\n{}", "この章ではビルドの手順について簡単に述べます。".repeat(40));
+        let chunks = Chunker::estimated(ChunkConfig::default())
+            .chunk(&doc(Kind::Epub, vec![Section::new(vec![], text.clone())]))
+            .unwrap();
+        assert!(chunks.len() >= 2, "{}", chunks.len());
+        assert!(chunks[0].text.starts_with("160\n\n"), "{:?}", chunks[0].text);
+        for c in &chunks {
+            assert!(c.tokens >= 64 && c.tokens <= 256, "{} tokens: {:?}", c.tokens, c.text);
+            assert_eq!(&text[c.char_start..c.char_end], c.text);
         }
     }
 

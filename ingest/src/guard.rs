@@ -35,6 +35,14 @@ pub fn catch<T>(item: &str, format: &'static str, f: impl FnOnce() -> Result<T>)
     }
 }
 
+/// Runs `f`, turning a panic inside it into `Err` with the panic message (on one line,
+/// bounded). Like [`catch`], the panic prints nothing: for third-party code outside ingest that
+/// panics instead of returning errors (e.g. a storage engine's flush on a full disk).
+pub fn quietly<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    let _inside = CatchScope::enter();
+    panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| panic_message(payload.as_ref()))
+}
+
 /// Whether the current thread is inside [`catch`].
 pub fn in_catch() -> bool {
     CATCH_DEPTH.with(|d| d.get() > 0)
@@ -121,6 +129,15 @@ mod tests {
         assert!(!in_catch());
         let err = catch::<()>("c", "PDF", || Err(IngestError::Empty { item: "c".into() })).unwrap_err();
         assert_eq!(err.reason_code(), "empty");
+    }
+
+    #[test]
+    fn quietly_returns_the_panic_message() {
+        install_quiet_panic_hook();
+        assert_eq!(quietly(|| 7), Ok(7));
+        let err = quietly(|| -> u8 { panic!("disk\nfull") }).unwrap_err();
+        assert_eq!(err, "disk full");
+        assert!(!in_catch());
     }
 
     #[test]

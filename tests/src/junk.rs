@@ -191,9 +191,9 @@ pub fn write_junk(dir: &Path, size: Size, rng: &mut Rng) -> Vec<PathBuf> {
             }
             Size::Ci => lines.push('\n'),
             Size::Full => {
-                lines.push_str(rng.pick(&words));
+                lines.push_str(rng.pick::<&str>(&words));
                 lines.push(' ');
-                lines.push_str(rng.pick(&words));
+                lines.push_str(rng.pick::<&str>(&words));
                 lines.push('\n');
             }
         }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use lore_tests::corpus::{marked_text, write_notes};
-use lore_tests::rng::Rng;
+use lore_tests::rng::{Rng, env_flag};
 use lore_tests::stores::{StoreView, catalog_documents};
 use lore_tests::{Lore, Run};
 
@@ -47,12 +47,7 @@ fn a_second_writer_stops_with_a_clear_message_or_waits_its_turn() {
     let pid = writer.pid().to_string();
 
     // Without --wait: one line naming the other writer, nothing written.
-    for args in [
-        vec!["add", second_dir.to_str().unwrap()],
-        vec!["rm", "1"],
-        vec!["reindex"],
-        vec!["doctor", "--repair"],
-    ] {
+    for args in [vec!["add", second_dir.to_str().unwrap()], vec!["rm", "1"], vec!["reindex"]] {
         let run = lore.run(&args);
         assert_ne!(run.code, 0, "lore {args:?} ran beside the writer:\n{}", run.stdout);
         let errors = error_lines(&run);
@@ -64,6 +59,14 @@ fn a_second_writer_stops_with_a_clear_message_or_waits_its_turn() {
         );
         assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     }
+    let doctor = lore.run(&["doctor", "--repair"]);
+    assert_ne!(doctor.code, 0, "doctor --repair ran beside the writer:\n{}", doctor.stdout);
+    let repair: Vec<&str> =
+        doctor.stdout.lines().filter(|l| l.split_whitespace().nth(1) == Some("repair")).collect();
+    assert!(
+        repair.len() == 1 && repair[0].starts_with("fail") && repair[0].contains(&format!("pid {pid}")),
+        "doctor --repair names the writer: {repair:?}"
+    );
     assert!(!writer.finished(), "the writer finished before the refusals were checked: make it longer");
 
     // With --wait: it waits for the lock, then does its work.
@@ -127,6 +130,12 @@ fn readers_during_a_write_see_whole_documents() {
     // version of the replaced document.
     let batch = dir.path().join("batch");
     write_notes(&batch, 150, 3, &mut rng);
+    // The full run writes enough chunks for the writer to commit several times on the way.
+    let mut roots: Vec<String> = Vec::new();
+    if env_flag("LORE_CONCURRENCY_FULL") {
+        roots.push(lore_tests::data("docs").display().to_string());
+    }
+    roots.push(batch.display().to_string());
     let markers = ["quokkaone", "quokkatwo", "quokkathree", "quokkafour", "quokkafive", "quokkasix"];
     for (i, m) in markers.iter().enumerate() {
         std::fs::write(batch.join(format!("zz_{m}.md")), marked_text(m, 3 + i, &mut rng)).unwrap();
@@ -137,7 +146,12 @@ fn readers_during_a_write_see_whole_documents() {
 
     // A reader is running when the writer starts: the writer must not be locked out.
     let early = lore.spawn(&["search", "--json", "whale"]);
-    let writer = lore.spawn(&["add", batch.to_str().unwrap(), base.to_str().unwrap()]);
+    let mut args = vec!["add"];
+    args.extend(roots.iter().map(String::as_str));
+    let writer = lore.spawn(&args);
+    // A second writer replaces the document once the first is done: readers see the first
+    // writer's commit and then the replacement.
+    let mut replacing = lore.spawn(&["add", "--wait", "3600", base.to_str().unwrap()]);
     let early = early.wait(HANG);
     assert_eq!(early.code, 0, "{}", early.stderr);
 
@@ -146,7 +160,7 @@ fn readers_during_a_write_see_whole_documents() {
     let mut vector_seen: Vec<usize> = Vec::new();
     let mut rounds_during_write = 0;
     let mut round = 0;
-    while !writer.finished() {
+    while !writer.finished() || !replacing.finished() {
         let counts = marker_counts(&lore, &all_markers);
         assert!(
             !(counts.contains_key("zebrafoo") && counts.contains_key("zebrabar")),
@@ -171,12 +185,15 @@ fn readers_during_a_write_see_whole_documents() {
             }
         }
         round += 1;
-        if !writer.finished() {
+        if !writer.finished() || !replacing.finished() {
             rounds_during_write += 1;
         }
     }
     let done = writer.wait(HANG);
     assert_eq!(done.code, 0, "the writer failed:\n{}", done.stderr);
+    let done = replacing.wait(HANG);
+    assert_eq!(done.code, 0, "the second writer failed:\n{}", done.stderr);
+    assert!(done.stdout.contains("updated 1"), "the document was replaced: {}", done.stdout);
     assert!(rounds_during_write >= 2, "only {rounds_during_write} reader rounds ran during the write");
 
     // Every document seen was seen whole: as many chunks as it has, of one version.

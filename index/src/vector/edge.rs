@@ -42,6 +42,13 @@ const CONFIG_FILE: &str = "edge_config.json";
 const WAL_DIR: &str = "wal";
 /// Size of one write-ahead-log file (the engine's default is 32 MiB, allocated up front).
 const WAL_SEGMENT_BYTES: usize = 8 * 1024 * 1024;
+/// Free space kept in hand below every write. The engine writes its log and storage through
+/// memory maps of sparse files: a write into a map when the disk is full kills the process
+/// (SIGBUS) instead of failing, so the store refuses to write with less than this free (a new
+/// log segment and the pages a write touches in every storage file fit in it).
+const MIN_FREE_BYTES: u64 = 32 * 1024 * 1024;
+/// Bytes a point may take on disk beyond its vector (payload, log entry, index pages).
+const POINT_OVERHEAD_BYTES: u64 = 2048;
 
 /// Tuning of an [`EdgeStore`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -221,10 +228,16 @@ impl EdgeStore {
         self.shard.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn update(&self, operation: UpdateOperation) -> Result<(), VectorError> {
+    /// Applies one update, `points` points of dimension `dim` (0 for a deletion), after making
+    /// sure the disk has room for it.
+    fn update(&self, operation: UpdateOperation, points: usize) -> Result<(), VectorError> {
         let _writes = lock(&self.writes);
         let guard = self.read();
-        open(&guard)?.shard.update(operation).map_err(engine)
+        let open = open(&guard)?;
+        let bytes = points as u64 * (open.dim as u64 * 4 + POINT_OVERHEAD_BYTES);
+        // The log entry, the vector storage and the payload each hold a copy.
+        ensure_space(&self.path, bytes.saturating_mul(3))?;
+        open.shard.update(operation).map_err(engine)
     }
 }
 
@@ -252,22 +265,25 @@ impl VectorStore for EdgeStore {
         }
         for batch in points.chunks(UPSERT_BATCH) {
             let list: Vec<PointStructPersisted> = batch.iter().map(to_point).collect();
-            self.update(UpdateOperation::PointOperation(PointOperations::UpsertPoints(
-                PointInsertOperations::PointsList(list),
-            )))?;
+            self.update(
+                UpdateOperation::PointOperation(PointOperations::UpsertPoints(
+                    PointInsertOperations::PointsList(list),
+                )),
+                batch.len(),
+            )?;
         }
         Ok(())
     }
 
     fn delete_doc(&self, doc_id: i64) -> Result<(), VectorError> {
         let filter = Filter::new_must(field_match(DOC_ID, Match::from(doc_id))?);
-        self.update(UpdateOperation::PointOperation(PointOperations::DeletePointsByFilter(filter)))
+        self.update(UpdateOperation::PointOperation(PointOperations::DeletePointsByFilter(filter)), 0)
     }
 
     fn delete_points(&self, chunk_ids: &[i64]) -> Result<(), VectorError> {
         for batch in chunk_ids.chunks(ID_BATCH) {
             let filter = Filter::new_must(field_match(CHUNK_ID, Match::from(batch.to_vec()))?);
-            self.update(UpdateOperation::PointOperation(PointOperations::DeletePointsByFilter(filter)))?;
+            self.update(UpdateOperation::PointOperation(PointOperations::DeletePointsByFilter(filter)), 0)?;
         }
         Ok(())
     }
@@ -402,7 +418,9 @@ impl VectorStore for EdgeStore {
         let _writes = lock(&self.writes);
         let _optimizing = lock(&self.optimizing);
         let guard = self.read();
-        flush_shard(&open(&guard)?.shard)
+        let open = open(&guard)?;
+        ensure_space(&self.path, 0)?;
+        flush_shard(&open.shard).map_err(|e| disk_full_or(&self.path, e))
     }
 
     fn unindexed(&self) -> Result<u64, VectorError> {
@@ -441,16 +459,40 @@ fn closed() -> VectorError {
 }
 
 /// Flushes a shard. The engine's flush panics instead of returning errors; callers hold the
-/// locks that rule out the contention it panics on, and this turns anything else into an error.
+/// locks that rule out the contention it panics on, and this turns anything else (a full disk)
+/// into an error, without the panic's message on the terminal.
 fn flush_shard(shard: &EdgeShard) -> Result<(), VectorError> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| shard.flush()))
-        .map_err(|_| VectorError::Engine("flush failed (see the engine's panic message)".into()))
+    lore_ingest::guard::quietly(|| shard.flush())
+        .map_err(|msg| VectorError::Engine(format!("flush failed: {msg}")))
 }
 
 /// Flushes and closes a shard; the engine's flush-on-drop panics rather than erring, and no
-/// panic may escape from here.
+/// panic may escape from here (nor print).
 fn close(open: Open) {
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(open)));
+    let _ = lore_ingest::guard::quietly(move || drop(open));
+}
+
+/// Fails with [`VectorError::DiskFull`] unless the disk holding `path` (or its nearest existing
+/// parent) has [`MIN_FREE_BYTES`] free beyond `bytes`. A disk whose free space cannot be read
+/// is let through.
+fn ensure_space(path: &Path, bytes: u64) -> Result<(), VectorError> {
+    let existing = path.ancestors().find(|p| p.exists()).unwrap_or(path);
+    let Ok(free) = fs4::available_space(existing) else { return Ok(()) };
+    let needed = MIN_FREE_BYTES.saturating_add(bytes);
+    if free < needed {
+        return Err(VectorError::DiskFull { path: path.to_path_buf(), free, needed });
+    }
+    Ok(())
+}
+
+/// A failed write's error, as [`VectorError::DiskFull`] when the disk filled up under it.
+fn disk_full_or(path: &Path, e: VectorError) -> VectorError {
+    let text = e.to_string();
+    if text.contains("No space left on device") || text.contains("os error 28") {
+        let free = fs4::available_space(path).unwrap_or(0);
+        return VectorError::DiskFull { path: path.to_path_buf(), free, needed: MIN_FREE_BYTES };
+    }
+    e
 }
 
 fn dir_size(path: &Path) -> u64 {
@@ -537,6 +579,7 @@ fn create(path: &Path, generation: u64, dim: usize, options: &EdgeOptions) -> Re
     let dir = generation_dir(path, generation);
     // A half-built generation of an earlier attempt is garbage.
     remove_dir(&dir)?;
+    ensure_space(path, 0)?;
     std::fs::create_dir_all(&dir).map_err(|e| VectorError::Io { path: dir.clone(), source: e })?;
     let hnsw =
         HnswIndexConfig { max_indexing_threads: options.indexing_threads.max(1), ..Default::default() };
@@ -567,6 +610,8 @@ fn schema_type(index: IndexType) -> PayloadSchemaType {
 }
 
 fn load(path: &Path, generation: u64) -> Result<Open, VectorError> {
+    // Opening maps the storage files and may write to them.
+    ensure_space(path, 0)?;
     let shard = EdgeShard::load(&generation_dir(path, generation), None).map_err(|e| open_error(path, e))?;
     let dim = stored_dim(&shard)?;
     Ok(Open { shard, dim, generation })

@@ -54,6 +54,20 @@ pub enum VectorError {
         #[source]
         source: std::io::Error,
     },
+    /// Too little free space to write safely: the embedded engine writes through memory maps,
+    /// and a write into a map on a full disk kills the process instead of failing.
+    #[error(
+        "the disk holding the library is full: {:.1} MB free at {}, the vector store needs {} MB to write safely; free some space and run the command again",
+        *.free as f64 / 1048576.0, .path.display(), .needed.div_ceil(1 << 20)
+    )]
+    DiskFull {
+        /// The store directory.
+        path: std::path::PathBuf,
+        /// Bytes free there.
+        free: u64,
+        /// Bytes the write needs, margin included.
+        needed: u64,
+    },
     /// The engine reported an error.
     #[error("vector store: {0}")]
     Engine(String),

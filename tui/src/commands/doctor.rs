@@ -185,10 +185,10 @@ fn library_check(ctx: &Context, lib: &Library) -> Check {
         let pending = match journal.len() {
             0 => String::new(),
             n => format!(
-                "; {n} document{} of an interrupted command pending, left out of searches until the next \
-                 write completes {} (`lore doctor --repair` does it now)",
-                plural(n),
-                if n == 1 { "it" } else { "them" }
+                "; {n} document{} being written, or left by an interrupted command, and left out of \
+                 searches until complete (the next write completes what was interrupted; `lore doctor \
+                 --repair` does it now)",
+                plural(n)
             ),
         };
         ok(

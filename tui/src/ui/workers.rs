@@ -670,7 +670,13 @@ fn add_progress(ingest: &impl Fn(IngestUpdate)) -> impl FnMut(AddEvent<'_>) + '_
 /// The line that ends an add; `nothing` when nothing was added, updated or found unchanged and
 /// nothing failed.
 fn add_summary(r: &lore_index::AddReport, nothing: String) -> IngestUpdate {
-    let mut parts = vec![format!("added {} document{} ({} chunks)", r.added, plural(r.added), r.chunks)];
+    let mut parts = vec![format!(
+        "added {} document{} ({} chunk{})",
+        r.added,
+        plural(r.added),
+        r.chunks,
+        plural(r.chunks)
+    )];
     if r.updated > 0 {
         parts.push(format!("updated {}", r.updated));
     }
@@ -732,7 +738,7 @@ fn refresh(
             }
         }
         FeedEvent::Done { report } => {
-            let failed = report.error.as_ref().map(|e| format!("{}: {e}", feed_name(report)));
+            let failed = report.error.as_deref().map(|e| feed_error(report, e));
             ingest(IngestUpdate::Finished { index, failed });
             index += 1;
         }
@@ -740,8 +746,13 @@ fn refresh(
     Ok(Some(runtime.block_on(lib.refresh_feeds(&fetcher, &feeds, &mut on_event))?))
 }
 
-fn feed_name(r: &lore_index::feeds::FeedReport) -> &str {
-    r.title.as_deref().filter(|t| !t.trim().is_empty()).unwrap_or(&r.url)
+/// A feed's error line, named by the feed unless it names its URL already.
+fn feed_error(r: &lore_index::feeds::FeedReport, error: &str) -> String {
+    if error.contains(&r.url) {
+        return error.to_string();
+    }
+    let name = r.title.as_deref().filter(|t| !t.trim().is_empty()).unwrap_or(&r.url);
+    format!("{name}: {error}")
 }
 
 /// The line that ends a refresh (`3 feeds: 5 new, 1 updated, 1 failed`), and whether something
@@ -757,7 +768,7 @@ pub(crate) fn refresh_summary(r: &RefreshReport) -> (String, bool) {
     }
     let failed: Vec<_> = r.feeds.iter().filter(|f| f.status == "error").collect();
     if let [one] = failed.as_slice() {
-        line.push_str(&format!(" ({}: {})", feed_name(one), one.error.as_deref().unwrap_or("failed")));
+        line.push_str(&format!(" ({})", feed_error(one, one.error.as_deref().unwrap_or("failed"))));
     }
     (line, r.failed_feeds + r.failed_items > 0)
 }
@@ -897,6 +908,11 @@ mod tests {
         assert_eq!(refresh_summary(&r), ("1 feed: 4 new, 1 updated, 2 items failed".to_string(), true));
         r.failed_items = 0;
         assert_eq!(refresh_summary(&r), ("1 feed: 4 new, 1 updated".to_string(), false));
+        // An error that names the feed's URL is not named twice.
+        let e = "https://broken.example/feed.xml: HTTP 404";
+        let broken = feed_report("broken", "error", 0, 0, Some(e));
+        assert_eq!(feed_error(&broken, e), e);
+        assert_eq!(feed_error(&broken, "HTTP 404"), "broken: HTTP 404");
     }
 
     #[test]

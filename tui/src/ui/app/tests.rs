@@ -585,7 +585,7 @@ fn the_feeds_list_is_filtered_and_shows_the_selected_feed() {
     assert_eq!(a.subject, Subject::Feed(1));
     assert_eq!(cmds, vec![Command::LoadFeedItems(1)]);
     let cmds = a.handle(Action::Down);
-    assert_eq!((a.subject.clone(), cmds), (Subject::Feed(2), vec![Command::LoadFeedItems(2)]));
+    assert_eq!((a.subject, cmds), (Subject::Feed(2), vec![Command::LoadFeedItems(2)]));
     // The filter applies to the feeds shown: name, URL or tag.
     a.handle(Action::StartFilter);
     let cmds = typed(&mut a, "python");

@@ -98,7 +98,8 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, theme: &Theme, area: Rect, 
 /// whether it is selected.
 fn window<'a, T>(items: &'a [T], pos: ListPos, height: usize) -> impl Iterator<Item = (bool, &'a T)> + 'a {
     let sel = pos.selected.min(items.len().saturating_sub(1));
-    let mut offset = pos.offset.min(sel);
+    // No blank rows below the last item while earlier ones are hidden.
+    let mut offset = pos.offset.min(sel).min(items.len().saturating_sub(height));
     if height > 0 && sel >= offset + height {
         offset = sel + 1 - height;
     }
@@ -184,7 +185,12 @@ fn feed_row(f: &Feed, selected: bool, theme: &Theme, width: usize) -> Line<'stat
     let right = feed_right(f);
     let mark = if failed(f) { FAILED } else { "" };
     let room = width.saturating_sub(str_width(&right) + str_width(mark));
-    let name = truncate(f.display_name(), room);
+    // An untitled feed (never fetched) goes by its URL, without the scheme.
+    let name = match f.display_name() {
+        name if name == f.url => f.url.split_once("://").map(|(_, rest)| rest).unwrap_or(name),
+        name => name,
+    };
+    let name = truncate(name, room);
     let pad = room.saturating_sub(str_width(&name));
     let (t, dim) = if selected { (theme.selected, theme.selected) } else { (theme.text, theme.dim) };
     let mark_style = if selected { theme.selected } else { theme.error };

@@ -171,7 +171,11 @@ pub(super) fn detail_lines(app: &App, theme: &Theme, width: usize) -> Vec<Line<'
                 ));
             }
             raw.push(dim_line(d.url.clone().unwrap_or_else(|| d.source.clone()), theme));
-            raw.push(dim_line(format!("added {}", d.added_at.get(..10).unwrap_or(&d.added_at)), theme));
+            let day = |t: &str| t.get(..10).unwrap_or(t).to_string();
+            let mut dates = Vec::new();
+            dates.extend(d.published.as_deref().map(|p| format!("published {}", day(p))));
+            dates.push(format!("added {}", day(&d.added_at)));
+            raw.push(dim_line(dates.join(" · "), theme));
             raw.push(Line::default());
             match ctx.and_then(|x| x.chunk.as_ref()) {
                 Some(ch) => {
@@ -195,7 +199,9 @@ fn feed_lines(app: &App, theme: &Theme, id: i64, raw: &mut Vec<Line<'static>>) {
         return;
     };
     raw.push(styled_line(f.display_name().to_string(), theme.title));
-    raw.push(dim_line(f.url.clone(), theme));
+    if f.display_name() != f.url {
+        raw.push(dim_line(f.url.clone(), theme));
+    }
     if let Some(site) = f.site_url.as_ref().filter(|s| **s != f.url) {
         raw.push(dim_line(site.clone(), theme));
     }
@@ -213,8 +219,8 @@ fn feed_lines(app: &App, theme: &Theme, id: i64, raw: &mut Vec<Line<'static>>) {
     match (f.last_fetch_at.as_deref(), f.last_status.as_deref()) {
         (None, _) => raw.push(dim_line("never fetched: r refreshes", theme)),
         (Some(at), status) => {
-            let at = at.replace('T', " ");
-            let at = at.trim_end_matches('Z');
+            // To the minute.
+            let at = at.get(..16).unwrap_or(at).replace('T', " ");
             if status == Some("error") {
                 let error = f.last_error.as_deref().unwrap_or("unknown error");
                 raw.push(styled_line(format!("✗ last fetch {at} failed: {error}"), theme.error));

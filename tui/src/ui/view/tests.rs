@@ -183,10 +183,15 @@ fn with_feeds() -> App {
         news(12, "This week in Rust 600", "2026-11-18T12:00:00Z"),
     ];
     docs.extend(library());
+    // Subscribed and never fetched: known by its URL only.
+    let mut untitled = feed(4, "x", 0, 0, 0, None);
+    untitled.url = "https://news.example.org/category/science/feed/".into();
+    (untitled.title, untitled.last_fetch_at, untitled.last_status) = (None, None, None);
     let feeds = vec![
         feed(1, "Rust Blog", 3, 2, 1, None),
         feed(2, "Broken Feed", 12, 0, 0, Some("https://broken-feed.example/feed.xml: HTTP 404 Not Found")),
         feed(3, "Python Insider", 25, 10, 3, None),
+        untitled,
     ];
     a.apply(Report::LibraryLoaded { docs, counts: (7, 510), feeds });
     a.apply(Report::EngineReady);
