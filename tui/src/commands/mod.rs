@@ -4,7 +4,7 @@ mod add;
 pub(crate) mod ask;
 mod doctor;
 mod eval;
-mod feed;
+pub(crate) mod feed;
 mod history;
 mod ls;
 mod optimize;

@@ -704,7 +704,7 @@ fn add_summary(r: &lore_index::AddReport, nothing: String) -> IngestUpdate {
 /// A runtime for fetching (several workers, so requests go on while the library embeds) and
 /// the configured web client.
 fn web_job(ctx: &Context) -> Result<(tokio::runtime::Runtime, lore_ingest::web::Fetcher)> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let runtime = crate::commands::feed::web_runtime()?;
     Ok((runtime, ctx.fetcher()?))
 }
 
