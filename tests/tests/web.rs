@@ -313,6 +313,14 @@ fn summary_only_items_bring_their_article_and_a_missing_article_keeps_the_summar
     // Words only the article has find the item; the item keeps the feed's title and its link.
     let hits = lore.run(&["search", "--json", "--mode", "keyword", "Oxford Open Climate Change"]).ok().json();
     assert_eq!(hits[0]["url"], article.as_str(), "{hits}");
+    let answer =
+        lore.run(&["ask", "--json", "--no-llm", "What did James Hansen warn Congress about?"]).ok().json();
+    let cited = &answer["citations"][0];
+    assert_eq!(
+        (&cited["url"], &cited["kind"]),
+        (&Value::from(article.as_str()), &Value::from("news")),
+        "{answer}"
+    );
     let docs = news(&lore);
     let hansen = &docs[&article];
     assert_eq!(hansen["title"], "Hansen's new warning");
