@@ -24,6 +24,16 @@ pub enum CatalogError {
         /// Newest version this build knows.
         supported: i64,
     },
+    /// The catalog was written by an older lore and could not be upgraded.
+    #[error(
+        "the library catalog has schema version {found}, older than this lore's, and could not be upgraded ({reason}); run `lore sync` with write access to the library"
+    )]
+    TooOld {
+        /// Version in the file.
+        found: i64,
+        /// Why the upgrade failed.
+        reason: String,
+    },
     /// A query failed.
     #[error("library catalog: {0}")]
     Sql(#[from] rusqlite::Error),

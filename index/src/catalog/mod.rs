@@ -70,8 +70,16 @@ impl Catalog {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "foreign_keys", true)?;
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if version > schema::MIGRATIONS.len() as i64 {
-            return Err(CatalogError::TooNew { found: version, supported: schema::MIGRATIONS.len() as i64 });
+        let supported = schema::MIGRATIONS.len() as i64;
+        if version > supported {
+            return Err(CatalogError::TooNew { found: version, supported });
+        }
+        if version < supported {
+            // A catalog written by an older lore: bring its schema up to date (small additive
+            // migrations in one transaction, safe beside another process), then read.
+            drop(conn);
+            Self::open(path).map_err(|e| CatalogError::TooOld { found: version, reason: e.to_string() })?;
+            return Self::open_read_only(path);
         }
         Ok(Catalog { conn })
     }

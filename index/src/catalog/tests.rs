@@ -123,3 +123,28 @@ fn reopening_a_file_keeps_data_and_schema() {
     let ro = Catalog::open_read_only(&path).unwrap();
     assert_eq!(ro.counts().unwrap(), (1, 1));
 }
+
+#[test]
+fn a_reader_upgrades_a_catalog_written_by_an_older_lore() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("catalog.sqlite");
+    {
+        // The schema as lore wrote it before feeds and chunk languages (version 3), with a document.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for (i, sql) in schema::MIGRATIONS.iter().take(3).enumerate() {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", i as i64 + 1).unwrap();
+        }
+        conn.execute(
+            "INSERT INTO documents(source, kind, title, hash, byte_len, added_at, updated_at)
+             VALUES ('/a.txt', 'text', 'A', 'h', 1, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+            [],
+        )
+        .unwrap();
+    }
+    let cat = Catalog::open_read_only(&path).unwrap();
+    let docs = cat.list(&ListFilter::default()).unwrap();
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0].site, None);
+    assert!(cat.feeds().unwrap().is_empty());
+}
