@@ -153,7 +153,6 @@ fn every_bad_file_is_named_and_every_good_one_added() {
 /// The expensive junk alone: a million lines of words and an EPUB whose one chapter inflates
 /// to 100 MB of short paragraphs. Each must be added, or refused with a reason, in bounded time.
 #[test]
-#[ignore = "issue 7 in progress: not yet verified within the CI budget; run with --ignored"]
 #[ignore = "hangs: splitting one huge section is quadratic in text_splitter (ingest/src/chunk.rs)"]
 fn huge_texts_are_added_or_refused_without_hanging() {
     let junk = tempfile::tempdir().unwrap();

@@ -333,7 +333,6 @@ fn reindex_killed_at_random_moments_is_completed_by_a_rerun() {
 /// by itself. An interrupted reindex is not repaired today: the library keeps partial indexes
 /// (searches miss documents) until `lore reindex` is run again by hand.
 #[test]
-#[ignore = "issue 7 in progress: not yet verified within the CI budget; run with --ignored"]
 #[ignore = "an interrupted `lore reindex` is not repaired by the next writer (index/src/library.rs)"]
 fn reindex_killed_midway_is_repaired_by_the_next_writer() {
     let corpus = corpus();
