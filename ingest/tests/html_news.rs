@@ -1,43 +1,17 @@
 //! Main-text extraction on real news pages (newspaper4k's test pages with their expected text):
 //! a bag-of-words F1 between all section text and the expected text, per page and on average.
 
-use std::collections::HashMap;
+mod common;
+
 use std::path::PathBuf;
+
+use common::{f1, tokens};
 
 fn data_dir() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../shared/data/docs/html/newspaper4k-0.9.6-tests-data"
     ))
-}
-
-/// Tokens for the bag: lowercase whitespace-separated words, or for Chinese pages every
-/// non-whitespace character (the text has no spaces between words).
-fn tokens(text: &str, chars: bool) -> HashMap<String, usize> {
-    let mut bag = HashMap::new();
-    let lower = text.to_lowercase();
-    if chars {
-        for c in lower.chars().filter(|c| !c.is_whitespace()) {
-            *bag.entry(c.to_string()).or_insert(0) += 1;
-        }
-    } else {
-        for w in lower.split_whitespace() {
-            *bag.entry(w.to_string()).or_insert(0) += 1;
-        }
-    }
-    bag
-}
-
-fn f1(got: &HashMap<String, usize>, want: &HashMap<String, usize>) -> f64 {
-    let overlap: usize = got.iter().map(|(k, n)| (*n).min(want.get(k).copied().unwrap_or(0))).sum();
-    let got_n: usize = got.values().sum();
-    let want_n: usize = want.values().sum();
-    if overlap == 0 || got_n == 0 || want_n == 0 {
-        return 0.0;
-    }
-    let p = overlap as f64 / got_n as f64;
-    let r = overlap as f64 / want_n as f64;
-    2.0 * p * r / (p + r)
 }
 
 #[test]

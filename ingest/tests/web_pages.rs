@@ -4,11 +4,10 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use common::data_dir;
 use common::server::{Reply, TestServer};
+use common::{data_dir, f1, tokens};
 use lore_ingest::web::{FetchOptions, Fetcher, fetch_page};
 use lore_ingest::{Document, Kind, LoadOptions};
 
@@ -18,35 +17,6 @@ fn news_dir() -> PathBuf {
 
 fn all_text(doc: &Document) -> String {
     doc.sections.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join("\n\n")
-}
-
-/// Tokens for the bag: lowercase whitespace-separated words, or for Chinese pages every
-/// non-whitespace character (the text has no spaces between words). As in `html_news.rs`.
-fn tokens(text: &str, chars: bool) -> HashMap<String, usize> {
-    let mut bag = HashMap::new();
-    let lower = text.to_lowercase();
-    if chars {
-        for c in lower.chars().filter(|c| !c.is_whitespace()) {
-            *bag.entry(c.to_string()).or_insert(0) += 1;
-        }
-    } else {
-        for w in lower.split_whitespace() {
-            *bag.entry(w.to_string()).or_insert(0) += 1;
-        }
-    }
-    bag
-}
-
-fn f1(got: &HashMap<String, usize>, want: &HashMap<String, usize>) -> f64 {
-    let overlap: usize = got.iter().map(|(k, n)| (*n).min(want.get(k).copied().unwrap_or(0))).sum();
-    let got_n: usize = got.values().sum();
-    let want_n: usize = want.values().sum();
-    if overlap == 0 || got_n == 0 || want_n == 0 {
-        return 0.0;
-    }
-    let p = overlap as f64 / got_n as f64;
-    let r = overlap as f64 / want_n as f64;
-    2.0 * p * r / (p + r)
 }
 
 /// Serves every file of `dir` at `/{name}` with the content type `types` gives for it.
