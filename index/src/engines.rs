@@ -102,6 +102,57 @@ fn open_any_dim<S>(
     }
 }
 
+/// The catalog's visibility sequence, or 0 when the catalog cannot be read (every document
+/// made visible is then left out of a snapshot's results rather than shown half).
+fn visible_seq_of(home: &Path) -> i64 {
+    let path = home.join(crate::library::CATALOG_FILE);
+    crate::catalog::Catalog::open_read_only(&path).and_then(|c| c.visible_seq()).unwrap_or(0)
+}
+
+/// Copies taken of the live vector store before a reader gives up.
+const COPY_ATTEMPTS: usize = 20;
+
+/// A point-in-time copy of the embedded store at `dir` in a temporary directory, opened. The
+/// writer changes the store's files as it goes, so a copy can catch them half-written (or miss
+/// a file that vanished while it was copied) and fail to open; the next one, taken a moment
+/// later, opens.
+fn copy_of_live_store(dir: &Path, options: &EngineOptions) -> Result<(tempfile::TempDir, EdgeStore)> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let tmp = tempfile::tempdir().map_err(|source| Error::Home { path: std::env::temp_dir(), source })?;
+        match EdgeStore::open_copy(dir, &tmp.path().join(VECTOR_DIR), options.edge.clone()) {
+            Ok(v) => return Ok((tmp, v)),
+            Err(e @ VectorError::DiskFull { .. }) => return Err(e.into()),
+            Err(e) if attempt >= COPY_ATTEMPTS => return Err(e.into()),
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(25 * attempt as u64)),
+        }
+    }
+}
+
+/// How long a writer waits for readers that hold the embedded vector store (a search holds it
+/// for about a second, an answer while it is written) before giving up.
+const READER_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Opens the embedded store for writing. A reader (`lore search`, `lore ask`) that opened it
+/// while no writer held it keeps it until it is done: the writer, which already holds the
+/// library's writer lock, waits for it rather than fail.
+fn open_edge_waiting_for_readers(
+    dir: &Path,
+    dim: usize,
+    options: &EngineOptions,
+) -> std::result::Result<EdgeStore, VectorError> {
+    let started = std::time::Instant::now();
+    loop {
+        match open_any_dim(dim, |d| EdgeStore::open(dir, d, options.edge.clone())) {
+            Err(VectorError::Locked { .. }) if started.elapsed() < READER_WAIT => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Whether indexes recorded as built in `recorded` (`None`: nothing recorded) can serve a
 /// library configured for `configured`; `model_recorded` tells whether any indexes were built.
 fn check_backend(recorded: Option<&str>, model_recorded: bool, configured: &str) -> Result<()> {
@@ -131,6 +182,9 @@ pub struct Engines {
     pub passage_context: PassageContext,
     /// A temporary copy of the vector store that a reader searches while a writer holds it.
     _snapshot: Option<tempfile::TempDir>,
+    /// The catalog's visibility sequence when that copy was taken: documents made visible
+    /// since may have other chunks in the copy than in the catalog.
+    pub(crate) snapshot_seq: Option<i64>,
     /// The vector store in use, as [`META_BACKEND`] records it.
     backend: String,
     /// The keyword index was recreated in a new layout and must be filled from the catalog.
@@ -167,7 +221,7 @@ impl Engines {
             Some(server) => Box::new(open_any_dim(dim, |d| ServerStore::open(server, d))?),
             None => {
                 let dir = home.join(VECTOR_DIR);
-                Box::new(open_any_dim(dim, |d| EdgeStore::open(&dir, d, options.edge.clone()))?)
+                Box::new(open_edge_waiting_for_readers(&dir, dim, options)?)
             }
         };
         let keyword = KeywordIndex::open(&home.join(KEYWORD_DIR), &options.keyword)?;
@@ -178,6 +232,7 @@ impl Engines {
             keyword,
             passage_context: options.passage_context,
             _snapshot: None,
+            snapshot_seq: None,
             backend: options.vector_backend(),
             keyword_stale,
         })
@@ -195,6 +250,7 @@ impl Engines {
                 keyword,
                 passage_context: options.passage_context,
                 _snapshot: None,
+                snapshot_seq: None,
                 backend: options.vector_backend(),
                 keyword_stale: AtomicBool::new(false),
             });
@@ -212,22 +268,24 @@ impl Engines {
                 keyword,
                 passage_context: options.passage_context,
                 _snapshot: None,
+                snapshot_seq: None,
                 backend: options.vector_backend(),
                 keyword_stale: AtomicBool::new(false),
             }),
             // Also when the library's disk is too full to open the live store: the copy is
             // made in the temporary directory, usually on another disk.
             Err(crate::vector::VectorError::Locked { .. } | crate::vector::VectorError::DiskFull { .. }) => {
-                let tmp = tempfile::tempdir()
-                    .map_err(|source| Error::Home { path: std::env::temp_dir(), source })?;
-                let copy = tmp.path().join(VECTOR_DIR);
-                let v = EdgeStore::open_copy(&dir, &copy, options.edge.clone())?;
+                // Noted before the copy: whatever became visible later is left out of the copy's
+                // results.
+                let seq = visible_seq_of(home);
+                let (tmp, v) = copy_of_live_store(&dir, options)?;
                 Ok(Engines {
                     embedder,
                     vectors: Box::new(v),
                     keyword,
                     passage_context: options.passage_context,
                     _snapshot: Some(tmp),
+                    snapshot_seq: Some(seq),
                     backend: options.vector_backend(),
                     keyword_stale: AtomicBool::new(false),
                 })

@@ -1,6 +1,7 @@
 //! The lore library: the SQLite catalog (source of truth), embeddings, the vector store, the
 //! keyword index and hybrid search over them. Nothing here prints or asks the user anything.
 
+pub mod bench;
 pub mod catalog;
 pub mod embed;
 pub mod engines;

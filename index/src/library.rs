@@ -13,6 +13,10 @@ use crate::error::{Error, Result};
 use crate::lock::WriterLock;
 use crate::search::{SearchConfig, SearchHit, SearchRequest};
 
+mod reindex;
+
+pub use reindex::META_REINDEX;
+
 /// File name of the catalog inside a library directory.
 pub const CATALOG_FILE: &str = "catalog.sqlite";
 
@@ -147,6 +151,9 @@ pub struct Library {
     /// Documents written to the indexes but not yet committed, and their chunk count.
     pending: Vec<i64>,
     pending_chunks: usize,
+    /// A rebuild of the indexes that an interrupted command left and opening completed; cleared
+    /// by the first write after it.
+    resumed_reindex: Option<ReindexReport>,
     _lock: Option<WriterLock>,
 }
 
@@ -161,7 +168,8 @@ impl std::fmt::Debug for Library {
 
 impl Library {
     /// Opens (creating if needed) the library at `home` for writing: takes the writer lock and
-    /// repairs whatever an interrupted run left behind.
+    /// repairs whatever an interrupted run left behind: it completes a rebuild of the indexes
+    /// (`lore reindex`) and the journalled additions and removals.
     pub fn open_writer(home: &Path, options: LibraryOptions) -> Result<Library> {
         std::fs::create_dir_all(home).map_err(|source| Error::Home { path: home.to_path_buf(), source })?;
         let lock = WriterLock::acquire(home, options.lock_wait)?;
@@ -178,6 +186,8 @@ impl Library {
             None => Chunker::estimated(options.chunk.clone()),
         };
         let mut lib = Library::assemble(home, catalog, options, chunker, engines, Some(lock));
+        // A rebuild of the indexes comes first: until it is complete they are not usable.
+        lib.complete_interrupted_reindex()?;
         if lib.indexes_usable().is_ok() {
             lib.repair()?;
         }
@@ -220,6 +230,7 @@ impl Library {
             engines,
             pending: Vec::new(),
             pending_chunks: 0,
+            resumed_reindex: None,
             _lock: lock,
         }
     }
@@ -271,6 +282,7 @@ impl Library {
 
     /// The catalog, for the library's own multi-step operations (sync).
     pub(crate) fn catalog_mut(&mut self) -> &mut Catalog {
+        self.resumed_reindex = None;
         &mut self.catalog
     }
 
@@ -308,45 +320,6 @@ impl Library {
             }
         }
         Ok(entries.len())
-    }
-
-    /// Rebuilds both derived indexes from the catalog alone (after a model change, a backend
-    /// switch or damage), reporting `(chunks done, chunks total)`.
-    pub fn reindex(&mut self, progress: &mut dyn FnMut(usize, usize)) -> Result<ReindexReport> {
-        let started = std::time::Instant::now();
-        let engines =
-            self.engines.as_ref().ok_or_else(|| Error::NeedsReindex("no engines configured".into()))?;
-        engines.vectors.recreate(engines.embedder.dim())?;
-        engines.keyword.clear()?;
-        engines.keyword.commit()?;
-        let (_, total) = self.catalog.counts()?;
-        let total = total as usize;
-        let journal = self.catalog.journal()?;
-        let mut done = 0usize;
-        progress(0, total);
-        let mut docs = 0usize;
-        for id in self.catalog.all_doc_ids()? {
-            if journal.iter().any(|e| e.doc_id == id && e.op == JournalOp::Delete) {
-                continue;
-            }
-            let Some(doc) = self.catalog.get(id)? else { continue };
-            let chunks = self.catalog.chunks_of(id, 0, usize::MAX >> 1)?;
-            engines.index_document(&doc, &chunks, &mut |n, _| progress(done + n, total))?;
-            done += chunks.len();
-            docs += 1;
-            progress(done, total);
-        }
-        engines.commit()?;
-        self.catalog.meta_set(META_MODEL, engines.embedder.model_name())?;
-        self.catalog.meta_set(META_DIM, &engines.embedder.dim().to_string())?;
-        engines.record_backend(&self.catalog)?;
-        for e in journal {
-            match e.op {
-                JournalOp::Index => self.catalog.finish(e.doc_id)?,
-                JournalOp::Delete => self.catalog.finish_remove(e.doc_id)?,
-            }
-        }
-        Ok(ReindexReport { documents: docs, chunks: done, seconds: started.elapsed().as_secs_f64() })
     }
 
     /// Searches the library (what was committed).
@@ -419,7 +392,9 @@ impl Library {
                 Err(Error::Ingest(e)) => {
                     ItemOutcome::Failed { code: e.reason_code(), message: e.to_string() }
                 }
-                Err(e @ Error::Catalog(crate::catalog::CatalogError::DiskFull(_))) => return Err(e),
+                // A full disk (whichever store met it) fails every file that follows alike: the
+                // batch stops with the one error; what is not committed stays journalled.
+                Err(e) if e.is_disk_full() => return Err(e),
                 Err(e) => ItemOutcome::Failed { code: "error", message: format!("{}: {e}", path.display()) },
             };
             match &outcome {
@@ -520,6 +495,7 @@ impl Library {
     /// Writes a journalled document's chunks to the derived indexes. They are committed, and
     /// the document's journal entry cleared, in batches: see [`Library::commit`].
     fn index_document(&mut self, doc_id: i64, progress: &mut dyn FnMut(usize, usize)) -> Result<()> {
+        self.resumed_reindex = None;
         let Some(engines) = &self.engines else {
             self.catalog.finish(doc_id)?;
             return Ok(());
@@ -559,6 +535,7 @@ impl Library {
     /// Removes a document from the catalog and the derived indexes.
     pub fn remove(&mut self, doc_id: i64) -> Result<()> {
         self.indexes_usable()?;
+        self.resumed_reindex = None;
         self.catalog.begin_remove(doc_id)?;
         if let Some(engines) = &self.engines {
             engines.remove_document(doc_id)?;

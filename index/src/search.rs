@@ -6,7 +6,7 @@
 //! weighted by [`UNCOVERED_VECTOR_WEIGHT`], since the nearest vectors of such a query are close
 //! by chance, not by meaning.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
 use serde::Serialize;
@@ -138,8 +138,10 @@ pub struct SearchHit {
     pub similarity: Option<f32>,
 }
 
-/// Runs a search and resolves the hits against the catalog. Chunks whose document is being
-/// written or removed (in the journal) are left out, so a search never sees half a document.
+/// Runs a search and resolves the hits against the catalog. A search never sees half a
+/// document or a mix of two versions: chunks whose document is being written or removed (in the
+/// journal) are left out, and so are those of documents made visible after the indexes were
+/// read (their ids may now name the chunks of a new version).
 pub fn search(
     engines: &Engines,
     catalog: &Catalog,
@@ -149,24 +151,42 @@ pub fn search(
     if req.k == 0 || req.query.trim().is_empty() {
         return Ok(Vec::new());
     }
+    // The indexes are read after this point, so they hold at least what was visible at it.
+    let mut seen_at = catalog.visible_seq()?;
+    if let Some(copy) = engines.snapshot_seq {
+        seen_at = seen_at.min(copy);
+    }
+    engines.keyword.refresh()?;
     let n = cfg.candidates.max(req.k);
     let mut snippets: HashMap<i64, KeywordSnippet> = HashMap::new();
     let mut keyword_hits: Vec<(i64, f32)> = Vec::new();
-    if matches!(req.mode, Mode::Keyword | Mode::Hybrid) {
-        for hit in engines.keyword.search(&req.query, n, &req.filter)? {
-            keyword_hits.push((hit.chunk_id, hit.score));
-            snippets.insert(hit.chunk_id, hit.snippet);
+    let wants_vectors = matches!(req.mode, Mode::Vector | Mode::Hybrid);
+    // The query is embedded on another thread while the keyword index is searched: a hybrid
+    // search then takes the longer of the two, not their sum.
+    let embedded = std::thread::scope(|scope| -> Result<Option<Vec<f32>>> {
+        let embedding = wants_vectors.then(|| scope.spawn(|| engines.embedder.embed_query(&req.query)));
+        if matches!(req.mode, Mode::Keyword | Mode::Hybrid) {
+            for hit in engines.keyword.search(&req.query, n, &req.filter)? {
+                keyword_hits.push((hit.chunk_id, hit.score));
+                snippets.insert(hit.chunk_id, hit.snippet);
+            }
         }
-    }
+        match embedding {
+            None => Ok(None),
+            Some(handle) => match handle.join() {
+                Ok(q) => Ok(Some(q?)),
+                Err(panic) => std::panic::resume_unwind(panic),
+            },
+        }
+    })?;
     // A query the model cannot judge leans on the keyword results; when they are empty, the
     // vectors are all there is.
     let lean = req.mode == Mode::Hybrid && !keyword_hits.is_empty() && !vectors_cover(engines, &req.query);
     let fusion = if lean { leaning_on_keywords(&cfg.fusion) } else { cfg.fusion };
     let mut vector_hits: Vec<(i64, f32)> = Vec::new();
     let vectors_count = !lean || UNCOVERED_VECTOR_WEIGHT > 0.0;
-    if matches!(req.mode, Mode::Vector | Mode::Hybrid) && vectors_count {
-        let q = engines.embedder.embed_query(&req.query)?;
-        for hit in engines.vectors.search(&q, n, &req.filter)? {
+    if let (Some(q), true) = (&embedded, vectors_count) {
+        for hit in engines.vectors.search(q, n, &req.filter)? {
             vector_hits.push((hit.chunk_id, hit.score));
         }
     }
@@ -178,23 +198,32 @@ pub fn search(
         (Mode::Keyword, _) => rrf(&ids(&keyword_hits), &[], &fusion),
         (Mode::Vector, _) => rrf(&[], &ids(&vector_hits), &fusion),
     };
-    let busy: Vec<i64> = catalog.journal()?.into_iter().map(|e| e.doc_id).collect();
     let wanted: Vec<i64> = fused.iter().map(|f| f.id).collect();
-    let mut chunks: HashMap<i64, StoredChunk> =
-        catalog.chunks_by_ids(&wanted)?.into_iter().map(|c| (c.id, c)).collect();
-    let mut docs = HashMap::new();
+    // One moment of the catalog: the journal, what changed and the chunks read apart could
+    // straddle a writer's commit.
+    let (mut chunks, docs) = catalog.read_consistent(|catalog| {
+        let mut busy: HashSet<i64> = catalog.journal()?.into_iter().map(|e| e.doc_id).collect();
+        busy.extend(catalog.visible_after(seen_at)?);
+        let chunks: HashMap<i64, StoredChunk> = catalog
+            .chunks_by_ids(&wanted)?
+            .into_iter()
+            .filter(|c| !busy.contains(&c.doc_id))
+            .map(|c| (c.id, c))
+            .collect();
+        let mut docs = HashMap::new();
+        for c in chunks.values() {
+            if let std::collections::hash_map::Entry::Vacant(e) = docs.entry(c.doc_id) {
+                e.insert(catalog.get(c.doc_id)?);
+            }
+        }
+        Ok((chunks, docs))
+    })?;
     let mut hits = Vec::new();
     for f in fused {
         if hits.len() >= req.k {
             break;
         }
         let Some(chunk) = chunks.remove(&f.id) else { continue };
-        if busy.contains(&chunk.doc_id) {
-            continue;
-        }
-        if let std::collections::hash_map::Entry::Vacant(e) = docs.entry(chunk.doc_id) {
-            e.insert(catalog.get(chunk.doc_id)?);
-        }
         let Some(Some(doc)) = docs.get(&chunk.doc_id) else { continue };
         let score = match req.mode {
             Mode::Vector => vector_scores.get(&f.id).copied().unwrap_or(f.score),

@@ -22,7 +22,7 @@ use std::time::Instant;
 use lore_ingest::folder;
 use serde::Serialize;
 
-use crate::catalog::{CatalogError, FileStat, Root, TrackedDoc};
+use crate::catalog::{FileStat, Root, TrackedDoc};
 use crate::error::{Error, Result};
 use crate::library::{AddEvent, ItemOutcome, Library};
 
@@ -399,7 +399,7 @@ impl Library {
                 Err(Error::Ingest(e)) => {
                     ItemOutcome::Failed { code: e.reason_code(), message: e.to_string() }
                 }
-                Err(e @ Error::Catalog(CatalogError::DiskFull(_))) => return Err(e),
+                Err(e) if e.is_disk_full() => return Err(e),
                 Err(e) => ItemOutcome::Failed { code: "error", message: format!("{}: {e}", path.display()) },
             };
             let change = |change, doc_id: i64, chunks: usize| SyncChange {

@@ -63,7 +63,7 @@ fn a_second_opener_gets_locked_until_the_first_closes() {
     let second = EdgeStore::open(&path, DIM, EdgeOptions::default());
     let err = second.unwrap_err();
     assert!(matches!(err, VectorError::Locked { .. }), "{err}");
-    assert!(err.to_string().contains("one writer at a time"), "{err}");
+    assert!(err.to_string().contains("in use by another lore process"), "{err}");
     // The failed open left the store intact.
     assert_eq!(first.count().unwrap(), 6);
     drop(first);

@@ -169,7 +169,7 @@ impl Chunker {
             // then counted with the real tokenizer, and the rare piece over the target is split
             // again by real token counts, so every chunk fits the model's tokens.
             let sizer = ScaledEstimate { scale: self.calibration(&section.text) };
-            let pieces = split(&section.text, markdown, sizer, target, overlap).map_err(err)?;
+            let pieces = split_windows(&section.text, markdown, sizer, target, overlap).map_err(err)?;
             // (byte span in the section, tokens) of the section's chunks.
             let mut spans: Vec<(usize, usize, usize)> = Vec::new();
             for (start, piece) in pieces {
@@ -282,6 +282,104 @@ fn make_chunk(
     }
 }
 
+/// Smallest window a long section is cut into before splitting, in bytes.
+const MIN_WINDOW_BYTES: usize = 64 * 1024;
+
+/// Bytes of window per token of the target size: a window holds some 64 chunks of Latin text.
+const WINDOW_BYTES_PER_TOKEN: usize = 256;
+
+/// The fraction of a window cut from a run of text without any break.
+const HARD_CUT_FRACTION: usize = 8;
+
+/// The longest text handed to the splitter in one piece for chunks of `target` tokens.
+fn window_bytes(target: usize) -> usize {
+    target.saturating_mul(WINDOW_BYTES_PER_TOKEN).max(MIN_WINDOW_BYTES)
+}
+
+/// Splits one section's text into (byte offset, piece) pairs, a window at a time (see
+/// [`windows`]): `text-splitter` rescans the rest of its text for every chunk it makes, which
+/// takes time quadratic in the text's length on a long section (a million lines without a
+/// heading, megabytes without a break). No chunk crosses a window's end; the scraps windows may
+/// leave at their ends are joined to their neighbours afterwards (`merge_scraps`).
+fn split_windows<S: ChunkSizer + Copy>(
+    text: &str,
+    markdown: bool,
+    sizer: S,
+    target: usize,
+    overlap: usize,
+) -> std::result::Result<Vec<(usize, &str)>, String> {
+    let mut pieces = Vec::new();
+    for (start, window) in windows(text, window_bytes(target)) {
+        let found = split(window, markdown, sizer, target, overlap)?;
+        pieces.extend(found.into_iter().map(|(offset, piece)| (start + offset, piece)));
+    }
+    Ok(pieces)
+}
+
+/// Cuts `text` into consecutive (byte offset, slice) windows of at most `max` bytes (a single
+/// character longer than that aside), each ending at the best break in its second half: a blank
+/// line, else a line break, else a space, else a CJK full stop; else after the last space of its
+/// first half; else (a run without any break) at a character boundary an eighth of `max` in.
+/// Text of at most `max` bytes is one window.
+fn windows(text: &str, max: usize) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while text.len() - start > max {
+        let end = window_end(text, start, max);
+        out.push((start, &text[start..end]));
+        start = end;
+    }
+    if start < text.len() {
+        out.push((start, &text[start..]));
+    }
+    out
+}
+
+/// Where the window starting at byte `start` of `text` (longer than `max` bytes from there) ends.
+fn window_end(text: &str, start: usize, max: usize) -> usize {
+    let mut limit = start + max;
+    while !text.is_char_boundary(limit) {
+        limit -= 1;
+    }
+    if limit <= start {
+        // A character longer than the window is a window of its own.
+        return text[start..].chars().next().map_or(text.len(), |c| start + c.len_utf8());
+    }
+    let mut floor = start + max / 2;
+    while !text.is_char_boundary(floor) {
+        floor -= 1;
+    }
+    let tail = &text[floor..limit];
+    let after = |at: usize, len: usize| floor + at + len;
+    if let Some(at) = tail.rfind("\n\n") {
+        return after(at, 2);
+    }
+    if let Some(at) = tail.rfind('\n') {
+        return after(at, 1);
+    }
+    if let Some((at, c)) = tail.char_indices().rev().find(|(_, c)| c.is_whitespace()) {
+        return after(at, c.len_utf8());
+    }
+    if let Some((at, c)) = tail.char_indices().rev().find(|(_, c)| matches!(c, '。' | '！' | '？' | '．'))
+    {
+        return after(at, c.len_utf8());
+    }
+    if let Some((at, c)) = text[start..floor].char_indices().rev().find(|(_, c)| c.is_whitespace()) {
+        return start + at + c.len_utf8();
+    }
+    // A run without a break: the splitter rescans the whole run for words and sentences for
+    // every chunk, so it gets a smaller window.
+    let mut hard = start + max / HARD_CUT_FRACTION;
+    while !text.is_char_boundary(hard) {
+        hard -= 1;
+    }
+    if hard > start {
+        hard
+    } else {
+        text[start..].chars().next().map_or(text.len(), |c| start + c.len_utf8())
+    }
+}
+
 /// Splits one section's text into (byte offset, piece) pairs. A sizer that panics on odd text
 /// (a tokenizer that cannot encode it) becomes an error.
 fn split<S: ChunkSizer>(
@@ -294,14 +392,14 @@ fn split<S: ChunkSizer>(
     let capacity = ChunkCapacity::new(target * 3 / 4).with_max(target).map_err(|e| e.to_string())?;
     let config =
         SplitConfig::new(capacity).with_sizer(sizer).with_overlap(overlap).map_err(|e| e.to_string())?;
-    let run = std::panic::AssertUnwindSafe(|| {
+    crate::guard::quietly(|| {
         if markdown {
             MarkdownSplitter::new(config).chunk_indices(text).collect::<Vec<_>>()
         } else {
             TextSplitter::new(config).chunk_indices(text).collect::<Vec<_>>()
         }
-    });
-    std::panic::catch_unwind(run).map_err(|_| "the tokenizer could not encode the text".to_string())
+    })
+    .map_err(|_| "the tokenizer could not encode the text".to_string())
 }
 
 #[cfg(test)]
@@ -395,6 +493,93 @@ mod tests {
             assert!(c.tokens >= 64 && c.tokens <= 256, "{} tokens: {:?}", c.tokens, c.text);
             assert_eq!(&text[c.char_start..c.char_end], c.text);
         }
+    }
+
+    /// Chunks `doc` on another thread, failing if that takes longer than a budget far above
+    /// what linear work needs (a quadratic split of the same text takes hours).
+    fn chunk_within_budget(chunker: Chunker, doc: Document) -> (Document, Vec<Chunk>) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let chunks = chunker.chunk(&doc);
+            let _ = tx.send((doc, chunks));
+        });
+        match rx.recv_timeout(std::time::Duration::from_secs(120)) {
+            Ok((doc, chunks)) => (doc, chunks.unwrap()),
+            Err(e) => panic!("chunking did not finish within 120 s ({e})"),
+        }
+    }
+
+    /// Checks every chunk of a one-section document: its text is its span of the section, it
+    /// fits the target, spans move forward, and only whitespace lies outside all chunks.
+    fn assert_valid_chunks(section: &str, chunks: &[Chunk], target: usize) {
+        assert!(!chunks.is_empty());
+        let mut covered = 0;
+        for (i, c) in chunks.iter().enumerate() {
+            assert_eq!(c.ordinal as usize, i);
+            assert_eq!(section.get(c.char_start..c.char_end), Some(c.text.as_str()), "chunk {i}");
+            assert!(c.tokens >= 1 && c.tokens as usize <= target, "chunk {i}: {} tokens", c.tokens);
+            if i > 0 {
+                assert!(c.char_start > chunks[i - 1].char_start, "chunk {i} does not move forward");
+            }
+            let gap = section.get(covered.min(c.char_start)..c.char_start).unwrap();
+            assert!(gap.trim().is_empty(), "text before chunk {i} is in no chunk: {gap:?}");
+            covered = covered.max(c.char_end);
+        }
+        assert!(section[covered..].trim().is_empty(), "the end of the section is in no chunk");
+    }
+
+    #[test]
+    fn a_million_lines_without_headings_chunk_in_bounded_time() {
+        let text: String = (0..1_000_000).map(|i| format!("line {i} of words\n")).collect();
+        for kind in [Kind::Text, Kind::Markdown] {
+            let d = doc(kind, vec![Section::new(vec![], text.clone())]);
+            let (d, chunks) = chunk_within_budget(Chunker::estimated(ChunkConfig::default()), d);
+            assert_valid_chunks(&d.sections[0].text, &chunks, 256);
+            // Windows only add a few short chunks at their ends: nearly all chunks are full.
+            let small = chunks.iter().filter(|c| c.tokens < 64).count();
+            assert!(small * 100 < chunks.len(), "{small} of {} chunks under 64 tokens", chunks.len());
+        }
+    }
+
+    #[test]
+    fn a_two_megabyte_word_chunks_in_bounded_time() {
+        let word: String = "abcdefghijklmnopqrstuvwxyz".chars().cycle().take(2 * 1024 * 1024).collect();
+        for kind in [Kind::Text, Kind::Markdown] {
+            let d = doc(kind, vec![Section::new(vec![], word.clone())]);
+            let (d, chunks) = chunk_within_budget(Chunker::estimated(ChunkConfig::default()), d);
+            assert_valid_chunks(&d.sections[0].text, &chunks, 256);
+            assert!(chunks.len() >= word.len() / 1024, "{} chunks", chunks.len());
+        }
+    }
+
+    #[test]
+    fn windows_cut_long_text_at_the_best_break() {
+        let max = 64;
+        // Blank lines first, then line breaks, then spaces, then CJK full stops, else anywhere.
+        for (text, cut) in [
+            (format!("{}\n\n{}\n{}", "a".repeat(40), "b".repeat(10), "c".repeat(40)), "\n\n"),
+            (format!("{}\n{} {}", "a".repeat(40), "b".repeat(10), "c".repeat(40)), "\n"),
+            (format!("{} {}。{}", "a".repeat(40), "b".repeat(10), "c".repeat(40)), " "),
+            (format!("{}。{}", "語".repeat(15), "語".repeat(20)), "。"),
+        ] {
+            let w = windows(&text, max);
+            assert!(w[0].1.ends_with(cut), "{cut:?}: {:?}", w[0].1);
+        }
+        // A break in the first half only; none at all.
+        let text = format!("{} {}", "a".repeat(20), "b".repeat(60));
+        assert_eq!(windows(&text, max)[0], (0, &text[..21]));
+        let word = "é".repeat(100);
+        let w = windows(&word, max);
+        assert_eq!(w[0], (0, "éééé"));
+        assert_eq!(w.iter().map(|(_, s)| *s).collect::<String>(), word);
+        for (start, s) in &w {
+            assert!(s.len() <= max && !s.is_empty());
+            assert_eq!(&word[*start..*start + s.len()], *s);
+        }
+        assert_eq!(windows("short", max), vec![(0, "short")]);
+        assert_eq!(windows("", max), vec![]);
+        // A character longer than the window is a window of its own.
+        assert_eq!(windows("語語", 2), vec![(0, "語"), (3, "語")]);
     }
 
     #[test]

@@ -27,22 +27,39 @@ pub fn looks_binary(bytes: &[u8]) -> bool {
     control * 100 > sample.len()
 }
 
+/// Whether decoded text is mostly not text: over 1% of a 64 KB sample are replacement
+/// characters (undecodable bytes) or control characters other than tab, newlines and form feed.
+fn decoded_looks_binary(text: &str) -> bool {
+    let (mut total, mut bad) = (0usize, 0usize);
+    for c in text.chars().take(64 * 1024) {
+        total += 1;
+        if c == char::REPLACEMENT_CHARACTER || (c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\x0C')) {
+            bad += 1;
+        }
+    }
+    bad * 100 > total
+}
+
 /// Decodes text bytes: UTF-8 (with or without BOM), UTF-16 with a BOM, else the legacy encoding
 /// that `chardetng` finds most likely. Binary data is refused with [`IngestError::Unsupported`].
 pub fn decode(bytes: &[u8], item: &str) -> Result<Decoded> {
     if bytes.is_empty() {
         return Err(IngestError::Empty { item: item.to_string() });
     }
+    let binary =
+        || IngestError::Unsupported { item: item.to_string(), detail: Some("binary data, not text".into()) };
     if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
         let (text, _) = enc.decode_without_bom_handling(&bytes[bom_len..]);
+        // A byte-order mark in front of binary data decodes to undecodable sequences and
+        // control characters.
+        if decoded_looks_binary(&text) {
+            return Err(binary());
+        }
         let encoding = (enc != encoding_rs::UTF_8).then(|| enc.name());
         return Ok(Decoded { text: text.into_owned(), encoding });
     }
     if looks_binary(bytes) {
-        return Err(IngestError::Unsupported {
-            item: item.to_string(),
-            detail: Some("binary data, not text".into()),
-        });
+        return Err(binary());
     }
     match std::str::from_utf8(bytes) {
         Ok(s) => Ok(Decoded { text: s.to_string(), encoding: None }),
@@ -131,6 +148,12 @@ mod tests {
         assert_eq!(err.reason_code(), "unsupported");
         assert!(err.to_string().starts_with("junk.md: "));
         assert_eq!(decode(b"", "e").unwrap_err().reason_code(), "empty");
+        let mut behind_bom = vec![0xEF, 0xBB, 0xBF];
+        behind_bom.extend(&junk);
+        assert_eq!(decode(&behind_bom, "bom.txt").unwrap_err().reason_code(), "unsupported");
+        let mut utf16_junk = vec![0xFF, 0xFE];
+        utf16_junk.extend(&junk);
+        assert_eq!(decode(&utf16_junk, "bom16.txt").unwrap_err().reason_code(), "unsupported");
     }
 
     #[test]

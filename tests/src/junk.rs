@@ -17,7 +17,7 @@ pub enum Size {
     /// Every kind of junk, at sizes that keep a CI run short.
     Ci,
     /// Also the expensive cases: a million lines of real text, an EPUB that inflates to a
-    /// hundred megabytes of paragraphs.
+    /// hundred megabytes of paragraphs, a 2 MB line without a break.
     Full,
 }
 
@@ -60,7 +60,9 @@ pub fn write_junk(dir: &Path, size: Size, rng: &mut Rng) -> Vec<PathBuf> {
         });
     put("utf16_bom.txt", &utf16);
     put("script_only.html", b"<html><body><script>var a = 1;</script><style>p{}</style></body></html>");
-    put("long_word.txt", &vec![b'x'; 2 * 1024 * 1024]);
+    // One "word" without a break, like a base64 image pasted into a note.
+    let long_word = if size == Size::Full { 2 << 20 } else { 64 << 10 };
+    put("long_word.txt", &vec![b'x'; long_word]);
 
     // Truncated and corrupted copies of real books.
     for (src, stem) in [

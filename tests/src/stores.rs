@@ -4,9 +4,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
+use lore_index::EngineOptions;
 use lore_index::catalog::{Catalog, JournalOp, doc_of_chunk};
-use lore_index::{EngineOptions, Library};
+use lore_index::embed::Embedder;
+use lore_index::engines::Engines;
 
 /// The chunk ids of each store of a library at one moment (read while no writer runs).
 #[derive(Debug, Clone)]
@@ -31,34 +34,50 @@ pub fn engine_options() -> EngineOptions {
     }
 }
 
+/// The embedding model, loaded once per test process (the stores are opened with it).
+fn embedder() -> Arc<Embedder> {
+    static EMBEDDER: OnceLock<Arc<Embedder>> = OnceLock::new();
+    EMBEDDER.get_or_init(|| Engines::embedder(&engine_options()).expect("the embedding model loads")).clone()
+}
+
 impl StoreView {
-    /// Reads the library at `home`.
+    /// Reads the library at `home` as a reader does (it never waits for a writer).
     pub fn read(home: &Path) -> StoreView {
-        let options = engine_options();
+        StoreView::open(home).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Reads the library at `home`, or says why it does not open.
+    pub fn open(home: &Path) -> Result<StoreView, String> {
         // A copy of the vector store taken during a flush may not open; the next one does.
         let mut last = None;
         for _ in 0..5 {
-            match Library::open_reader(home, Some(&options)) {
-                Ok(lib) => return StoreView::of(&lib),
+            match StoreView::try_read(home) {
+                Ok(view) => return Ok(view),
                 Err(e) => last = Some(e),
             }
             std::thread::sleep(std::time::Duration::from_millis(200));
         }
-        panic!("the library at {} does not open: {}", home.display(), last.map(|e| e.to_string()).unwrap());
+        let why = last.map(|e| e.to_string()).unwrap_or_default();
+        Err(format!("the library at {} does not open: {why}", home.display()))
     }
 
-    fn of(lib: &Library) -> StoreView {
-        let consistency = lib.consistency().expect("read the chunk ids of the three stores");
+    fn try_read(home: &Path) -> lore_index::Result<StoreView> {
+        let path = home.join(lore_index::library::CATALOG_FILE);
+        let catalog_db = Catalog::open_read_only(&path)?;
+        let engines = Engines::open_reader(home, embedder(), &engine_options())?;
         let mut catalog: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
-        for id in lib.catalog().all_doc_ids().expect("document ids") {
+        for id in catalog_db.all_doc_ids()? {
             catalog.insert(id, Vec::new());
         }
-        for id in consistency.catalog {
+        for id in catalog_db.all_chunk_ids()? {
             catalog.entry(doc_of_chunk(id)).or_default().push(id);
         }
-        let journal =
-            lib.catalog().journal().expect("journal").into_iter().map(|e| (e.doc_id, e.op)).collect();
-        StoreView { catalog, journal, keyword: consistency.keyword, vectors: consistency.vectors }
+        let journal = catalog_db.journal()?.into_iter().map(|e| (e.doc_id, e.op)).collect();
+        let mut keyword = engines.keyword.all_ids()?;
+        keyword.sort_unstable();
+        let mut vectors = engines.vectors.all_ids()?;
+        vectors.sort_unstable();
+        Ok(StoreView { catalog, journal, keyword, vectors })
     }
 
     /// Catalog chunk ids, sorted.
@@ -178,10 +197,12 @@ impl StoreView {
 }
 
 /// Documents in the catalog, counted without the indexes (cheap enough to poll while a writer
-/// runs; 0 while there is no catalog yet).
+/// runs; 0 until the writer has opened the library). A catalog being created is not opened:
+/// a reader that opens it then races the writer's schema set-up (see the concurrency tests).
 pub fn catalog_documents(home: &Path) -> u64 {
     let path = home.join(lore_index::library::CATALOG_FILE);
-    if !path.exists() {
+    // The keyword index is created after the catalog's schema.
+    if !path.exists() || !home.join(lore_index::engines::KEYWORD_DIR).join("meta.json").exists() {
         return 0;
     }
     Catalog::open_read_only(&path).and_then(|c| c.counts()).map(|(docs, _)| docs).unwrap_or(0)

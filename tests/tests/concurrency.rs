@@ -4,6 +4,7 @@
 //! each document whole (all of its chunks, of one version) or not at all.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use lore_tests::corpus::{marked_text, write_notes};
@@ -33,7 +34,7 @@ fn error_lines(run: &Run) -> Vec<&str> {
 }
 
 #[test]
-#[ignore = "issue 7 in progress: not yet verified within the CI budget; run with --ignored"]
+#[ignore = "issue 7: the fixes this test checks are in place but it was not yet run; run with --include-ignored"]
 fn a_second_writer_stops_with_a_clear_message_or_waits_its_turn() {
     let lore = Lore::new();
     let dir = tempfile::tempdir().unwrap();
@@ -114,8 +115,42 @@ fn marker_counts(lore: &Lore, markers: &[&str]) -> BTreeMap<String, usize> {
 }
 
 #[test]
-#[ignore = "issue 7 in progress: not yet verified within the CI budget; run with --ignored"]
-fn readers_during_a_write_see_whole_documents() {
+#[ignore = "issue 7: the fixes this test checks are in place but it was not yet run; run with --include-ignored"]
+fn readers_during_writes_keep_working_and_see_new_documents_whole() {
+    readers_during_writes(false);
+}
+
+/// The same with a document replaced during the reads: each read shows all of its old version
+/// or all of its new one. A search reads the keyword index, then the catalog's journal and
+/// chunks: when the replacing writer commits in between, the hits are the old version's chunk
+/// ids filled in with the new version's text.
+#[test]
+#[ignore = "issue 7: the fixes this test checks are in place but it was not yet run; run with --include-ignored"]
+fn readers_during_writes_see_a_replaced_document_whole() {
+    readers_during_writes(true);
+}
+
+/// Sets a flag to false when dropped, also when a panic unwinds.
+struct Lower<'a>(&'a AtomicBool);
+
+impl Drop for Lower<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Waits until the writer holds the library's writer lock.
+fn wait_for_lock(lore: &Lore, writer: &mut lore_tests::process::Running) {
+    let lock = lore.home().join("write.lock");
+    let start = Instant::now();
+    while std::fs::read_to_string(&lock).unwrap_or_default().trim() != writer.pid().to_string() {
+        assert!(!writer.finished(), "the writer exited before it took the lock");
+        assert!(start.elapsed() < HANG, "the writer never took the lock");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn readers_during_writes(replace: bool) {
     let lore = Lore::new();
     let dir = tempfile::tempdir().unwrap();
     let mut rng = Rng::new(23);
@@ -128,8 +163,7 @@ fn readers_during_a_write_see_whole_documents() {
     let n_old = old["zebrafoo"];
     assert!(n_old > 1, "the replaced document has several chunks: {old:?}");
 
-    // The write: many notes, then documents whose every chunk holds a marker, then the new
-    // version of the replaced document.
+    // The first write: many notes and documents whose every chunk holds a marker.
     let batch = dir.path().join("batch");
     write_notes(&batch, 150, 3, &mut rng);
     // The full run writes enough chunks for the writer to commit several times on the way.
@@ -138,73 +172,99 @@ fn readers_during_a_write_see_whole_documents() {
         roots.push(lore_tests::data("docs").display().to_string());
     }
     roots.push(batch.display().to_string());
-    let markers = ["quokkaone", "quokkatwo", "quokkathree", "quokkafour", "quokkafive", "quokkasix"];
+    let mut markers = vec!["quokkaone", "quokkatwo", "quokkathree", "quokkafour", "quokkafive", "quokkasix"];
     for (i, m) in markers.iter().enumerate() {
         std::fs::write(batch.join(format!("zz_{m}.md")), marked_text(m, 3 + i, &mut rng)).unwrap();
     }
-    std::fs::write(&replaced, marked_text("zebrabar", 9, &mut rng)).unwrap();
-    let mut all_markers: Vec<&str> = markers.to_vec();
+    // The second write, queued behind the first: the new version of the replaced document, or
+    // one more marked document.
+    if replace {
+        std::fs::write(&replaced, marked_text("zebrabar", 9, &mut rng)).unwrap();
+    } else {
+        std::fs::write(base.join("seventh.md"), marked_text("quokkaseven", 7, &mut rng)).unwrap();
+        markers.push("quokkaseven");
+    }
+    let mut all_markers: Vec<&str> = markers.clone();
     all_markers.extend(["zebrafoo", "zebrabar"]);
 
     // A reader is running when the writer starts: the writer must not be locked out.
     let early = lore.spawn(&["search", "--json", "whale"]);
     let mut args = vec!["add"];
     args.extend(roots.iter().map(String::as_str));
-    let writer = lore.spawn(&args);
-    // A second writer replaces the document once the first is done: readers see the first
-    // writer's commit and then the replacement.
-    let mut replacing = lore.spawn(&["add", "--wait", "3600", base.to_str().unwrap()]);
+    let mut writer = lore.spawn(&args);
+    wait_for_lock(&lore, &mut writer);
+    let mut second = lore.spawn(&["add", "--wait", "3600", base.to_str().unwrap()]);
     let early = early.wait(HANG);
     assert_eq!(early.code, 0, "{}", early.stderr);
 
-    let mut writer = writer;
-    let mut seen: Vec<BTreeMap<String, usize>> = Vec::new();
+    let writing = AtomicBool::new(true);
     let mut vector_seen: Vec<usize> = Vec::new();
     let mut rounds_during_write = 0;
     let mut round = 0;
-    while !writer.finished() || !replacing.finished() {
-        let counts = marker_counts(&lore, &all_markers);
-        assert!(
-            !(counts.contains_key("zebrafoo") && counts.contains_key("zebrabar")),
-            "both versions of a document at once: {counts:?}"
-        );
-        seen.push(counts);
-        let hits =
-            search(&lore, &["--mode", "vector", "-k", "100", "--doc", replaced.to_str().unwrap(), "papers"]);
-        vector_seen.push(hits.len());
-        match round % 3 {
-            0 => {
-                let ask = lore.run(&["ask", "--no-llm", "What did the zebrafoo papers say of the whale?"]);
-                assert_eq!(ask.code, 0, "ask during the write failed:\n{}", ask.stderr);
+    let seen: Vec<BTreeMap<String, usize>> = std::thread::scope(|scope| {
+        let stop = Lower(&writing);
+        // One reader looks for the marked documents without pause...
+        let marker_reader = scope.spawn(|| {
+            let mut seen = Vec::new();
+            while writing.load(Ordering::SeqCst) {
+                let counts = marker_counts(&lore, &all_markers);
+                assert!(
+                    !(counts.contains_key("zebrafoo") && counts.contains_key("zebrabar")),
+                    "both versions of a document at once: {counts:?}"
+                );
+                seen.push(counts);
             }
-            1 => {
-                for d in lore.docs() {
-                    assert!(d["chunks"].as_u64().unwrap() > 0, "a listed document without chunks: {d}");
+            seen
+        });
+        // ...while another searches by vector, asks and lists.
+        while !writer.finished() || !second.finished() {
+            let hits = search(
+                &lore,
+                &["--mode", "vector", "-k", "100", "--doc", replaced.to_str().unwrap(), "papers"],
+            );
+            vector_seen.push(hits.len());
+            match round % 3 {
+                0 => {
+                    let ask =
+                        lore.run(&["ask", "--no-llm", "What did the zebrafoo papers say of the whale?"]);
+                    assert_eq!(ask.code, 0, "ask during the write failed:\n{}", ask.stderr);
+                }
+                1 => {
+                    for d in lore.docs() {
+                        assert!(d["chunks"].as_u64().unwrap() > 0, "a listed document without chunks: {d}");
+                    }
+                }
+                _ => {
+                    search(&lore, &["--mode", "hybrid", "-k", "20", "whale ship captain"]);
                 }
             }
-            _ => {
-                search(&lore, &["--mode", "hybrid", "-k", "20", "whale ship captain"]);
+            round += 1;
+            if !writer.finished() || !second.finished() {
+                rounds_during_write += 1;
             }
         }
-        round += 1;
-        if !writer.finished() || !replacing.finished() {
-            rounds_during_write += 1;
-        }
-    }
+        drop(stop);
+        marker_reader.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+    });
     let done = writer.wait(HANG);
     assert_eq!(done.code, 0, "the writer failed:\n{}", done.stderr);
-    let done = replacing.wait(HANG);
+    let done = second.wait(HANG);
     assert_eq!(done.code, 0, "the second writer failed:\n{}", done.stderr);
-    assert!(done.stdout.contains("updated 1"), "the document was replaced: {}", done.stdout);
+    let expect = if replace { "updated 1" } else { "Added 1 document" };
+    assert!(done.stdout.contains(expect), "the second writer's work: {}", done.stdout);
     assert!(rounds_during_write >= 2, "only {rounds_during_write} reader rounds ran during the write");
 
     // Every document seen was seen whole: as many chunks as it has, of one version.
     let last = marker_counts(&lore, &all_markers);
-    assert!(!last.contains_key("zebrafoo"), "the old version is gone: {last:?}");
-    let n_new = last["zebrabar"];
-    for m in markers {
-        assert!(last[m] > 1, "{m} has several chunks: {last:?}");
+    for m in &markers {
+        assert!(last[*m] > 1, "{m} has several chunks: {last:?}");
     }
+    let n_new = if replace {
+        assert!(!last.contains_key("zebrafoo"), "the old version is gone: {last:?}");
+        last["zebrabar"]
+    } else {
+        n_old
+    };
     for (i, counts) in seen.iter().enumerate() {
         for (marker, n) in counts {
             let whole = if marker == "zebrafoo" { n_old } else { last[marker] };
@@ -218,7 +278,8 @@ fn readers_during_a_write_see_whole_documents() {
         );
     }
     eprintln!(
-        "{round} reader rounds, {rounds_during_write} during the write; counts seen: {:?}",
+        "{round} reader rounds and {} keyword rounds, {rounds_during_write} during the writes; counts seen: {:?}",
+        seen.len(),
         summarise(&seen)
     );
     StoreView::read(lore.home()).check_exact().unwrap();
@@ -232,4 +293,28 @@ fn summarise(seen: &[BTreeMap<String, usize>]) -> BTreeMap<String, BTreeSet<usiz
         }
     }
     out
+}
+
+/// A reader that opens a library while the first `lore add` is creating it (`lore ls` or
+/// `lore search` at that moment) must not break the add. The catalog's schema set-up reads the
+/// schema version outside its transaction, and readers upgrade an older schema too: the two
+/// set-ups race and one fails with "table meta already exists".
+#[test]
+#[ignore = "issue 7: the fixes this test checks are in place but it was not yet run; run with --include-ignored"]
+fn a_reader_beside_the_first_add_does_not_break_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("notes");
+    write_notes(&notes, 3, 0, &mut Rng::new(5));
+    for attempt in 0..20 {
+        let lore = Lore::new();
+        let mut writer = lore.spawn(&["add", notes.to_str().unwrap()]);
+        let path = lore.catalog_path();
+        while !writer.finished() {
+            if path.exists() {
+                let _ = lore_index::catalog::Catalog::open_read_only(&path);
+            }
+        }
+        let run = writer.wait(HANG);
+        assert_eq!(run.code, 0, "attempt {attempt}: the add failed beside a reader:\n{}", run.stderr);
+    }
 }

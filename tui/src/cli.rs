@@ -50,6 +50,9 @@ pub enum Command {
     Related(RelatedArgs),
     /// News feeds (RSS, Atom, JSON Feed): subscribe, list, unsubscribe, refresh.
     Feed(FeedArgs),
+    /// Measure ingest throughput, search latency, memory and start-up times in temporary
+    /// libraries (your library is not touched).
+    Bench(BenchArgs),
 }
 
 /// `lore search`
@@ -396,4 +399,51 @@ pub struct FeedRefreshArgs {
     /// Wait this many seconds for another writer to finish.
     #[arg(long, default_value_t = 0, value_name = "SECS")]
     pub wait: u64,
+}
+
+/// `lore bench`
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Folder (or file) to ingest [default: ../shared/data/docs, from the current directory].
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+    /// Ingest at most N files, spread evenly over the folder's files [default: 40; --quick: 6].
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Library sizes in chunks at which searches are timed [default: 10000,100000; --quick: 2000].
+    #[arg(long, value_delimiter = ',', value_name = "N,N")]
+    pub sizes: Vec<usize>,
+    /// Small and fast: 6 files, one 2000-chunk library, fewer start-up runs.
+    #[arg(long)]
+    pub quick: bool,
+    /// Timed searches per mode and size, after the warm-up [default: 200; --quick: 100].
+    #[arg(long, value_name = "N")]
+    pub runs: Option<usize>,
+    /// Untimed searches per mode first [default: 20; --quick: 5].
+    #[arg(long, value_name = "N")]
+    pub warmup: Option<usize>,
+    /// Questions searched for: JSONL with a "text" field, or one per line [default:
+    /// ../shared/data/eval/pyfaq/queries.jsonl when present, else a built-in set].
+    #[arg(long, value_name = "FILE")]
+    pub queries: Option<PathBuf>,
+    /// Questions put through `ask` and the chat model on the largest library (0: none)
+    /// [default: 3; --quick: 1].
+    #[arg(long, value_name = "N")]
+    pub asks: Option<usize>,
+    /// Base URL of the chat model for the ask figures [default: llm.base_url].
+    #[arg(long, value_name = "URL")]
+    pub llm_url: Option<String>,
+    /// Where the temporary libraries are made [default: the system's temporary directory].
+    #[arg(long, value_name = "DIR")]
+    pub work_dir: Option<PathBuf>,
+    /// Keep the libraries made (their folder is printed).
+    #[arg(long)]
+    pub keep: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Times searches of the library in --library and prints them as JSON (run by `lore bench`
+    /// in a process of its own, so that its memory is the searcher's alone).
+    #[arg(long, hide = true)]
+    pub search_child: bool,
 }

@@ -100,7 +100,11 @@ impl Catalog {
             return Err(CatalogError::TooNew { found: version, supported });
         }
         if version < supported {
-            let tx = conn.transaction()?;
+            // Another process may be setting up the same catalog (a reader opening a library
+            // the first `lore add` is creating): take the write lock first, then read the
+            // version again under it.
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
             for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
                 tx.execute_batch(sql)?;
                 tx.pragma_update(None, "user_version", i as i64 + 1)?;
@@ -244,12 +248,47 @@ impl Catalog {
         Ok(outcome)
     }
 
-    /// Clears a document's journal entry once the derived indexes hold it.
+    /// Clears a document's journal entry once the derived indexes hold it, making its new
+    /// version visible at the next [`Catalog::visible_seq`].
     pub fn finish(&self, doc_id: i64) -> Result<()> {
-        self.conn
-            .execute("DELETE FROM journal WHERE doc_id = ?1 AND op = 'index'", [doc_id])
-            .map_err(CatalogError::classify)?;
+        let tx = self.conn.unchecked_transaction()?;
+        let cleared = tx.execute("DELETE FROM journal WHERE doc_id = ?1 AND op = 'index'", [doc_id])?;
+        if cleared > 0 {
+            tx.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'visible_seq'", [])?;
+            tx.execute(
+                "UPDATE documents SET visible_seq = (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'visible_seq')
+                 WHERE id = ?1",
+                [doc_id],
+            )?;
+        }
+        tx.commit().map_err(CatalogError::classify)?;
         Ok(())
+    }
+
+    /// The library's visibility sequence: raised each time a document's new version becomes
+    /// visible. A reader notes it before it reads the derived indexes.
+    pub fn visible_seq(&self) -> Result<i64> {
+        let v: Option<i64> = self
+            .conn
+            .query_row("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'visible_seq'", [], |r| r.get(0))
+            .optional()?;
+        Ok(v.unwrap_or(0))
+    }
+
+    /// Documents made visible after sequence `seq` (see [`Catalog::visible_seq`]).
+    pub fn visible_after(&self, seq: i64) -> Result<std::collections::HashSet<i64>> {
+        let mut stmt = self.conn.prepare_cached("SELECT id FROM documents WHERE visible_seq > ?1")?;
+        let rows = stmt.query_map([seq], |r| r.get(0))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// Runs `read` in one read transaction, so everything it reads is of one moment even while
+    /// a writer commits.
+    pub fn read_consistent<T>(&self, read: impl FnOnce(&Catalog) -> Result<T>) -> Result<T> {
+        let tx = self.conn.unchecked_transaction()?;
+        let out = read(self)?;
+        tx.commit()?;
+        Ok(out)
     }
 
     /// Journals a document for removal; it disappears from listings at once. The caller removes it

@@ -141,4 +141,13 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE chunks ADD COLUMN language TEXT;
     "#,
+    // 6: a library-wide sequence number, raised each time a document's new version becomes
+    // visible, and the number each document was last made visible at. A reader that took its
+    // view of the indexes at sequence `s` leaves out documents made visible after `s`: its
+    // indexes may hold their old chunks under ids the catalog now gives to new ones.
+    r#"
+    ALTER TABLE documents ADD COLUMN visible_seq INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX documents_visible_seq ON documents(visible_seq);
+    INSERT OR IGNORE INTO meta(key, value) VALUES ('visible_seq', '0');
+    "#,
 ];

@@ -148,3 +148,57 @@ fn a_reader_upgrades_a_catalog_written_by_an_older_lore() {
     assert_eq!(docs[0].site, None);
     assert!(cat.feeds().unwrap().is_empty());
 }
+
+#[test]
+fn documents_made_visible_after_a_reader_looked_are_named() {
+    let mut cat = Catalog::open_in_memory().unwrap();
+    let a = add(&mut cat, &doc("/a.txt", "h1", &["one"]), &[]).doc_id();
+    let before = cat.visible_seq().unwrap();
+    assert!(cat.visible_after(before).unwrap().is_empty());
+    // A replacement, and a new document, made visible after the reader noted `before`.
+    add(&mut cat, &doc("/a.txt", "h2", &["uno", "dos"]), &[]);
+    let b = add(&mut cat, &doc("/b.txt", "h3", &["two"]), &[]).doc_id();
+    assert_eq!(cat.visible_after(before).unwrap(), [a, b].into_iter().collect());
+    let now = cat.visible_seq().unwrap();
+    assert_eq!(now, before + 2);
+    assert!(cat.visible_after(now).unwrap().is_empty());
+    // An unchanged document is not made visible again.
+    add(&mut cat, &doc("/b.txt", "h3", &["two"]), &[]);
+    assert_eq!(cat.visible_seq().unwrap(), now);
+    let chunks = cat.read_consistent(|c| c.chunks_of(a, 0, 10)).unwrap();
+    assert_eq!(chunks.len(), 2);
+}
+
+#[test]
+fn processes_creating_one_catalog_at_once_all_open_it() {
+    for _ in 0..10 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("catalog.sqlite");
+        let barrier = std::sync::Barrier::new(4);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|i| {
+                    let (path, barrier) = (&path, &barrier);
+                    s.spawn(move || {
+                        barrier.wait();
+                        if i % 2 == 0 {
+                            Catalog::open(path).map(|_| ())
+                        } else {
+                            // A reader finds the file the first writer has just created.
+                            loop {
+                                if path.exists() {
+                                    break Catalog::open_read_only(path).map(|_| ());
+                                }
+                                std::thread::yield_now();
+                            }
+                        }
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.join().unwrap().unwrap();
+            }
+        });
+        assert_eq!(Catalog::open(&path).unwrap().counts().unwrap(), (0, 0));
+    }
+}

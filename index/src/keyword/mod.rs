@@ -393,6 +393,11 @@ impl KeywordIndex {
         })
     }
 
+    /// Makes searches see the last commit, also one made by another process a moment ago.
+    pub fn refresh(&self) -> Result<(), KeywordError> {
+        self.reader.reload().map_err(engine)
+    }
+
     /// Makes every change so far durable and visible to searches.
     pub fn commit(&self) -> Result<(), KeywordError> {
         self.with_writer_locked(|writer| writer.commit().map(|_| ()).map_err(engine))?;

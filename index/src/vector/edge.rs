@@ -612,7 +612,11 @@ fn schema_type(index: IndexType) -> PayloadSchemaType {
 fn load(path: &Path, generation: u64) -> Result<Open, VectorError> {
     // Opening maps the storage files and may write to them.
     ensure_space(path, 0)?;
-    let shard = EdgeShard::load(&generation_dir(path, generation), None).map_err(|e| open_error(path, e))?;
+    // The engine panics on some inconsistent files (a copy taken while a writer changed them).
+    let dir = generation_dir(path, generation);
+    let shard = lore_ingest::guard::quietly(|| EdgeShard::load(&dir, None))
+        .map_err(|msg| VectorError::Engine(format!("cannot open {}: {msg}", dir.display())))?
+        .map_err(|e| open_error(path, e))?;
     let dim = stored_dim(&shard)?;
     Ok(Open { shard, dim, generation })
 }

@@ -24,7 +24,10 @@ pub use server::{ServerOptions, ServerStore};
 #[derive(Debug, thiserror::Error)]
 pub enum VectorError {
     /// Another store handle (this process or another) has the store open for writing.
-    #[error("vector store {} is in use by another lore process (one writer at a time)", .path.display())]
+    #[error(
+        "vector store {} is in use by another lore process (a writer, or a search or answer still running)",
+        .path.display()
+    )]
     Locked {
         /// The store directory.
         path: std::path::PathBuf,

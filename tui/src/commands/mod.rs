@@ -2,6 +2,7 @@
 
 mod add;
 pub(crate) mod ask;
+mod bench;
 mod doctor;
 mod eval;
 pub(crate) mod feed;
@@ -139,6 +140,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Roots(args)) => roots::run(&ctx, args),
         Some(Command::Related(args)) => related::run(&ctx, args),
         Some(Command::Feed(args)) => feed::run(&ctx, args),
+        Some(Command::Bench(args)) => bench::run(&ctx, args),
         None => crate::ui::run(&ctx),
     }
 }

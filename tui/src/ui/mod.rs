@@ -70,6 +70,12 @@ where
     let mut app = App::new(settings);
     draw(term, &mut app, &theme)?;
     timings.log("first_frame_ms", since_launch_ms());
+    // `lore bench` times the start-up: `LORE_UI_EXIT_AFTER=first-frame` quits here, `ready`
+    // once the library is listed and the engine opened (with `$LORE_UI_TIMINGS` set).
+    let exit_after = std::env::var("LORE_UI_EXIT_AFTER").unwrap_or_default();
+    if exit_after == "first-frame" {
+        return Ok(());
+    }
 
     let (tx, mut reports) = mpsc::unbounded_channel();
     let workers = Workers::start(ctx, tx)?;
@@ -135,6 +141,9 @@ where
                 if !engine_logged && app.engine != EngineState::Opening {
                     engine_logged = true;
                     timings.log("engine_ready_ms", since_launch_ms());
+                }
+                if exit_after == "ready" && library_logged && engine_logged {
+                    break;
                 }
             }
         }

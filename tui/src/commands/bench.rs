@@ -1,0 +1,854 @@
+//! `lore bench`: ingest throughput, search latency and memory at given library sizes, the
+//! overhead of `ask`, and the start-up of `lore ls` and of the terminal UI, measured in temporary
+//! libraries. The measuring is in [`lore_index::bench`]; this module plans the runs, spawns the
+//! processes that are timed from outside, and prints the figures.
+//!
+//! Searches are timed in a child process (`lore --library DIR bench --search-child`) so that the
+//! peak memory reported is that of a process that opened the library and searched it, not of the
+//! one that built it.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+use lore_index::bench::{BenchLibrary, GrowFigures, IngestFigures, LatencyFigures};
+use lore_index::{Library, Mode};
+use lore_ingest::{ChunkConfig, LoadOptions};
+use serde::{Deserialize, Serialize};
+
+use super::Context;
+use crate::cli::BenchArgs;
+use crate::output::print_json;
+
+/// The folder ingested when none is given, from the current directory.
+const DEFAULT_FOLDER: &str = "../shared/data/docs";
+/// The questions searched for when none are given, from the current directory.
+const DEFAULT_QUERIES: &str = "../shared/data/eval/pyfaq/queries.jsonl";
+/// Questions used when no question file is found.
+const BUILT_IN_QUERIES: &[&str] = &[
+    "Why does Python use indentation for grouping of statements?",
+    "How do I install a package from source?",
+    "What is the difference between a list and a tuple?",
+    "How are exceptions handled in a web application?",
+    "Where is the network configuration of a Debian system kept?",
+    "How do I read a CSV file into a data frame?",
+    "What does the white whale stand for?",
+    "How can I make a live system boot from USB?",
+    "Why are floating-point calculations so inaccurate?",
+    "How do I convert a string to a number?",
+    "What happened to Gregor Samsa?",
+    "How do I keep my system up to date with security updates?",
+];
+/// Longest a timed start-up may take before it counts as hung.
+const STARTUP_LIMIT: Duration = Duration::from_secs(180);
+/// The size the issue's targets are stated at.
+const TARGET_CHUNKS: usize = 100_000;
+
+/// Run sizes: the defaults, `--quick`, and what was given.
+#[derive(Debug, Clone, Serialize)]
+struct Plan {
+    folder: PathBuf,
+    limit: usize,
+    sizes: Vec<usize>,
+    runs: usize,
+    warmup: usize,
+    ls_runs: usize,
+    tui_runs: usize,
+    asks: usize,
+    ask_retrieval_runs: usize,
+}
+
+impl Plan {
+    fn of(args: &BenchArgs) -> Plan {
+        let q = args.quick;
+        let mut sizes = if args.sizes.is_empty() {
+            if q { vec![2000] } else { vec![10_000, 100_000] }
+        } else {
+            args.sizes.clone()
+        };
+        sizes.retain(|&s| s > 0);
+        sizes.sort_unstable();
+        sizes.dedup();
+        Plan {
+            folder: args.path.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_FOLDER)),
+            limit: args.limit.unwrap_or(if q { 6 } else { 40 }).max(1),
+            sizes,
+            runs: args.runs.unwrap_or(if q { 100 } else { 200 }).max(1),
+            warmup: args.warmup.unwrap_or(if q { 5 } else { 20 }),
+            ls_runs: if q { 3 } else { 7 },
+            tui_runs: if q { 1 } else { 5 },
+            asks: args.asks.unwrap_or(if q { 1 } else { 3 }),
+            ask_retrieval_runs: if q { 10 } else { 50 },
+        }
+    }
+}
+
+/// Ingest figures with the rates derived from them.
+#[derive(Debug, Serialize)]
+struct IngestReport {
+    folder: String,
+    #[serde(flatten)]
+    figures: IngestFigures,
+    docs_per_s: f64,
+    chunks_per_s: f64,
+    mb_per_s: f64,
+    embed_share: f64,
+}
+
+/// What the search child prints.
+#[derive(Debug, Serialize, Deserialize)]
+struct SearchChild {
+    /// Opening the library (catalog, model, indexes), in milliseconds.
+    open_ms: f64,
+    /// One entry per mode, then the query embedding alone.
+    searches: Vec<LatencyFigures>,
+    /// Peak resident memory of the process (VmHWM), in bytes.
+    peak_rss_bytes: Option<u64>,
+    /// Resident memory at the end, in bytes.
+    rss_bytes: Option<u64>,
+}
+
+/// Medians of spawned start-ups, in milliseconds.
+#[derive(Debug, Default, Serialize)]
+struct Startup {
+    runs: usize,
+    p50_ms: f64,
+    min_ms: f64,
+    max_ms: f64,
+}
+
+impl Startup {
+    fn of(samples: &[f64]) -> Startup {
+        let f = LatencyFigures::of("", samples, 0);
+        let min = samples.iter().copied().fold(f64::INFINITY, f64::min);
+        Startup {
+            runs: f.runs,
+            p50_ms: f.p50_ms,
+            min_ms: if min.is_finite() { min } else { 0.0 },
+            max_ms: f.max_ms,
+        }
+    }
+}
+
+/// The terminal UI's start-up: wall time of a run that quits after its first frame, and the
+/// figures the UI records of itself (from its launch).
+#[derive(Debug, Default, Serialize)]
+struct TuiStartup {
+    runs: usize,
+    /// Spawn to exit of a UI that quits right after drawing its first frame.
+    first_frame_wall_p50_ms: f64,
+    /// Launch to the first frame, as the UI measures it.
+    first_frame_p50_ms: f64,
+    /// Launch to the library listed.
+    library_listed_p50_ms: f64,
+    /// Launch to the engine (model and indexes) ready to search.
+    engine_ready_p50_ms: f64,
+    /// Why it was not measured.
+    skipped: Option<String>,
+}
+
+/// Everything measured at one library size.
+#[derive(Debug, Serialize)]
+struct SizeReport {
+    chunks: usize,
+    documents: usize,
+    build: GrowFigures,
+    /// Vectors searched by brute force before any optimisation.
+    unindexed_vectors: u64,
+    /// Seconds the HNSW build took, when the library was large enough for `lore add` to start it.
+    optimize_s: Option<f64>,
+    search_open_ms: f64,
+    searches: Vec<LatencyFigures>,
+    search_peak_rss_mb: Option<f64>,
+    ls: Startup,
+    tui: TuiStartup,
+}
+
+/// The overhead of `ask`.
+#[derive(Debug, Default, Serialize)]
+struct AskReport {
+    /// Library size it was measured on.
+    chunks: usize,
+    /// Question to passages ready (rewrite and retrieval), without a chat model.
+    retrieval: Option<LatencyFigures>,
+    /// The chat model's base URL and name.
+    model: Option<String>,
+    /// Question to the chat request leaving.
+    request_sent: Option<LatencyFigures>,
+    /// Question to the first token of the answer.
+    first_token: Option<LatencyFigures>,
+    /// Why the chat model figures are missing.
+    skipped: Option<String>,
+}
+
+/// One target of the issue and whether it is met.
+#[derive(Debug, Serialize)]
+struct Target {
+    what: String,
+    limit: String,
+    value: Option<f64>,
+    unit: &'static str,
+    met: Option<bool>,
+}
+
+/// The whole report.
+#[derive(Debug, Serialize)]
+struct Report {
+    build: &'static str,
+    cores: usize,
+    model: String,
+    plan: Plan,
+    questions: usize,
+    ingest: IngestReport,
+    sizes: Vec<SizeReport>,
+    ask: AskReport,
+    bench_peak_rss_mb: Option<f64>,
+    targets: Vec<Target>,
+    kept: Option<String>,
+}
+
+/// Runs `lore bench`.
+pub fn run(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
+    if args.search_child {
+        return search_child(ctx, &args);
+    }
+    if ctx.config.qdrant.server_options().is_some() {
+        bail!("lore bench measures the embedded vector store: unset qdrant.url to run it");
+    }
+    let plan = Plan::of(&args);
+    if plan.sizes.is_empty() {
+        bail!("--sizes needs at least one size above 0");
+    }
+    let queries = load_queries(args.queries.as_deref())?;
+    let exe = std::env::current_exe().context("cannot find the lore binary")?;
+
+    let base = args.work_dir.clone().unwrap_or_else(std::env::temp_dir);
+    std::fs::create_dir_all(&base).with_context(|| format!("cannot create {}", base.display()))?;
+    let work = tempfile::Builder::new()
+        .prefix("lore-bench-")
+        .tempdir_in(&base)
+        .with_context(|| format!("cannot make a folder in {}", base.display()))?;
+    let home = work.path().join("library");
+    std::fs::create_dir_all(&home)?;
+    // The children read the same configuration as this run.
+    let config_file = ctx.paths.home.join("config.toml");
+    if config_file.is_file() {
+        std::fs::copy(&config_file, home.join("config.toml"))
+            .with_context(|| format!("cannot copy {}", config_file.display()))?;
+    }
+    let queries_file = work.path().join("queries.txt");
+    std::fs::write(&queries_file, queries.join("\n"))?;
+
+    // 1. Ingest.
+    let scan = lore_ingest::folder::scan(&plan.folder);
+    if scan.files.is_empty() {
+        bail!("no files lore reads in {}", plan.folder.display());
+    }
+    let files = spread(&scan.files, plan.limit);
+    let ing = &ctx.config.ingest;
+    let chunk = ChunkConfig { target_tokens: ing.chunk_tokens, overlap_tokens: ing.chunk_overlap };
+    let load = LoadOptions { max_text_mb: ing.max_text_mb, max_book_mb: ing.max_book_mb };
+    status("loading the embedding model");
+    let mut lib = BenchLibrary::create(&home, &ctx.engine_options()?, chunk)?;
+    let mut bar = Bar::new("ingest", "files");
+    let figures = lib.ingest(&files, &load, &mut |d, t| bar.show(d, t))?;
+    bar.done();
+    if figures.chunks == 0 {
+        bail!("nothing could be ingested from {}", plan.folder.display());
+    }
+    let ingest = IngestReport {
+        folder: plan.folder.display().to_string(),
+        docs_per_s: figures.docs_per_s(),
+        chunks_per_s: figures.chunks_per_s(),
+        mb_per_s: figures.mb_per_s(),
+        embed_share: figures.embed_share(),
+        figures,
+    };
+
+    // 2. Searches, memory and start-up at each size.
+    let mut sizes = Vec::new();
+    for &size in &plan.sizes {
+        let mut bar = Bar::new(&format!("library of {size}"), "chunks");
+        let build = lib.grow_to(size, &mut |d, t| bar.show(d, t))?;
+        bar.done();
+        let unindexed = lib.unindexed()?;
+        let optimize_s =
+            if ctx.config.qdrant.optimize_after > 0 && unindexed >= ctx.config.qdrant.optimize_after {
+                status(&format!("building the HNSW index of {unindexed} vectors (as `lore optimize` does)"));
+                Some(lib.optimize()?)
+            } else {
+                None
+            };
+        status(&format!("timing searches at {} chunks", lib.chunks()));
+        let child = run_search_child(&exe, &home, &queries_file, &plan)?;
+        status(&format!("timing start-ups at {} chunks", lib.chunks()));
+        let ls = time_ls(&exe, &home, plan.ls_runs)?;
+        let tui = time_tui(&exe, &home, work.path(), plan.tui_runs);
+        sizes.push(SizeReport {
+            chunks: lib.chunks(),
+            documents: lib.documents(),
+            build,
+            unindexed_vectors: unindexed,
+            optimize_s,
+            search_open_ms: child.open_ms,
+            searches: child.searches,
+            search_peak_rss_mb: child.peak_rss_bytes.map(mb),
+            ls,
+            tui,
+        });
+    }
+
+    // 3. Ask, on the largest library.
+    status("timing ask");
+    let ask = time_ask(ctx, &lib, &queries, &plan, args.llm_url.as_deref())?;
+
+    let model = lib.engine_options().embed.model.clone().unwrap_or_else(|| "AllMiniLML6V2".to_string());
+    let mut report = Report {
+        build: if cfg!(debug_assertions) { "debug" } else { "release" },
+        cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        model,
+        questions: queries.len(),
+        targets: Vec::new(),
+        ingest,
+        sizes,
+        ask,
+        bench_peak_rss_mb: lore_index::bench::peak_rss_bytes().map(mb),
+        plan,
+        kept: None,
+    };
+    report.targets = targets(&report);
+    drop(lib);
+    if args.keep {
+        report.kept = Some(work.keep().display().to_string());
+    }
+    if args.json {
+        print_json(&report)?;
+    } else {
+        print_report(&report);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Megabytes (2^20 bytes) of a byte count.
+fn mb(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// `n` of `files`, spread evenly over them (all when there are no more).
+fn spread(files: &[PathBuf], n: usize) -> Vec<PathBuf> {
+    if files.len() <= n {
+        return files.to_vec();
+    }
+    (0..n).map(|i| files[i * files.len() / n].clone()).collect()
+}
+
+/// The questions to search for: the file given, else the default file when present, else the
+/// built-in ones. A JSONL line's `text` field is its question; other lines are taken whole.
+fn load_queries(file: Option<&Path>) -> Result<Vec<String>> {
+    let path = match file {
+        Some(p) => Some(p.to_path_buf()),
+        None => Some(PathBuf::from(DEFAULT_QUERIES)).filter(|p| p.is_file()),
+    };
+    let Some(path) = path else { return Ok(BUILT_IN_QUERIES.iter().map(|q| q.to_string()).collect()) };
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let queries: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l)
+                .ok()
+                .and_then(|v| v.get("text").and_then(|t| t.as_str()).map(str::to_string))
+                .unwrap_or_else(|| l.to_string())
+        })
+        .filter(|q| !q.trim().is_empty())
+        .collect();
+    if queries.is_empty() {
+        bail!("no questions in {}", path.display());
+    }
+    Ok(queries)
+}
+
+/// The hidden `--search-child`: opens the library, times the searches, prints JSON.
+fn search_child(ctx: &Context, args: &BenchArgs) -> Result<ExitCode> {
+    let plan = Plan::of(args);
+    let queries = load_queries(args.queries.as_deref())?;
+    let t = Instant::now();
+    let lib = ctx.searcher()?;
+    let open_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let cfg = ctx.config.search.to_search_config()?;
+    let k = ctx.config.search.k;
+    let mut searches = Vec::new();
+    for mode in Mode::ALL {
+        searches.push(lore_index::bench::time_searches(
+            &lib,
+            &cfg,
+            &queries,
+            mode,
+            k,
+            plan.warmup,
+            plan.runs,
+        )?);
+    }
+    searches.push(lore_index::bench::time_query_embedding(&lib, &queries, plan.warmup, plan.runs)?);
+    print_json(&SearchChild {
+        open_ms,
+        searches,
+        peak_rss_bytes: lore_index::bench::peak_rss_bytes(),
+        rss_bytes: lore_index::bench::rss_bytes(),
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the search child on the library at `home`.
+fn run_search_child(exe: &Path, home: &Path, queries: &Path, plan: &Plan) -> Result<SearchChild> {
+    let out = Command::new(exe)
+        .arg("--library")
+        .arg(home)
+        .args(["bench", "--search-child", "--json", "--runs", &plan.runs.to_string()])
+        .args(["--warmup", &plan.warmup.to_string()])
+        .arg("--queries")
+        .arg(queries)
+        .stdin(Stdio::null())
+        .output()
+        .context("cannot start the search process")?;
+    if !out.status.success() {
+        bail!("the search process failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    serde_json::from_slice(&out.stdout).context("the search process printed no figures")
+}
+
+/// Times `lore ls` on the library at `home`, spawned `runs` times (after one untimed run).
+fn time_ls(exe: &Path, home: &Path, runs: usize) -> Result<Startup> {
+    let mut samples = Vec::new();
+    for i in 0..=runs {
+        let t = Instant::now();
+        let out = Command::new(exe)
+            .arg("--library")
+            .arg(home)
+            .arg("ls")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .context("cannot start lore ls")?;
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        if !out.status.success() {
+            bail!("lore ls failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        }
+        if i > 0 {
+            samples.push(ms);
+        }
+    }
+    Ok(Startup::of(&samples))
+}
+
+/// Quotes `s` for a POSIX shell.
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// Runs the terminal UI on the library at `home` in a pseudo-terminal (`script`), quitting at
+/// `exit_after`; returns the wall time and the figures it recorded.
+fn run_tui(
+    exe: &Path,
+    home: &Path,
+    timings: &Path,
+    exit_after: &str,
+) -> std::result::Result<(f64, Vec<(String, f64)>), String> {
+    let _ = std::fs::remove_file(timings);
+    let cmd = format!(
+        "stty rows 40 cols 120 2>/dev/null; exec {} --library {}",
+        sh_quote(&exe.display().to_string()),
+        sh_quote(&home.display().to_string())
+    );
+    let t = Instant::now();
+    // stdin stays open (and silent) until the UI quits, so no end of input reaches it.
+    let mut child = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .env("LORE_UI_TIMINGS", timings)
+        .env("LORE_UI_EXIT_AFTER", exit_after)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot run script(1) for a pseudo-terminal: {e}"))?;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if t.elapsed() > STARTUP_LIMIT => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "the UI did not reach {exit_after} within {} s",
+                    STARTUP_LIMIT.as_secs()
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(2)),
+            Err(e) => return Err(format!("waiting for the UI: {e}")),
+        }
+    };
+    let wall = t.elapsed().as_secs_f64() * 1000.0;
+    if !status.success() {
+        return Err(format!("the UI exited with {status}"));
+    }
+    let text = std::fs::read_to_string(timings).map_err(|e| format!("the UI recorded no timings: {e}"))?;
+    let figures = text
+        .lines()
+        .filter_map(|l| {
+            let (name, v) = l.split_once(' ')?;
+            Some((name.to_string(), v.trim().parse().ok()?))
+        })
+        .collect();
+    Ok((wall, figures))
+}
+
+/// Times the terminal UI's start-up `runs` times (after one untimed run); skipped, with the
+/// reason, when it cannot run.
+fn time_tui(exe: &Path, home: &Path, dir: &Path, runs: usize) -> TuiStartup {
+    if runs == 0 {
+        return TuiStartup { skipped: Some("no runs asked for".into()), ..Default::default() };
+    }
+    let timings = dir.join("ui-timings.txt");
+    let (mut wall, mut first, mut listed, mut ready) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let pick =
+        |figures: &[(String, f64)], name: &str| figures.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
+    for i in 0..=runs {
+        let frame = run_tui(exe, home, &timings, "first-frame");
+        let full = frame.and_then(|f| run_tui(exe, home, &timings, "ready").map(|r| (f, r)));
+        let ((w, ff), (_, rf)) = match full {
+            Ok(v) => v,
+            Err(reason) => return TuiStartup { skipped: Some(reason), ..Default::default() },
+        };
+        if i == 0 {
+            continue;
+        }
+        wall.push(w);
+        first.extend(pick(&ff, "first_frame_ms"));
+        listed.extend(pick(&rf, "library_listed_ms"));
+        ready.extend(pick(&rf, "engine_ready_ms"));
+    }
+    let p50 = |s: &[f64]| LatencyFigures::of("", s, 0).p50_ms;
+    TuiStartup {
+        runs,
+        first_frame_wall_p50_ms: p50(&wall),
+        first_frame_p50_ms: p50(&first),
+        library_listed_p50_ms: p50(&listed),
+        engine_ready_p50_ms: p50(&ready),
+        skipped: None,
+    }
+}
+
+/// Times `ask` on the library: without a chat model (the retrieval overhead), then through the
+/// configured (or given) chat model.
+fn time_ask(
+    ctx: &Context,
+    bench: &BenchLibrary,
+    queries: &[String],
+    plan: &Plan,
+    llm_url: Option<&str>,
+) -> Result<AskReport> {
+    let lib = Library::open_reader(bench.home(), Some(bench.engine_options()))?;
+    let opts = lore_agent::AskOptions {
+        retrieve: super::ask::retrieve_config(ctx, None, Default::default())?,
+        search: ctx.config.search.to_search_config()?,
+        ..lore_agent::AskOptions::default()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let mut report = AskReport { chunks: bench.chunks(), ..Default::default() };
+    let ask_one = |chat: Option<&lore_agent::ChatModel>, q: &str| {
+        rt.block_on(lore_agent::ask(&lib, chat, q, &[], &opts, &mut |_| {}))
+    };
+
+    // Without a model: question to passages.
+    let mut samples = Vec::new();
+    for i in 0..plan.ask_retrieval_runs + 1 {
+        let a = ask_one(None, &queries[i % queries.len()])?;
+        if i > 0 {
+            samples.push(a.timings.rewrite_ms + a.timings.retrieval_ms);
+        }
+    }
+    report.retrieval = Some(LatencyFigures::of("ask-retrieval", &samples, 0));
+
+    let mut cfg = match (llm_url, ctx.config.llm.to_chat_config()) {
+        (Some(url), Some(mut c)) => {
+            c.base_url = url.to_string();
+            Some(c)
+        }
+        (Some(url), None) => Some(lore_agent::ChatConfig::new(
+            url,
+            ctx.config.llm.model.clone().unwrap_or_else(|| "local".into()),
+        )),
+        (None, c) => c,
+    };
+    if plan.asks == 0 {
+        report.skipped = Some("no asks asked for (--asks 0)".into());
+        return Ok(report);
+    }
+    let Some(cfg) = cfg.take() else {
+        report.skipped =
+            Some("no chat model configured (set llm.base_url, or pass --llm-url; scripts/chat-server.sh start prints one)".into());
+        return Ok(report);
+    };
+    report.model = Some(format!("{} at {}", cfg.model, cfg.base_url));
+    let chat = lore_agent::ChatModel::new(cfg)?;
+    let (mut sent, mut first) = (Vec::new(), Vec::new());
+    for i in 0..plan.asks {
+        let mut bar = Bar::new("ask", "questions");
+        bar.show(i, plan.asks);
+        let a = ask_one(Some(&chat), &queries[(i * 7) % queries.len()])?;
+        if a.mode != lore_agent::AnswerMode::Llm {
+            report.skipped = Some(a.notice.unwrap_or_else(|| "the chat model did not answer".into()));
+            return Ok(report);
+        }
+        sent.extend(a.timings.request_sent_ms);
+        first.extend(a.timings.first_token_ms);
+    }
+    report.request_sent = Some(LatencyFigures::of("request-sent", &sent, 0));
+    report.first_token = Some(LatencyFigures::of("first-token", &first, 0));
+    Ok(report)
+}
+
+/// The issue's targets, judged at 100,000 chunks (or the largest size measured).
+fn targets(r: &Report) -> Vec<Target> {
+    let mut out = Vec::new();
+    let at = r.sizes.iter().find(|s| s.chunks == TARGET_CHUNKS).or_else(|| r.sizes.last());
+    let size = at.map(|s| s.chunks).unwrap_or(0);
+    let hybrid = at.and_then(|s| s.searches.iter().find(|f| f.mode == "hybrid"));
+    let check =
+        |what: String, limit: &str, value: Option<f64>, unit: &'static str, ok: &dyn Fn(f64) -> bool| {
+            Target { what, limit: limit.to_string(), value, unit, met: value.map(ok) }
+        };
+    out.push(check(
+        format!("hybrid search p50 at {size} chunks"),
+        "<= 15 ms",
+        hybrid.map(|h| h.p50_ms),
+        "ms",
+        &|v| v <= 15.0,
+    ));
+    out.push(check(
+        format!("hybrid search p95 at {size} chunks"),
+        "<= 40 ms",
+        hybrid.map(|h| h.p95_ms),
+        "ms",
+        &|v| v <= 40.0,
+    ));
+    out.push(check(
+        "ask overhead (question to request sent, p50)".into(),
+        "<= 50 ms",
+        r.ask.request_sent.as_ref().map(|f| f.p50_ms),
+        "ms",
+        &|v| v <= 50.0,
+    ));
+    out.push(check(
+        "ingest time inside the embedding model".into(),
+        ">= 90 %",
+        Some(r.ingest.embed_share * 100.0),
+        "%",
+        &|v| v >= 90.0,
+    ));
+    out.push(check(
+        format!("peak RSS of the searching process at {size} chunks"),
+        "<= 400 MB",
+        at.and_then(|s| s.search_peak_rss_mb),
+        "MB",
+        &|v| v <= 400.0,
+    ));
+    out
+}
+
+fn print_report(r: &Report) {
+    let i = &r.ingest;
+    let f = &i.figures;
+    println!("lore bench: {} build, {} cores, embedding model {}", r.build, r.cores, r.model);
+    println!();
+    println!(
+        "Ingest of {} ({} of its files): {} documents, {} failed, {} chunks, {:.1} MB",
+        i.folder,
+        f.files,
+        f.documents,
+        f.failed,
+        f.chunks,
+        f.bytes as f64 / 1e6
+    );
+    let share = |s: f64| if f.total_s > 0.0 { 100.0 * s / f.total_s } else { 0.0 };
+    println!("  {:<22}{:>9.2} s", "model load (apart)", f.model_load_s);
+    println!("  {:<22}{:>9.2} s {:>6.1} %", "parse", f.parse_s, share(f.parse_s));
+    println!("  {:<22}{:>9.2} s {:>6.1} %", "chunk", f.chunk_s, share(f.chunk_s));
+    println!(
+        "  {:<22}{:>9.2} s {:>6.1} %   inside the embedding model",
+        "embed",
+        f.embed_s,
+        share(f.embed_s)
+    );
+    println!(
+        "  {:<22}{:>9.2} s {:>6.1} %   catalog {:.2} s, tantivy + Qdrant {:.2} s",
+        "index",
+        f.index_s,
+        share(f.index_s),
+        f.catalog_s,
+        f.engines_s
+    );
+    println!("  {:<22}{:>9.2} s", "total", f.total_s);
+    println!(
+        "  {:<22}{:.2} documents/s, {:.1} chunks/s, {:.3} MB/s",
+        "throughput", i.docs_per_s, i.chunks_per_s, i.mb_per_s
+    );
+    println!();
+
+    let w = 26;
+    print!("{:<24}", "Library size");
+    for s in &r.sizes {
+        print!("{:>w$}", format!("{} chunks", s.chunks));
+    }
+    println!();
+    let row = |label: &str, cell: &dyn Fn(&SizeReport) -> String| {
+        print!("{label:<24}");
+        for s in &r.sizes {
+            print!("{:>w$}", cell(s));
+        }
+        println!();
+    };
+    row("  documents", &|s| s.documents.to_string());
+    row("  built by copying in", &|s| format!("{:.1} s", s.build.seconds));
+    row("  HNSW index", &|s| match s.optimize_s {
+        Some(t) => format!("built in {t:.1} s"),
+        None => format!("none ({} brute force)", s.unindexed_vectors),
+    });
+    row("  search process open", &|s| format!("{:.0} ms", s.search_open_ms));
+    println!(
+        "Search latency, p50 / p95 / p99 ms ({} runs per mode after {} warm-up, {} questions, query embedding included)",
+        r.plan.runs, r.plan.warmup, r.questions
+    );
+    for mode in ["keyword", "vector", "hybrid", "embed-query"] {
+        let label =
+            if mode == "embed-query" { "  (query embedding)".to_string() } else { format!("  {mode}") };
+        row(&label, &|s| {
+            s.searches
+                .iter()
+                .find(|f| f.mode == mode)
+                .map(|f| format!("{:.1} / {:.1} / {:.1}", f.p50_ms, f.p95_ms, f.p99_ms))
+                .unwrap_or_else(|| "-".into())
+        });
+    }
+    row("  peak RSS (VmHWM)", &|s| {
+        s.search_peak_rss_mb.map(|m| format!("{m:.0} MB")).unwrap_or_else(|| "-".into())
+    });
+    println!("Start-up, median ms");
+    row("  lore ls", &|s| format!("{:.0}", s.ls.p50_ms));
+    row("  TUI first frame (wall)", &|s| tui_cell(&s.tui, s.tui.first_frame_wall_p50_ms));
+    row("  TUI first frame (own)", &|s| tui_cell(&s.tui, s.tui.first_frame_p50_ms));
+    row("  TUI library listed", &|s| tui_cell(&s.tui, s.tui.library_listed_p50_ms));
+    row("  TUI engine ready", &|s| tui_cell(&s.tui, s.tui.engine_ready_p50_ms));
+    for s in &r.sizes {
+        if let Some(why) = &s.tui.skipped {
+            println!("  TUI at {} chunks skipped: {why}", s.chunks);
+        }
+    }
+    println!();
+
+    let a = &r.ask;
+    println!("Ask on the {}-chunk library", a.chunks);
+    if let Some(f) = &a.retrieval {
+        println!(
+            "  question to passages (no chat model): p50 {:.1} ms, p95 {:.1} ms ({} runs)",
+            f.p50_ms, f.p95_ms, f.runs
+        );
+    }
+    match (&a.request_sent, &a.first_token, &a.skipped) {
+        (Some(s), Some(t), _) => {
+            println!("  chat model: {}", a.model.as_deref().unwrap_or("-"));
+            println!(
+                "  question to request sent: p50 {:.1} ms, max {:.1} ms ({} runs)",
+                s.p50_ms, s.max_ms, s.runs
+            );
+            println!("  question to first token:  p50 {:.0} ms, max {:.0} ms", t.p50_ms, t.max_ms);
+        }
+        (_, _, Some(why)) => println!("  chat model figures skipped: {why}"),
+        _ => println!("  chat model figures skipped"),
+    }
+    println!();
+    println!("Targets");
+    for t in &r.targets {
+        let mark = match t.met {
+            Some(true) => "met   ",
+            Some(false) => "MISSED",
+            None => "n/a   ",
+        };
+        let value = t.value.map(|v| format!("{v:.1} {}", t.unit)).unwrap_or_else(|| "not measured".into());
+        println!("  {mark} {:<52} {:<10} {value}", t.what, t.limit);
+    }
+    if let Some(m) = r.bench_peak_rss_mb {
+        println!();
+        println!("Peak RSS of this process (ingest and building): {m:.0} MB");
+    }
+    if let Some(dir) = &r.kept {
+        println!("Libraries kept in {dir}");
+    }
+}
+
+fn tui_cell(t: &TuiStartup, v: f64) -> String {
+    if t.skipped.is_some() { "skipped".into() } else { format!("{v:.0}") }
+}
+
+/// Prints a phase on stderr.
+fn status(msg: &str) {
+    eprintln!("bench: {msg}");
+}
+
+/// Progress of a long phase on stderr: redrawn in place on a terminal, a line every few
+/// seconds otherwise.
+struct Bar {
+    what: String,
+    unit: &'static str,
+    tty: bool,
+    last: Option<Instant>,
+}
+
+impl Bar {
+    fn new(what: &str, unit: &'static str) -> Bar {
+        Bar { what: what.to_string(), unit, tty: std::io::stderr().is_terminal(), last: None }
+    }
+
+    fn show(&mut self, done: usize, total: usize) {
+        let every = if self.tty { Duration::from_millis(100) } else { Duration::from_secs(5) };
+        if self.last.is_some_and(|t| t.elapsed() < every) && done < total {
+            return;
+        }
+        self.last = Some(Instant::now());
+        let mut err = std::io::stderr();
+        if self.tty {
+            let _ = write!(err, "\rbench: {} {done}/{total} {}\x1b[K", self.what, self.unit);
+        } else {
+            let _ = writeln!(err, "bench: {} {done}/{total} {}", self.what, self.unit);
+        }
+        let _ = err.flush();
+    }
+
+    fn done(&mut self) {
+        if self.tty && self.last.is_some() {
+            eprintln!();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_spread_over_the_folder() {
+        let files: Vec<PathBuf> = (0..10).map(|i| PathBuf::from(format!("{i}"))).collect();
+        let picked = spread(&files, 3);
+        assert_eq!(picked, vec![PathBuf::from("0"), PathBuf::from("3"), PathBuf::from("6")]);
+        assert_eq!(spread(&files, 20).len(), 10);
+    }
+
+    #[test]
+    fn shell_quoting_survives_quotes() {
+        assert_eq!(sh_quote("a b"), "'a b'");
+        assert_eq!(sh_quote("it's"), r"'it'\''s'");
+    }
+}
