@@ -15,7 +15,7 @@ use crate::catalog::{Catalog, StoredChunk};
 use crate::engines::Engines;
 use crate::error::Result;
 use crate::fusion::{FusionConfig, FusionMethod, convex, rrf};
-use crate::keyword::KeywordSnippet;
+use crate::keyword::{KeywordRanking, KeywordSnippet};
 use crate::vector::VectorFilter;
 
 /// Which engines answer a search.
@@ -158,18 +158,17 @@ pub fn search(
     }
     engines.keyword.refresh()?;
     let n = cfg.candidates.max(req.k);
-    let mut snippets: HashMap<i64, KeywordSnippet> = HashMap::new();
     let mut keyword_hits: Vec<(i64, f32)> = Vec::new();
+    let mut ranking: Option<KeywordRanking> = None;
     let wants_vectors = matches!(req.mode, Mode::Vector | Mode::Hybrid);
     // The query is embedded on another thread while the keyword index is searched: a hybrid
     // search then takes the longer of the two, not their sum.
     let embedded = std::thread::scope(|scope| -> Result<Option<Vec<f32>>> {
         let embedding = wants_vectors.then(|| scope.spawn(|| engines.embedder.embed_query(&req.query)));
         if matches!(req.mode, Mode::Keyword | Mode::Hybrid) {
-            for hit in engines.keyword.search(&req.query, n, &req.filter)? {
-                keyword_hits.push((hit.chunk_id, hit.score));
-                snippets.insert(hit.chunk_id, hit.snippet);
-            }
+            let ranked = engines.keyword.rank(&req.query, n, &req.filter)?;
+            keyword_hits.extend(ranked.hits().map(|hit| (hit.chunk_id, hit.score)));
+            ranking = Some(ranked);
         }
         match embedding {
             None => Ok(None),
@@ -218,6 +217,18 @@ pub fn search(
         }
         Ok((chunks, docs))
     })?;
+    // Snippets only for the hits shown: loading a chunk's stored text and finding its best
+    // passage costs more than ranking it.
+    let shown: Vec<i64> = fused
+        .iter()
+        .filter(|f| chunks.get(&f.id).is_some_and(|c| matches!(docs.get(&c.doc_id), Some(Some(_)))))
+        .take(req.k)
+        .map(|f| f.id)
+        .collect();
+    let mut snippets: HashMap<i64, KeywordSnippet> = match &ranking {
+        Some(ranking) => ranking.snippets(&shown)?,
+        None => HashMap::new(),
+    };
     let mut hits = Vec::new();
     for f in fused {
         if hits.len() >= req.k {

@@ -34,7 +34,6 @@ fn error_lines(run: &Run) -> Vec<&str> {
 }
 
 #[test]
-#[ignore = "issue 7: the fixes this test checks are in place but it was not yet run; run with --include-ignored"]
 fn a_second_writer_stops_with_a_clear_message_or_waits_its_turn() {
     let lore = Lore::new();
     let dir = tempfile::tempdir().unwrap();
@@ -115,7 +114,6 @@ fn marker_counts(lore: &Lore, markers: &[&str]) -> BTreeMap<String, usize> {
 }
 
 #[test]
-#[ignore = "issue 7: the fixes this test checks are in place but it was not yet run; run with --include-ignored"]
 fn readers_during_writes_keep_working_and_see_new_documents_whole() {
     readers_during_writes(false);
 }
@@ -125,7 +123,6 @@ fn readers_during_writes_keep_working_and_see_new_documents_whole() {
 /// chunks: when the replacing writer commits in between, the hits are the old version's chunk
 /// ids filled in with the new version's text.
 #[test]
-#[ignore = "issue 7: the fixes this test checks are in place but it was not yet run; run with --include-ignored"]
 fn readers_during_writes_see_a_replaced_document_whole() {
     readers_during_writes(true);
 }
@@ -300,7 +297,6 @@ fn summarise(seen: &[BTreeMap<String, usize>]) -> BTreeMap<String, BTreeSet<usiz
 /// schema version outside its transaction, and readers upgrade an older schema too: the two
 /// set-ups race and one fails with "table meta already exists".
 #[test]
-#[ignore = "issue 7: the fixes this test checks are in place but it was not yet run; run with --include-ignored"]
 fn a_reader_beside_the_first_add_does_not_break_it() {
     let dir = tempfile::tempdir().unwrap();
     let notes = dir.path().join("notes");

@@ -182,7 +182,6 @@ fn kill_when(
 }
 
 #[test]
-#[ignore = "issue 7: fixes in place (index/src/library/reindex.rs, library.rs) but not yet run; run with --include-ignored"]
 fn add_killed_at_random_moments_is_repaired_and_completed() {
     let corpus = corpus();
     let master = Rng::from_env("LORE_CRASH_SEED");
@@ -245,7 +244,6 @@ fn add_killed_at_random_moments_is_repaired_and_completed() {
 }
 
 #[test]
-#[ignore = "issue 7: fixes in place (index/src/library/reindex.rs, library.rs) but not yet run; run with --include-ignored"]
 fn rm_killed_at_random_moments_is_repaired_and_completed() {
     let corpus = corpus();
     let master = Rng::from_env("LORE_CRASH_SEED");
@@ -304,7 +302,6 @@ fn rm_killed_at_random_moments_is_repaired_and_completed() {
 /// Killing `lore reindex` leaves the library opening, a `lore doctor` that says what to do
 /// rather than "ok", and a rerun of `lore reindex` that restores it exactly.
 #[test]
-#[ignore = "issue 7: fixes in place (index/src/library/reindex.rs, library.rs) but not yet run; run with --include-ignored"]
 fn reindex_killed_at_random_moments_is_completed_by_a_rerun() {
     let corpus = corpus();
     let master = Rng::from_env("LORE_CRASH_SEED");
@@ -359,7 +356,6 @@ fn reindex_killed_at_random_moments_is_completed_by_a_rerun() {
 /// --repair`) completes the rebuild, rather than leaving partial indexes (searches missing
 /// documents) until `lore reindex` is run again by hand.
 #[test]
-#[ignore = "issue 7: fixes in place (index/src/library/reindex.rs, library.rs) but not yet run; run with --include-ignored"]
 fn reindex_killed_midway_is_repaired_by_the_next_writer() {
     let corpus = corpus();
     let master = Rng::from_env("LORE_CRASH_SEED");

@@ -93,7 +93,6 @@ fn add_on_full_disk(lore: &Lore, batch: &Path, free: u64) -> Run {
 }
 
 #[test]
-#[ignore = "issue 7: fixes in place (index/src/library/reindex.rs, library.rs) but not yet run; run with --include-ignored"]
 fn a_full_disk_stops_add_cleanly_and_leaves_a_consistent_library() {
     let (lore, _scratch, mount) = match library_on_small_disk() {
         Ok(l) => l,
@@ -162,7 +161,6 @@ fn a_full_disk_stops_add_cleanly_and_leaves_a_consistent_library() {
 /// A full disk stops the batch at once with one line, rather than failing every document that
 /// follows with the same message.
 #[test]
-#[ignore = "issue 7: fixes in place (index/src/library/reindex.rs, library.rs) but not yet run; run with --include-ignored"]
 fn a_full_disk_is_reported_once() {
     let (lore, _scratch, mount) = match library_on_small_disk() {
         Ok(l) => l,

@@ -19,8 +19,10 @@
 
 mod analysis;
 mod query;
+mod ranking;
 mod schema;
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
@@ -29,10 +31,9 @@ use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
 use tantivy::directory::error::LockError;
 use tantivy::indexer::IndexWriterOptions;
-use tantivy::schema::Value;
-use tantivy::snippet::SnippetGenerator;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
 
+pub use ranking::{KeywordRanking, RankedChunk};
 pub use schema::{CJK_ANALYZER, STEM_ANALYZERS, ZH_ANALYZER, is_known_analyzer};
 use schema::{Fields, build_schema, fields, register_analyzers, schema_analyzer};
 
@@ -440,51 +441,61 @@ impl KeywordIndex {
         k: usize,
         filter: &KeywordFilter,
     ) -> Result<Vec<KeywordHit>, KeywordError> {
-        if k == 0 {
-            return Ok(Vec::new());
-        }
+        let ranking = self.rank(query, k, filter)?;
+        let ids: Vec<i64> = ranking.hits().map(|h| h.chunk_id).collect();
+        let mut snippets = ranking.snippets(&ids)?;
+        Ok(ranking
+            .hits()
+            .map(|h| KeywordHit {
+                chunk_id: h.chunk_id,
+                doc_id: h.doc_id,
+                score: h.score,
+                snippet: snippets.remove(&h.chunk_id).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// The `k` best chunks for `query` among those `filter` keeps, best first, without their
+    /// snippets (ask the ranking for those of the hits shown). Never fails on the query's syntax.
+    pub fn rank(
+        &self,
+        query: &str,
+        k: usize,
+        filter: &KeywordFilter,
+    ) -> Result<KeywordRanking, KeywordError> {
         let parsed = query::user_query(&self.index, &self.fields, &self.config, query)?;
         let searcher = self.reader.searcher();
-        // One snippet generator for each group a hit comes from: each knows its group's terms.
-        let mut snippets: Vec<Option<SnippetGenerator>> = self.fields.groups.iter().map(|_| None).collect();
-        let full = query::filtered(parsed.box_clone(), &self.fields, filter);
-        let top = searcher.search(full.as_ref(), &TopDocs::with_limit(k).order_by_score()).map_err(engine)?;
-        let mut hits = Vec::with_capacity(top.len());
-        for (score, address) in top {
-            let doc: TantivyDocument = searcher.doc(address).map_err(engine)?;
-            let int = |field| doc.get_first(field).and_then(|v| v.as_i64());
-            let (Some(chunk_id), Some(doc_id)) = (int(self.fields.chunk_id), int(self.fields.doc_id)) else {
-                return Err(KeywordError::Engine("indexed chunk without its ids".into()));
-            };
-            let stored = self
-                .fields
-                .groups
-                .iter()
-                .enumerate()
-                .find_map(|(i, g)| doc.get_first(g.text).and_then(|v| v.as_str()).map(|text| (i, text)));
-            let (group, text) = stored.unwrap_or((0, ""));
-            let generator = match &mut snippets[group] {
-                Some(generator) => generator,
-                slot => {
-                    let field = self.fields.groups[group].text;
-                    let mut generator =
-                        SnippetGenerator::create(&searcher, parsed.as_ref(), field).map_err(engine)?;
-                    generator.set_max_num_chars(self.config.snippet_chars);
-                    slot.insert(generator)
-                }
-            };
-            let snippet = generator.snippet(text);
-            let snippet = if snippet.is_empty() {
-                KeywordSnippet { text: leading_text(text, self.config.snippet_chars), highlights: Vec::new() }
-            } else {
-                KeywordSnippet {
-                    text: snippet.fragment().to_string(),
-                    highlights: snippet.highlighted().to_vec(),
-                }
-            };
-            hits.push(KeywordHit { chunk_id, doc_id, score, snippet });
+        let mut hits = Vec::new();
+        if k > 0 {
+            let full = query::filtered(parsed.box_clone(), &self.fields, filter);
+            let top =
+                searcher.search(full.as_ref(), &TopDocs::with_limit(k).order_by_score()).map_err(engine)?;
+            let mut columns = HashMap::new();
+            for (score, address) in top {
+                let (chunk_column, doc_column) = match columns.entry(address.segment_ord) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        let fast = searcher.segment_reader(address.segment_ord).fast_fields();
+                        let chunk = fast.i64(schema::CHUNK_ID).map_err(engine)?;
+                        let doc = fast.i64(schema::DOC_ID).map_err(engine)?;
+                        e.insert((chunk, doc))
+                    }
+                };
+                let (Some(chunk_id), Some(doc_id)) =
+                    (chunk_column.first(address.doc_id), doc_column.first(address.doc_id))
+                else {
+                    return Err(KeywordError::Engine("indexed chunk without its ids".into()));
+                };
+                hits.push((RankedChunk { chunk_id, doc_id, score }, address));
+            }
         }
-        Ok(hits)
+        Ok(KeywordRanking {
+            searcher,
+            query: parsed,
+            fields: self.fields.clone(),
+            snippet_chars: self.config.snippet_chars,
+            hits,
+        })
     }
 }
 
