@@ -11,7 +11,6 @@ fn num(v: &serde_json::Value, key: &str) -> f64 {
 }
 
 #[test]
-#[ignore = "issue 7: checked by hand against the release binary, not yet run as a test; run with --include-ignored"]
 fn a_quick_bench_prints_sane_figures() {
     let lore = Lore::new();
     let work = tempfile::tempdir().unwrap();
