@@ -217,18 +217,6 @@ pub fn search(
         }
         Ok((chunks, docs))
     })?;
-    // Snippets only for the hits shown: loading a chunk's stored text and finding its best
-    // passage costs more than ranking it.
-    let shown: Vec<i64> = fused
-        .iter()
-        .filter(|f| chunks.get(&f.id).is_some_and(|c| matches!(docs.get(&c.doc_id), Some(Some(_)))))
-        .take(req.k)
-        .map(|f| f.id)
-        .collect();
-    let mut snippets: HashMap<i64, KeywordSnippet> = match &ranking {
-        Some(ranking) => ranking.snippets(&shown)?,
-        None => HashMap::new(),
-    };
     let mut hits = Vec::new();
     for f in fused {
         if hits.len() >= req.k {
@@ -240,12 +228,6 @@ pub fn search(
             Mode::Vector => vector_scores.get(&f.id).copied().unwrap_or(f.score),
             _ => f.score,
         };
-        let (snippet, highlights) = match snippets.remove(&f.id) {
-            Some(s) if !s.text.is_empty() => {
-                (s.text, s.highlights.into_iter().map(|r| (r.start, r.end)).collect())
-            }
-            _ => (lead(&chunk.text, 200), Vec::new()),
-        };
         hits.push(SearchHit {
             rank: hits.len() + 1,
             score,
@@ -253,13 +235,28 @@ pub fn search(
             kind: doc.kind.clone(),
             source: doc.source.clone(),
             url: doc.url.clone(),
-            snippet,
-            highlights,
+            snippet: String::new(),
+            highlights: Vec::new(),
             keyword_rank: f.keyword_rank,
             vector_rank: f.vector_rank,
             similarity: vector_scores.get(&f.id).copied(),
             chunk,
         });
+    }
+    // Snippets only for the hits shown: loading a chunk's stored text and finding its best
+    // passage costs more than ranking it.
+    let shown: Vec<i64> = hits.iter().map(|h| h.chunk.id).collect();
+    let mut snippets: HashMap<i64, KeywordSnippet> = match &ranking {
+        Some(ranking) => ranking.snippets(&shown)?,
+        None => HashMap::new(),
+    };
+    for hit in &mut hits {
+        (hit.snippet, hit.highlights) = match snippets.remove(&hit.chunk.id) {
+            Some(s) if !s.text.is_empty() => {
+                (s.text, s.highlights.into_iter().map(|r| (r.start, r.end)).collect())
+            }
+            _ => (lead(&hit.chunk.text, 200), Vec::new()),
+        };
     }
     Ok(hits)
 }
