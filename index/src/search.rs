@@ -161,34 +161,42 @@ pub fn search(
     let mut keyword_hits: Vec<(i64, f32)> = Vec::new();
     let mut ranking: Option<KeywordRanking> = None;
     let wants_vectors = matches!(req.mode, Mode::Vector | Mode::Hybrid);
-    // The query is embedded on another thread while the keyword index is searched: a hybrid
-    // search then takes the longer of the two, not their sum.
-    let embedded = std::thread::scope(|scope| -> Result<Option<Vec<f32>>> {
-        let embedding = wants_vectors.then(|| scope.spawn(|| engines.embedder.embed_query(&req.query)));
+    // A query the model can judge always needs its vector list, so the query is embedded and
+    // the vector index searched on another thread while the keyword index is searched: a hybrid
+    // search then takes the longer of the two, not their sum. For a query the model cannot
+    // judge, the vectors are searched afterwards and only if the keyword search found nothing.
+    let covered = wants_vectors && vectors_cover(engines, &req.query);
+    let (embedded, vector_list) = std::thread::scope(|scope| -> Result<_> {
+        let vector_side = wants_vectors.then(|| {
+            scope.spawn(|| -> Result<(Vec<f32>, Option<Ranked>)> {
+                let q = engines.embedder.embed_query(&req.query)?;
+                let hits = if covered { Some(vector_search(engines, &q, n, req)?) } else { None };
+                Ok((q, hits))
+            })
+        });
         if matches!(req.mode, Mode::Keyword | Mode::Hybrid) {
             let ranked = engines.keyword.rank(&req.query, n, &req.filter)?;
             keyword_hits.extend(ranked.hits().map(|hit| (hit.chunk_id, hit.score)));
             ranking = Some(ranked);
         }
-        match embedding {
-            None => Ok(None),
+        match vector_side {
+            None => Ok((None, None)),
             Some(handle) => match handle.join() {
-                Ok(q) => Ok(Some(q?)),
+                Ok(side) => side.map(|(q, hits)| (Some(q), hits)),
                 Err(panic) => std::panic::resume_unwind(panic),
             },
         }
     })?;
     // A query the model cannot judge leans on the keyword results; when they are empty, the
     // vectors are all there is.
-    let lean = req.mode == Mode::Hybrid && !keyword_hits.is_empty() && !vectors_cover(engines, &req.query);
+    let lean = req.mode == Mode::Hybrid && !keyword_hits.is_empty() && !covered;
     let fusion = if lean { leaning_on_keywords(&cfg.fusion) } else { cfg.fusion };
-    let mut vector_hits: Vec<(i64, f32)> = Vec::new();
     let vectors_count = !lean || UNCOVERED_VECTOR_WEIGHT > 0.0;
-    if let (Some(q), true) = (&embedded, vectors_count) {
-        for hit in engines.vectors.search(q, n, &req.filter)? {
-            vector_hits.push((hit.chunk_id, hit.score));
-        }
-    }
+    let vector_hits: Vec<(i64, f32)> = match (vector_list, &embedded) {
+        (Some(hits), _) => hits,
+        (None, Some(q)) if vectors_count => vector_search(engines, q, n, req)?,
+        _ => Vec::new(),
+    };
     let vector_scores: HashMap<i64, f32> = vector_hits.iter().copied().collect();
     let ids = |l: &[(i64, f32)]| l.iter().map(|(id, _)| *id).collect::<Vec<_>>();
     let fused = match (req.mode, fusion.method) {
@@ -259,6 +267,14 @@ pub fn search(
         };
     }
     Ok(hits)
+}
+
+/// Chunk ids with their scores, best first.
+type Ranked = Vec<(i64, f32)>;
+
+/// The `n` nearest chunks to the query vector `q` among those the request's filter keeps.
+fn vector_search(engines: &Engines, q: &[f32], n: usize, req: &SearchRequest) -> Result<Ranked> {
+    Ok(engines.vectors.search(q, n, &req.filter)?.into_iter().map(|hit| (hit.chunk_id, hit.score)).collect())
 }
 
 /// The first `max` characters of `text` on one line, cut at a word.

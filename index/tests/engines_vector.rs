@@ -164,6 +164,53 @@ fn dense_quality_on_the_python_faq() {
     let ndcg = total / set.queries.len() as f64;
     eprintln!("dense nDCG@10 on pyfaq: {ndcg:.3} (all-MiniLM-L6-v2 fp32 reference: 0.864)");
     assert!(ndcg > 0.80, "nDCG@10 {ndcg:.3}");
+
+    // Large enough for an HNSW index over one-byte copies of the vectors: moved copies of every
+    // answer, then the index built. Its results must be those of an exact search.
+    let n = set.corpus.len();
+    let copies = 10_000 / n;
+    let mut all: Vec<(i64, Vec<f32>)> = points.iter().map(|p| (p.chunk_id, p.vector.clone())).collect();
+    for c in 1..=copies {
+        let moved: Vec<VectorPoint> = points
+            .iter()
+            .map(|p| {
+                let id = (c * n) as i64 + p.chunk_id;
+                let v: Vec<f32> = p
+                    .vector
+                    .iter()
+                    .enumerate()
+                    .map(|(d, x)| x + 0.02 * ((id as f32) * 0.37 + d as f32).sin())
+                    .collect();
+                all.push((id, v.clone()));
+                VectorPoint { vector: v, ..point(id, id, 0, vec![]) }
+            })
+            .collect();
+        store.upsert(&moved).unwrap();
+    }
+    store.optimize().unwrap();
+    assert_eq!(store.indexed_count().unwrap(), all.len() as u64, "every vector in the HNSW index");
+    let unit = |v: &[f32]| {
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.iter().map(|x| x / norm).collect::<Vec<f32>>()
+    };
+    let all: Vec<(i64, Vec<f32>)> = all.into_iter().map(|(id, v)| (id, unit(&v))).collect();
+    let (mut found, mut wanted) = (0usize, 0usize);
+    for (_, text) in &set.queries {
+        let q = unit(&embedder.embed_query(text).unwrap());
+        let mut exact: Vec<(f32, i64)> =
+            all.iter().map(|(id, v)| (v.iter().zip(&q).map(|(a, b)| a * b).sum(), *id)).collect();
+        exact.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let exact: std::collections::HashSet<i64> = exact.iter().take(10).map(|(_, id)| *id).collect();
+        let hits = store.search(&q, 10, &VectorFilter::default()).unwrap();
+        found += hits.iter().filter(|h| exact.contains(&h.chunk_id)).count();
+        wanted += exact.len();
+    }
+    let recall = found as f64 / wanted as f64;
+    eprintln!(
+        "{} vectors, HNSW over int8 copies: recall@10 against exact search {recall:.3}",
+        store.count().unwrap()
+    );
+    assert!(recall >= 0.95, "recall@10 {recall:.3}");
 }
 
 fn median_search_ms(store: &dyn VectorStore, queries: &[Vec<f32>], filter: &VectorFilter) -> f64 {
@@ -284,20 +331,67 @@ fn crash_keeps_what_was_flushed() {
     store.flush().unwrap();
 }
 
+/// Rewrites `points` until the log is more than `times` its size at the start (a fresh log's
+/// preallocated files); returns that size.
+fn grow_log(store: &EdgeStore, points: &[VectorPoint], times: u64) -> u64 {
+    let fresh_wal = store.wal_bytes();
+    for _ in 0..100 {
+        store.upsert(points).unwrap();
+        if store.wal_bytes() > times * fresh_wal {
+            break;
+        }
+    }
+    fresh_wal
+}
+
+/// The engine never truncates its write-ahead log and reads all of it on open; lore removes
+/// the closed log files but the newest at each open. What was written stays, and writes after
+/// the trim (numbered on from the newest file) are applied, not ignored as old.
+#[test]
+fn reopening_trims_the_log_and_keeps_every_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vectors");
+    let store = open(&path);
+    let points = clustered(3000, DIM);
+    let fresh_wal = grow_log(&store, &points, 3);
+    store.flush().unwrap();
+    let grown = store.wal_bytes();
+    assert!(grown > 3 * fresh_wal, "{grown} <= 3 x {fresh_wal}");
+    let ids = store.all_ids().unwrap();
+    let q = points[777].vector.clone();
+    let before = store.search(&q, 5, &VectorFilter::default()).unwrap();
+    drop(store);
+
+    let store = open(&path);
+    let trimmed = store.wal_bytes();
+    assert!(trimmed < grown / 2, "log {trimmed} bytes after reopening, {grown} before");
+    assert_eq!(store.all_ids().unwrap(), ids);
+    assert_eq!(store.search(&q, 5, &VectorFilter::default()).unwrap(), before);
+    // A point moved and a document removed after the trim.
+    let moved = VectorPoint { vector: axis(3, 0.0), ..points[777].clone() };
+    store.upsert(std::slice::from_ref(&moved)).unwrap();
+    store.delete_doc(0).unwrap();
+    store.flush().unwrap();
+    drop(store);
+
+    let store = open(&path);
+    assert_eq!(store.all_ids().unwrap().len(), ids.len() - 20);
+    let nearest = store.search(&axis(3, 0.0), 1, &VectorFilter::default()).unwrap();
+    assert_eq!(nearest[0].chunk_id, moved.chunk_id);
+    assert!(nearest[0].score > 0.999, "{}", nearest[0].score);
+    // Open twice, the second is refused and leaves the first's log alone.
+    let before_second = store.wal_bytes();
+    assert!(matches!(EdgeStore::open(&path, DIM, EdgeOptions::default()), Err(VectorError::Locked { .. })));
+    assert_eq!(store.wal_bytes(), before_second);
+}
+
 #[test]
 fn compaction_keeps_points_and_starts_a_fresh_log() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("vectors");
     let store = open(&path);
     let points = clustered(3000, DIM);
-    // Rewrite the same points until the log has grown past a fresh one's preallocated files.
-    let fresh_wal = store.wal_bytes();
-    for _ in 0..100 {
-        store.upsert(&points).unwrap();
-        if store.wal_bytes() > 2 * fresh_wal {
-            break;
-        }
-    }
+    let fresh_wal = grow_log(&store, &points, 2);
     store.delete_doc(0).unwrap();
     store.flush().unwrap();
     let ids = store.all_ids().unwrap();

@@ -463,8 +463,9 @@ impl KeywordIndex {
         k: usize,
         filter: &KeywordFilter,
     ) -> Result<KeywordRanking, KeywordError> {
-        let parsed = query::user_query(&self.index, &self.fields, &self.config, query)?;
         let searcher = self.reader.searcher();
+        let groups = query::populated_groups(&self.fields, &searcher);
+        let parsed = query::user_query(&self.index, &groups, &self.config, query)?;
         let mut hits = Vec::new();
         if k > 0 {
             let full = query::filtered(parsed.box_clone(), &self.fields, filter);

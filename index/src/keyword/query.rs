@@ -3,16 +3,15 @@
 use std::collections::BTreeSet;
 use std::ops::Bound;
 
-use tantivy::Index;
-use tantivy::Term;
 use tantivy::query::{
     BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, Query, QueryParser, RangeQuery, TermQuery,
     TermSetQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TokenStream;
+use tantivy::{Index, Searcher, Term};
 
-use super::schema::Fields;
+use super::schema::{Fields, Group};
 use super::{KeywordConfig, KeywordError, KeywordFilter};
 
 /// The weight of the CJK groups of the languages a CJK query is not in (the Japanese group for a
@@ -25,17 +24,34 @@ const OTHER_CJK_WEIGHT: f32 = 0.25;
 /// The languages of the CJK groups.
 const CJK_LANGUAGES: [&str; 3] = ["zh", "ja", "ko"];
 
-/// The text fields searched, with their boosts: title, headings and text of every analysis
-/// group, each of which analyses the query with its own analyzer. For a query in Chinese,
-/// Japanese or Korean, the other two's groups weigh [`OTHER_CJK_WEIGHT`].
+/// The analysis groups that hold any text in `searcher`'s snapshot, the default group first; the
+/// default group alone when none does. A query is analysed and looked up only in these: a library
+/// in one language fills one group of the twenty-one, and each group searched costs a term lookup
+/// per query word in its three fields in every segment.
+pub(crate) fn populated_groups<'a>(fields: &'a Fields, searcher: &Searcher) -> Vec<&'a Group> {
+    let holds_text = |field: Field| {
+        searcher.segment_readers().iter().any(|segment| {
+            segment.inverted_index(field).is_ok_and(|inverted| inverted.terms().num_terms() > 0)
+        })
+    };
+    let mut groups: Vec<&Group> =
+        fields.groups.iter().filter(|g| [g.text, g.title, g.heading].into_iter().any(holds_text)).collect();
+    if groups.is_empty() {
+        groups.push(&fields.groups[0]);
+    }
+    groups
+}
+
+/// The text fields searched, with their boosts: title, headings and text of each of `groups`,
+/// each of which analyses the query with its own analyzer. For a query in Chinese, Japanese or
+/// Korean, the other two's groups weigh [`OTHER_CJK_WEIGHT`].
 fn boosted_fields(
-    fields: &Fields,
+    groups: &[&Group],
     config: &KeywordConfig,
     query_language: Option<&str>,
 ) -> Vec<(Field, f32)> {
     let query_cjk = query_language.filter(|l| CJK_LANGUAGES.contains(l));
-    fields
-        .groups
+    groups
         .iter()
         .flat_map(|g| {
             let other =
@@ -47,7 +63,7 @@ fn boosted_fields(
 }
 
 /// Parses `text` with tantivy's query language (phrases, `+must`, `-not`, `AND`/`OR`, `field:`)
-/// over title, headings and text with their boosts. Input the parser finds fault with is taken
+/// over the title, headings and text of `groups` with their boosts. Input the parser finds fault with is taken
 /// as plain words instead, so no input is an error.
 ///
 /// A query with Chinese, Japanese or Korean in it is taken as plain words: the parser would make
@@ -55,14 +71,14 @@ fn boosted_fields(
 /// text with those words side by side in that order.
 pub(crate) fn user_query(
     index: &Index,
-    fields: &Fields,
+    groups: &[&Group],
     config: &KeywordConfig,
     text: &str,
 ) -> Result<Box<dyn Query>, KeywordError> {
     if super::analysis::has_cjk(text) {
-        return plain_query(index, fields, config, text);
+        return plain_query(index, groups, config, text);
     }
-    let boosts = boosted_fields(fields, config, None);
+    let boosts = boosted_fields(groups, config, None);
     let mut parser = QueryParser::for_index(index, boosts.iter().map(|(f, _)| *f).collect());
     for (field, boost) in boosts {
         parser.set_field_boost(field, boost);
@@ -71,20 +87,20 @@ pub(crate) fn user_query(
     let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse_query_lenient(text)));
     match parsed {
         Ok((query, errors)) if errors.is_empty() => Ok(query),
-        _ => plain_query(index, fields, config, text),
+        _ => plain_query(index, groups, config, text),
     }
 }
 
-/// Every word of `text` as an optional term in each searched field, boosted per field.
+/// Every word of `text` as an optional term in each field of `groups`, boosted per field.
 pub(crate) fn plain_query(
     index: &Index,
-    fields: &Fields,
+    groups: &[&Group],
     config: &KeywordConfig,
     text: &str,
 ) -> Result<Box<dyn Query>, KeywordError> {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let language = lore_ingest::load::query_language(text);
-    for (field, boost) in boosted_fields(fields, config, language.as_deref()) {
+    for (field, boost) in boosted_fields(groups, config, language.as_deref()) {
         let mut analyzer = index.tokenizer_for_field(field).map_err(super::engine)?;
         let mut tokens = BTreeSet::new();
         let mut stream = analyzer.token_stream(text);
