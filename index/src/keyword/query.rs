@@ -63,8 +63,8 @@ fn boosted_fields(
 }
 
 /// Parses `text` with tantivy's query language (phrases, `+must`, `-not`, `AND`/`OR`, `field:`)
-/// over the title, headings and text of `groups` with their boosts. Input the parser finds fault with is taken
-/// as plain words instead, so no input is an error.
+/// over the title, headings and text of `groups` with their boosts. Input the parser finds
+/// fault with is taken as plain words instead, so no input is an error.
 ///
 /// A query with Chinese, Japanese or Korean in it is taken as plain words: the parser would make
 /// a run of CJK characters, which has no spaces, one phrase of all its words, and find only

@@ -49,8 +49,8 @@ const WAL_SEGMENT_BYTES: usize = 8 * 1024 * 1024;
 /// log segment and the pages a write touches in every storage file fit in it).
 const MIN_FREE_BYTES: u64 = 32 * 1024 * 1024;
 /// Candidates taken from the one-byte copies of the vectors per result asked for, before they
-/// are re-scored with the full vectors (2 found 95.1 % of the exact ten nearest in the test
-/// named above, 3 found 97.5 %).
+/// are re-scored with the full vectors (2 found 95.1 % of the exact ten nearest in
+/// `dense_quality_on_the_python_faq`, 3 found 97.5 %).
 const OVERSAMPLING: f64 = 3.0;
 /// Bytes a point may take on disk beyond its vector (payload, log entry, index pages).
 const POINT_OVERHEAD_BYTES: u64 = 2048;
@@ -611,7 +611,7 @@ fn create(path: &Path, generation: u64, dim: usize, options: &EdgeOptions) -> Re
 /// one byte per dimension (scaled to the 99th percentile of the values) in memory. A search walks
 /// the index with the small copies and re-scores the best candidates with the full vectors, so
 /// a search touches a few dozen full vectors instead of holding all of them in memory. At
-/// 100,000 chunks the searching process holds 311 MB instead of 457 MB; over 10,000 real
+/// 100,000 chunks a search process holds 370 MB instead of 457 MB; over 10,000 real
 /// embeddings of the Python FAQ answers and moved copies of them, the ten nearest found agree
 /// with an exact search for 97.5 % (the HNSW index over the full vectors: 96.6 %; see
 /// `dense_quality_on_the_python_faq` in `index/tests/engines_vector.rs`).
