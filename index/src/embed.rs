@@ -118,7 +118,8 @@ pub struct EmbedConfig {
     pub model_dir: Option<PathBuf>,
     /// Texts per model run.
     pub batch_size: usize,
-    /// ONNX Runtime intra-op threads; `None` uses every core.
+    /// ONNX Runtime intra-op threads; `None` uses every core in a process that adds, one in a
+    /// process that only searches (see [`crate::engines::QUERY_EMBED_THREADS`]).
     pub threads: Option<usize>,
     /// Text put before a query; `None` uses the model's own convention (e.g. `query: ` for E5).
     pub query_prefix: Option<String>,

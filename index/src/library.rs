@@ -204,7 +204,7 @@ impl Library {
         let catalog = Catalog::open_read_only(&path)?;
         let engines = match engines {
             Some(eo) => {
-                let embedder = Engines::embedder(eo)?;
+                let embedder = Engines::query_embedder(eo)?;
                 Some(Engines::open_reader(home, embedder, eo)?)
             }
             None => None,

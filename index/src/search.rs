@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::catalog::{Catalog, StoredChunk};
+use crate::catalog::{Catalog, DocSummary, StoredChunk};
 use crate::engines::Engines;
 use crate::error::Result;
 use crate::fusion::{FusionConfig, FusionMethod, convex, rrf};
@@ -156,37 +156,46 @@ pub fn search(
     if let Some(copy) = engines.snapshot_seq {
         seen_at = seen_at.min(copy);
     }
-    engines.keyword.refresh()?;
     let n = cfg.candidates.max(req.k);
-    let mut keyword_hits: Vec<(i64, f32)> = Vec::new();
-    let mut ranking: Option<KeywordRanking> = None;
     let wants_vectors = matches!(req.mode, Mode::Vector | Mode::Hybrid);
-    // A query the model can judge always needs its vector list, so the query is embedded and
-    // the vector index searched on another thread while the keyword index is searched: a hybrid
-    // search then takes the longer of the two, not their sum. For a query the model cannot
-    // judge, the vectors are searched afterwards and only if the keyword search found nothing.
-    let covered = wants_vectors && vectors_cover(engines, &req.query);
-    let (embedded, vector_list) = std::thread::scope(|scope| -> Result<_> {
-        let vector_side = wants_vectors.then(|| {
-            scope.spawn(|| -> Result<(Vec<f32>, Option<Ranked>)> {
-                let q = engines.embedder.embed_query(&req.query)?;
-                let hits = if covered { Some(vector_search(engines, &q, n, req)?) } else { None };
-                Ok((q, hits))
-            })
-        });
-        if matches!(req.mode, Mode::Keyword | Mode::Hybrid) {
-            let ranked = engines.keyword.rank(&req.query, n, &req.filter)?;
-            keyword_hits.extend(ranked.hits().map(|hit| (hit.chunk_id, hit.score)));
-            ranking = Some(ranked);
-        }
-        match vector_side {
-            None => Ok((None, None)),
-            Some(handle) => match handle.join() {
-                Ok(side) => side.map(|(q, hits)| (Some(q), hits)),
+    let wants_keywords = matches!(req.mode, Mode::Keyword | Mode::Hybrid);
+    // A hybrid search runs its keyword search on another thread while this one embeds the query
+    // and searches the vectors, so it takes the longer of the two, not their sum. The keyword
+    // side is the shorter one and is the side that waits for a thread to start. A query the
+    // model cannot judge has its vectors searched afterwards, and only if the keyword search
+    // found nothing.
+    let keyword_side = || -> Result<KeywordRanking> {
+        engines.keyword.refresh()?;
+        Ok(engines.keyword.rank(&req.query, n, &req.filter)?)
+    };
+    let vector_side = || -> Result<(Vec<f32>, bool, Option<Ranked>)> {
+        let q = engines.embedder.embed_query(&req.query)?;
+        let covered = vectors_cover(engines, &req.query);
+        let hits = if covered { Some(vector_search(engines, &q, n, req)?) } else { None };
+        Ok((q, covered, hits))
+    };
+    let (ranking, vectors) = if wants_keywords && wants_vectors {
+        std::thread::scope(|scope| -> Result<_> {
+            let keywords = scope.spawn(keyword_side);
+            let vectors = vector_side();
+            match keywords.join() {
+                Ok(ranking) => Ok((Some(ranking?), Some(vectors?))),
                 Err(panic) => std::panic::resume_unwind(panic),
-            },
-        }
-    })?;
+            }
+        })?
+    } else if wants_keywords {
+        (Some(keyword_side()?), None)
+    } else {
+        (None, Some(vector_side()?))
+    };
+    let keyword_hits: Vec<(i64, f32)> = match &ranking {
+        Some(ranked) => ranked.hits().map(|hit| (hit.chunk_id, hit.score)).collect(),
+        None => Vec::new(),
+    };
+    let (embedded, covered, vector_list) = match vectors {
+        Some((q, covered, hits)) => (Some(q), covered, hits),
+        None => (None, false, None),
+    };
     // A query the model cannot judge leans on the keyword results; when they are empty, the
     // vectors are all there is.
     let lean = req.mode == Mode::Hybrid && !keyword_hits.is_empty() && !covered;
@@ -205,33 +214,34 @@ pub fn search(
         (Mode::Keyword, _) => rrf(&ids(&keyword_hits), &[], &fusion),
         (Mode::Vector, _) => rrf(&[], &ids(&vector_hits), &fusion),
     };
-    let wanted: Vec<i64> = fused.iter().map(|f| f.id).collect();
     // One moment of the catalog: the journal, what changed and the chunks read apart could
-    // straddle a writer's commit.
-    let (mut chunks, docs) = catalog.read_consistent(|catalog| {
+    // straddle a writer's commit. Only the hits shown are read, best first: a chunk's row holds
+    // its text, and a search keeps `k` of up to twice `candidates` fused ids.
+    let found = catalog.read_consistent(|catalog| {
         let mut busy: HashSet<i64> = catalog.journal()?.into_iter().map(|e| e.doc_id).collect();
         busy.extend(catalog.visible_after(seen_at)?);
-        let chunks: HashMap<i64, StoredChunk> = catalog
-            .chunks_by_ids(&wanted)?
-            .into_iter()
-            .filter(|c| !busy.contains(&c.doc_id))
-            .map(|c| (c.id, c))
-            .collect();
-        let mut docs = HashMap::new();
-        for c in chunks.values() {
-            if let std::collections::hash_map::Entry::Vacant(e) = docs.entry(c.doc_id) {
-                e.insert(catalog.get(c.doc_id)?);
+        let mut docs: HashMap<i64, Option<DocSummary>> = HashMap::new();
+        let mut found = Vec::with_capacity(req.k);
+        for f in fused {
+            if found.len() >= req.k {
+                break;
+            }
+            let Some(chunk) = catalog.chunk(f.id)? else { continue };
+            if busy.contains(&chunk.doc_id) {
+                continue;
+            }
+            let doc = match docs.entry(chunk.doc_id) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(catalog.get(chunk.doc_id)?),
+            };
+            if let Some(doc) = doc {
+                found.push((f, chunk, doc.clone()));
             }
         }
-        Ok((chunks, docs))
+        Ok(found)
     })?;
-    let mut hits = Vec::new();
-    for f in fused {
-        if hits.len() >= req.k {
-            break;
-        }
-        let Some(chunk) = chunks.remove(&f.id) else { continue };
-        let Some(Some(doc)) = docs.get(&chunk.doc_id) else { continue };
+    let mut hits = Vec::with_capacity(found.len());
+    for (f, chunk, doc) in found {
         let score = match req.mode {
             Mode::Vector => vector_scores.get(&f.id).copied().unwrap_or(f.score),
             _ => f.score,
@@ -239,10 +249,10 @@ pub fn search(
         hits.push(SearchHit {
             rank: hits.len() + 1,
             score,
-            title: doc.title.clone(),
-            kind: doc.kind.clone(),
-            source: doc.source.clone(),
-            url: doc.url.clone(),
+            title: doc.title,
+            kind: doc.kind,
+            source: doc.source,
+            url: doc.url,
             snippet: String::new(),
             highlights: Vec::new(),
             keyword_rank: f.keyword_rank,

@@ -359,7 +359,7 @@ pub struct EmbeddingConfig {
     pub runtime_dir: Option<PathBuf>,
     /// Texts per model run.
     pub batch_size: Option<usize>,
-    /// Threads the model may use.
+    /// Threads the model may use (default: every core when adding, one when searching).
     pub threads: Option<usize>,
     /// Never download a model.
     pub offline: bool,

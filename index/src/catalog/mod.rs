@@ -53,6 +53,10 @@ impl std::fmt::Debug for Catalog {
 /// How long a connection waits for another process's lock before giving up.
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// Prepared statements kept per connection: every statement a search or a listing repeats stays
+/// parsed.
+const STATEMENT_CACHE: usize = 64;
+
 /// Puts the database in WAL mode unless it already is.
 ///
 /// Switching needs the database to itself, and SQLite reports a busy database at once here
@@ -111,6 +115,7 @@ impl Catalog {
             Self::open(path).map_err(|e| CatalogError::TooOld { found: version, reason: e.to_string() })?;
             return Self::open_read_only(path);
         }
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(Catalog { conn })
     }
 
@@ -121,6 +126,7 @@ impl Catalog {
 
     fn setup(mut conn: Connection) -> Result<Self> {
         conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         use_wal(&conn)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
@@ -383,7 +389,8 @@ impl Catalog {
     /// One document by id.
     pub fn get(&self, doc_id: i64) -> Result<Option<DocSummary>> {
         let sql = format!("{} WHERE d.id = ?1", types::SUMMARY_SELECT);
-        self.conn.query_row(&sql, [doc_id], types::summary_from_row).optional()?.transpose()
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        stmt.query_row([doc_id], types::summary_from_row).optional()?.transpose()
     }
 
     /// Documents matching what a user typed: an id, a source path or URL, or a title (exact, then
@@ -458,6 +465,13 @@ impl Catalog {
             out.push(row??);
         }
         Ok(out)
+    }
+
+    /// One chunk by id; `None` when there is no such chunk.
+    pub fn chunk(&self, id: i64) -> Result<Option<StoredChunk>> {
+        let sql = format!("{} WHERE id = ?1", types::CHUNK_SELECT);
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        stmt.query_row([id], types::chunk_from_row).optional()?.transpose()
     }
 
     /// Chunks by id, in the order asked; ids not in the catalog are left out.

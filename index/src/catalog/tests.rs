@@ -61,6 +61,8 @@ fn add_unchanged_changed_and_remove() {
     assert_eq!(chunks[0].text, "uno");
     assert_eq!(chunks[0].id, chunk_id(id, 0));
     assert_eq!(doc_of_chunk(chunks[0].id), id);
+    assert_eq!(cat.chunk(chunks[0].id).unwrap().map(|c| c.text), Some("uno".to_string()));
+    assert!(cat.chunk(chunk_id(id, 1)).unwrap().is_none(), "the replaced version's chunk is gone");
 
     let listed = cat.list(&ListFilter::default()).unwrap();
     assert_eq!(listed.len(), 1);

@@ -97,12 +97,17 @@ struct IngestReport {
     embed_share: f64,
 }
 
+/// The search child's figures for each question's first search in the process (hybrid mode),
+/// timed before any other search.
+const FIRST_PASS: &str = "hybrid-first";
+
 /// What the search child prints.
 #[derive(Debug, Serialize, Deserialize)]
 struct SearchChild {
     /// Opening the library (catalog, model, indexes), in milliseconds.
     open_ms: f64,
-    /// One entry per mode, then the query embedding alone.
+    /// Each question's first search ([`FIRST_PASS`]), one entry per mode, then the query
+    /// embedding alone.
     searches: Vec<LatencyFigures>,
     /// Peak resident memory of the process (VmHWM), in bytes.
     peak_rss_bytes: Option<u64>,
@@ -381,6 +386,19 @@ fn search_child(ctx: &Context, args: &BenchArgs) -> Result<ExitCode> {
     let cfg = ctx.config.search.to_search_config()?;
     let k = ctx.config.search.k;
     let mut searches = Vec::new();
+    // First, each question once in hybrid mode, before this process has read any page of the
+    // full vectors it re-scores: what a new process (and a question new to it) meets.
+    let mut first = lore_index::bench::time_searches(
+        &lib,
+        &cfg,
+        &queries,
+        Mode::Hybrid,
+        k,
+        0,
+        queries.len().min(plan.runs),
+    )?;
+    first.mode = FIRST_PASS.to_string();
+    searches.push(first);
     for mode in Mode::ALL {
         searches.push(lore_index::bench::time_searches(
             &lib,
@@ -621,13 +639,13 @@ fn targets(r: &Report) -> Vec<Target> {
         |what: String, limit: &str, value: Option<f64>, unit: &'static str, ok: &dyn Fn(f64) -> bool| {
             Target { what, limit: limit.to_string(), value, unit, met: value.map(ok) }
         };
-    out.push(check(
-        format!("hybrid search p50 at {size} chunks"),
-        "<= 15 ms",
-        hybrid.map(|h| h.p50_ms),
-        "ms",
-        &|v| v <= 15.0,
-    ));
+    let first = at.and_then(|s| s.searches.iter().find(|f| f.mode == FIRST_PASS));
+    for (what, figures) in [("", hybrid), (", first of each question", first)] {
+        let p50 = figures.map(|h| h.p50_ms);
+        out.push(check(format!("hybrid search p50 at {size} chunks{what}"), "<= 15 ms", p50, "ms", &|v| {
+            v <= 15.0
+        }));
+    }
     out.push(check(
         format!("hybrid search p95 at {size} chunks"),
         "<= 40 ms",
@@ -722,9 +740,12 @@ fn print_report(r: &Report) {
         "Search latency, p50 / p95 / p99 ms ({} runs per mode after {} warm-up, {} questions, query embedding included)",
         r.plan.runs, r.plan.warmup, r.questions
     );
-    for mode in ["keyword", "vector", "hybrid", "embed-query"] {
-        let label =
-            if mode == "embed-query" { "  (query embedding)".to_string() } else { format!("  {mode}") };
+    for mode in ["keyword", "vector", "hybrid", FIRST_PASS, "embed-query"] {
+        let label = match mode {
+            "embed-query" => "  (query embedding)".to_string(),
+            FIRST_PASS => "  hybrid, first of each".to_string(),
+            _ => format!("  {mode}"),
+        };
         row(&label, &|s| {
             s.searches
                 .iter()
@@ -736,6 +757,9 @@ fn print_report(r: &Report) {
     row("  peak RSS (VmHWM)", &|s| {
         s.search_peak_rss_mb.map(|m| format!("{m:.0} MB")).unwrap_or_else(|| "-".into())
     });
+    println!(
+        "  (first of each: each question once, before all else; the full vectors it re-scores come from disk unless the page cache holds them)"
+    );
     println!("Start-up, median ms");
     row("  lore ls", &|s| format!("{:.0}", s.ls.p50_ms));
     row("  TUI first frame (wall)", &|s| tui_cell(&s.tui, s.tui.first_frame_wall_p50_ms));

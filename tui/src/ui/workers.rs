@@ -553,14 +553,14 @@ fn catalog_request(catalog: Option<&Catalog>, msg: &CatalogMsg) -> Result<Report
 
 /// A chunk with the end of the one before and the start of the one after.
 fn context_of(cat: &Catalog, id: i64) -> Result<ChunkContext> {
-    let chunk = cat.chunks_by_ids(&[id])?.into_iter().next();
+    let chunk = cat.chunk(id)?;
     let (mut before, mut after) = (None, None);
     if let Some(c) = &chunk {
         let doc = doc_of_chunk(id);
         if c.ordinal > 0 {
-            before = cat.chunks_by_ids(&[chunk_id(doc, c.ordinal - 1)])?.into_iter().next().map(|c| c.text);
+            before = cat.chunk(chunk_id(doc, c.ordinal - 1))?.map(|c| c.text);
         }
-        after = cat.chunks_by_ids(&[chunk_id(doc, c.ordinal + 1)])?.into_iter().next().map(|c| c.text);
+        after = cat.chunk(chunk_id(doc, c.ordinal + 1))?.map(|c| c.text);
     }
     Ok(ChunkContext { chunk_id: id, chunk, before, after })
 }
