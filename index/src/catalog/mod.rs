@@ -476,15 +476,7 @@ impl Catalog {
 
     /// Chunks by id, in the order asked; ids not in the catalog are left out.
     pub fn chunks_by_ids(&self, ids: &[i64]) -> Result<Vec<StoredChunk>> {
-        let sql = format!("{} WHERE id = ?1", types::CHUNK_SELECT);
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(c) = stmt.query_row([id], types::chunk_from_row).optional()? {
-                out.push(c?);
-            }
-        }
-        Ok(out)
+        ids.iter().filter_map(|&id| self.chunk(id).transpose()).collect()
     }
 
     /// Every chunk id in the catalog, sorted (for consistency checks with the derived indexes).
