@@ -340,6 +340,12 @@ impl Library {
         Ok(self.engines()?.vectors.unindexed()?)
     }
 
+    /// Vectors kept in the vector store's earlier layout (on disk, re-scored from there) until
+    /// the next [`Library::optimize`] moves them into memory.
+    pub fn outdated_vectors(&self) -> Result<u64> {
+        Ok(self.engines()?.vectors.outdated()?)
+    }
+
     /// Compares the chunk ids of the catalog with those of both derived indexes.
     pub fn consistency(&self) -> Result<Consistency> {
         let engines = self.engines()?;

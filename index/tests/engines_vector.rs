@@ -165,7 +165,7 @@ fn dense_quality_on_the_python_faq() {
     eprintln!("dense nDCG@10 on pyfaq: {ndcg:.3} (all-MiniLM-L6-v2 fp32 reference: 0.864)");
     assert!(ndcg > 0.80, "nDCG@10 {ndcg:.3}");
 
-    // Large enough for an HNSW index over one-byte copies of the vectors: moved copies of every
+    // Large enough for an HNSW index over the vectors: moved copies of every
     // answer, then the index built. Its results must be those of an exact search.
     let n = set.corpus.len();
     let copies = 10_000 / n;
@@ -207,7 +207,7 @@ fn dense_quality_on_the_python_faq() {
     }
     let recall = found as f64 / wanted as f64;
     eprintln!(
-        "{} vectors, HNSW over int8 copies: recall@10 against exact search {recall:.3}",
+        "{} vectors, HNSW over half-precision vectors: recall@10 against exact search {recall:.3}",
         store.count().unwrap()
     );
     assert!(recall >= 0.95, "recall@10 {recall:.3}");

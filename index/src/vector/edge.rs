@@ -21,12 +21,13 @@ use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
 use qdrant_edge::external::serde_json::{Value, json};
 use qdrant_edge::{
-    Condition, CountRequest, CreateIndex, Distance, EdgeConfig, EdgeShard, EdgeVectorParamsBuilder,
-    FieldCondition, FieldIndexOperations, Filter, HnswIndexConfig, JsonPath, Match, NamedQuery,
-    OperationError, PayloadFieldSchema, PayloadSchemaType, PointId, PointInsertOperations, PointOperations,
-    PointStruct, PointStructPersisted, QuantizationConfig, QuantizationSearchParams, QueryEnum, QueryRequest,
+    Condition, CountRequest, CreateIndex, Distance, EdgeConfig, EdgeOptimizersConfig, EdgeShard,
+    EdgeVectorParamsBuilder, FieldCondition, FieldIndexOperations, Filter, HnswIndexConfig, JsonPath, Match,
+    NamedQuery, OperationError, PayloadFieldSchema, PayloadSchemaType, PointId, PointInsertOperations,
+    PointOperations, PointStruct, PointStructPersisted, QuantizationSearchParams, QueryEnum, QueryRequest,
     Range, ScoringQuery, ScrollRequest, SearchParams, UpdateOperation, Vector, VectorInternal,
-    VectorStructInternal, VectorStructPersisted, Vectors, WalOptions, WithPayloadInterface, WithVector,
+    VectorStorageDatatype, VectorStructInternal, VectorStructPersisted, Vectors, WalOptions,
+    WithPayloadInterface, WithVector,
 };
 
 use super::schema::{
@@ -48,9 +49,10 @@ const WAL_SEGMENT_BYTES: usize = 8 * 1024 * 1024;
 /// (SIGBUS) instead of failing, so the store refuses to write with less than this free (a new
 /// log segment and the pages a write touches in every storage file fit in it).
 const MIN_FREE_BYTES: u64 = 32 * 1024 * 1024;
-/// Candidates taken from the one-byte copies of the vectors per result asked for, before they
-/// are re-scored with the full vectors (2 found 95.1 % of the exact ten nearest in
-/// `dense_quality_on_the_python_faq`, 3 found 97.5 %).
+/// In stores of the earlier layout (see [`VECTOR_DATATYPE`]), candidates taken from the
+/// one-byte copies of the vectors per result asked for, before they are re-scored with the full
+/// vectors (2 found 95.1 % of the exact ten nearest in `dense_quality_on_the_python_faq`, 3 found
+/// 97.5 %).
 const OVERSAMPLING: f64 = 3.0;
 /// Bytes a point may take on disk beyond its vector (payload, log entry, index pages).
 const POINT_OVERHEAD_BYTES: u64 = 2048;
@@ -433,7 +435,17 @@ impl VectorStore for EdgeStore {
         Ok(self.count()?.saturating_sub(self.indexed_count()?))
     }
 
+    fn outdated(&self) -> Result<u64, VectorError> {
+        let layout = layout_of(&open(&self.read())?.shard);
+        if layout == Layout::HalfInMemory { Ok(0) } else { self.count() }
+    }
+
     fn optimize(&self) -> Result<(), VectorError> {
+        // A store of the earlier layout is copied into the current one first (the vectors are
+        // copied, not embedded again), and the index is then built over the copy.
+        if layout_of(&open(&self.read())?.shard) != Layout::HalfInMemory {
+            self.compact()?;
+        }
         let _optimizing = lock(&self.optimizing);
         let guard = self.read();
         open(&guard)?.shard.optimize().map_err(engine)?;
@@ -582,6 +594,18 @@ fn remove_other_generations(path: &Path, keep: u64) {
 
 /// Creates generation `generation` of the store in `path`.
 fn create(path: &Path, generation: u64, dim: usize, options: &EdgeOptions) -> Result<Open, VectorError> {
+    create_with(path, generation, dim, options, Layout::HalfInMemory)
+}
+
+/// Creates generation `generation` of the store in `path` with the vectors kept as `layout`
+/// says (the earlier layout only for tests of the move away from it).
+fn create_with(
+    path: &Path,
+    generation: u64,
+    dim: usize,
+    options: &EdgeOptions,
+    layout: Layout,
+) -> Result<Open, VectorError> {
     let dir = generation_dir(path, generation);
     // A half-built generation of an earlier attempt is garbage.
     remove_dir(&dir)?;
@@ -590,11 +614,24 @@ fn create(path: &Path, generation: u64, dim: usize, options: &EdgeOptions) -> Re
     let hnsw =
         HnswIndexConfig { max_indexing_threads: options.indexing_threads.max(1), ..Default::default() };
     let wal = WalOptions { segment_capacity: WAL_SEGMENT_BYTES, ..WalOptions::default() };
-    let vector = EdgeVectorParamsBuilder::new(dim, Distance::Cosine)
-        .on_disk(true)
-        .quantization_config(int8_in_memory()?)
+    let vector = match layout {
+        Layout::HalfInMemory => EdgeVectorParamsBuilder::new(dim, Distance::Cosine)
+            .on_disk(false)
+            .datatype(VECTOR_DATATYPE)
+            .build(),
+        Layout::FullOnDisk => EdgeVectorParamsBuilder::new(dim, Distance::Cosine)
+            .on_disk(true)
+            .quantization_config(int8_in_memory()?)
+            .build(),
+    };
+    let optimizers =
+        EdgeOptimizersConfig { indexing_threshold: Some(INDEXING_THRESHOLD_KB), ..Default::default() };
+    let config = EdgeConfig::builder()
+        .vector(VECTOR, vector)
+        .hnsw_config(hnsw)
+        .optimizers(optimizers)
+        .wal_options(wal)
         .build();
-    let config = EdgeConfig::builder().vector(VECTOR, vector).hnsw_config(hnsw).wal_options(wal).build();
     let shard = EdgeShard::new(&dir, config).map_err(|e| open_error(path, e))?;
     for (field, index) in INDEXES {
         shard
@@ -607,22 +644,59 @@ fn create(path: &Path, generation: u64, dim: usize, options: &EdgeOptions) -> Re
     Ok(Open { shard, dim, generation })
 }
 
-/// How vectors are kept: the full vectors in a file read through the page cache, and a copy with
-/// one byte per dimension (scaled to the 99th percentile of the values) in memory. A search walks
-/// the index with the small copies and re-scores the best candidates with the full vectors, so
-/// a search touches a few dozen full vectors instead of holding all of them in memory. At
-/// 100,000 chunks a search process holds 370 MB instead of 457 MB; over 10,000 real
-/// embeddings of the Python FAQ answers and moved copies of them, the ten nearest found agree
-/// with an exact search for 97.5 % (the HNSW index over the full vectors: 96.6 %; see
+/// How a new store keeps its vectors: in memory, two bytes per dimension (IEEE half precision),
+/// and the HNSW index walks them directly. A search reads no vector from disk, so the first
+/// search of a question costs what the next one does, and a process holds half of what full
+/// `f32` vectors take (75 MB at 100,000 chunks of 384 dimensions).
+///
+/// Stores created before kept the full vectors in a file and a one-byte copy of each in memory
+/// (int8 scalar quantization): a search walked the copies and re-scored the best candidates with
+/// the full vectors read from disk, 150 random page reads per search, about 10 ms when the page
+/// cache did not hold them. They keep that layout, searched with [`search_params`], until
+/// [`VectorStore::optimize`] (run by `lore optimize` and after `lore add`) copies them into the
+/// current one. Over 10,000 real embeddings of the Python FAQ answers and moved copies,
+/// the ten nearest found agree with an exact search for the same share in both layouts (see
 /// `dense_quality_on_the_python_faq` in `index/tests/engines_vector.rs`).
-fn int8_in_memory() -> Result<QuantizationConfig, VectorError> {
+const VECTOR_DATATYPE: VectorStorageDatatype = VectorStorageDatatype::Float16;
+
+/// How a generation keeps its vectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// In memory as [`VECTOR_DATATYPE`], walked directly by the HNSW index: what a store is
+    /// created with.
+    HalfInMemory,
+    /// The full `f32` vectors in a file and a one-byte copy in memory ([`int8_in_memory`]): the
+    /// layout of stores created before. [`VectorStore::optimize`] moves such a store to
+    /// [`Layout::HalfInMemory`].
+    FullOnDisk,
+}
+
+/// The layout of an open generation.
+fn layout_of(shard: &EdgeShard) -> Layout {
+    let config = shard.config();
+    let half = config
+        .vectors
+        .get(VECTOR)
+        .is_some_and(|v| v.datatype == Some(VECTOR_DATATYPE) && v.on_disk != Some(true));
+    if half { Layout::HalfInMemory } else { Layout::FullOnDisk }
+}
+
+/// One byte per dimension (scaled to the 99th percentile of the values), kept in memory: the
+/// search copies of [`Layout::FullOnDisk`].
+fn int8_in_memory() -> Result<qdrant_edge::QuantizationConfig, VectorError> {
     let config = json!({ "scalar": { "type": "int8", "quantile": 0.99, "always_ram": true } });
     qdrant_edge::external::serde_json::from_value(config)
         .map_err(|e| VectorError::Engine(format!("quantization settings: {e}")))
 }
 
-/// How a search uses the one-byte copies: it takes [`OVERSAMPLING`] times as many candidates
-/// from them as asked for and re-scores those with the full vectors.
+/// Vector bytes (in KB) above which an optimisation builds the HNSW index of a segment; below
+/// it, searches compare the query with every vector. Half the engine's default (10,000 KB), so
+/// that the index is built from the same number of chunks (about 6,500) as with `f32` vectors.
+const INDEXING_THRESHOLD_KB: usize = 5_000;
+
+/// How a search uses the one-byte copies in a store of the earlier layout: it takes
+/// [`OVERSAMPLING`] times as many candidates from them as asked for and re-scores those with the
+/// full vectors. A store without such copies ignores these settings.
 fn search_params() -> SearchParams {
     SearchParams {
         quantization: Some(QuantizationSearchParams {
@@ -652,6 +726,7 @@ fn load(path: &Path, generation: u64) -> Result<Open, VectorError> {
         .map_err(|msg| VectorError::Engine(format!("cannot open {}: {msg}", dir.display())))?
         .map_err(|e| open_error(path, e))?;
     let dim = stored_dim(&shard)?;
+    super::prefetch::prefetch_segments(&dir);
     Ok(Open { shard, dim, generation })
 }
 
@@ -846,6 +921,64 @@ mod tests {
         };
         let filter = to_filter(&f).unwrap().unwrap();
         assert_eq!(filter.must.map(|m| m.len()), Some(3));
+    }
+
+    /// A point of `dim` dimensions pointing mostly along axis `i % dim`.
+    fn axis_point(i: i64, dim: usize) -> VectorPoint {
+        let mut vector: Vec<f32> = (0..dim).map(|d| ((i as f32) * 0.7 + d as f32).sin() * 0.1).collect();
+        vector[i as usize % dim] += 1.0;
+        VectorPoint {
+            chunk_id: i,
+            doc_id: i / 4,
+            ordinal: i % 4,
+            vector,
+            kind: "pdf".into(),
+            tags: vec![],
+            published: None,
+            added: 1_700_000_000,
+            lang: None,
+        }
+    }
+
+    #[test]
+    fn optimize_moves_a_store_of_the_earlier_layout_into_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vectors");
+        let dim = 16;
+        let points: Vec<VectorPoint> = (0..300).map(|i| axis_point(i, dim)).collect();
+        {
+            // A store as earlier versions created it.
+            std::fs::create_dir_all(&path).unwrap();
+            let open = create_with(&path, 1, dim, &EdgeOptions::default(), Layout::FullOnDisk).unwrap();
+            set_current(&path, 1).unwrap();
+            let store = EdgeStore::with(&path, EdgeOptions::default(), open);
+            store.upsert(&points).unwrap();
+            store.flush().unwrap();
+        }
+        let store = EdgeStore::open(&path, dim, EdgeOptions::default()).unwrap();
+        assert_eq!(layout_of(&open(&store.read()).unwrap().shard), Layout::FullOnDisk);
+        assert_eq!(store.outdated().unwrap(), 300);
+        let query = axis_point(7, dim).vector;
+        let before: Vec<i64> =
+            store.search(&query, 5, &VectorFilter::default()).unwrap().iter().map(|h| h.chunk_id).collect();
+        assert_eq!(before[0], 7);
+
+        store.optimize().unwrap();
+        assert_eq!(layout_of(&open(&store.read()).unwrap().shard), Layout::HalfInMemory);
+        assert_eq!(store.outdated().unwrap(), 0);
+        assert_eq!(store.count().unwrap(), 300);
+        assert_eq!(store.all_ids().unwrap(), (0..300).collect::<Vec<i64>>());
+        let after: Vec<i64> =
+            store.search(&query, 5, &VectorFilter::default()).unwrap().iter().map(|h| h.chunk_id).collect();
+        assert_eq!(after, before);
+        drop(store);
+
+        // The move survives reopening, and a new store starts in the current layout.
+        let store = EdgeStore::open(&path, dim, EdgeOptions::default()).unwrap();
+        assert_eq!(layout_of(&open(&store.read()).unwrap().shard), Layout::HalfInMemory);
+        assert_eq!(store.count().unwrap(), 300);
+        let fresh = EdgeStore::open(&dir.path().join("fresh"), dim, EdgeOptions::default()).unwrap();
+        assert_eq!(fresh.outdated().unwrap(), 0);
     }
 
     #[test]

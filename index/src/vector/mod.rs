@@ -10,6 +10,7 @@
 //! the catalog's chunk id travels in the payload and is what searches return.
 
 pub mod edge;
+mod prefetch;
 pub mod schema;
 pub mod server;
 
@@ -184,6 +185,11 @@ pub trait VectorStore: Send + Sync {
     /// Points not yet in the search index (searched by brute force until [`VectorStore::optimize`]).
     /// Backends that index as they write report 0.
     fn unindexed(&self) -> Result<u64, VectorError> {
+        Ok(0)
+    }
+    /// Points kept in a layout older than the one the store now creates, which
+    /// [`VectorStore::optimize`] moves them out of. Backends without layouts report 0.
+    fn outdated(&self) -> Result<u64, VectorError> {
         Ok(0)
     }
     /// Removes every point, keeping the dimension.

@@ -386,8 +386,8 @@ fn search_child(ctx: &Context, args: &BenchArgs) -> Result<ExitCode> {
     let cfg = ctx.config.search.to_search_config()?;
     let k = ctx.config.search.k;
     let mut searches = Vec::new();
-    // First, each question once in hybrid mode, before this process has read any page of the
-    // full vectors it re-scores: what a new process (and a question new to it) meets.
+    // First, each question once in hybrid mode, before this process has read the index pages
+    // the question needs: what a new process (and a question new to it) meets.
     let mut first = lore_index::bench::time_searches(
         &lib,
         &cfg,
@@ -758,7 +758,7 @@ fn print_report(r: &Report) {
         s.search_peak_rss_mb.map(|m| format!("{m:.0} MB")).unwrap_or_else(|| "-".into())
     });
     println!(
-        "  (first of each: each question once, before all else; the full vectors it re-scores come from disk unless the page cache holds them)"
+        "  (first of each: each question once, before all else; the index pages it reads come from disk unless the page cache holds them)"
     );
     println!("Start-up, median ms");
     row("  lore ls", &|s| format!("{:.0}", s.ls.p50_ms));

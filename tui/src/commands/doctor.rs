@@ -182,6 +182,14 @@ fn library_check(ctx: &Context, lib: &Library) -> Check {
             }
             _ => String::new(),
         };
+        let outdated = match lib.outdated_vectors() {
+            Ok(n) if n > 0 => {
+                format!(
+                    "; {n} vectors in the vector store's earlier on-disk layout (`lore optimize` moves them)"
+                )
+            }
+            _ => String::new(),
+        };
         let pending = match journal.len() {
             0 => String::new(),
             n => format!(
@@ -194,7 +202,7 @@ fn library_check(ctx: &Context, lib: &Library) -> Check {
         ok(
             "library",
             format!(
-                "{docs} documents, {chunks} chunks; catalog, keyword and vector indexes agree{brute}{pending}"
+                "{docs} documents, {chunks} chunks; catalog, keyword and vector indexes agree{brute}{outdated}{pending}"
             ),
         )
     } else {

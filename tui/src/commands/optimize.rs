@@ -16,13 +16,17 @@ pub fn run(ctx: &Context, args: OptimizeArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let lib = ctx.writer(Duration::from_secs(args.wait))?;
     let before = lib.unindexed_vectors()?;
-    if before == 0 {
+    let outdated = lib.outdated_vectors()?;
+    if before == 0 && outdated == 0 {
         if !args.quiet {
             println!("The vector index is up to date.");
         }
         return Ok(ExitCode::SUCCESS);
     }
     lib.optimize()?;
+    if !args.quiet && outdated > 0 {
+        println!("Moved {outdated} vectors into the vector store's in-memory layout.");
+    }
     if !args.quiet {
         // Qdrant builds HNSW only for segments above its indexing threshold (about 10 MB of
         // vectors); smaller ones are searched exactly.
@@ -38,16 +42,16 @@ pub fn run(ctx: &Context, args: OptimizeArgs) -> Result<ExitCode> {
 }
 
 /// After a writer is done: when the embedded store holds `qdrant.optimize_after` or more vectors
-/// outside its HNSW index, starts `lore optimize` as a detached background process (it waits for
+/// outside its HNSW index (or in its earlier layout), starts `lore optimize` as a detached background process (it waits for
 /// the write lock; searches keep working meanwhile on a copy of the store) and says so.
 pub fn start_in_background_if_needed(ctx: &Context, lib: Library, quiet: bool) {
     let threshold = ctx.config.qdrant.optimize_after;
-    let unindexed = match lib.unindexed_vectors() {
-        Ok(n) => n,
-        Err(_) => return,
+    let (unindexed, outdated) = match (lib.unindexed_vectors(), lib.outdated_vectors()) {
+        (Ok(n), Ok(outdated)) => (n, outdated),
+        _ => return,
     };
     drop(lib);
-    if threshold == 0 || unindexed < threshold {
+    if threshold == 0 || unindexed.max(outdated) < threshold {
         return;
     }
     let Ok(exe) = std::env::current_exe() else { return };
@@ -65,6 +69,10 @@ pub fn start_in_background_if_needed(ctx: &Context, lib: Library, quiet: bool) {
         cmd.process_group(0);
     }
     match cmd.spawn() {
+        Ok(_) if !quiet && outdated >= threshold => output::warn_line(&format!(
+            "moving {outdated} vectors into the vector store's in-memory layout and indexing them in the \
+             background (`lore optimize`)"
+        )),
         Ok(_) if !quiet => output::warn_line(&format!(
             "building the vector index for {unindexed} new vectors in the background (`lore optimize`)"
         )),
