@@ -54,20 +54,22 @@ fn allocated_bytes(file: &Path) -> u64 {
 
 /// The hot files under `segments`, the HNSW links first (every search walks them).
 fn hot_files(segments: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let Ok(entries) = std::fs::read_dir(segments) else { return files };
+    let (mut links, mut rest) = (Vec::new(), Vec::new());
+    let Ok(entries) = std::fs::read_dir(segments) else { return links };
     for segment in entries.flatten() {
         let Ok(inner) = std::fs::read_dir(segment.path()) else { continue };
         for entry in inner.flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if HOT.iter().any(|h| name.starts_with(h)) {
-                collect(&entry.path(), &mut files);
+            if name.starts_with(HOT[0]) {
+                collect(&entry.path(), &mut links);
+            } else if HOT.iter().any(|h| name.starts_with(h)) {
+                collect(&entry.path(), &mut rest);
             }
         }
     }
-    files.sort_by_key(|f| !f.components().any(|c| c.as_os_str().to_string_lossy().starts_with(HOT[0])));
-    files
+    links.append(&mut rest);
+    links
 }
 
 /// Every regular file at or under `path`.

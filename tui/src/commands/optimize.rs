@@ -42,8 +42,9 @@ pub fn run(ctx: &Context, args: OptimizeArgs) -> Result<ExitCode> {
 }
 
 /// After a writer is done: when the embedded store holds `qdrant.optimize_after` or more vectors
-/// outside its HNSW index (or in its earlier layout), starts `lore optimize` as a detached background process (it waits for
-/// the write lock; searches keep working meanwhile on a copy of the store) and says so.
+/// outside its HNSW index (or in its earlier layout), starts `lore optimize` as a detached
+/// background process (it waits for the write lock; searches keep working meanwhile on a copy of
+/// the store) and says so.
 pub fn start_in_background_if_needed(ctx: &Context, lib: Library, quiet: bool) {
     let threshold = ctx.config.qdrant.optimize_after;
     let (unindexed, outdated) = match (lib.unindexed_vectors(), lib.outdated_vectors()) {
