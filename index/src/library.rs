@@ -328,6 +328,22 @@ impl Library {
         crate::search::search(self.engines()?, &self.catalog, cfg, req)
     }
 
+    /// Keeps the vector store open for searching (or the copy searched) until the hold is
+    /// dropped, so that several searches in a row open it once; a reader otherwise opens it for
+    /// each search. Hold it for a burst of searches only (never across a chat call): a writer
+    /// waits for it.
+    pub fn hold_vectors(&self) -> Result<crate::engines::VectorHold<'_>> {
+        self.engines()?.hold_vectors()
+    }
+
+    /// For a reader that searches a point-in-time copy of the vector store (the terminal UI):
+    /// takes a new copy in the background when documents became visible since the last.
+    pub fn refresh_snapshot(&self) {
+        if let Some(engines) = &self.engines {
+            engines.refresh_snapshot();
+        }
+    }
+
     /// Builds the vector store's HNSW index (slow; searches stay correct meanwhile).
     pub fn optimize(&self) -> Result<()> {
         self.engines()?.vectors.optimize()?;
