@@ -374,7 +374,9 @@ impl Library {
     }
 
     /// Adds files and folders (recursively), tagging every document with `tags`. One failing file
-    /// never stops the batch: it is reported and the rest go on.
+    /// never stops the batch: it is reported and the rest go on. Each folder given is recorded as
+    /// a source root for `lore sync`, and so is each file given that was added (a file that
+    /// failed to load, or is of a type lore does not read, is not).
     pub fn add_paths(
         &mut self,
         paths: &[PathBuf],
@@ -384,6 +386,8 @@ impl Library {
         self.indexes_usable()?;
         let mut report = AddReport::default();
         let mut work: Vec<(PathBuf, Option<i64>)> = Vec::new();
+        // Roots recorded by this add for a file: forgotten again unless the file is added.
+        let mut new_file_roots: Vec<i64> = Vec::new();
         for p in paths {
             let scan = folder::scan(p);
             report.skipped_hidden += scan.skipped_hidden;
@@ -395,8 +399,13 @@ impl Library {
             }
             let root = match std::fs::canonicalize(p) {
                 Ok(abs) => {
-                    let kind = if abs.is_dir() { "folder" } else { "file" };
-                    Some(self.catalog.upsert_root(&abs.display().to_string(), kind, tags)?)
+                    let (path, folder) = (abs.display().to_string(), abs.is_dir());
+                    let new = !folder && self.catalog.root_by_path(&path)?.is_none();
+                    let id = self.catalog.upsert_root(&path, if folder { "folder" } else { "file" }, tags)?;
+                    if new {
+                        new_file_roots.push(id);
+                    }
+                    Some(id)
                 }
                 Err(_) => None,
             };
@@ -419,6 +428,9 @@ impl Library {
                 Err(e) if e.is_disk_full() => return Err(e),
                 Err(e) => ItemOutcome::Failed { code: "error", message: format!("{}: {e}", path.display()) },
             };
+            if !matches!(outcome, ItemOutcome::Failed { .. }) {
+                new_file_roots.retain(|r| Some(*r) != *root);
+            }
             match &outcome {
                 ItemOutcome::Added { chunks, .. } => {
                     report.added += 1;
@@ -434,6 +446,9 @@ impl Library {
             progress(AddEvent::Finished { index, path, outcome: &outcome });
         }
         self.commit()?;
+        for root in new_file_roots {
+            self.catalog.remove_root(root)?;
+        }
         Ok(report)
     }
 
