@@ -16,7 +16,7 @@
 //!   has changed. The live store is never opened.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::lock::VectorWriterMark;
@@ -43,6 +43,8 @@ struct Inner {
     /// Read a copy even when no writer holds the store.
     copy_only: bool,
     state: Mutex<State>,
+    /// Told when a new copy is complete.
+    copied: Condvar,
 }
 
 #[derive(Default)]
@@ -53,8 +55,10 @@ struct State {
     users: usize,
     /// The point-in-time copy reads go to, when they do.
     copy: Option<Arc<Copy>>,
-    /// A new copy is being taken in the background.
+    /// New copies are being taken in the background.
     refreshing: bool,
+    /// One is being taken now.
+    copying: bool,
     /// The library changed again while it was being taken.
     refresh_again: bool,
 }
@@ -124,6 +128,7 @@ impl ReaderVectors {
                 options,
                 copy_only,
                 state: Mutex::new(State::default()),
+                copied: Condvar::new(),
             }),
         }
     }
@@ -133,14 +138,16 @@ impl ReaderVectors {
         self.inner.hold()
     }
 
-    /// The catalog's visibility sequence when the copy now read was taken, if reads go to one.
+    /// The catalog's visibility sequence when the copy now read was taken, if reads go to one
+    /// (after waiting for a copy being taken, as a read does).
     pub(crate) fn snapshot_seq(&self) -> Option<i64> {
-        self.inner.lock().copy.as_ref().map(|c| c.seq)
+        self.inner.settled().copy.as_ref().map(|c| c.seq)
     }
 
     /// For a copy-only reader: when documents became visible since its copy was taken, takes a
-    /// new copy in the background and reads go to it once it is complete (until then, to the old
-    /// one). Other readers decide at every read, and need nothing.
+    /// new copy in the background. Reads go to it once it is complete; a read meanwhile waits for
+    /// it, unless a writer is still at work (then it reads the old copy: the writer may go on for
+    /// long, and the library keep changing). Other readers decide at every read.
     pub(crate) fn refresh(&self) {
         if !self.inner.copy_only {
             return;
@@ -154,13 +161,17 @@ impl ReaderVectors {
             state.refresh_again = true;
             return;
         }
+        // Reads from here on wait for the new copy (see `Inner::hold`).
         state.refreshing = true;
+        state.copying = true;
         drop(state);
         let inner = self.inner.clone();
         let started =
             std::thread::Builder::new().name("lore-copy".into()).spawn(move || inner.refresh_copy());
         if started.is_err() {
-            self.inner.lock().refreshing = false;
+            let mut state = self.inner.lock();
+            (state.refreshing, state.copying) = (false, false);
+            self.inner.copied.notify_all();
         }
     }
 
@@ -195,8 +206,18 @@ impl Inner {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn hold(&self) -> Result<VectorHold<'_>, VectorError> {
+    /// The state once a copy being taken of a complete change is there: a change is read
+    /// whole once its copy is. While a writer works, no read waits for a copy.
+    fn settled(&self) -> MutexGuard<'_, State> {
         let mut state = self.lock();
+        while state.copying && !VectorWriterMark::present(&self.home) {
+            state = self.copied.wait(state).unwrap_or_else(PoisonError::into_inner);
+        }
+        state
+    }
+
+    fn hold(&self) -> Result<VectorHold<'_>, VectorError> {
+        let mut state = self.settled();
         if let Some(copy) = &state.copy {
             if self.copy_only || !self.copy_outdated(copy) {
                 return Ok(VectorHold { inner: Some(self), source: Source::Copy(copy.clone()) });
@@ -241,21 +262,27 @@ impl Inner {
     fn refresh_copy(&self) {
         loop {
             let started = Instant::now();
+            self.lock().copying = true;
             // A copy that fails (the disk is full) leaves the old one in use; the next change
             // tries again.
-            if let Ok(copy) = self.take_copy() {
-                self.lock().copy = Some(copy);
-            }
+            let copy = self.take_copy();
             {
                 let mut state = self.lock();
+                if let Ok(copy) = copy {
+                    state.copy = Some(copy);
+                }
+                state.copying = false;
+                self.copied.notify_all();
                 if !state.refresh_again {
                     state.refreshing = false;
                     return;
                 }
                 state.refresh_again = false;
             }
-            if VectorWriterMark::present(&self.home) {
-                std::thread::sleep(COPY_EVERY_WHILE_WRITING.saturating_sub(started.elapsed()));
+            // While a writer works, no more than one copy every few seconds; when it is done,
+            // the last change is copied at once.
+            while started.elapsed() < COPY_EVERY_WHILE_WRITING && VectorWriterMark::present(&self.home) {
+                std::thread::sleep(Duration::from_millis(100));
             }
         }
     }
@@ -455,16 +482,19 @@ mod tests {
         let new = NewDocument { doc: &doc, chunks: &chunks, tags: &[], root_id: None, file: None };
         let id = catalog.begin_upsert(&new).unwrap().doc_id();
         catalog.finish(id).unwrap();
-        // Reads stay on the copy until it is renewed.
+        // Reads stay on the copy until it is renewed; once the writer is gone, a read during
+        // the renewal waits for it.
         assert_eq!(nearest(&reader, 1), Some(1));
         reader.refresh();
+        // A search notes the copy's sequence before it reads: that waits as well, so the new
+        // document is not left out as "made visible after the copy".
+        assert_eq!(reader.snapshot_seq(), Some(1));
+        assert_eq!(nearest(&reader, 1), Some(2));
         let started = std::time::Instant::now();
         while reader.is_refreshing() {
-            assert!(started.elapsed() < Duration::from_secs(60), "the copy was never renewed");
+            assert!(started.elapsed() < Duration::from_secs(60), "the renewal never ended");
             std::thread::sleep(Duration::from_millis(10));
         }
-        assert_eq!(nearest(&reader, 1), Some(2));
-        assert_eq!(reader.snapshot_seq(), Some(1));
         assert!(!reader.is_open());
     }
 

@@ -235,13 +235,17 @@ fn catch_quietly<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
 
 /// What a caught panic says: the hook's record of it (message and place), else its payload.
 fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    super::terminal::take_last_panic().unwrap_or_else(|| {
-        payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".into())
-    })
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    // The hook's record, when it is of this panic (it may have been raised on a thread the
+    // code that panicked started, and carried over).
+    match super::terminal::take_last_panic() {
+        Some(seen) if seen.starts_with(&message) => seen,
+        _ => message,
+    }
 }
 
 /// The engine thread: a current-thread runtime whose tasks share the one reader.
@@ -276,6 +280,8 @@ struct Engine {
     search_due: tokio::time::Instant,
     asking: Option<u64>,
     cancel: Option<oneshot::Sender<()>>,
+    /// An answer panicked: the reader may be left in a broken state, and is opened afresh.
+    reader_broken: Rc<std::cell::Cell<bool>>,
 }
 
 impl Engine {
@@ -307,6 +313,7 @@ impl Engine {
             search_due: tokio::time::Instant::now(),
             asking: None,
             cancel: None,
+            reader_broken: Rc::default(),
         }
     }
 
@@ -374,6 +381,9 @@ impl Engine {
         if self.asking == Some(id) {
             self.asking = None;
             self.cancel = None;
+        }
+        if self.reader_broken.take() {
+            self.lib = None;
         }
     }
 
@@ -476,10 +486,11 @@ impl Engine {
                 }
             }
         };
-        let reports = self.reports.clone();
+        let (reports, broken) = (self.reports.clone(), self.reader_broken.clone());
         tokio::task::spawn_local(async move {
             // A panic inside the agent ends this answer, not the engine.
             if let Err(payload) = AssertUnwindSafe(body).catch_unwind().await {
+                broken.set(true);
                 let why = panic_text(payload.as_ref());
                 let update = AnswerUpdate::Failed(format!("the answer stopped on an internal error: {why}"));
                 let _ = reports.send(Report::Answer { id, update });
@@ -660,15 +671,15 @@ fn run_write(ctx: &Context, reports: &mpsc::UnboundedSender<Report>, job: WriteJ
         Ok(l) => l,
         Err(e) => return ingest(IngestUpdate::Failed(format!("cannot write to the library: {e:#}"))),
     };
-    match job {
+    let last = match job {
         WriteJob::Add(path) => {
             let mut on_event = add_progress(&ingest);
             match lib.add_paths(std::slice::from_ref(&path), &[], &mut on_event) {
                 Ok(r) => {
                     let nothing = format!("{}: nothing to add (no supported files)", path.display());
-                    ingest(add_summary(&r, nothing));
+                    add_summary(&r, nothing)
                 }
-                Err(e) => ingest(IngestUpdate::Failed(format!("{}: {e}", path.display()))),
+                Err(e) => IngestUpdate::Failed(format!("{}: {e}", path.display())),
             }
         }
         WriteJob::AddUrls(urls) => {
@@ -677,26 +688,30 @@ fn run_write(ctx: &Context, reports: &mpsc::UnboundedSender<Report>, job: WriteJ
                 Ok(runtime.block_on(lib.add_urls(&fetcher, &urls, &[], &mut on_event))?)
             });
             match added {
-                Ok(r) => ingest(add_summary(&r, format!("{}: nothing added", urls.join(" ")))),
-                Err(e) => ingest(IngestUpdate::Failed(format!("cannot add {}: {e:#}", urls.join(" ")))),
+                Ok(r) => add_summary(&r, format!("{}: nothing added", urls.join(" "))),
+                Err(e) => IngestUpdate::Failed(format!("cannot add {}: {e:#}", urls.join(" "))),
             }
         }
         WriteJob::RefreshFeeds => match refresh(ctx, &mut lib, &ingest) {
             Ok(Some(r)) => {
                 let (summary, failures) = refresh_summary(&r);
-                ingest(IngestUpdate::Done { summary, failures });
+                IngestUpdate::Done { summary, failures }
             }
-            Ok(None) => ingest(IngestUpdate::Done { summary: super::app::NO_FEEDS.into(), failures: false }),
-            Err(e) => ingest(IngestUpdate::Failed(format!("the feed refresh failed: {e:#}"))),
+            Ok(None) => IngestUpdate::Done { summary: super::app::NO_FEEDS.into(), failures: false },
+            Err(e) => IngestUpdate::Failed(format!("the feed refresh failed: {e:#}")),
         },
         WriteJob::Delete { doc_id, title } => {
             ingest(IngestUpdate::Started { index: 0, path: title.clone() });
             match lib.remove(doc_id) {
-                Ok(()) => ingest(IngestUpdate::Done { summary: format!("deleted {title}"), failures: false }),
-                Err(e) => ingest(IngestUpdate::Failed(format!("cannot delete {title}: {e}"))),
+                Ok(()) => IngestUpdate::Done { summary: format!("deleted {title}"), failures: false },
+                Err(e) => IngestUpdate::Failed(format!("cannot delete {title}: {e}")),
             }
         }
-    }
+    };
+    // The writer lets go of the library (and its mark on the vector store) before the UI hears
+    // that it is done: what the UI reads next sees the write whole.
+    drop(lib);
+    ingest(last);
 }
 
 /// Progress of an add (of files or web pages) as ingest updates.
