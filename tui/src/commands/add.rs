@@ -40,7 +40,7 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
         .filter(|p| match std::fs::metadata(p) {
             Ok(_) => true,
             Err(e) => {
-                refuse(format!("{}: {}", p.display(), path_error(&e)));
+                refuse(format!("{}: cannot read: {}", p.display(), path_error(&e)));
                 false
             }
         })

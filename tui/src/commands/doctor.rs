@@ -168,6 +168,8 @@ fn library_check(ctx: &Context, lib: &Library) -> Check {
     if docs == 0 && lib.catalog().journal().is_ok_and(|j| j.is_empty()) {
         return note("library", EMPTY_LIBRARY.into());
     }
+    // One opening of the vector store for the reads below.
+    let _hold = lib.hold_vectors();
     let c = match lib.consistency() {
         Ok(c) => c,
         Err(e) => return fail("library", e.to_string()),
