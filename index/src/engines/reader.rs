@@ -26,6 +26,9 @@ use crate::vector::{EdgeOptions, EdgeStore, VectorError, VectorFilter, VectorHit
 /// store is not free, and the writer may change the library every second).
 const COPY_EVERY_WHILE_WRITING: Duration = Duration::from_secs(10);
 
+/// Reads tried, each on a new copy, when a read fails on a copy.
+const READS_PER_COPY_FAILURE: usize = 3;
+
 /// The embedded store of a library, read on demand. Clones share one state.
 #[derive(Clone)]
 pub(crate) struct ReaderVectors {
@@ -106,14 +109,6 @@ impl VectorHold<'_> {
     pub(crate) fn none() -> VectorHold<'static> {
         VectorHold { inner: None, source: Source::Empty }
     }
-
-    fn store(&self) -> Option<&EdgeStore> {
-        match &self.source {
-            Source::Empty => None,
-            Source::Live(s) => Some(s),
-            Source::Copy(c) => Some(&c.store),
-        }
-    }
 }
 
 impl ReaderVectors {
@@ -187,16 +182,31 @@ impl ReaderVectors {
         self.inner.lock().refreshing
     }
 
-    /// Runs `read` on what reads go to; with no store yet, the result is `empty`.
-    fn read<T>(
+    /// Runs `read` on what reads go to; with no store yet, the result is empty. A copy is taken
+    /// while the writer changes the store's files, and can hold a point whose payload was not
+    /// written yet: a read that fails on a copy takes a new copy and tries again.
+    fn read<T: Default>(
         &self,
-        empty: T,
-        read: impl FnOnce(&EdgeStore) -> Result<T, VectorError>,
+        read: impl Fn(&EdgeStore) -> Result<T, VectorError>,
     ) -> Result<T, VectorError> {
-        let hold = self.inner.hold()?;
-        match hold.store() {
-            Some(store) => read(store),
-            None => Ok(empty),
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let hold = self.inner.hold()?;
+            let (store, copy) = match &hold.source {
+                Source::Empty => return Ok(T::default()),
+                Source::Live(store) => (store.as_ref(), None),
+                Source::Copy(copy) => (&copy.store, Some(copy)),
+            };
+            match (read(store), copy) {
+                (Err(VectorError::Engine(_)), Some(copy)) if attempt < READS_PER_COPY_FAILURE => {
+                    let mut state = self.inner.lock();
+                    if state.copy.as_ref().is_some_and(|c| Arc::ptr_eq(c, copy)) {
+                        state.copy = None;
+                    }
+                }
+                (result, _) => return result,
+            }
         }
     }
 }
@@ -318,19 +328,19 @@ impl VectorStore for ReaderVectors {
     }
 
     fn search(&self, query: &[f32], k: usize, filter: &VectorFilter) -> Result<Vec<VectorHit>, VectorError> {
-        self.read(Vec::new(), |s| s.search(query, k, filter))
+        self.read(|s| s.search(query, k, filter))
     }
 
     fn count(&self) -> Result<u64, VectorError> {
-        self.read(0, |s| s.count())
+        self.read(|s| s.count())
     }
 
     fn all_ids(&self) -> Result<Vec<i64>, VectorError> {
-        self.read(Vec::new(), |s| s.all_ids())
+        self.read(|s| s.all_ids())
     }
 
     fn doc_vectors(&self, doc_id: i64) -> Result<Vec<(i64, Vec<f32>)>, VectorError> {
-        self.read(Vec::new(), |s| s.doc_vectors(doc_id))
+        self.read(|s| s.doc_vectors(doc_id))
     }
 
     fn flush(&self) -> Result<(), VectorError> {
@@ -342,11 +352,11 @@ impl VectorStore for ReaderVectors {
     }
 
     fn unindexed(&self) -> Result<u64, VectorError> {
-        self.read(0, |s| s.unindexed())
+        self.read(|s| s.unindexed())
     }
 
     fn outdated(&self) -> Result<u64, VectorError> {
-        self.read(0, |s| s.outdated())
+        self.read(|s| s.outdated())
     }
 
     fn recreate(&self, _dim: usize) -> Result<(), VectorError> {
