@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::Context;
 use crate::cli::EvalArgs;
+use crate::output::outln;
 use crate::output::print_json;
 
 #[derive(Debug, Serialize)]
@@ -141,10 +142,16 @@ fn sweep(lib: &Library, ds: &Dataset, base: &lore_index::SearchConfig) -> Result
             }
         }
         let m = Metrics::mean(&all);
-        println!(
+        outln!(
             "sweep {:?} alpha {:.1} kw {:.1} k {:>3}: nDCG@10 {:.3} R@10 {:.3} MRR@10 {:.3}",
-            fusion.method, fusion.alpha, fusion.keyword_weight, fusion.rrf_k, m.ndcg10, m.recall10, m.mrr10
-        );
+            fusion.method,
+            fusion.alpha,
+            fusion.keyword_weight,
+            fusion.rrf_k,
+            m.ndcg10,
+            m.recall10,
+            m.mrr10
+        )?;
     }
     Ok(())
 }
@@ -233,17 +240,26 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
         print_json(&report)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "{}: {} documents ({} chunks), {} queries",
-        report.dataset, report.documents, report.chunks, report.queries
-    );
-    println!("indexed in {:.1}s ({:.1} chunks/s)", report.index_seconds, report.chunks_per_second);
-    println!(
+        report.dataset,
+        report.documents,
+        report.chunks,
+        report.queries
+    )?;
+    outln!("indexed in {:.1}s ({:.1} chunks/s)", report.index_seconds, report.chunks_per_second)?;
+    outln!(
         "{:<8} {:>8} {:>8} {:>9} {:>7} {:>8} {:>8}",
-        "mode", "nDCG@10", "R@10", "R@100", "MRR@10", "p50 ms", "p95 ms"
-    );
+        "mode",
+        "nDCG@10",
+        "R@10",
+        "R@100",
+        "MRR@10",
+        "p50 ms",
+        "p95 ms"
+    )?;
     for r in &report.modes {
-        println!(
+        outln!(
             "{:<8} {:>8.3} {:>8.3} {:>9.3} {:>7.3} {:>8.1} {:>8.1}",
             r.mode,
             r.metrics.ndcg10,
@@ -252,16 +268,16 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
             r.metrics.mrr10,
             r.p50_ms,
             r.p95_ms
-        );
+        )?;
     }
     let a = &report.answers;
-    println!(
+    outln!(
         "ask: passages hold a relevant document for {:.1}% of queries ({:.1} passages, {:.0} tokens on average; budget {}); {} queries got no passages",
         a.context_recall * 100.0,
         a.passages_mean,
         a.tokens_mean,
         a.budget_tokens,
         a.no_sources.len()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
