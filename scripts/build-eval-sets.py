@@ -346,9 +346,12 @@ class Blocks(HTMLParser):
             self._flush()
 
 
-def parse_page(path: Path, rule: Rule) -> tuple[str, list]:
+def parse_page(path: Path, rule: Rule, preprocess=None) -> tuple[str, list]:
     parser = Blocks(rule)
-    parser.feed(path.read_text(encoding="utf-8", errors="replace"))
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if preprocess:
+        text = preprocess(text)
+    parser.feed(text)
     parser.close()
     return re.sub(r"\s+", " ", parser.title).strip(), parser.events
 
@@ -363,10 +366,13 @@ class Section:
     heading: str
     anchor: str | None
     body: list[str] = field(default_factory=list)
+    index: int = 0  # position in the page, for a heading without an anchor
 
     @property
     def key(self) -> str:
-        return f"{self.page}#{self.anchor}" if self.anchor else self.page
+        if self.anchor:
+            return f"{self.page}#{self.anchor}"
+        return f"{self.page}#@{self.index}" if self.index else self.page
 
     def body_text(self) -> str:
         return "\n\n".join(self.body).strip()
@@ -378,7 +384,7 @@ def cut(page: str, page_title: str, events: list) -> list[Section]:
     out = [Section(page, page_title, 0, page_title, None)]
     for ev in events:
         if ev[0] == "h":
-            out.append(Section(page, page_title, ev[1], ev[2], ev[3]))
+            out.append(Section(page, page_title, ev[1], ev[2], ev[3], index=len(out)))
         else:
             out[-1].body.append(ev[1])
     return out
@@ -461,6 +467,15 @@ class EvalSet:
         texts = [q["text"] for q in self.queries]
         if len(set(texts)) != len(texts):
             sys.exit(f"{self.name}: duplicate queries")
+        # A question copied word for word into some section (a table of contents, say) would
+        # make the set a string-matching test.
+        flat = [re.sub(r"\W+", " ", (c["title"] + " " + c["text"]).lower()) for c in self.corpus]
+        for q in self.queries + self.unanswerable:
+            needle = re.sub(r"\W+", " ", q["text"].lower()).strip()
+            if len(needle) > 25:
+                where = [self.corpus[i]["_id"] for i, f in enumerate(flat) if needle in f]
+                if where:
+                    print(f"warning: {self.name}: {q['_id']} appears verbatim in {where}", file=sys.stderr)
 
         def jsonl(rows):
             return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
@@ -508,7 +523,7 @@ def build_django() -> EvalSet:
         skip=lambda tag, a: tag in ("script", "style")
         or (tag == "a" and "headerlink" in classes(a))
         or (tag == "span" and "viewcode-link" in classes(a))
-        or (tag == "div" and classes(a) & {"sphinxsidebar", "nav"}),
+        or (tag == "div" and classes(a) & {"sphinxsidebar", "nav", "toctree-wrapper"}),
     )
     pages = sorted(
         p.relative_to(root).as_posix()
@@ -543,7 +558,115 @@ def build_django() -> EvalSet:
     return s
 
 
-SETS = {"django-faq": build_django}
+def add_pages(s: EvalSet, root: Path, pages: list[str], rule: Rule, src: str, asked, preprocess=None,
+              title_of=None) -> list:
+    """Adds every section of the pages to the corpus; returns (question, key, corpus id) for the
+    sections `asked(page, section, heading)` names as FAQ entries (their text leaves the question
+    out)."""
+    faq = []
+    for page in pages:
+        title, events = parse_page(root / page, rule, preprocess.get(page) if preprocess else None)
+        secs = cut(page, title, events)
+        page_title = title_of(title, secs) if title_of else title
+        for sec in secs:
+            heading = clean_heading(sec.heading)
+            body = sec.body_text()
+            if not body:
+                continue
+            if sec.level == 0 and len(body) < 200 and len(secs) > 1:
+                continue  # text before the first heading: usually nothing worth a section
+            question = asked(page, sec, heading)
+            text = body if question else f"{heading}\n\n{body}"
+            cid = s.add_doc(sec.key, src, page_title, text)
+            if question:
+                faq.append((question, sec.key, cid))
+    return faq
+
+
+def sqlite_faq_headings(text: str) -> str:
+    """faq.html sets each question as <p><b>(N) question</b></p>: make those headings. Its list
+    of the questions at the top is left out."""
+    text = re.sub(r"<ol class=nounderline>.*?</ol>", "", text, count=1, flags=re.S)
+    return re.sub(
+        r"<p><b>\((\d+)\)\s*(.*?)</b></p>",
+        lambda m: f'<h3 id="q{m.group(1)}">{m.group(2)}</h3>',
+        text,
+        flags=re.S,
+    )
+
+
+def sqlite_page(text: str) -> str:
+    return re.sub(r"<p align=\"center\"><small><i>This page last modified.*?</p>", "", text, flags=re.S)
+
+
+# SQLite pages that are indexes, cross-references, news or legal papers rather than documentation.
+SQLITE_LEFT_OUT = {
+    "capi3ref.html", "changes.html", "chronology.html", "doc_backlink_crossref.html",
+    "doc_keyword_crossref.html", "doc_pagelink_crossref.html", "doc_target_crossref.html",
+    "doclist.html", "docs.html", "keyword_index.html", "requirements.html", "sitemap.html",
+    "syntaxdiagrams.html", "news.html", "oldnews.html", "pressrelease-20071212.html",
+    "consortium_agreement-20071201.html", "copyright-release.html", "download.html", "index.html",
+    "lang.html", "c3ref/funclist.html", "c3ref/objlist.html", "c3ref/constlist.html",
+}
+
+
+def build_sqlite() -> EvalSet:
+    s = EvalSet("sqlite-faq", "sq")
+    pkg = PACKAGES["sqlite3-doc"]
+    src = f"{pkg.name} {pkg.version}"
+    root = unpack(pkg) / "usr/share/doc/sqlite3"
+    rule = Rule(
+        root=lambda tag, a: tag == "body",
+        skip=lambda tag, a: tag in ("script", "style", "svg", "button")
+        or (tag == "div" and ("nosearch" in classes(a) or "imgcontainer" in classes(a))),
+    )
+    pages = sorted(
+        p.relative_to(root).as_posix()
+        for p in list(root.glob("*.html")) + list(root.glob("c3ref/*.html"))
+        if p.relative_to(root).as_posix() not in SQLITE_LEFT_OUT
+    )
+    pre = {p: sqlite_page for p in pages}
+    pre["faq.html"] = lambda t: sqlite_faq_headings(sqlite_page(t))
+    faq = add_pages(
+        s, root, pages, rule, src,
+        asked=lambda page, sec, h: h if page == "faq.html" and sec.level == 3 else None,
+        preprocess=pre,
+    )
+    for question, key, cid in faq:
+        s.add_query(question, f"{pkg.name}:{key}", [cid])
+    s.authored(src)
+    return s
+
+
+def build_git() -> EvalSet:
+    s = EvalSet("git-faq", "gt")
+    pkg = PACKAGES["git-doc"]
+    src = f"{pkg.name} {pkg.version}"
+    root = unpack(pkg) / "usr/share/doc/git-doc"
+    rule = Rule(
+        root=lambda tag, a: tag == "body",
+        skip=lambda tag, a: tag in ("script", "style") or (tag == "div" and a.get("id") == "footer"),
+    )
+    pages = sorted(p.name for p in root.glob("git*.html")) + ["everyday.html", "user-manual.html"]
+
+    def gitfaq(text: str) -> str:
+        n = iter(range(1, 1000))
+        text = re.sub(r'<dt class="hdlist1">', lambda m: f'<h3 id="gitfaq-q{next(n)}">', text)
+        return re.sub(r"</dt>", "</h3>", text)
+
+    faq = add_pages(
+        s, root, pages, rule, src,
+        asked=lambda page, sec, h: h if page == "gitfaq.html" and sec.level == 3 else None,
+        preprocess={"gitfaq.html": gitfaq},
+        title_of=lambda title, secs: next((clean_heading(x.heading) for x in secs if x.level == 1), title),
+    )
+    for question, key, cid in faq:
+        s.add_query(question, f"{pkg.name}:{key}", [cid])
+    s.authored(src)
+    return s
+
+
+SETS = {"django-faq": build_django, "sqlite-faq": build_sqlite, "git-faq": build_git}
 
 
 def main():
