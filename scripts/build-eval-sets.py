@@ -647,7 +647,7 @@ def build_git() -> EvalSet:
         root=lambda tag, a: tag == "body",
         skip=lambda tag, a: tag in ("script", "style") or (tag == "div" and a.get("id") == "footer"),
     )
-    pages = sorted(p.name for p in root.glob("git*.html")) + ["everyday.html", "user-manual.html"]
+    pages = sorted(p.name for p in root.glob("git*.html")) + ["everyday.html", "scalar.html", "user-manual.html"]
 
     def gitfaq(text: str) -> str:
         n = iter(range(1, 1000))
