@@ -201,9 +201,9 @@ def unpack(pkg: Package) -> Path:
 BLOCK = {
     "address", "article", "aside", "blockquote", "br", "caption", "dd", "div", "dl", "dt",
     "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr",
-    "li", "main", "nav", "ol", "p", "pre", "section", "table", "tbody", "td", "th", "thead", "tr",
-    "ul",
+    "li", "main", "nav", "ol", "p", "pre", "section", "table", "tbody", "thead", "tr", "ul",
 }
+CELLS = {"td", "th"}  # a table row becomes one line, its cells separated by " | "
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 
@@ -293,6 +293,8 @@ class Blocks(HTMLParser):
                 self._buf.append(" ")
             else:
                 self._flush()
+        elif tag in CELLS and "".join(self._buf).strip():
+            self._buf.append(" | ")
         if tag == "pre":
             self._pre += 1
 
@@ -666,7 +668,35 @@ def build_git() -> EvalSet:
     return s
 
 
-SETS = {"django-faq": build_django, "sqlite-faq": build_sqlite, "git-faq": build_git}
+def build_debref(name: str, prefix: str, lang: str) -> EvalSet:
+    """The Debian Reference (DocBook HTML) cut into sections; its questions are all written by
+    hand."""
+    s = EvalSet(name, prefix)
+    pkg = PACKAGES[f"debian-reference-{lang}"]
+    src = f"{pkg.name} {pkg.version}"
+    root = unpack(pkg) / "usr/share/debian-reference"
+    rule = Rule(
+        root=lambda tag, a: tag == "div" and bool(classes(a) & {"chapter", "preface", "appendix"}),
+        skip=lambda tag, a: tag in ("script", "style")
+        or (tag == "div" and bool(classes(a) & {"toc", "navheader", "navfooter", "list-of-tables"})),
+    )
+    pages = [f"pr01.{lang}.html"] + [f"ch{i:02d}.{lang}.html" for i in range(1, 13)] + [f"apa.{lang}.html"]
+    add_pages(
+        s, root, pages, rule, src,
+        asked=lambda page, sec, h: None,
+        title_of=lambda title, secs: next((clean_heading(x.heading) for x in secs if x.level == 1), title),
+    )
+    s.authored(src)
+    return s
+
+
+SETS = {
+    "django-faq": build_django,
+    "sqlite-faq": build_sqlite,
+    "git-faq": build_git,
+    "debref-zh": lambda: build_debref("debref-zh", "dz", "zh-cn"),
+    "debref-en-zhq": lambda: build_debref("debref-en-zhq", "de", "en"),
+}
 
 
 def main():
