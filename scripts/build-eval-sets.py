@@ -68,7 +68,7 @@ PACKAGES = {
             "3:3.2.25-0+deb12u7",
             "python-django-doc_3.2.25-0+deb12u7_all.deb",
             "87307f067916df72e17180d35b7cde5c7ea6080336cda518efd7f6e66988a7ca",
-            "",
+            "73ee8faf367fbe3c973a6bbaf01ac8e12f953602",
             "BSD-3-Clause (Django Software Foundation)",
         ),
         Package(
@@ -76,7 +76,7 @@ PACKAGES = {
             "3.40.1-2+deb12u2",
             "sqlite3-doc_3.40.1-2+deb12u2_all.deb",
             "466e30d7066e2641fa13e56bc662a2ad521b8cc9c17dde9c9dac3d4f105e32f2",
-            "",
+            "2a0943c41ea548999219087d8ccfeae78bc1104e",
             "public domain (SQLite documentation)",
         ),
         Package(
@@ -84,7 +84,7 @@ PACKAGES = {
             "1:2.39.5-0+deb12u3",
             "git-doc_2.39.5-0+deb12u3_all.deb",
             "3c89668a11053a6bafade3de1f611f4613db31e082af63f43d8c5b69ad8795ec",
-            "",
+            "38e8a34fb150694e764bdb283a09a67ccc6c99de",
             "GPL-2.0 (Git documentation)",
         ),
         Package(
@@ -92,7 +92,7 @@ PACKAGES = {
             "2.100",
             "debian-reference-zh-cn_2.100_all.deb",
             "6d2d8d9a646397e28b04cdff23d2e4374101ebf9be348e35961af62c8a2d0977",
-            "",
+            "8e2aab0a711b9ac1ed4d254313557a41614a63df",
             "GPL-2.0-or-later or MIT-style (Debian Reference, Osamu Aoki)",
         ),
         Package(
@@ -100,7 +100,7 @@ PACKAGES = {
             "2.100",
             "debian-reference-en_2.100_all.deb",
             "9f31d3a17df505de09689ca255512ea58c1fc47c59bb1b0c7bf1c23362e9743f",
-            "",
+            "c960d3c4db07789ed5eeb04d5396938673621702",
             "GPL-2.0-or-later or MIT-style (Debian Reference, Osamu Aoki)",
         ),
     ]
