@@ -410,7 +410,7 @@ class EvalSet:
     unanswerable: list = field(default_factory=list)
     by_key: dict = field(default_factory=dict)  # section key -> corpus id
 
-    def add_doc(self, key: str, source: str, title: str, text: str) -> str:
+    def add_doc(self, key: str, title: str, text: str) -> str:
         cid = f"{self.prefix}-{len(self.corpus) + 1:04d}"
         if key in self.by_key:
             raise ValueError(f"{self.name}: section {key} twice")
@@ -535,33 +535,22 @@ def build_django() -> EvalSet:
         if not p.relative_to(root).as_posix().startswith("ref/contrib/gis/")
     ) + ["glossary.html"]
     s = EvalSet("django-faq", "dj")
-    faq = []
-    for page in pages:
-        title, events = parse_page(root / page, rule)
-        secs = cut(page, title, events)
-        page_title = next((clean_heading(x.heading) for x in secs if x.level == 1), title)
-        for sec in secs:
-            heading = clean_heading(sec.heading)
-            body = sec.body_text()
-            if not body:
-                continue
-            if sec.level == 0 and sec.anchor is None and len(body) < 200:
-                continue  # text before the first heading: usually nothing worth a section
-            # Every FAQ entry is a query: the questions, and the problem statements ("Some
-            # objects aren't appearing in the admin.", "command not found: django-admin").
-            asked = page.startswith("faq/") and sec.level >= 2 and heading not in DJANGO_NOT_ASKED
-            text = body if asked else f"{heading}\n\n{body}"
-            cid = s.add_doc(sec.key, src, page_title, text)
-            if asked:
-                faq.append((heading, sec.key, cid))
+    # Every FAQ entry is a query: the questions, and the problem statements ("Some objects aren't
+    # appearing in the admin.", "command not found: django-admin").
+    faq = add_pages(
+        s, root, pages, rule,
+        asked=lambda page, sec, h: h
+        if page.startswith("faq/") and sec.level >= 2 and h not in DJANGO_NOT_ASKED
+        else None,
+        title_of=lambda title, secs: next((clean_heading(x.heading) for x in secs if x.level == 1), title),
+    )
     for heading, key, cid in faq:
         s.add_query(heading, f"{pkg.name}:{key}", [cid])
     s.authored(src)
     return s
 
 
-def add_pages(s: EvalSet, root: Path, pages: list[str], rule: Rule, src: str, asked, preprocess=None,
-              title_of=None) -> list:
+def add_pages(s: EvalSet, root: Path, pages: list[str], rule: Rule, asked, preprocess=None, title_of=None) -> list:
     """Adds every section of the pages to the corpus; returns (question, key, corpus id) for the
     sections `asked(page, section, heading)` names as FAQ entries (their text leaves the question
     out)."""
@@ -579,7 +568,7 @@ def add_pages(s: EvalSet, root: Path, pages: list[str], rule: Rule, src: str, as
                 continue  # text before the first heading: usually nothing worth a section
             question = asked(page, sec, heading)
             text = body if question else f"{heading}\n\n{body}"
-            cid = s.add_doc(sec.key, src, page_title, text)
+            cid = s.add_doc(sec.key, page_title, text)
             if question:
                 faq.append((question, sec.key, cid))
     return faq
@@ -630,7 +619,7 @@ def build_sqlite() -> EvalSet:
     pre = {p: sqlite_page for p in pages}
     pre["faq.html"] = lambda t: sqlite_faq_headings(sqlite_page(t))
     faq = add_pages(
-        s, root, pages, rule, src,
+        s, root, pages, rule,
         asked=lambda page, sec, h: h if page == "faq.html" and sec.level == 3 else None,
         preprocess=pre,
     )
@@ -657,7 +646,7 @@ def build_git() -> EvalSet:
         return re.sub(r"</dt>", "</h3>", text)
 
     faq = add_pages(
-        s, root, pages, rule, src,
+        s, root, pages, rule,
         asked=lambda page, sec, h: h if page == "gitfaq.html" and sec.level == 3 else None,
         preprocess={"gitfaq.html": gitfaq},
         title_of=lambda title, secs: next((clean_heading(x.heading) for x in secs if x.level == 1), title),
@@ -682,7 +671,7 @@ def build_debref(name: str, prefix: str, lang: str) -> EvalSet:
     )
     pages = [f"pr01.{lang}.html"] + [f"ch{i:02d}.{lang}.html" for i in range(1, 13)] + [f"apa.{lang}.html"]
     add_pages(
-        s, root, pages, rule, src,
+        s, root, pages, rule,
         asked=lambda page, sec, h: None,
         title_of=lambda title, secs: next((clean_heading(x.heading) for x in secs if x.level == 1), title),
     )
