@@ -6,6 +6,7 @@
 //! derived indexes are brought in step afterwards and the journal entry is cleared last.
 
 mod conversations;
+mod copies;
 mod error;
 mod feeds;
 mod roots;
@@ -18,6 +19,7 @@ use lore_ingest::{Chunk, Document};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 pub use conversations::{ConversationSummary, NewTurn, Turn};
+pub use copies::CopyPath;
 pub use error::{CatalogError, Result};
 pub use feeds::{Feed, FeedItemRecord, FeedSettings, FetchRecord, FullText};
 pub use roots::{FailedFile, TrackedDoc};

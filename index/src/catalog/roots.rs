@@ -42,7 +42,7 @@ pub struct FailedFile {
 
 /// The half-open range of source strings under the folder `root`: `[root/, root0)`, since `0`
 /// follows `/` in byte order.
-fn under(root: &str) -> (String, String) {
+pub(super) fn under(root: &str) -> (String, String) {
     let prefix = if root.ends_with('/') { root.to_string() } else { format!("{root}/") };
     let mut upper = prefix.clone();
     upper.pop();

@@ -21,7 +21,7 @@ pub struct Root {
 }
 
 /// Size and modification time of a source file, for the cheap unchanged check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct FileStat {
     /// Modification time, seconds since the epoch.
     pub mtime: i64,

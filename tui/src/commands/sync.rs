@@ -165,6 +165,14 @@ fn print_report(r: &SyncReport, watching: bool) {
             ChangeKind::Updated => "updated",
             ChangeKind::Removed => "removed",
             ChangeKind::Renamed => "renamed",
+            ChangeKind::SameContent => {
+                println!("  {:<8} {} (same content as document {}, kept once)", "same", c.path, c.doc_id);
+                continue;
+            }
+            ChangeKind::PathRemoved => {
+                println!("  {:<8} {} (document {} stays at its other path)", "gone", c.path, c.doc_id);
+                continue;
+            }
         };
         match (&c.from, c.chunks) {
             (Some(from), _) => println!("  {what:<8} {from} -> {}", c.path),
