@@ -228,6 +228,8 @@ mod tests {
             char_end: 9,
             tokens: 2,
             language: None,
+            line_start: None,
+            line_end: None,
         };
         let doc = Document {
             source: source.into(),

@@ -163,4 +163,9 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX copies_doc ON copies(doc_id);
     "#,
+    // 8: the source lines a chunk of a plain-text or Markdown file spans. Older chunks have none.
+    r#"
+    ALTER TABLE chunks ADD COLUMN line_start INTEGER;
+    ALTER TABLE chunks ADD COLUMN line_end INTEGER;
+    "#,
 ];

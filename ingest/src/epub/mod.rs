@@ -168,6 +168,7 @@ impl Chapter {
             anchor: Some(self.href.clone()),
             pages: Vec::new(),
             text: String::new(),
+            line: None,
         };
         // A TOC-titled section whose title heading may still come.
         let mut title_pending = self.in_toc;
@@ -187,6 +188,7 @@ impl Chapter {
                         anchor: Some(format!("{}#{id}", self.href)),
                         pages: Vec::new(),
                         text: String::new(),
+                        line: None,
                     };
                     title_pending = true;
                     own_title_pending = false;
@@ -221,6 +223,7 @@ impl Chapter {
                         anchor: Some(anchor),
                         pages: Vec::new(),
                         text: String::new(),
+                        line: None,
                     };
                 }
                 Piece::Text(t) => {
