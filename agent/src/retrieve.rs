@@ -326,6 +326,8 @@ mod tests {
             char_end: end as u64,
             tokens: 5,
             language: None,
+            line_start: None,
+            line_end: None,
         }
     }
 

@@ -297,7 +297,9 @@ impl Library {
                 // An item new to this feed whose document another feed (or `lore add`) brought.
                 ItemOutcome::Added { .. } => report.added += 1,
                 ItemOutcome::Unchanged { .. } if !known.contains_key(&item.key) => report.added += 1,
-                ItemOutcome::Updated { .. } | ItemOutcome::Unchanged { .. } => report.updated += 1,
+                ItemOutcome::Updated { .. }
+                | ItemOutcome::Unchanged { .. }
+                | ItemOutcome::SameContent { .. } => report.updated += 1,
                 ItemOutcome::Failed { message, .. } => report.failed.push(message.clone()),
             }
             progress(FeedEvent::Item { feed, outcome: &outcome });
@@ -368,6 +370,9 @@ impl AddReport {
                 self.chunks += chunks;
             }
             ItemOutcome::Unchanged { .. } => self.unchanged += 1,
+            ItemOutcome::SameContent { title, source, .. } => {
+                self.same_content.push(format!("same content as {title} ({source})"))
+            }
             ItemOutcome::Failed { message, .. } => self.failed.push(message.clone()),
         }
     }

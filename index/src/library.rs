@@ -13,8 +13,10 @@ use crate::error::{Error, Result};
 use crate::lock::WriterLock;
 use crate::search::{SearchConfig, SearchHit, SearchRequest};
 
+mod copies;
 mod reindex;
 
+pub use copies::RemovedPath;
 pub use reindex::META_REINDEX;
 
 /// File name of the catalog inside a library directory.
@@ -73,6 +75,16 @@ pub enum ItemOutcome {
     Unchanged {
         /// Document id.
         doc_id: i64,
+    },
+    /// A file with the content of another document already in the library: nothing was loaded
+    /// or embedded, its path is remembered as one more path of that document.
+    SameContent {
+        /// The document.
+        doc_id: i64,
+        /// Its title.
+        title: String,
+        /// Its first path.
+        source: String,
     },
     /// Could not be added.
     Failed {
@@ -139,6 +151,9 @@ pub struct AddReport {
     pub skipped_hidden: usize,
     /// Chunks written.
     pub chunks: usize,
+    /// Files with the content of a document already in the library, kept once: one line each,
+    /// `<path>: same content as <title> (<first path>)`.
+    pub same_content: Vec<String>,
 }
 
 /// An open library.
@@ -441,6 +456,10 @@ impl Library {
                     report.chunks += chunks;
                 }
                 ItemOutcome::Unchanged { .. } => report.unchanged += 1,
+                ItemOutcome::SameContent { title, source, .. } => {
+                    let at = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+                    report.same_content.push(format!("{}: same content as {title} ({source})", at.display()));
+                }
                 ItemOutcome::Failed { message, .. } => report.failed.push(message.clone()),
             }
             progress(AddEvent::Finished { index, path, outcome: &outcome });
@@ -462,6 +481,10 @@ impl Library {
     ) -> Result<ItemOutcome> {
         let source = lore_ingest::read_file(path, &self.options.load)?;
         let hash = source.hash();
+        let file = FileStat::of(&source.meta);
+        if let Some(outcome) = self.same_content(&source.canonical, source.kind, &hash, root, file, tags)? {
+            return Ok(outcome);
+        }
         if let Some((id, old)) = self.catalog.lookup_source(&source.canonical)?
             && old == hash
             && !self.catalog.journal()?.iter().any(|e| e.doc_id == id)
@@ -481,13 +504,12 @@ impl Library {
                 site: None,
                 sections: vec![],
             };
-            let new =
-                NewDocument { doc: &doc, chunks: &[], tags, root_id: root, file: FileStat::of(&source.meta) };
+            let new = NewDocument { doc: &doc, chunks: &[], tags, root_id: root, file };
             self.catalog.begin_upsert(&new)?;
             return Ok(ItemOutcome::Unchanged { doc_id: id });
         }
         let doc = source.load(&self.options.load)?;
-        self.add_loaded(&doc, tags, root, FileStat::of(&source.meta), progress)
+        self.add_loaded(&doc, tags, root, file, progress)
     }
 
     /// Adds a document already loaded (a web page, a feed item, an evaluation corpus entry):

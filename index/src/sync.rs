@@ -8,10 +8,13 @@
 //! - not recorded, with the content (same kind, size and hash) of a recorded document whose file
 //!   is gone: renamed or moved; the document takes the new path and keeps its id, chunks and
 //!   vectors (the derived indexes hold ids, not paths, so nothing is embedded again);
+//! - not recorded, with the content of a document already in the library at another path: kept
+//!   once, its path remembered as one more path of that document;
 //! - not recorded otherwise: added.
 //!
 //! A recorded document under a root whose file no longer exists is removed from the catalog and
-//! both derived indexes in one journalled step. A folder root that is missing altogether (an
+//! both derived indexes in one journalled step, unless another of its paths still holds it: the
+//! document then stays there, and only the gone path is forgotten. A folder root that is missing altogether (an
 //! unmounted disk, a renamed folder) is reported and its documents are kept. Files that failed
 //! to load are remembered with their stat and not parsed again until they change.
 
@@ -22,13 +25,13 @@ use std::time::Instant;
 use lore_ingest::folder;
 use serde::Serialize;
 
-use crate::catalog::{FileStat, Root, TrackedDoc};
+use crate::catalog::{CopyPath, FileStat, Root, TrackedDoc};
 use crate::error::{Error, Result};
 use crate::library::{AddEvent, ItemOutcome, Library};
 
 /// What a sync did to one document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
     /// A new file was added.
     Added,
@@ -38,6 +41,11 @@ pub enum ChangeKind {
     Removed,
     /// A file was renamed or moved with its content unchanged; its document took the new path.
     Renamed,
+    /// A new file has the content of a document already in the library; its path was added to
+    /// that document, nothing was embedded.
+    SameContent,
+    /// A path of a document is gone; the document stays at its other paths.
+    PathRemoved,
 }
 
 /// One change a sync made.
@@ -70,6 +78,10 @@ pub struct SyncReport {
     pub removed: usize,
     /// Documents whose file was renamed or moved, content unchanged.
     pub renamed: usize,
+    /// New files with the content of a document already in the library, kept once.
+    pub same_content: usize,
+    /// Gone paths of documents that other paths still hold.
+    pub paths_removed: usize,
     /// Files found as they were.
     pub unchanged: usize,
     /// Files that could not be read or loaded, one line each.
@@ -87,7 +99,7 @@ pub struct SyncReport {
 impl SyncReport {
     /// Whether the sync changed the library.
     pub fn changed(&self) -> bool {
-        self.added + self.updated + self.removed + self.renamed > 0
+        self.added + self.updated + self.removed + self.renamed + self.same_content + self.paths_removed > 0
     }
 }
 
@@ -130,6 +142,10 @@ struct Plan {
     reads: Vec<Read>,
     renames: Vec<Rename>,
     removals: Vec<TrackedDoc>,
+    /// Gone first paths of documents, each with the copy that takes its place.
+    handovers: Vec<(TrackedDoc, CopyPath)>,
+    /// Gone copies.
+    lost_copies: Vec<CopyPath>,
 }
 
 /// Whether a path is certainly gone (not merely unreadable).
@@ -178,6 +194,7 @@ impl Library {
         let plan = self.plan_sync(&roots, &mut report)?;
         let tags: HashMap<i64, Vec<String>> = roots.iter().map(|r| (r.id, r.tags.clone())).collect();
         self.apply_renames(&plan.renames, &tags, &mut report)?;
+        self.apply_path_removals(&plan, &mut report)?;
         self.apply_removals(&plan.removals, &mut report)?;
         self.apply_reads(&plan.reads, &tags, &mut report, progress)?;
         self.commit()?;
@@ -198,8 +215,27 @@ impl Library {
         let mut report = ForgetReport { root: root.path.clone(), removed: 0, kept: shared.len() };
         if purge {
             self.indexes_usable()?;
+            // A document that a copy outside the root still holds stays there.
+            let mut removals = Vec::new();
+            for doc in alone {
+                let outside = self.surviving_copy(doc.id, &doc.hash)?.filter(|c| {
+                    !covers(&root.path, &c.path) || others.iter().any(|r| covers(&r.path, &c.path))
+                });
+                match outside {
+                    Some(copy) => {
+                        self.catalog_mut().promote_copy(&copy)?;
+                        report.kept += 1;
+                    }
+                    None => removals.push(doc),
+                }
+            }
+            for copy in self.catalog().copies_under(&root.path)? {
+                if !others.iter().any(|r| covers(&r.path, &copy.path)) {
+                    self.catalog().remove_copy(&copy.path)?;
+                }
+            }
             let mut sync = SyncReport::default();
-            self.apply_removals(&alone, &mut sync)?;
+            self.apply_removals(&removals, &mut sync)?;
             report.removed = sync.removed;
         } else {
             report.kept += alone.len();
@@ -215,6 +251,7 @@ impl Library {
     fn plan_sync(&self, roots: &[Root], report: &mut SyncReport) -> Result<Plan> {
         let catalog = self.catalog();
         let mut known: HashMap<String, TrackedDoc> = HashMap::new();
+        let mut copies: HashMap<String, CopyPath> = HashMap::new();
         let mut scanned: Vec<&Root> = Vec::new();
         for root in roots {
             let path = Path::new(&root.path);
@@ -232,6 +269,9 @@ impl Library {
             }
             for doc in catalog.docs_under(&root.path)? {
                 known.insert(doc.source.clone(), doc);
+            }
+            for copy in catalog.copies_under(&root.path)? {
+                copies.insert(copy.path.clone(), copy);
             }
         }
 
@@ -270,6 +310,11 @@ impl Library {
                     report.unchanged += 1;
                     continue;
                 }
+                let copy = copies.get(&canonical);
+                if copy.is_some_and(|c| stat.is_some() && c.file == stat) {
+                    report.unchanged += 1;
+                    continue;
+                }
                 if let Some(stat) = stat
                     && let Some(message) = catalog.failed_unchanged(&canonical, stat)?
                 {
@@ -277,13 +322,25 @@ impl Library {
                     continue;
                 }
                 let read = Read { path, canonical, root: root.id, stat };
-                if doc.is_some() { plan.reads.push(read) } else { new_files.push(read) }
+                if doc.is_some() || copy.is_some() { plan.reads.push(read) } else { new_files.push(read) }
             }
         }
 
-        let mut gone: Vec<TrackedDoc> =
-            known.into_values().filter(|d| !seen.contains(&d.source) && is_gone(&d.source)).collect();
+        let mut gone: Vec<TrackedDoc> = Vec::new();
+        for doc in known.into_values().filter(|d| !seen.contains(&d.source) && is_gone(&d.source)) {
+            match self.surviving_copy(doc.id, &doc.hash)? {
+                Some(copy) => plan.handovers.push((doc, copy)),
+                None => gone.push(doc),
+            }
+        }
         gone.sort_by(|a, b| a.source.cmp(&b.source));
+        plan.handovers.sort_by(|a, b| a.0.source.cmp(&b.0.source));
+        let handed: HashSet<&str> = plan.handovers.iter().map(|(_, c)| c.path.as_str()).collect();
+        plan.lost_copies = copies
+            .into_values()
+            .filter(|c| !seen.contains(&c.path) && !handed.contains(c.path.as_str()) && is_gone(&c.path))
+            .collect();
+        plan.lost_copies.sort_by(|a, b| a.path.cmp(&b.path));
         let mut claimed = vec![false; gone.len()];
         for read in new_files {
             match rename_of(&read, &gone, &claimed) {
@@ -347,6 +404,34 @@ impl Library {
         }
         for id in retag {
             self.catalog().finish(id)?;
+        }
+        Ok(())
+    }
+
+    /// Forgets the gone paths of documents that other paths still hold: a gone first path hands
+    /// its document to a copy, a gone copy is dropped.
+    fn apply_path_removals(&mut self, plan: &Plan, report: &mut SyncReport) -> Result<()> {
+        for (doc, copy) in &plan.handovers {
+            self.catalog_mut().promote_copy(copy)?;
+            report.paths_removed += 1;
+            report.changes.push(SyncChange {
+                change: ChangeKind::PathRemoved,
+                path: doc.source.clone(),
+                from: None,
+                doc_id: doc.id,
+                chunks: None,
+            });
+        }
+        for copy in &plan.lost_copies {
+            self.catalog().remove_copy(&copy.path)?;
+            report.paths_removed += 1;
+            report.changes.push(SyncChange {
+                change: ChangeKind::PathRemoved,
+                path: copy.path.clone(),
+                from: None,
+                doc_id: copy.doc_id,
+                chunks: None,
+            });
         }
         Ok(())
     }
@@ -421,6 +506,16 @@ impl Library {
                     report.changes.push(change(ChangeKind::Updated, *doc_id, *chunks));
                 }
                 ItemOutcome::Unchanged { .. } => report.unchanged += 1,
+                ItemOutcome::SameContent { doc_id, .. } => {
+                    report.same_content += 1;
+                    report.changes.push(SyncChange {
+                        change: ChangeKind::SameContent,
+                        path: read.canonical.clone(),
+                        from: None,
+                        doc_id: *doc_id,
+                        chunks: None,
+                    });
+                }
                 ItemOutcome::Failed { message, .. } => {
                     report.failed.push(message.clone());
                     if let Some(stat) = read.stat {

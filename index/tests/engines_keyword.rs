@@ -213,6 +213,54 @@ fn any_text_is_a_valid_query() {
     assert!(index.search("process", 0, &KeywordFilter::default()).unwrap().is_empty());
 }
 
+/// A query excluding a phrase (`python -"tail call"`) over enough documents that the phrase's
+/// scorer is asked to seek after it ran out: the search answers, and answers right.
+#[test]
+fn a_query_excluding_a_phrase_answers_right() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = KeywordIndex::open(&dir.path().join("kw"), &KeywordConfig::default()).unwrap();
+    let words =
+        ["git", "rev", "parse", "symbolic", "full", "name", "tail", "call", "python", "ref", "branch"];
+    let mut x: u64 = 7;
+    let mut docs = Vec::new();
+    for id in 0..400i64 {
+        let mut t = String::new();
+        for _ in 0..30 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            t.push_str(words[(x >> 33) as usize % words.len()]);
+            t.push(' ');
+        }
+        if id % 7 == 0 {
+            t.push_str(" --symbolic-full-name ");
+        }
+        if id % 11 == 0 {
+            t.push_str(" tail call ");
+        }
+        docs.push(doc(id, id, "t", &[], &t));
+    }
+    index.add(&docs).unwrap();
+    index.commit().unwrap();
+    // Whether a text holds a phrase the way the analyser sees it: hyphens split words.
+    let holds = |d: &KeywordDoc, p: &str| {
+        let words: Vec<&str> =
+            d.text.split(|c: char| c.is_whitespace() || c == '-').filter(|w| !w.is_empty()).collect();
+        format!(" {} ", words.join(" ")).contains(&format!(" {p} "))
+    };
+    for (q, with, without) in [
+        ("python -\"tail call\"", "python", "tail call"),
+        ("branch -\"symbolic full\"", "branch", "symbolic full"),
+        ("ref -\"full name\"", "ref", "full name"),
+    ] {
+        let mut got: Vec<i64> =
+            index.search(q, 1000, &KeywordFilter::default()).unwrap().iter().map(|h| h.chunk_id).collect();
+        got.sort_unstable();
+        let want: Vec<i64> =
+            docs.iter().filter(|d| holds(d, with) && !holds(d, without)).map(|d| d.chunk_id).collect();
+        assert!(!want.is_empty(), "{q}");
+        assert_eq!(got, want, "{q}");
+    }
+}
+
 #[test]
 fn reopens_with_committed_data_and_locks_a_second_writer() {
     let dir = tempfile::tempdir().unwrap();

@@ -185,8 +185,8 @@ fn a_file_that_fails_is_not_read_again_until_it_changes() {
 fn missing_roots_deleted_file_roots_and_forgetting_roots() {
     let src = source_folder();
     let single = tempfile::tempdir().unwrap();
-    let lone = single.path().join("chapter_117.txt");
-    std::fs::copy(data("docs/text/moby-dick/chapter_117.txt"), &lone).unwrap();
+    let lone = single.path().join("chapter_122.txt");
+    std::fs::copy(data("docs/text/moby-dick/chapter_122.txt"), &lone).unwrap();
     let home = tempfile::tempdir().unwrap();
     let mut lib = Library::open_writer(home.path(), options()).unwrap();
     let moby = src.path().join("moby");

@@ -186,10 +186,18 @@ impl Chunker {
                     _ => spans.push((start, start + piece.len(), tokens)),
                 }
             }
+            let lines = LineIndex::of(section);
             for (start, end, tokens) in self.merge_scraps(&section.text, spans, target) {
                 let ordinal = u32::try_from(chunks.len()).unwrap_or(u32::MAX);
                 let text = section.text.get(start..end).unwrap_or_default();
-                chunks.push(make_chunk(section, index, ordinal, start, text, tokens));
+                let mut chunk = make_chunk(section, index, ordinal, start, text, tokens);
+                if let Some(lines) = &lines {
+                    // The last line is the one the text ends on, not the one after its newline.
+                    let last = start + text.trim_end().len().max(1) - 1;
+                    (chunk.line_start, chunk.line_end) =
+                        (lines.line_at(start), lines.line_at(last.max(start)));
+                }
+                chunks.push(chunk);
             }
         }
         Ok(chunks)
@@ -279,6 +287,28 @@ fn make_chunk(
         char_end: end,
         tokens: u32::try_from(tokens).unwrap_or(u32::MAX),
         language: None,
+        line_start: None,
+        line_end: None,
+    }
+}
+
+/// The source lines of a section read as lines: where each of its lines starts.
+struct LineIndex {
+    first: u32,
+    newlines: Vec<usize>,
+}
+
+impl LineIndex {
+    /// The index of a section with a first line, else `None`.
+    fn of(section: &Section) -> Option<LineIndex> {
+        let first = section.line?;
+        Some(LineIndex { first, newlines: section.text.match_indices('\n').map(|(i, _)| i).collect() })
+    }
+
+    /// The source line that byte `offset` of the section's text is on.
+    fn line_at(&self, offset: usize) -> Option<u32> {
+        let before = u32::try_from(self.newlines.partition_point(|&n| n < offset)).ok()?;
+        self.first.checked_add(before)
     }
 }
 
@@ -459,6 +489,35 @@ mod tests {
         let chunks = Chunker::estimated(ChunkConfig::default()).chunk(&doc(Kind::Text, vec![s])).unwrap();
         assert!(chunks.len() > 2);
         assert!(chunks[1].char_start < chunks[0].char_end, "no overlap");
+    }
+
+    #[test]
+    fn chunks_of_text_files_know_their_source_lines() {
+        let source = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/data/docs/text/moby-dick/chapter_1.txt"
+        ))
+        .unwrap();
+        let d = crate::text::load(&source, "chapter_1.txt", "chapter_1").unwrap();
+        let chunks = Chunker::estimated(ChunkConfig::default()).chunk(&d).unwrap();
+        assert!(chunks.len() > 3, "{} chunks", chunks.len());
+        let lines: Vec<&str> = source.lines().collect();
+        let mut previous = 1;
+        for c in &chunks {
+            let (a, b) = (c.line_start.unwrap() as usize, c.line_end.unwrap() as usize);
+            assert!(previous <= a && a <= b && b <= lines.len(), "{a}-{b} after {previous}");
+            // The chunk's first and last lines are those lines of the file.
+            let first = c.text.lines().next().unwrap().trim();
+            let last = c.text.trim_end().lines().last().unwrap().trim();
+            assert!(lines[a - 1].contains(first), "line {a}: {:?} vs {first:?}", lines[a - 1]);
+            assert!(lines[b - 1].contains(last), "line {b}: {:?} vs {last:?}", lines[b - 1]);
+            previous = a;
+        }
+        // Formats without lines have none.
+        let pdf = Chunker::estimated(ChunkConfig::default())
+            .chunk(&doc(Kind::Pdf, vec![Section::new(vec![], prose(300, "p"))]))
+            .unwrap();
+        assert!(pdf.iter().all(|c| c.line_start.is_none() && c.line_end.is_none()));
     }
 
     #[test]

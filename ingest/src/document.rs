@@ -80,12 +80,16 @@ pub struct Section {
     pub pages: Vec<PageMark>,
     /// The section's text, normalised: paragraphs separated by blank lines.
     pub text: String,
+    /// For sources read as lines (plain text, Markdown): the 1-based line of the source where
+    /// `text` starts; its lines follow the source's one for one from there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
 }
 
 impl Section {
     /// A section with a heading path and text and no pages or anchor.
     pub fn new(heading_path: Vec<String>, text: impl Into<String>) -> Self {
-        Section { heading_path, anchor: None, pages: Vec::new(), text: text.into() }
+        Section { heading_path, anchor: None, pages: Vec::new(), text: text.into(), line: None }
     }
 
     /// The page that holds byte `offset` of the text, if the section has pages.
@@ -165,6 +169,12 @@ pub struct Chunk {
     /// the chunk's own text is clearly in another (see [`crate::load::chunk_language`]).
     #[serde(default)]
     pub language: Option<String>,
+    /// First line of the source the chunk's text is on (plain text and Markdown, 1-based).
+    #[serde(default)]
+    pub line_start: Option<u32>,
+    /// Last line of the source the chunk's text is on.
+    #[serde(default)]
+    pub line_end: Option<u32>,
 }
 
 impl Chunk {

@@ -38,7 +38,8 @@ fn load_inner(text: &str, item: &str) -> Document {
         source
     };
     let (front, body) = split_front_matter(source);
-    let (sections, first_h1) = sections(body);
+    let first_line = source[..source.len() - body.len()].matches('\n').count() + 1;
+    let (sections, first_h1) = sections(body, first_line);
     let title = front.title.clone().or(first_h1).unwrap_or_default();
     Document {
         source: item.to_string(),
@@ -65,8 +66,9 @@ struct HeadingSpan {
 }
 
 /// Cuts the body into sections at top-level headings (headings inside block quotes or lists do
-/// not cut); returns them and the first `h1`'s text.
-fn sections(body: &str) -> (Vec<Section>, Option<String>) {
+/// not cut); returns them and the first `h1`'s text. The body starts on line `first_line` of the
+/// file.
+fn sections(body: &str, first_line: usize) -> (Vec<Section>, Option<String>) {
     let opts = Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH
@@ -109,6 +111,8 @@ fn sections(body: &str) -> (Vec<Section>, Option<String>) {
         }
     }
 
+    let newlines: Vec<usize> = body.match_indices('\n').map(|(i, _)| i).collect();
+    let line_at = |offset: usize| u32::try_from(first_line + newlines.partition_point(|&n| n < offset)).ok();
     let mut out = Vec::new();
     let mut first_h1 = None;
     let mut stack: Vec<(u8, String)> = Vec::new();
@@ -116,7 +120,7 @@ fn sections(body: &str) -> (Vec<Section>, Option<String>) {
     let mut from = 0usize;
     for h in headings {
         let text = h.text.split_whitespace().collect::<Vec<_>>().join(" ");
-        push_section(&mut out, &mut current, body.get(from..h.range.start).unwrap_or_default());
+        push_section(&mut out, &mut current, body, from..h.range.start, &line_at);
         from = h.range.end;
         if text.is_empty() {
             continue;
@@ -134,20 +138,33 @@ fn sections(body: &str) -> (Vec<Section>, Option<String>) {
             anchor: Some(anchor).filter(|a| !a.is_empty()),
             pages: Vec::new(),
             text: String::new(),
+            line: None,
         };
     }
-    push_section(&mut out, &mut current, body.get(from..).unwrap_or_default());
+    push_section(&mut out, &mut current, body, from..body.len(), &line_at);
     (out, first_h1)
 }
 
-fn push_section(out: &mut Vec<Section>, current: &mut Section, text: &str) {
-    let text = text.trim_matches('\n').trim_end();
+/// Ends the current section with the body's text in `range`, which starts on the line that
+/// `line_at` gives for its offset.
+fn push_section(
+    out: &mut Vec<Section>,
+    current: &mut Section,
+    body: &str,
+    range: Range<usize>,
+    line_at: &dyn Fn(usize) -> Option<u32>,
+) {
+    let raw = body.get(range.clone()).unwrap_or_default();
+    let text = raw.trim_start_matches('\n');
+    let start = range.start + (raw.len() - text.len());
+    let text = text.trim_end();
     // Keep leading indentation of the first line (an indented code block), drop blank lines.
     if text.trim().is_empty() {
         return;
     }
     let mut s = std::mem::take(current);
     s.text = text.to_string();
+    s.line = line_at(start);
     out.push(s);
 }
 
@@ -282,6 +299,18 @@ mod tests {
         assert_eq!(d.sections[2].anchor.as_deref(), Some("install"));
         assert_eq!(d.sections[4].text, "> # quoted heading\n> stays");
         assert_eq!(d.sections[5].text, "end");
+    }
+
+    #[test]
+    fn sections_know_the_line_they_start_on() {
+        let md =
+            "---\ntitle: T\n---\n\nIntro.\n\n# One\n\n\nFirst line.\nSecond line.\n\n## Two\r\n\r\nThird.\n";
+        let d = load(md, "l.md").unwrap();
+        let lines: Vec<(Option<u32>, &str)> = d.sections.iter().map(|s| (s.line, s.text.as_str())).collect();
+        assert_eq!(
+            lines,
+            vec![(Some(5), "Intro."), (Some(10), "First line.\nSecond line."), (Some(15), "Third.")]
+        );
     }
 
     #[test]

@@ -73,24 +73,35 @@ pub fn decode(bytes: &[u8], item: &str) -> Result<Decoded> {
     }
 }
 
-/// Normalises line endings and trims trailing spaces on each line.
+/// Normalises line endings and trims trailing spaces on each line, and the text as a whole.
 pub fn normalise(text: &str) -> String {
+    normalise_lines(text).trim().to_string()
+}
+
+/// Normalises line endings and trims trailing spaces on each line, keeping every line.
+fn normalise_lines(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.replace("\r\n", "\n").replace('\r', "\n").lines() {
         out.push_str(line.trim_end());
         out.push('\n');
     }
-    out.trim().to_string()
+    out
 }
 
 /// Loads a plain text file: one section; the title is the first short non-empty line when it
 /// looks like a title, else `fallback_title`.
 pub fn load(text: &str, item: &str, fallback_title: &str) -> Result<Document> {
-    let body = normalise(text);
+    let lines = normalise_lines(text);
+    let body = lines.trim();
     if body.is_empty() {
         return Err(IngestError::NoText { item: item.to_string(), hint: None });
     }
+    // The blank lines trimmed off the start are lines of the file all the same.
+    let skipped = lines[..lines.len() - lines.trim_start().len()].matches('\n').count();
+    let line = u32::try_from(skipped + 1).ok();
+    let body = body.to_string();
     let title = first_title_line(&body).unwrap_or_else(|| fallback_title.to_string());
+    let section = Section { line, ..Section::new(Vec::new(), body) };
     Ok(Document {
         source: item.to_string(),
         url: None,
@@ -103,7 +114,7 @@ pub fn load(text: &str, item: &str, fallback_title: &str) -> Result<Document> {
         byte_len: text.len() as u64,
         page_count: None,
         site: None,
-        sections: vec![Section::new(Vec::new(), body)],
+        sections: vec![section],
     })
 }
 
@@ -154,6 +165,14 @@ mod tests {
         let mut utf16_junk = vec![0xFF, 0xFE];
         utf16_junk.extend(&junk);
         assert_eq!(decode(&utf16_junk, "bom16.txt").unwrap_err().reason_code(), "unsupported");
+    }
+
+    #[test]
+    fn the_text_knows_its_first_line() {
+        let d = load("\n\n  \r\n  Title\n\nBody.\n", "x", "y").unwrap();
+        assert_eq!(d.sections[0].line, Some(4));
+        assert!(d.sections[0].text.starts_with("Title"));
+        assert_eq!(load("Body.", "x", "y").unwrap().sections[0].line, Some(1));
     }
 
     #[test]

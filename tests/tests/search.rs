@@ -79,3 +79,34 @@ fn every_kind_is_found_and_pdf_hits_know_their_page() {
     let hits = search(&lore, &["--mode", "hybrid", "function with output parameters call by reference"]);
     assert!(hits[0]["source"].as_str().unwrap().ends_with("programming.html"));
 }
+
+#[test]
+fn text_and_markdown_hits_give_the_lines_they_come_from() {
+    let lore = Lore::new();
+    let dir = tempfile::tempdir().unwrap();
+    let chapter = data("docs/text/moby-dick/chapter_1.txt");
+    let source = std::fs::read_to_string(&chapter).unwrap();
+    let notes = dir.path().join("notes.md");
+    let md = "# Packages\n\nSome intro.\n\n## Holding\n\nTo keep a package at its version,\nrun apt-mark hold on it.\n\nThat is all.\n";
+    std::fs::write(&notes, md).unwrap();
+    lore.run(&["add", chapter.to_str().unwrap(), notes.to_str().unwrap()]).ok();
+
+    let lines: Vec<&str> = source.lines().collect();
+    let hits = search(&lore, &["--mode", "keyword", "damp drizzly November in my soul"]);
+    let chunk = &hits[0]["chunk"];
+    let (a, b) =
+        (chunk["line_start"].as_u64().unwrap() as usize, chunk["line_end"].as_u64().unwrap() as usize);
+    assert!(a <= b && b <= lines.len(), "{a}-{b}");
+    let span = lines[a - 1..b].join("\n");
+    assert!(span.contains("drizzly November in my soul"), "lines {a}-{b}: {span}");
+    assert!(span.contains(chunk["text"].as_str().unwrap().trim()), "the chunk is those lines");
+    let text = lore.run(&["search", "--mode", "keyword", "damp drizzly November in my soul"]).ok().stdout;
+    assert!(text.contains(&format!("lines {a}-{b}")), "{text}");
+
+    let hits = search(&lore, &["--mode", "keyword", "apt-mark hold"]);
+    assert!(hits[0]["source"].as_str().unwrap().ends_with("notes.md"));
+    assert_eq!(
+        (hits[0]["chunk"]["line_start"].as_u64(), hits[0]["chunk"]["line_end"].as_u64()),
+        (Some(7), Some(10))
+    );
+}

@@ -178,3 +178,77 @@ fn watch_picks_up_a_file_written_after_it_started() {
         search_sources(&lore, "keyword", "the waif-pole was thrust upright into the dead whale's spout-hole");
     assert_eq!(hits.first(), Some(&canonical(&new)));
 }
+
+fn show_json(lore: &Lore, doc: &str) -> serde_json::Value {
+    lore.run(&["show", "--json", doc]).ok().json()
+}
+
+fn paths_of(shown: &serde_json::Value) -> Vec<String> {
+    shown["paths"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn an_identical_file_at_a_second_path_is_kept_once_while_any_path_remains() {
+    let lore = Lore::new();
+    let src = tempfile::tempdir().unwrap();
+    let chapter = data("docs/text/moby-dick/chapter_117.txt");
+    std::fs::create_dir_all(src.path().join("a")).unwrap();
+    std::fs::create_dir_all(src.path().join("b")).unwrap();
+    let first = src.path().join("a/watch.txt");
+    let second = src.path().join("b/watch-copy.txt");
+    std::fs::copy(&chapter, &first).unwrap();
+    std::fs::copy(&chapter, &second).unwrap();
+    std::fs::copy(data("docs/text/moby-dick/chapter_111.txt"), src.path().join("a/other.txt")).unwrap();
+    let (first, second) = (canonical(&first), canonical(&second));
+
+    // Added once, with both paths remembered; `add` says which document it is the same as.
+    let added = lore.run(&["add", src.path().to_str().unwrap()]).ok();
+    assert!(added.stdout.contains("same content as"), "{}", added.stdout);
+    let docs = lore.docs();
+    assert_eq!(docs.len(), 2, "{docs:?}");
+    let id = doc_id(&lore, &first).unwrap().to_string();
+    let shown = show_json(&lore, &id);
+    assert_eq!(paths_of(&shown), [first.clone(), second.clone()]);
+    let text = lore.run(&["show", &id]).ok().stdout;
+    assert!(text.contains(&first) && text.contains(&second), "{text}");
+    // Adding the copy again embeds nothing and names the document.
+    let again = lore.run(&["add", &second]).ok();
+    assert!(
+        again.stdout.contains(&format!("same content as {}", shown["document"]["title"].as_str().unwrap())),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(lore.docs().len(), 2);
+
+    // Removing one path keeps the document at the other.
+    let removed = lore.run(&["rm", &first]).ok();
+    assert!(removed.stdout.contains("stays at"), "{}", removed.stdout);
+    let shown = show_json(&lore, &id);
+    assert_eq!(paths_of(&shown), vec![second.clone()]);
+    assert_eq!(lore.docs().len(), 2);
+    let hits = search_sources(&lore, "keyword", "waif-pole spout-hole lantern");
+    assert!(hits.contains(&second), "{hits:?}");
+    std::fs::remove_file(&first).unwrap();
+
+    // A sync: a new copy joins the document; its first path gone, the copy keeps it; the last
+    // path gone, it goes.
+    let third = src.path().join("a/watch-again.txt");
+    std::fs::copy(&chapter, &third).unwrap();
+    let third = canonical(&third);
+    let report = lore.run(&["sync", "--json"]).ok().json();
+    assert_eq!(report["same_content"], 1, "{report}");
+    assert_eq!(report["changes"][0]["change"], "same_content", "{report}");
+    assert_eq!(paths_of(&show_json(&lore, &id)), [second.clone(), third.clone()]);
+    std::fs::remove_file(&second).unwrap();
+    let report = lore.run(&["sync", "--json"]).ok().json();
+    assert_eq!(
+        (report["paths_removed"].as_u64(), report["removed"].as_u64()),
+        (Some(1), Some(0)),
+        "{report}"
+    );
+    assert_eq!(paths_of(&show_json(&lore, &id)), vec![third.clone()]);
+    std::fs::remove_file(&third).unwrap();
+    let report = lore.run(&["sync", "--json"]).ok().json();
+    assert_eq!(report["removed"], 1, "{report}");
+    assert_eq!(lore.docs().len(), 1);
+}

@@ -195,6 +195,14 @@ pub struct EvalArgs {
     /// Also try a grid of fusion settings for hybrid search and print each.
     #[arg(long)]
     pub sweep: bool,
+    /// Build the evaluation library in DIR and keep it; a later run with the same DIR finds the
+    /// documents unchanged and does not index them again.
+    #[arg(long, value_name = "DIR")]
+    pub library: Option<PathBuf>,
+    /// Write every query's ranked chunks in each mode to FILE, one TREC run line each:
+    /// `query-id Q0 corpus-id#chunk-id rank score mode`.
+    #[arg(long, value_name = "FILE")]
+    pub runs: Option<PathBuf>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

@@ -6,6 +6,7 @@
 //! derived indexes are brought in step afterwards and the journal entry is cleared last.
 
 mod conversations;
+mod copies;
 mod error;
 mod feeds;
 mod roots;
@@ -18,6 +19,7 @@ use lore_ingest::{Chunk, Document};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 pub use conversations::{ConversationSummary, NewTurn, Turn};
+pub use copies::CopyPath;
 pub use error::{CatalogError, Result};
 pub use feeds::{Feed, FeedItemRecord, FeedSettings, FetchRecord, FullText};
 pub use roots::{FailedFile, TrackedDoc};
@@ -604,8 +606,8 @@ fn insert_sections(tx: &Transaction<'_>, id: i64, doc: &Document) -> Result<()> 
 fn insert_chunks(tx: &Transaction<'_>, id: i64, chunks: &[Chunk]) -> Result<()> {
     let mut stmt = tx.prepare_cached(
         "INSERT INTO chunks(id, doc_id, ordinal, section, text, heading_path, anchor, page_start, page_end,
-                            char_start, char_end, tokens, language)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                            char_start, char_end, tokens, language, line_start, line_end)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?;
     for c in chunks {
         stmt.execute(params![
@@ -621,7 +623,9 @@ fn insert_chunks(tx: &Transaction<'_>, id: i64, chunks: &[Chunk]) -> Result<()> 
             c.char_start as i64,
             c.char_end as i64,
             c.tokens,
-            c.language
+            c.language,
+            c.line_start,
+            c.line_end
         ])
         .map_err(CatalogError::classify)?;
     }

@@ -42,7 +42,7 @@ pub struct FailedFile {
 
 /// The half-open range of source strings under the folder `root`: `[root/, root0)`, since `0`
 /// follows `/` in byte order.
-fn under(root: &str) -> (String, String) {
+pub(super) fn under(root: &str) -> (String, String) {
     let prefix = if root.ends_with('/') { root.to_string() } else { format!("{root}/") };
     let mut upper = prefix.clone();
     upper.pop();
@@ -228,6 +228,8 @@ mod tests {
             char_end: 9,
             tokens: 2,
             language: None,
+            line_start: None,
+            line_end: None,
         };
         let doc = Document {
             source: source.into(),

@@ -150,4 +150,22 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX documents_visible_seq ON documents(visible_seq);
     INSERT OR IGNORE INTO meta(key, value) VALUES ('visible_seq', '0');
     "#,
+    // 7: the other paths of a document: files with the same content as one already in the
+    // library, kept once and remembered at each path (the document's `source` is its first).
+    r#"
+    CREATE TABLE copies (
+        path       TEXT PRIMARY KEY,
+        doc_id     INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        root_id    INTEGER REFERENCES roots(id) ON DELETE SET NULL,
+        file_mtime INTEGER,
+        file_size  INTEGER,
+        added_at   TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX copies_doc ON copies(doc_id);
+    "#,
+    // 8: the source lines a chunk of a plain-text or Markdown file spans. Older chunks have none.
+    r#"
+    ALTER TABLE chunks ADD COLUMN line_start INTEGER;
+    ALTER TABLE chunks ADD COLUMN line_end INTEGER;
+    "#,
 ];

@@ -19,6 +19,8 @@ pub(super) fn doc(source: &str, hash: &str, paras: &[&str]) -> (Document, Vec<Ch
             char_end: s.text.len(),
             tokens: 3,
             language: None,
+            line_start: Some(i as u32 + 1),
+            line_end: Some(i as u32 + 1),
         })
         .collect();
     let d = Document {
@@ -149,6 +151,24 @@ fn a_reader_upgrades_a_catalog_written_by_an_older_lore() {
     assert_eq!(docs.len(), 1);
     assert_eq!(docs[0].site, None);
     assert!(cat.feeds().unwrap().is_empty());
+    // Its chunks have no source lines; new ones keep theirs.
+    drop(cat);
+    let mut cat = Catalog::open(&path).unwrap();
+    cat.conn
+        .execute(
+            "INSERT INTO chunks(id, doc_id, ordinal, section, text, heading_path, char_start, char_end, tokens)
+             VALUES (1, 1, 0, 0, 'old', '[]', 0, 3, 1)",
+            [],
+        )
+        .unwrap();
+    assert_eq!(
+        cat.chunk(1).unwrap().map(|c| (c.line_start, c.line_end, c.lines())),
+        Some((None, None, None))
+    );
+    let id = add(&mut cat, &doc("/b.txt", "h", &["one", "two"]), &[]).doc_id();
+    let chunks = cat.chunks_of(id, 0, 10).unwrap();
+    assert_eq!(chunks[1].lines().as_deref(), Some("line 2"));
+    assert_eq!(chunks[1].location().as_deref(), Some("line 2"));
 }
 
 #[test]

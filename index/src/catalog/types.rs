@@ -21,7 +21,7 @@ pub struct Root {
 }
 
 /// Size and modification time of a source file, for the cheap unchanged check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct FileStat {
     /// Modification time, seconds since the epoch.
     pub mtime: i64,
@@ -228,6 +228,10 @@ pub struct StoredChunk {
     pub tokens: u32,
     /// ISO 639-1 language code of its text, when known.
     pub language: Option<String>,
+    /// First line of the source file it is on (plain text and Markdown).
+    pub line_start: Option<u32>,
+    /// Last line of the source file it is on.
+    pub line_end: Option<u32>,
 }
 
 impl StoredChunk {
@@ -244,11 +248,25 @@ impl StoredChunk {
             _ => None,
         }
     }
+
+    /// The line span for display: `line 12` or `lines 120-134`.
+    pub fn lines(&self) -> Option<String> {
+        match (self.line_start, self.line_end) {
+            (Some(a), Some(b)) if a != b => Some(format!("lines {a}-{b}")),
+            (Some(a), _) => Some(format!("line {a}")),
+            _ => None,
+        }
+    }
+
+    /// Where the chunk is in its source for display: its pages, else its lines.
+    pub fn location(&self) -> Option<String> {
+        self.pages().or_else(|| self.lines())
+    }
 }
 
 pub(super) const CHUNK_SELECT: &str =
     "SELECT id, doc_id, ordinal, section, text, heading_path, anchor, page_start,
-    page_end, char_start, char_end, tokens, language FROM chunks";
+    page_end, char_start, char_end, tokens, language, line_start, line_end FROM chunks";
 
 pub(super) fn chunk_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<StoredChunk>> {
     let heading: String = r.get(5)?;
@@ -270,5 +288,7 @@ pub(super) fn chunk_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<S
         char_end: r.get::<_, i64>(10)? as u64,
         tokens: r.get(11)?,
         language: r.get(12)?,
+        line_start: r.get(13)?,
+        line_end: r.get(14)?,
     }))
 }

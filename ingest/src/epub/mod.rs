@@ -10,7 +10,10 @@
 //! - a heading at the very start of a TOC section that repeats its label is not repeated in the
 //!   text; other headings start sub-sections (`[chapter title, heading]`);
 //! - a spine file not in the TOC takes its own first heading as its title, else the title of
-//!   the section before it.
+//!   the section before it;
+//! - a heading path names each heading once: a TOC entry repeating its parent's label replaces
+//!   it, and an outermost entry that is the book's title is left out (the title is the
+//!   document's).
 
 pub(crate) mod archive;
 pub(crate) mod toc;
@@ -100,6 +103,13 @@ fn build(epub: &Epub, item: &str, byte_len: usize) -> Result<Document> {
         }
         sections.append(&mut chapter_sections);
     }
+    // A table of contents whose outermost entry is the book's title puts it in front of every
+    // heading path; the title is the document's already.
+    for section in &mut sections {
+        if section.heading_path.len() > 1 && same_label(&section.heading_path[0], &title) {
+            section.heading_path.remove(0);
+        }
+    }
     if chapters > 0 && unreadable == chapters {
         return Err(corrupt(item, format!("none of its {chapters} chapters could be read")));
     }
@@ -158,6 +168,7 @@ impl Chapter {
             anchor: Some(self.href.clone()),
             pages: Vec::new(),
             text: String::new(),
+            line: None,
         };
         // A TOC-titled section whose title heading may still come.
         let mut title_pending = self.in_toc;
@@ -177,6 +188,7 @@ impl Chapter {
                         anchor: Some(format!("{}#{id}", self.href)),
                         pages: Vec::new(),
                         text: String::new(),
+                        line: None,
                     };
                     title_pending = true;
                     own_title_pending = false;
@@ -211,6 +223,7 @@ impl Chapter {
                         anchor: Some(anchor),
                         pages: Vec::new(),
                         text: String::new(),
+                        line: None,
                     };
                 }
                 Piece::Text(t) => {
@@ -268,6 +281,18 @@ fn same_words(a: &str, b: &str) -> bool {
     !a.is_empty() && a == norm(b)
 }
 
+/// Whether two labels name the same heading: the same words ignoring case, punctuation, spacing
+/// and a leading section number (`"About this manual"` and `"1. About this manual"`).
+pub(crate) fn same_label(a: &str, b: &str) -> bool {
+    let norm = |s: &str| {
+        let all: String = s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+        let words = all.trim_start_matches(|c: char| c.is_ascii_digit());
+        if words.is_empty() { all } else { words.to_string() }
+    };
+    let a = norm(a);
+    !a.is_empty() && a == norm(b)
+}
+
 /// Whether a heading repeats a TOC label: equal, or one contains the other, ignoring case,
 /// punctuation and spacing (`"1. About this manual"` and `"About this manual"`).
 fn same_title(label: &str, heading: &str) -> bool {
@@ -307,6 +332,17 @@ mod tests {
         assert_eq!(s[0].text, "Opening.");
         assert_eq!(s[0].anchor.as_deref(), Some("OEBPS/c1.xhtml"));
         assert_eq!(s[1].heading_path, vec!["Part I", "Chapter 1", "A scene"]);
+    }
+
+    #[test]
+    fn labels_match_apart_from_section_numbers() {
+        assert!(same_label("About this manual", "1. About this manual"));
+        assert!(same_label("インストール", "3. インストール"));
+        assert!(same_label("CHAPTER I", "Chapter I"));
+        assert!(!same_label("Chapter 1", "Chapter 10"));
+        assert!(!same_label("Metadata", "SiSU Metadata, document information"));
+        assert!(!same_label("1.", "2."));
+        assert!(same_label("2.", "2"));
     }
 
     #[test]

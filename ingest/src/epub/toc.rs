@@ -1,5 +1,6 @@
 //! The table of contents (EPUB 3 nav or EPUB 2 NCX, as rbook reads it) flattened into heading
-//! paths per chapter file and fragment.
+//! paths per chapter file and fragment. An entry whose label repeats its parent's (apart from a
+//! section number) takes its parent's place in the path.
 
 use std::collections::HashMap;
 
@@ -43,6 +44,11 @@ impl TocMap {
             let label = collapse(entry.label());
             let mut path = parent;
             if !label.is_empty() {
+                // An entry that repeats its parent's label ("About this manual" holding only
+                // "1. About this manual") names one heading, not two.
+                if path.last().is_some_and(|parent| super::same_label(parent, &label)) {
+                    path.pop();
+                }
                 path.push(label);
             }
             if let Some(href) = entry.href() {

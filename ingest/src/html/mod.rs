@@ -127,6 +127,7 @@ pub(crate) fn sections_from_pieces(pieces: Vec<Piece>) -> Vec<Section> {
                     anchor,
                     pages: Vec::new(),
                     text: String::new(),
+                    line: None,
                 };
             }
             Piece::Marker(_) => {}

@@ -183,7 +183,7 @@ fn section_text(lines: &[Flat], heading_path: Vec<String>) -> Option<Section> {
     if text.trim().is_empty() {
         return None;
     }
-    Some(Section { heading_path, anchor: None, pages, text })
+    Some(Section { heading_path, anchor: None, pages, text, line: None })
 }
 
 #[cfg(test)]

@@ -110,7 +110,7 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
     } else {
         print_summary(&report, started.elapsed())?;
     }
-    let done = report.added + report.updated + report.unchanged;
+    let done = report.added + report.updated + report.unchanged + report.same_content.len();
     super::optimize::start_in_background_if_needed(ctx, lib, args.json);
     // Exit non-zero only when nothing could be added.
     Ok(if done == 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
@@ -150,6 +150,7 @@ fn merge(into: &mut lore_index::AddReport, from: lore_index::AddReport) {
     into.unchanged += from.unchanged;
     into.chunks += from.chunks;
     into.failed.extend(from.failed);
+    into.same_content.extend(from.same_content);
 }
 
 /// The progress bar of `add` and `sync`: files done of all, elapsed time, the current file.
@@ -178,6 +179,9 @@ fn print_summary(r: &lore_index::AddReport, elapsed: Duration) -> Result<(), out
             r.failed.len(),
             elapsed.as_secs_f64()
         )?;
+    }
+    for line in &r.same_content {
+        outln!("Kept once: {line}.")?;
     }
     if !r.skipped_unsupported.is_empty() || r.skipped_hidden > 0 {
         let mut exts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();

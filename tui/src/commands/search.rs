@@ -71,10 +71,10 @@ pub fn build_filter(lib: &Library, args: &FilterArgs) -> Result<VectorFilter> {
     Ok(filter)
 }
 
-/// Where in its document a hit is: page span and heading path.
+/// Where in its document a hit is: page or line span and heading path.
 pub fn place(hit: &SearchHit) -> String {
     let mut parts = Vec::new();
-    if let Some(p) = hit.chunk.pages() {
+    if let Some(p) = hit.chunk.location() {
         parts.push(p);
     }
     if !hit.chunk.heading_path.is_empty() {

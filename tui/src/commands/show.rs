@@ -29,14 +29,22 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<ExitCode> {
     let doc = pick_one(lib.resolve(&args.doc)?, &args.doc)?;
     let sections = lib.catalog().sections(doc.id)?;
     let chunks = lib.catalog().chunks_of(doc.id, 0, args.chunks)?;
+    let copies: Vec<String> = lib.catalog().copies_of(doc.id)?.into_iter().map(|c| c.path).collect();
     if args.json {
-        print_json(&serde_json::json!({ "document": doc, "sections": sections, "chunks": chunks }))?;
+        let paths: Vec<&str> =
+            std::iter::once(doc.source.as_str()).chain(copies.iter().map(String::as_str)).collect();
+        print_json(
+            &serde_json::json!({ "document": doc, "paths": paths, "sections": sections, "chunks": chunks }),
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     outln!("{}", doc.title)?;
     outln!("  id        {}", doc.id)?;
     outln!("  kind      {}", doc.kind)?;
     outln!("  source    {}", doc.source)?;
+    for copy in &copies {
+        outln!("  also at   {copy}")?;
+    }
     if let Some(url) = &doc.url {
         outln!("  url       {url}")?;
     }

@@ -166,6 +166,14 @@ fn print_report(r: &SyncReport, watching: bool) -> Result<(), OutputError> {
             ChangeKind::Updated => "updated",
             ChangeKind::Removed => "removed",
             ChangeKind::Renamed => "renamed",
+            ChangeKind::SameContent => {
+                outln!("  {:<8} {} (same content as document {}, kept once)", "same", c.path, c.doc_id)?;
+                continue;
+            }
+            ChangeKind::PathRemoved => {
+                outln!("  {:<8} {} (document {} stays at its other path)", "gone", c.path, c.doc_id)?;
+                continue;
+            }
         };
         match (&c.from, c.chunks) {
             (Some(from), _) => outln!("  {what:<8} {from} -> {}", c.path)?,

@@ -98,6 +98,8 @@ pub(crate) fn chunk(doc_id: i64, ordinal: u32, text: &str) -> StoredChunk {
         char_start: 0,
         char_end: text.len() as u64,
         tokens: 20,
+        line_start: None,
+        line_end: None,
         language: None,
     }
 }

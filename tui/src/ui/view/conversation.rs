@@ -158,7 +158,7 @@ pub(super) fn results(
         let mut head = format!("{:>2}. {}", hit.rank, hit.title);
         // Where in the document: the page, else the innermost heading.
         let section = hit.chunk.heading_path.last().filter(|h| **h != hit.title).cloned();
-        let loc = hit.chunk.pages().or(section);
+        let loc = hit.chunk.location().or(section);
         if let Some(loc) = loc {
             head.push_str(&format!(" — {loc}"));
         }

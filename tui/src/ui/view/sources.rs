@@ -131,7 +131,7 @@ pub(super) fn detail_lines(app: &App, theme: &Theme, width: usize) -> Vec<Line<'
             };
             raw.push(styled_line(h.title.clone(), theme.title));
             let mut loc: Vec<String> = Vec::new();
-            loc.extend(h.chunk.pages());
+            loc.extend(h.chunk.location());
             let path: Vec<&str> =
                 h.chunk.heading_path.iter().map(String::as_str).skip_while(|p| *p == h.title).collect();
             if !path.is_empty() {
