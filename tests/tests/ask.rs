@@ -282,6 +282,21 @@ fn follow_ups_continue_the_conversation() {
 }
 
 #[test]
+fn a_follow_up_is_searched_with_its_own_words() {
+    // A library of its own: `-c` continues the library's last conversation.
+    let lore = Lore::new();
+    lore.run(&["add", data("docs/html/python3.11-faq/design.html").to_str().unwrap()]).ok();
+    let env = with_model();
+    let _turn = model_turn();
+    ask_json(&lore, &env_refs(&env), &["What is the global interpreter lock?"]);
+    // The local model rewrote this follow-up as "global interpreter lock", losing what is asked.
+    let b = ask_json(&lore, &env_refs(&env), &["-c", "can I remove it?"]);
+    let query = b["query"].as_str().unwrap().to_lowercase();
+    assert!(query.contains("remove"), "the follow-up's words were lost: {query}");
+    assert!(!query.contains('`') && !query.starts_with("select "), "{query}");
+}
+
+#[test]
 fn doctor_checks_everything_without_showing_the_key() {
     let lore = library();
     let _turn = model_turn();
