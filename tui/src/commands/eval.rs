@@ -194,6 +194,8 @@ struct AnswerResult {
     false_answer: Option<f64>,
     /// Answers withheld because the passages did not support them.
     withheld: usize,
+    /// Questions whose request failed (left out of the figures).
+    failed: usize,
     /// Seconds per question.
     seconds_mean: f64,
     /// Each question's outcome (JSON only).
@@ -266,6 +268,7 @@ fn answer_quality(
     };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let mut outcomes = Vec::new();
+    let mut failed = 0usize;
     let started = Instant::now();
     let asked: Vec<(&Query, bool)> = sample(&ds.queries, n)
         .into_iter()
@@ -274,7 +277,15 @@ fn answer_quality(
         .collect();
     for (i, (q, answerable)) in asked.iter().enumerate() {
         eprintln!("answer {}/{}: {}", i + 1, asked.len(), q.text);
-        let a = rt.block_on(lore_agent::ask(lib, Some(chat), &q.text, &[], &opts, &mut |_| {}))?;
+        let a = match rt.block_on(lore_agent::ask(lib, Some(chat), &q.text, &[], &opts, &mut |_| {})) {
+            Ok(a) => a,
+            Err(e) => {
+                // One failed request (a busy server, a timeout) costs one question, not the run.
+                eprintln!("answer {}/{} failed: {e}", i + 1, asked.len());
+                failed += 1;
+                continue;
+            }
+        };
         let judged = ds.qrels.get(&q.id);
         let refused = is_refusal(&a);
         let cited: Vec<String> = a.citations.iter().map(|c| c.source.clone()).collect();
@@ -305,6 +316,7 @@ fn answer_quality(
         unanswerable: no.len(),
         false_answer: (!no.is_empty()).then(|| share(no.iter().filter(|o| !o.refused).count(), no.len())),
         withheld: outcomes.iter().filter(|o| o.withheld).count(),
+        failed,
         seconds_mean: started.elapsed().as_secs_f64() / outcomes.len().max(1) as f64,
         outcomes,
     })
