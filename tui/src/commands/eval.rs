@@ -337,6 +337,9 @@ fn chat_model(ctx: &Context, llm_url: Option<&str>) -> Result<lore_agent::ChatMo
             c.context_window = ctx.config.llm.context_window;
             c.max_answer_tokens = ctx.config.llm.max_answer_tokens;
             c.temperature = ctx.config.llm.temperature;
+            c.connect_timeout = std::time::Duration::from_secs(ctx.config.llm.connect_timeout_secs.max(1));
+            c.idle_timeout = std::time::Duration::from_secs(ctx.config.llm.idle_timeout_secs.max(1));
+            c.retry.max_retries = ctx.config.llm.retries;
             c
         }
         (None, Some(c)) => c,
