@@ -1,14 +1,21 @@
 //! The derived indexes of a library and the model that feeds them: the embedder, the vector
 //! store and the keyword index, opened together.
 
+mod reader;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use reader::ReaderVectors;
+pub use reader::VectorHold;
 
 use crate::catalog::{Catalog, DocSummary, StoredChunk};
 use crate::embed::{EmbedConfig, Embedder};
 use crate::error::{Error, Result};
 use crate::keyword::{KeywordConfig, KeywordDoc, KeywordIndex};
+use crate::lock::VectorWriterMark;
 use crate::vector::{EdgeOptions, EdgeStore, ServerOptions, ServerStore};
 use crate::vector::{VectorError, VectorPoint, VectorStore};
 
@@ -72,9 +79,24 @@ pub struct EngineOptions {
     pub edge: EdgeOptions,
     /// A Qdrant server or cluster to keep the vectors in instead of the embedded store.
     pub server: Option<ServerOptions>,
-    /// Readers search a point-in-time copy of the embedded vector store even when no writer
-    /// holds it. For long-lived readers (the terminal UI): the live store stays free for writers.
+    /// Readers search a point-in-time copy of the embedded vector store, taken when they open
+    /// and renewed by [`Engines::refresh_snapshot`]; they never open the live store. For a
+    /// long-lived reader that searches often (the terminal UI). Readers without it open the live
+    /// store for each search only, which never locks a writer out either.
     pub snapshot_reader: bool,
+    /// Told, once, when a writer has waited a noticeable time for searches that are reading the
+    /// embedded vector store.
+    pub wait_notice: Option<WaitNotice>,
+}
+
+/// A callback for a one-line notice (the library crates print nothing themselves).
+#[derive(Clone)]
+pub struct WaitNotice(pub Arc<dyn Fn(&str) + Send + Sync>);
+
+impl std::fmt::Debug for WaitNotice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WaitNotice")
+    }
 }
 
 impl EngineOptions {
@@ -116,39 +138,58 @@ const COPY_ATTEMPTS: usize = 20;
 /// writer changes the store's files as it goes, so a copy can catch them half-written (or miss
 /// a file that vanished while it was copied) and fail to open; the next one, taken a moment
 /// later, opens.
-fn copy_of_live_store(dir: &Path, options: &EngineOptions) -> Result<(tempfile::TempDir, EdgeStore)> {
+fn copy_of_live_store(
+    dir: &Path,
+    options: &EdgeOptions,
+) -> std::result::Result<(tempfile::TempDir, EdgeStore), VectorError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let tmp = tempfile::tempdir().map_err(|source| Error::Home { path: std::env::temp_dir(), source })?;
-        match EdgeStore::open_copy(dir, &tmp.path().join(VECTOR_DIR), options.edge.clone()) {
+        let tmp =
+            tempfile::tempdir().map_err(|source| VectorError::Io { path: std::env::temp_dir(), source })?;
+        match EdgeStore::open_copy(dir, &tmp.path().join(VECTOR_DIR), options.clone()) {
             Ok(v) => return Ok((tmp, v)),
-            Err(e @ VectorError::DiskFull { .. }) => return Err(e.into()),
-            Err(e) if attempt >= COPY_ATTEMPTS => return Err(e.into()),
+            Err(e @ VectorError::DiskFull { .. }) => return Err(e),
+            Err(e) if attempt >= COPY_ATTEMPTS => return Err(e),
             Err(_) => std::thread::sleep(std::time::Duration::from_millis(25 * attempt as u64)),
         }
     }
 }
 
-/// How long a writer waits for readers that hold the embedded vector store (a search holds it
-/// for about a second, an answer while it is written) before giving up.
-const READER_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+/// How long a writer waits for searches that hold the embedded vector store before giving up.
+/// A search holds it only while it reads it (milliseconds), so this is reached only when a
+/// reader is stopped in the middle of one.
+const READER_WAIT: Duration = Duration::from_secs(120);
 
-/// Opens the embedded store for writing. A reader (`lore search`, `lore ask`) that opened it
-/// while no writer held it keeps it until it is done: the writer, which already holds the
-/// library's writer lock, waits for it rather than fail.
+/// Waiting that earns a notice.
+const NOTICE_AFTER: Duration = Duration::from_secs(1);
+
+/// Opens the embedded store of the library `home` for writing. First it marks the store as
+/// wanted (see [`VectorWriterMark`]): readers that start from then on search a copy. A search
+/// that opened the store before the mark still holds it for the rest of that search; the
+/// writer, which already holds the library's writer lock, waits for it rather than fail.
 fn open_edge_waiting_for_readers(
-    dir: &Path,
+    home: &Path,
     dim: usize,
     options: &EngineOptions,
-) -> std::result::Result<EdgeStore, VectorError> {
-    let started = std::time::Instant::now();
+) -> Result<(VectorWriterMark, EdgeStore)> {
+    let started = Instant::now();
+    let mark = VectorWriterMark::acquire(home, READER_WAIT)?;
+    let dir = home.join(VECTOR_DIR);
+    let mut noticed = false;
     loop {
-        match open_any_dim(dim, |d| EdgeStore::open(dir, d, options.edge.clone())) {
+        match open_any_dim(dim, |d| EdgeStore::open(&dir, d, options.edge.clone())) {
             Err(VectorError::Locked { .. }) if started.elapsed() < READER_WAIT => {
-                std::thread::sleep(std::time::Duration::from_millis(50));
+                if !noticed && started.elapsed() >= NOTICE_AFTER {
+                    noticed = true;
+                    if let Some(notice) = &options.wait_notice {
+                        (notice.0)("waiting for a search to finish reading the vector store");
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(20));
             }
-            other => return other,
+            Ok(store) => return Ok((mark, store)),
+            Err(e) => return Err(e.into()),
         }
     }
 }
@@ -180,11 +221,11 @@ pub struct Engines {
     pub keyword: KeywordIndex,
     /// What context is embedded with each chunk.
     pub passage_context: PassageContext,
-    /// A temporary copy of the vector store that a reader searches while a writer holds it.
-    _snapshot: Option<tempfile::TempDir>,
-    /// The catalog's visibility sequence when that copy was taken: documents made visible
-    /// since may have other chunks in the copy than in the catalog.
-    pub(crate) snapshot_seq: Option<i64>,
+    /// A reader's embedded vector store (the same as `vectors`), opened per search.
+    reader: Option<ReaderVectors>,
+    /// A writer's mark on the embedded vector store, released after the store is closed
+    /// (fields drop in order).
+    _writer_mark: Option<VectorWriterMark>,
     /// The vector store in use, as [`META_BACKEND`] records it.
     backend: String,
     /// The keyword index was recreated in a new layout and must be filled from the catalog.
@@ -231,11 +272,11 @@ impl Engines {
     /// With [`EngineOptions::server`] set, the vectors are in that Qdrant server's collection.
     pub fn open_writer(home: &Path, embedder: Arc<Embedder>, options: &EngineOptions) -> Result<Engines> {
         let dim = embedder.dim();
-        let vectors: Box<dyn VectorStore> = match &options.server {
-            Some(server) => Box::new(open_any_dim(dim, |d| ServerStore::open(server, d))?),
+        let (vectors, mark): (Box<dyn VectorStore>, _) = match &options.server {
+            Some(server) => (Box::new(open_any_dim(dim, |d| ServerStore::open(server, d))?), None),
             None => {
-                let dir = home.join(VECTOR_DIR);
-                Box::new(open_edge_waiting_for_readers(&dir, dim, options)?)
+                let (mark, store) = open_edge_waiting_for_readers(home, dim, options)?;
+                (Box::new(store), Some(mark))
             }
         };
         let keyword = KeywordIndex::open(&home.join(KEYWORD_DIR), &options.keyword)?;
@@ -245,67 +286,74 @@ impl Engines {
             vectors,
             keyword,
             passage_context: options.passage_context,
-            _snapshot: None,
-            snapshot_seq: None,
+            reader: None,
+            _writer_mark: mark,
             backend: options.vector_backend(),
             keyword_stale,
         })
     }
 
-    /// Opens the engines of the library at `home` for searching. When a writer holds the vector
-    /// store, the reader searches a point-in-time copy of it instead of waiting. A Qdrant
-    /// server serves readers and a writer at once, so there is no copy then.
+    /// Opens the engines of the library at `home` for searching. The embedded vector store is
+    /// not held open: each search opens it and closes it again (see [`VectorHold`]), or reads a
+    /// point-in-time copy while a writer has it, or always with
+    /// [`EngineOptions::snapshot_reader`]; so a reader never locks a writer out however long it
+    /// lives. A Qdrant server serves readers and a writer at once.
     pub fn open_reader(home: &Path, embedder: Arc<Embedder>, options: &EngineOptions) -> Result<Engines> {
         let keyword = KeywordIndex::open_reader(&home.join(KEYWORD_DIR), &options.keyword)?;
-        if let Some(server) = &options.server {
-            return Ok(Engines {
-                vectors: Box::new(ServerStore::open(server, embedder.dim())?),
-                embedder,
-                keyword,
-                passage_context: options.passage_context,
-                _snapshot: None,
-                snapshot_seq: None,
-                backend: options.vector_backend(),
-                keyword_stale: AtomicBool::new(false),
-            });
-        }
-        let dir = home.join(VECTOR_DIR);
-        let live = if options.snapshot_reader && EdgeStore::exists(&dir) {
-            Err(crate::vector::VectorError::Locked { path: dir.clone() })
-        } else {
-            EdgeStore::open(&dir, embedder.dim(), options.edge.clone())
-        };
-        match live {
-            Ok(v) => Ok(Engines {
-                embedder,
-                vectors: Box::new(v),
-                keyword,
-                passage_context: options.passage_context,
-                _snapshot: None,
-                snapshot_seq: None,
-                backend: options.vector_backend(),
-                keyword_stale: AtomicBool::new(false),
-            }),
-            // Also when the library's disk is too full to open the live store: the copy is
-            // made in the temporary directory, usually on another disk.
-            Err(crate::vector::VectorError::Locked { .. } | crate::vector::VectorError::DiskFull { .. }) => {
-                // Noted before the copy: whatever became visible later is left out of the copy's
-                // results.
-                let seq = visible_seq_of(home);
-                let (tmp, v) = copy_of_live_store(&dir, options)?;
-                Ok(Engines {
-                    embedder,
-                    vectors: Box::new(v),
-                    keyword,
-                    passage_context: options.passage_context,
-                    _snapshot: Some(tmp),
-                    snapshot_seq: Some(seq),
-                    backend: options.vector_backend(),
-                    keyword_stale: AtomicBool::new(false),
-                })
+        let (vectors, reader): (Box<dyn VectorStore>, _) = match &options.server {
+            Some(server) => (Box::new(ServerStore::open(server, embedder.dim())?), None),
+            None => {
+                let dir = home.join(VECTOR_DIR);
+                let store = ReaderVectors::new(
+                    home,
+                    &dir,
+                    embedder.dim(),
+                    options.edge.clone(),
+                    options.snapshot_reader,
+                );
+                if options.snapshot_reader {
+                    // The copy is taken now, so that the first search does not wait for it.
+                    drop(store.hold()?);
+                }
+                (Box::new(store.clone()), Some(store))
             }
-            Err(e) => Err(e.into()),
+        };
+        Ok(Engines {
+            embedder,
+            vectors,
+            keyword,
+            passage_context: options.passage_context,
+            reader,
+            _writer_mark: None,
+            backend: options.vector_backend(),
+            keyword_stale: AtomicBool::new(false),
+        })
+    }
+
+    /// Keeps a reader's vector store open (or its copy) until the hold is dropped, for an
+    /// operation that reads it many times (related documents). Writers and stores other than
+    /// the embedded one need no hold: this is then a no-op.
+    pub fn hold_vectors(&self) -> Result<VectorHold<'_>> {
+        match &self.reader {
+            Some(r) => Ok(r.hold()?),
+            None => Ok(VectorHold::none()),
         }
+    }
+
+    /// For a reader that searches a point-in-time copy ([`EngineOptions::snapshot_reader`]):
+    /// when documents became visible since it was taken, takes a new one in the background;
+    /// searches go to the old one until the new one is complete. Nothing for other readers.
+    pub fn refresh_snapshot(&self) {
+        if let Some(r) = &self.reader {
+            r.refresh();
+        }
+    }
+
+    /// When a reader searches a point-in-time copy of the vector store, the catalog's
+    /// visibility sequence when it was taken: documents made visible since may have other
+    /// chunks in the copy than in the catalog.
+    pub(crate) fn snapshot_seq(&self) -> Option<i64> {
+        self.reader.as_ref().and_then(ReaderVectors::snapshot_seq)
     }
 
     /// The text embedded for a chunk: its document title and heading path give the passage the

@@ -328,6 +328,22 @@ impl Library {
         crate::search::search(self.engines()?, &self.catalog, cfg, req)
     }
 
+    /// Keeps the vector store open for searching (or the copy searched) until the hold is
+    /// dropped, so that several searches in a row open it once; a reader otherwise opens it for
+    /// each search. Hold it for a burst of searches only (never across a chat call): a writer
+    /// waits for it.
+    pub fn hold_vectors(&self) -> Result<crate::engines::VectorHold<'_>> {
+        self.engines()?.hold_vectors()
+    }
+
+    /// For a reader that searches a point-in-time copy of the vector store (the terminal UI):
+    /// takes a new copy in the background when documents became visible since the last.
+    pub fn refresh_snapshot(&self) {
+        if let Some(engines) = &self.engines {
+            engines.refresh_snapshot();
+        }
+    }
+
     /// Builds the vector store's HNSW index (slow; searches stay correct meanwhile).
     pub fn optimize(&self) -> Result<()> {
         self.engines()?.vectors.optimize()?;
@@ -358,7 +374,9 @@ impl Library {
     }
 
     /// Adds files and folders (recursively), tagging every document with `tags`. One failing file
-    /// never stops the batch: it is reported and the rest go on.
+    /// never stops the batch: it is reported and the rest go on. Each folder given is recorded as
+    /// a source root for `lore sync`, and so is each file given that was added (a file that
+    /// failed to load, or is of a type lore does not read, is not).
     pub fn add_paths(
         &mut self,
         paths: &[PathBuf],
@@ -368,6 +386,8 @@ impl Library {
         self.indexes_usable()?;
         let mut report = AddReport::default();
         let mut work: Vec<(PathBuf, Option<i64>)> = Vec::new();
+        // Roots recorded by this add for a file: forgotten again unless the file is added.
+        let mut new_file_roots: Vec<i64> = Vec::new();
         for p in paths {
             let scan = folder::scan(p);
             report.skipped_hidden += scan.skipped_hidden;
@@ -379,8 +399,13 @@ impl Library {
             }
             let root = match std::fs::canonicalize(p) {
                 Ok(abs) => {
-                    let kind = if abs.is_dir() { "folder" } else { "file" };
-                    Some(self.catalog.upsert_root(&abs.display().to_string(), kind, tags)?)
+                    let (path, folder) = (abs.display().to_string(), abs.is_dir());
+                    let new = !folder && self.catalog.root_by_path(&path)?.is_none();
+                    let id = self.catalog.upsert_root(&path, if folder { "folder" } else { "file" }, tags)?;
+                    if new {
+                        new_file_roots.push(id);
+                    }
+                    Some(id)
                 }
                 Err(_) => None,
             };
@@ -403,6 +428,9 @@ impl Library {
                 Err(e) if e.is_disk_full() => return Err(e),
                 Err(e) => ItemOutcome::Failed { code: "error", message: format!("{}: {e}", path.display()) },
             };
+            if !matches!(outcome, ItemOutcome::Failed { .. }) {
+                new_file_roots.retain(|r| Some(*r) != *root);
+            }
             match &outcome {
                 ItemOutcome::Added { chunks, .. } => {
                     report.added += 1;
@@ -418,6 +446,9 @@ impl Library {
             progress(AddEvent::Finished { index, path, outcome: &outcome });
         }
         self.commit()?;
+        for root in new_file_roots {
+            self.catalog.remove_root(root)?;
+        }
         Ok(report)
     }
 

@@ -1,4 +1,6 @@
-//! The single-writer lock of a library directory.
+//! The locks of a library directory: the single-writer lock (`write.lock`), and the vector
+//! store's writer mark (`vectors.lock`), which tells readers to leave the live vector store to
+//! the writer.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -68,6 +70,56 @@ impl WriterLock {
     }
 }
 
+/// File a writer of the embedded vector store holds locked, from before it opens the store until
+/// it closes it.
+pub const VECTOR_WRITER_FILE: &str = "vectors.lock";
+
+/// Marks the library's embedded vector store as wanted by a writer, for as long as it lives.
+///
+/// The store admits one open handle. A reader opens it only for one search, and only while no
+/// writer has marked it: from the mark on, new readers search a point-in-time copy instead, so
+/// the writer waits at most for the searches already running, never for a stream of new ones.
+#[derive(Debug)]
+pub struct VectorWriterMark {
+    _file: File,
+}
+
+impl VectorWriterMark {
+    /// Takes the mark on the library `dir`, waiting up to `wait` for another holder (a reader
+    /// checking for the mark holds it shared for an instant).
+    pub fn acquire(dir: &Path, wait: Duration) -> Result<VectorWriterMark, LockError> {
+        let path = dir.join(VECTOR_WRITER_FILE);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|source| LockError::Io { path: path.clone(), source })?;
+        let start = Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(VectorWriterMark { _file: file }),
+                Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < wait => {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(LockError::Busy { dir: dir.to_path_buf(), holder: None });
+                }
+                Err(std::fs::TryLockError::Error(source)) => return Err(LockError::Io { path, source }),
+            }
+        }
+    }
+
+    /// Whether a writer holds the mark on the library `dir`. Never waits and never creates the
+    /// file; a mark that cannot be checked counts as absent (the reader then meets the writer's
+    /// lock on the store itself and reads a copy).
+    pub fn present(dir: &Path) -> bool {
+        let Ok(file) = File::open(dir.join(VECTOR_WRITER_FILE)) else { return false };
+        matches!(file.try_lock_shared(), Err(std::fs::TryLockError::WouldBlock))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +133,18 @@ mod tests {
         assert!(err.to_string().contains(&std::process::id().to_string()), "{err}");
         drop(first);
         WriterLock::acquire(dir.path(), Duration::ZERO).unwrap();
+    }
+
+    #[test]
+    fn readers_see_the_vector_writer_mark_while_it_is_held() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(!VectorWriterMark::present(dir.path()));
+        let mark = VectorWriterMark::acquire(dir.path(), Duration::ZERO).unwrap();
+        assert!(VectorWriterMark::present(dir.path()));
+        assert!(VectorWriterMark::acquire(dir.path(), Duration::from_millis(50)).is_err());
+        drop(mark);
+        assert!(!VectorWriterMark::present(dir.path()));
+        // Checking leaves the mark free for the next writer.
+        VectorWriterMark::acquire(dir.path(), Duration::ZERO).unwrap();
     }
 }

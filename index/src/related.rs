@@ -292,6 +292,8 @@ impl Library {
         if self.catalog().get(doc_id)?.is_none() {
             return Err(crate::catalog::CatalogError::NotFound(doc_id.to_string()).into());
         }
+        // One opening of the vector store for the many reads that follow.
+        let _hold = self.engines()?.hold_vectors()?;
         let query = self.doc_vectors(doc_id)?;
         self.related_to(&query, &HashSet::from([doc_id]), options)
     }
@@ -302,6 +304,7 @@ impl Library {
         self.indexes_usable()?;
         let docs: HashSet<i64> = chunk_ids.iter().map(|&c| crate::catalog::doc_of_chunk(c)).collect();
         let wanted: HashSet<i64> = chunk_ids.iter().copied().collect();
+        let _hold = self.engines()?.hold_vectors()?;
         let mut query = Vec::new();
         for &d in &docs {
             query.extend(self.doc_vectors(d)?.into_iter().filter(|(c, _)| wanted.contains(c)));

@@ -157,7 +157,7 @@ pub fn search(
     }
     // The indexes are read after this point, so they hold at least what was visible at it.
     let mut seen_at = catalog.visible_seq()?;
-    if let Some(copy) = engines.snapshot_seq {
+    if let Some(copy) = engines.snapshot_seq() {
         seen_at = seen_at.min(copy);
     }
     let n = cfg.candidates.max(req.k);

@@ -20,10 +20,16 @@ pub struct Running {
 impl Lore {
     /// Starts `lore ARGS...` in the background.
     pub fn spawn(&self, args: &[&str]) -> Running {
+        self.spawn_env(args, &[])
+    }
+
+    /// Starts `lore ARGS...` in the background with these environment variables set.
+    pub fn spawn_env(&self, args: &[&str], env: &[(&str, &str)]) -> Running {
         let out = tempfile::NamedTempFile::new().expect("temp file");
         let err = tempfile::NamedTempFile::new().expect("temp file");
         let child = self
             .cmd(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::from(out.reopen().expect("reopen temp file")))
             .stderr(Stdio::from(err.reopen().expect("reopen temp file")))

@@ -314,3 +314,187 @@ fn a_reader_beside_the_first_add_does_not_break_it() {
         assert_eq!(run.code, 0, "attempt {attempt}: the add failed beside a reader:\n{}", run.stderr);
     }
 }
+
+/// A chat model server on 127.0.0.1 that answers every streaming request with the first words
+/// of an answer and then holds the stream open until [`HeldChat::release`]: a `lore ask` talking
+/// to it is in the middle of streaming its answer for as long as the test likes. Requests that
+/// do not stream get a short answer at once.
+struct HeldChat {
+    url: String,
+    streaming: std::sync::mpsc::Receiver<()>,
+    released: std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+}
+
+/// The first words every held stream sends.
+const HELD_WORDS: &str = "The zebrafoo protocol";
+
+impl HeldChat {
+    fn start() -> HeldChat {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/v1", listener.local_addr().unwrap());
+        let (tx, streaming) = std::sync::mpsc::channel();
+        let released = std::sync::Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+        let gate = released.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                let (tx, gate) = (tx.clone(), gate.clone());
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(conn.try_clone().unwrap());
+                    let mut length = 0usize;
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let line = line.trim_end();
+                        if line.is_empty() {
+                            break;
+                        }
+                        if let Some((k, v)) = line.split_once(':')
+                            && k.eq_ignore_ascii_case("content-length")
+                        {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let chunk = |text: &str, finish: Option<&str>| {
+                        let c = serde_json::json!({
+                            "id": "held", "object": "chat.completion.chunk", "created": 0, "model": "held",
+                            "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": finish}],
+                        });
+                        format!("data: {c}\n\n")
+                    };
+                    if String::from_utf8_lossy(&body).contains("\"stream\":true") {
+                        let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
+                        let first = chunk(&format!("{HELD_WORDS} [1]"), None);
+                        if conn
+                            .write_all(head.as_bytes())
+                            .and_then(|_| conn.write_all(first.as_bytes()))
+                            .is_err()
+                        {
+                            return;
+                        }
+                        let _ = conn.flush();
+                        let _ = tx.send(());
+                        let (lock, cvar) = &*gate;
+                        let mut open = lock.lock().unwrap();
+                        while !*open {
+                            open = cvar.wait(open).unwrap();
+                        }
+                        let last = format!(
+                            "{}data: [DONE]\n\n",
+                            chunk(" tells ships how to pass whales.", Some("stop"))
+                        );
+                        let _ = conn.write_all(last.as_bytes());
+                    } else {
+                        let answer = serde_json::json!({
+                            "id": "held", "object": "chat.completion", "created": 0, "model": "held",
+                            "choices": [{"index": 0, "message": {"role": "assistant", "content": "zebrafoo protocol"},
+                                         "finish_reason": "stop"}],
+                        })
+                        .to_string();
+                        let head = format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                            answer.len()
+                        );
+                        let _ =
+                            conn.write_all(head.as_bytes()).and_then(|_| conn.write_all(answer.as_bytes()));
+                    }
+                });
+            }
+        });
+        HeldChat { url, streaming, released }
+    }
+
+    /// Waits until a stream has started (the asking `lore` has searched and is now streaming).
+    fn wait_streaming(&self, asking: &mut lore_tests::process::Running) {
+        let start = Instant::now();
+        while self.streaming.recv_timeout(Duration::from_millis(100)).is_err() {
+            assert!(!asking.finished(), "lore ask ended before its answer streamed");
+            assert!(start.elapsed() < HANG, "lore ask never started streaming");
+        }
+    }
+
+    /// Lets every held stream finish.
+    fn release(&self) {
+        let (lock, cvar) = &*self.released;
+        *lock.lock().unwrap() = true;
+        cvar.notify_all();
+    }
+}
+
+impl Drop for HeldChat {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// While `lore ask` streams its answer, writers go on: `lore add` of a real file completes and
+/// the file is found by the next search, and `lore add` of a path that does not exist fails at
+/// once, naming it, without touching the library. The answer then completes.
+#[test]
+fn a_streaming_answer_does_not_lock_out_add() {
+    let lore = Lore::new();
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("zebrafoo.md");
+    std::fs::write(
+        &first,
+        "# The zebrafoo protocol\n\nThe zebrafoo protocol tells ships how to pass whales at sea: slow \
+         down to ten knots, keep a hundred metres away, and never cross a whale's path.\n",
+    )
+    .unwrap();
+    lore.run(&["add", first.to_str().unwrap()]).ok();
+
+    let chat = HeldChat::start();
+    let mut asking = lore.spawn_env(
+        &["ask", "What does the zebrafoo protocol tell ships about whales?"],
+        &[("LORE_LLM_BASE_URL", chat.url.as_str()), ("LORE_LLM_MODEL", "held")],
+    );
+    chat.wait_streaming(&mut asking);
+
+    // A path that does not exist: one line naming it, and nothing written.
+    let listed_before = lore.docs();
+    let missing = dir.path().join("no-such-book.pdf");
+    let bad = lore.run(&["add", missing.to_str().unwrap()]);
+    assert_ne!(bad.code, 0, "adding a missing file succeeded:\n{}", bad.stdout);
+    let errors = error_lines(&bad);
+    assert_eq!(errors.len(), 1, "one error line:\n{}", bad.stderr);
+    assert!(
+        errors[0].contains(missing.to_str().unwrap()) && errors[0].contains("no such file"),
+        "the error names the missing path: {}",
+        errors[0]
+    );
+    assert!(!bad.stderr.contains("in use"), "{}", bad.stderr);
+
+    // A real file: added and searchable while the answer is still streaming.
+    let second = dir.path().join("quokka.md");
+    std::fs::write(
+        &second,
+        "# Quokkaplatypus husbandry\n\nA quokkaplatypus eats river weed at dawn and sleeps in a burrow \
+         by the water for most of the day.\n",
+    )
+    .unwrap();
+    let added = lore.run(&["add", second.to_str().unwrap()]);
+    assert_eq!(added.code, 0, "add beside a streaming answer failed:\n{}", added.stderr);
+    assert!(added.stdout.contains("Added 1 document"), "{}", added.stdout);
+    assert_eq!(lore.docs().len(), listed_before.len() + 1);
+    for mode in ["hybrid", "vector"] {
+        let hits = search(&lore, &["--mode", mode, "what does a quokkaplatypus eat at dawn"]);
+        assert_eq!(
+            hits.first().and_then(|h| h["title"].as_str()),
+            Some("Quokkaplatypus husbandry"),
+            "{mode} search finds the new document first: {hits:?}"
+        );
+    }
+    assert!(!asking.finished(), "the answer stopped streaming before the writes were checked");
+
+    chat.release();
+    let answer = asking.wait(HANG);
+    assert_eq!(answer.code, 0, "the answer failed:\n{}", answer.stderr);
+    assert!(answer.stdout.contains(HELD_WORDS), "{}", answer.stdout);
+}

@@ -208,6 +208,70 @@ fn a_session_adds_asks_opens_the_source_and_quits() {
     t.wait_for("the terminal modes", Duration::from_secs(10), |s| s.contains("MODES=2"));
 }
 
+/// The UI keeps up with what happens around it: a search that fails (the keyword index is
+/// unreadable for a moment) is reported and the next one is served; a document added from
+/// another terminal shows in the library pane's count and in the next search.
+#[test]
+fn the_ui_survives_a_failed_search_and_follows_adds_made_elsewhere() {
+    let lore = Lore::new();
+    let scratch = tempfile::tempdir().unwrap();
+    let first = scratch.path().join("whales.md");
+    std::fs::write(
+        &first,
+        "# Whale migration notes\n\nHumpback whales migrate thousands of kilometres between feeding and \
+         breeding grounds every year.\n",
+    )
+    .unwrap();
+    lore.run(&["add", first.to_str().unwrap()]).ok();
+    let env = [("LORE_HOME", lore.home().display().to_string()), ("NO_COLOR", "1".to_string())];
+    let t = Tmux::start(&env);
+    t.wait_for("the shell's prompt", Duration::from_secs(10), |s| !s.trim().is_empty());
+    t.type_text(&format!("{}; echo EXIT=$?", lore_bin().display()));
+    t.keys(&["Enter"]);
+    t.wait_for("the library and the engine", Duration::from_secs(60), |s| {
+        s.contains("Library · 1 doc ·") && s.contains(" ready")
+    });
+
+    // A search that works.
+    t.keys(&["Escape", "/"]);
+    t.type_text("humpback");
+    t.wait_for("the results", Duration::from_secs(30), |s| s.contains("1. Whale migration notes"));
+
+    // The keyword index cannot be read: the search fails, and says so.
+    let meta = lore.home().join("tantivy/meta.json");
+    let aside = lore.home().join("tantivy/meta.json.aside");
+    std::fs::rename(&meta, &aside).unwrap();
+    t.type_text(" whales");
+    t.wait_for("the failure", Duration::from_secs(30), |s| s.contains("✗ ") && s.contains("meta.json"));
+    // Readable again: the next search is served.
+    std::fs::rename(&aside, &meta).unwrap();
+    t.type_text(" migrate");
+    t.wait_for("the results again", Duration::from_secs(30), |s| {
+        s.contains("1. Whale migration notes") && !s.contains("✗ ")
+    });
+
+    // Another terminal adds a document: the library pane counts it, and a search finds it.
+    let second = scratch.path().join("quokka.md");
+    std::fs::write(
+        &second,
+        "# Quokkaplatypus husbandry\n\nA quokkaplatypus eats river weed at dawn and sleeps in a burrow by \
+         the water.\n",
+    )
+    .unwrap();
+    lore.run(&["add", second.to_str().unwrap()]).ok();
+    t.wait_for("the new count", Duration::from_secs(30), |s| s.contains("Library · 2 docs ·"));
+    for _ in 0.." humpback whales migrate".chars().count() {
+        t.keys(&["BSpace"]);
+    }
+    t.type_text("quokkaplatypus river weed");
+    t.wait_for("the new document in the results", Duration::from_secs(30), |s| {
+        s.contains("1. Quokkaplatypus husbandry")
+    });
+
+    t.keys(&["C-c"]);
+    t.wait_for("lore to exit", Duration::from_secs(20), |s| s.contains("EXIT=0"));
+}
+
 /// Builds a large library for measuring the UI (not a check of lore; run by hand):
 /// `LORE_UI_BENCH_HOME=DIR [LORE_UI_BENCH_CHUNKS=100000] cargo test -p lore-tests --test tui --
 /// --ignored build_a_large_library --nocapture`. Real documents of the shared data are chunked by

@@ -6,7 +6,14 @@ use clap::{Args, Parser, Subcommand};
 
 /// lore: your own books, pages and feeds, searchable and answerable from the terminal.
 #[derive(Debug, Parser)]
-#[command(name = "lore", version, about, long_about = None)]
+#[command(
+    name = "lore",
+    version,
+    about,
+    long_about = None,
+    after_help = "Run `lore` with no command to open the terminal UI: ask, search and browse the library \
+                  there (press ? in it for every key, q to quit)."
+)]
 pub struct Cli {
     /// The library directory (default: $LORE_HOME, else ~/.local/share/lore).
     #[arg(long, global = true, value_name = "DIR")]

@@ -17,6 +17,9 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match commands::run(cli) {
         Ok(code) => code,
+        // The reader of a pipe went away (`lore ls | head`): stop without a word, with the
+        // status a shell gives a command that a closed pipe stopped (128 + SIGPIPE).
+        Err(err) if output::is_closed_output(&err) => ExitCode::from(141),
         Err(err) => {
             output::error_line(&format!("{err:#}"));
             ExitCode::from(1)

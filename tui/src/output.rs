@@ -1,15 +1,72 @@
-//! Terminal output helpers: error lines, tables, truncation.
+//! Terminal output helpers: printing that survives a reader going away, error lines, tables
+//! and truncation by display width.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
-/// Prints one error line to stderr.
-pub fn error_line(msg: &str) {
-    eprintln!("error: {msg}");
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+/// Why something could not be printed to stdout.
+#[derive(Debug)]
+pub enum OutputError {
+    /// The reader went away (`lore ls | head`): the command stops quietly.
+    Closed,
+    /// Another I/O error.
+    Io(std::io::Error),
 }
 
-/// Prints one warning line to stderr.
+impl std::fmt::Display for OutputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OutputError::Closed => f.write_str("standard output was closed"),
+            OutputError::Io(e) => write!(f, "cannot write to standard output: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for OutputError {}
+
+/// Writes to stdout. Unlike `print!`, which panics when the reader of a pipe has gone away,
+/// this returns [`OutputError::Closed`] then, which `main` turns into a quiet exit.
+pub fn write_out(args: std::fmt::Arguments<'_>) -> Result<(), OutputError> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_fmt(args).map_err(|e| match e.kind() {
+        std::io::ErrorKind::BrokenPipe => OutputError::Closed,
+        _ => OutputError::Io(e),
+    })
+}
+
+/// Whether `err` says that stdout was closed by its reader.
+pub fn is_closed_output(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| matches!(c.downcast_ref::<OutputError>(), Some(OutputError::Closed)))
+}
+
+/// `print!` to stdout that returns an [`OutputError`] instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::write_out(format_args!($($arg)*))
+    };
+}
+
+/// `println!` to stdout that returns an [`OutputError`] instead of panicking.
+macro_rules! outln {
+    () => {
+        $crate::output::write_out(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+pub(crate) use {out, outln};
+
+/// Prints one error line to stderr (nothing when stderr is closed).
+pub fn error_line(msg: &str) {
+    let _ = writeln!(std::io::stderr(), "error: {msg}");
+}
+
+/// Prints one warning line to stderr (nothing when stderr is closed).
 pub fn warn_line(msg: &str) {
-    eprintln!("warning: {msg}");
+    let _ = writeln!(std::io::stderr(), "warning: {msg}");
 }
 
 /// Whether stderr is a terminal (progress bars only then).
@@ -17,26 +74,47 @@ pub fn stderr_is_tty() -> bool {
     std::io::stderr().is_terminal()
 }
 
-/// Cuts `s` to at most `max` characters, ending with an ellipsis when cut.
+/// Cuts `s` to at most `max` terminal columns (a Chinese or Japanese character takes two),
+/// ending with an ellipsis when cut. Control characters (a tab, a newline) count as a column.
 pub fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
+    if UnicodeWidthStr::width(s) <= max && !s.chars().any(char::is_control) {
         return s.to_string();
     }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
+    let mut out = String::new();
+    let mut used = 0;
+    let total: usize = s.chars().map(columns).sum();
+    if total <= max {
+        return s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    }
+    for c in s.chars() {
+        let w = columns(c);
+        if used + w + 1 > max {
+            break;
+        }
+        out.push(if c.is_control() { ' ' } else { c });
+        used += w;
+    }
+    if max > 0 {
+        out.push('…');
+    }
     out
 }
 
-/// Pads or cuts `s` to exactly `width` characters.
+/// Columns a character takes in a terminal; control characters are shown as one space.
+fn columns(c: char) -> usize {
+    if c.is_control() { 1 } else { c.width().unwrap_or(0) }
+}
+
+/// Pads or cuts `s` to exactly `width` terminal columns.
 pub fn cell(s: &str, width: usize) -> String {
     let t = truncate(s, width);
-    let n = t.chars().count();
+    let n: usize = t.chars().map(columns).sum();
     format!("{t}{}", " ".repeat(width.saturating_sub(n)))
 }
 
 /// Prints a value as pretty JSON to stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    outln!("{}", serde_json::to_string_pretty(value)?)?;
     Ok(())
 }
 
@@ -49,5 +127,20 @@ mod tests {
         assert_eq!(truncate("abcdef", 4), "abc…");
         assert_eq!(truncate("äöü", 3), "äöü");
         assert_eq!(cell("ab", 4), "ab  ");
+    }
+
+    #[test]
+    fn cells_are_as_wide_as_asked_on_screen_with_wide_characters() {
+        use unicode_width::UnicodeWidthStr;
+        // Two columns per Chinese character: cut between characters, padded to the width.
+        assert_eq!(cell("软件包管理系统", 8), "软件包… ");
+        assert_eq!(cell("软件包", 8), "软件包  ");
+        assert_eq!(cell("Debian 参考手册 第二版", 12), "Debian 参考…");
+        for (s, w) in [("软件包管理系统", 8), ("软件包", 7), ("a软b件", 4), ("Debian 参考手册", 44)]
+        {
+            assert_eq!(UnicodeWidthStr::width(cell(s, w).as_str()), w, "{s:?} in {w}");
+        }
+        // A tab or newline in a title takes one column, shown as a space.
+        assert_eq!(cell("a\tb", 4), "a b ");
     }
 }

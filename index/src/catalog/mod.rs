@@ -311,6 +311,13 @@ impl Catalog {
         Ok(v.unwrap_or(0))
     }
 
+    /// A number that changes whenever another connection (another process) has committed a
+    /// change to the catalog since this connection last asked (SQLite's `data_version`): what a
+    /// long-lived reader polls to notice writes made elsewhere.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
     /// Documents made visible after sequence `seq` (see [`Catalog::visible_seq`]).
     pub fn visible_after(&self, seq: i64) -> Result<std::collections::HashSet<i64>> {
         let mut stmt = self.conn.prepare_cached("SELECT id FROM documents WHERE visible_seq > ?1")?;

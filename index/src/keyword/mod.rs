@@ -18,6 +18,7 @@
 //! ([`KeywordIndex::was_recreated`]), for its owner to fill again from the catalog.
 
 mod analysis;
+mod highlight;
 mod query;
 mod ranking;
 mod schema;

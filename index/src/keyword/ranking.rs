@@ -7,9 +7,9 @@ use std::collections::HashMap;
 
 use tantivy::query::Query;
 use tantivy::schema::Value;
-use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Searcher, TantivyDocument};
 
+use super::highlight::Highlighter;
 use super::schema::Fields;
 use super::{KeywordError, KeywordSnippet, engine, leading_text};
 
@@ -60,8 +60,8 @@ impl KeywordRanking {
     /// are left out of the map).
     pub fn snippets(&self, chunk_ids: &[i64]) -> Result<HashMap<i64, KeywordSnippet>, KeywordError> {
         let at: HashMap<i64, DocAddress> = self.hits.iter().map(|(h, a)| (h.chunk_id, *a)).collect();
-        // One generator for each group a hit comes from: each knows its group's terms.
-        let mut generators: Vec<Option<SnippetGenerator>> = self.fields.groups.iter().map(|_| None).collect();
+        // One highlighter for each group a hit comes from: each knows its group's terms.
+        let mut highlighters: Vec<Option<Highlighter>> = self.fields.groups.iter().map(|_| None).collect();
         let mut out = HashMap::new();
         for id in chunk_ids {
             let Some(address) = at.get(id) else { continue };
@@ -73,25 +73,20 @@ impl KeywordRanking {
                 .enumerate()
                 .find_map(|(i, g)| doc.get_first(g.text).and_then(|v| v.as_str()).map(|text| (i, text)));
             let (group, text) = stored.unwrap_or((0, ""));
-            let generator = match &mut generators[group] {
-                Some(generator) => generator,
+            let highlighter = match &mut highlighters[group] {
+                Some(highlighter) => highlighter,
                 slot => {
                     let field = self.fields.groups[group].text;
-                    let mut generator = SnippetGenerator::create(&self.searcher, self.query.as_ref(), field)
-                        .map_err(engine)?;
-                    generator.set_max_num_chars(self.snippet_chars);
-                    slot.insert(generator)
+                    let highlighter =
+                        Highlighter::create(&self.searcher, self.query.as_ref(), field, self.snippet_chars)
+                            .map_err(engine)?;
+                    slot.insert(highlighter)
                 }
             };
-            let snippet = generator.snippet(text);
-            let snippet = if snippet.is_empty() {
-                KeywordSnippet { text: leading_text(text, self.snippet_chars), highlights: Vec::new() }
-            } else {
-                KeywordSnippet {
-                    text: snippet.fragment().to_string(),
-                    highlights: snippet.highlighted().to_vec(),
-                }
-            };
+            let snippet = highlighter.snippet(text).unwrap_or_else(|| KeywordSnippet {
+                text: leading_text(text, self.snippet_chars),
+                highlights: Vec::new(),
+            });
             out.insert(*id, snippet);
         }
         Ok(out)

@@ -26,7 +26,7 @@ pub use server::{ServerOptions, ServerStore};
 pub enum VectorError {
     /// Another store handle (this process or another) has the store open for writing.
     #[error(
-        "vector store {} is in use by another lore process (a writer, or a search or answer still running)",
+        "vector store {} is in use by another lore process (a writer, or a search still reading it)",
         .path.display()
     )]
     Locked {

@@ -18,8 +18,17 @@ const HOT: [&str; 4] = ["vector_index-", "payload_storage", "id_tracker.", "muta
 
 /// Starts a thread that reads the hot files of every segment of the engine directory `dir`
 /// (see [`HOT`]) and discards what it read. Errors (a file removed meanwhile) end the reading
-/// of that file, nothing else: this only warms the page cache.
+/// of that file, nothing else: this only warms the page cache. Once per directory and process:
+/// a reader opens the store for every search, and the page cache keeps what the first read.
 pub(crate) fn prefetch_segments(dir: &Path) {
+    static DONE: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+    {
+        let mut done = DONE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if done.iter().any(|d| d == dir) {
+            return;
+        }
+        done.push(dir.to_path_buf());
+    }
     let files = hot_files(&dir.join("segments"));
     if files.is_empty() {
         return;

@@ -10,10 +10,49 @@ use lore_index::{AddEvent, ItemOutcome};
 use super::Context;
 use crate::cli::AddArgs;
 use crate::output;
+use crate::output::outln;
 
 /// Runs `lore add`.
 pub fn run(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
     let started = Instant::now();
+    // Arguments that look like addresses (`scheme://…`) are fetched; the rest are paths. Each is
+    // checked before the library is opened: a path that does not exist, or an address that is
+    // not a web page, gets one line at once, and the rest go on.
+    let (urls, paths): (Vec<_>, Vec<_>) = args.paths.iter().partition(|p| is_address(p));
+    let mut refused: Vec<String> = Vec::new();
+    let mut refuse = |line: String| {
+        output::error_line(&line);
+        refused.push(line);
+    };
+    let urls: Vec<String> = urls
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .filter(|u| match lore_ingest::web::parse_web_url(u) {
+            Ok(_) => true,
+            Err(e) => {
+                refuse(e.to_string());
+                false
+            }
+        })
+        .collect();
+    let paths: Vec<std::path::PathBuf> = paths
+        .into_iter()
+        .filter(|p| match std::fs::metadata(p) {
+            Ok(_) => true,
+            Err(e) => {
+                refuse(format!("{}: cannot read: {}", p.display(), path_error(&e)));
+                false
+            }
+        })
+        .cloned()
+        .collect();
+    if urls.is_empty() && paths.is_empty() {
+        // Nothing to add: the library is not opened (nor created).
+        if args.json {
+            output::print_json(&lore_index::AddReport { failed: refused, ..Default::default() })?;
+        }
+        return Ok(ExitCode::from(1));
+    }
     let mut lib = ctx.writer(Duration::from_secs(args.wait))?;
     if ctx.tokenizer_file().is_none() {
         output::warn_line(
@@ -51,10 +90,6 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
             bar.inc(1);
         }
     };
-    // Arguments that look like addresses (`scheme://…`) are fetched; the rest are paths.
-    let (urls, paths): (Vec<_>, Vec<_>) = args.paths.iter().partition(|p| is_address(p));
-    let urls: Vec<String> = urls.iter().map(|p| p.to_string_lossy().into_owned()).collect();
-    let paths: Vec<std::path::PathBuf> = paths.into_iter().cloned().collect();
     let mut report = if paths.is_empty() {
         lore_index::AddReport::default()
     } else {
@@ -69,15 +104,25 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
     if bar_on {
         bar.finish_and_clear();
     }
+    report.failed.splice(0..0, refused);
     if args.json {
         output::print_json(&report)?;
     } else {
-        print_summary(&report, started.elapsed());
+        print_summary(&report, started.elapsed())?;
     }
     let done = report.added + report.updated + report.unchanged;
     super::optimize::start_in_background_if_needed(ctx, lib, args.json);
     // Exit non-zero only when nothing could be added.
     Ok(if done == 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Why a path given to `add` cannot be read, in a few words.
+fn path_error(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or folder".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
 }
 
 /// Whether an argument is a web address rather than a path: it has a URL scheme.
@@ -114,16 +159,16 @@ pub(super) fn bar_style() -> ProgressStyle {
         .progress_chars("=> ")
 }
 
-fn print_summary(r: &lore_index::AddReport, elapsed: Duration) {
+fn print_summary(r: &lore_index::AddReport, elapsed: Duration) -> Result<(), output::OutputError> {
     if r.added + r.updated == 0 && r.unchanged > 0 {
         let failed = if r.failed.is_empty() { String::new() } else { format!("; {} failed", r.failed.len()) };
-        println!(
+        outln!(
             "Nothing new: {} document{} already in the library, unchanged{failed}.",
             r.unchanged,
             plural(r.unchanged)
-        );
+        )?;
     } else {
-        println!(
+        outln!(
             "Added {} document{} ({} chunks), updated {}, unchanged {}, failed {} in {:.1}s.",
             r.added,
             plural(r.added),
@@ -132,7 +177,7 @@ fn print_summary(r: &lore_index::AddReport, elapsed: Duration) {
             r.unchanged,
             r.failed.len(),
             elapsed.as_secs_f64()
-        );
+        )?;
     }
     if !r.skipped_unsupported.is_empty() || r.skipped_hidden > 0 {
         let mut exts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
@@ -144,14 +189,15 @@ fn print_summary(r: &lore_index::AddReport, elapsed: Duration) {
             *exts.entry(ext).or_default() += 1;
         }
         let detail: Vec<String> = exts.iter().map(|(e, n)| format!("{n} {e}")).collect();
-        println!(
+        outln!(
             "Skipped {} file{} of unsupported types{}{}.",
             r.skipped_unsupported.len(),
             plural(r.skipped_unsupported.len()),
             if detail.is_empty() { String::new() } else { format!(" ({})", detail.join(", ")) },
             if r.skipped_hidden > 0 { format!(" and {} hidden", r.skipped_hidden) } else { String::new() }
-        );
+        )?;
     }
+    Ok(())
 }
 
 fn plural(n: usize) -> &'static str {

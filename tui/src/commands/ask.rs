@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::Context;
 use super::search::build_filter;
 use crate::cli::AskArgs;
+use crate::output::outln;
 use crate::output::{error_line, print_json, warn_line};
 
 #[derive(Serialize)]
@@ -95,14 +96,14 @@ pub fn run(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
     let answer = match outcome {
         None => {
             if printed_any {
-                println!();
+                outln!()?;
             }
             error_line("cancelled");
             return Ok(ExitCode::from(130));
         }
         Some(Err(e)) => {
             if printed_any {
-                println!();
+                outln!()?;
             }
             return Err(e.into());
         }
@@ -134,20 +135,20 @@ pub fn run(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
             timings: &answer.timings,
         })?;
     } else {
-        println!();
+        outln!()?;
         if answer.mode == lore_agent::AnswerMode::Llm && !answer.refused {
             if answer.finish_reason.as_deref() == Some("length") {
                 warn_line("the answer was cut at llm.max_answer_tokens");
             }
             if !answer.citations.is_empty() {
-                println!("\nSources:");
+                outln!("\nSources:")?;
                 for c in &answer.citations {
-                    println!("{}", c.line());
+                    outln!("{}", c.line())?;
                 }
             } else if answer.passages.is_empty() {
-                println!("\n(nothing in the library matched the question)");
+                outln!("\n(nothing in the library matched the question)")?;
             } else {
-                println!("\n(no source cited; searched: {})", passages_list(&answer.passages));
+                outln!("\n(no source cited; searched: {})", passages_list(&answer.passages))?;
             }
         }
         eprintln!("conversation {id} · continue with `lore ask -c ...`");

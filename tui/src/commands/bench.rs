@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::Context;
 use crate::cli::BenchArgs;
 use crate::output::print_json;
+use crate::output::{OutputError, out, outln};
 
 /// The folder ingested when none is given, from the current directory.
 const DEFAULT_FOLDER: &str = "../shared/data/docs";
@@ -331,7 +332,7 @@ pub fn run(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
     if args.json {
         print_json(&report)?;
     } else {
-        print_report(&report);
+        print_report(&report)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -382,6 +383,9 @@ fn search_child(ctx: &Context, args: &BenchArgs) -> Result<ExitCode> {
     let queries = load_queries(args.queries.as_deref())?;
     let t = Instant::now();
     let lib = ctx.searcher()?;
+    // One process searching many times keeps the vector store open, as a searching process
+    // of its own would: opening it is part of `open_ms`, not of the first search.
+    let _hold = lib.hold_vectors()?;
     let open_ms = t.elapsed().as_secs_f64() * 1000.0;
     let cfg = ctx.config.search.to_search_config()?;
     let k = ctx.config.search.k;
@@ -569,6 +573,10 @@ fn time_ask(
     llm_url: Option<&str>,
 ) -> Result<AskReport> {
     let lib = Library::open_reader(bench.home(), Some(bench.engine_options()))?;
+    // The figures are the ask's own overhead, as a `lore ask` process meets it once its
+    // library is open: the vector store stays open across the timed asks (no writer uses this
+    // temporary library), so its opening is not counted in every question.
+    let _hold = lib.hold_vectors()?;
     let opts = lore_agent::AskOptions {
         retrieve: super::ask::retrieve_config(ctx, None, Default::default())?,
         search: ctx.config.search.to_search_config()?,
@@ -677,12 +685,12 @@ fn targets(r: &Report) -> Vec<Target> {
     out
 }
 
-fn print_report(r: &Report) {
+fn print_report(r: &Report) -> Result<(), OutputError> {
     let i = &r.ingest;
     let f = &i.figures;
-    println!("lore bench: {} build, {} cores, embedding model {}", r.build, r.cores, r.model);
-    println!();
-    println!(
+    outln!("lore bench: {} build, {} cores, embedding model {}", r.build, r.cores, r.model)?;
+    outln!()?;
+    outln!(
         "Ingest of {} ({} of its files): {} documents, {} failed, {} chunks, {:.1} MB",
         i.folder,
         f.files,
@@ -690,56 +698,56 @@ fn print_report(r: &Report) {
         f.failed,
         f.chunks,
         f.bytes as f64 / 1e6
-    );
+    )?;
     let share = |s: f64| if f.total_s > 0.0 { 100.0 * s / f.total_s } else { 0.0 };
-    println!("  {:<22}{:>9.2} s", "model load (apart)", f.model_load_s);
-    println!("  {:<22}{:>9.2} s {:>6.1} %", "parse", f.parse_s, share(f.parse_s));
-    println!("  {:<22}{:>9.2} s {:>6.1} %", "chunk", f.chunk_s, share(f.chunk_s));
-    println!(
-        "  {:<22}{:>9.2} s {:>6.1} %   inside the embedding model",
-        "embed",
-        f.embed_s,
-        share(f.embed_s)
-    );
-    println!(
+    outln!("  {:<22}{:>9.2} s", "model load (apart)", f.model_load_s)?;
+    outln!("  {:<22}{:>9.2} s {:>6.1} %", "parse", f.parse_s, share(f.parse_s))?;
+    outln!("  {:<22}{:>9.2} s {:>6.1} %", "chunk", f.chunk_s, share(f.chunk_s))?;
+    outln!("  {:<22}{:>9.2} s {:>6.1} %   inside the embedding model", "embed", f.embed_s, share(f.embed_s))?;
+    outln!(
         "  {:<22}{:>9.2} s {:>6.1} %   catalog {:.2} s, tantivy + Qdrant {:.2} s",
         "index",
         f.index_s,
         share(f.index_s),
         f.catalog_s,
         f.engines_s
-    );
-    println!("  {:<22}{:>9.2} s", "total", f.total_s);
-    println!(
+    )?;
+    outln!("  {:<22}{:>9.2} s", "total", f.total_s)?;
+    outln!(
         "  {:<22}{:.2} documents/s, {:.1} chunks/s, {:.3} MB/s",
-        "throughput", i.docs_per_s, i.chunks_per_s, i.mb_per_s
-    );
-    println!();
+        "throughput",
+        i.docs_per_s,
+        i.chunks_per_s,
+        i.mb_per_s
+    )?;
+    outln!()?;
 
     let w = 26;
-    print!("{:<24}", "Library size");
+    out!("{:<24}", "Library size")?;
     for s in &r.sizes {
-        print!("{:>w$}", format!("{} chunks", s.chunks));
+        out!("{:>w$}", format!("{} chunks", s.chunks))?;
     }
-    println!();
-    let row = |label: &str, cell: &dyn Fn(&SizeReport) -> String| {
-        print!("{label:<24}");
+    outln!()?;
+    let row = |label: &str, cell: &dyn Fn(&SizeReport) -> String| -> Result<(), OutputError> {
+        out!("{label:<24}")?;
         for s in &r.sizes {
-            print!("{:>w$}", cell(s));
+            out!("{:>w$}", cell(s))?;
         }
-        println!();
+        outln!()
     };
-    row("  documents", &|s| s.documents.to_string());
-    row("  built by copying in", &|s| format!("{:.1} s", s.build.seconds));
+    row("  documents", &|s| s.documents.to_string())?;
+    row("  built by copying in", &|s| format!("{:.1} s", s.build.seconds))?;
     row("  HNSW index", &|s| match s.optimize_s {
         Some(t) => format!("built in {t:.1} s"),
         None => format!("none ({} brute force)", s.unindexed_vectors),
-    });
-    row("  search process open", &|s| format!("{:.0} ms", s.search_open_ms));
-    println!(
+    })?;
+    row("  search process open", &|s| format!("{:.0} ms", s.search_open_ms))?;
+    outln!(
         "Search latency, p50 / p95 / p99 ms ({} runs per mode after {} warm-up, {} questions, query embedding included)",
-        r.plan.runs, r.plan.warmup, r.questions
-    );
+        r.plan.runs,
+        r.plan.warmup,
+        r.questions
+    )?;
     for mode in ["keyword", "vector", "hybrid", FIRST_PASS, "embed-query"] {
         let label = match mode {
             "embed-query" => "  (query embedding)".to_string(),
@@ -752,49 +760,53 @@ fn print_report(r: &Report) {
                 .find(|f| f.mode == mode)
                 .map(|f| format!("{:.1} / {:.1} / {:.1}", f.p50_ms, f.p95_ms, f.p99_ms))
                 .unwrap_or_else(|| "-".into())
-        });
+        })?;
     }
     row("  peak RSS (VmHWM)", &|s| {
         s.search_peak_rss_mb.map(|m| format!("{m:.0} MB")).unwrap_or_else(|| "-".into())
-    });
-    println!(
+    })?;
+    outln!(
         "  (first of each: each question once, before all else; the index pages it reads come from disk unless the page cache holds them)"
-    );
-    println!("Start-up, median ms");
-    row("  lore ls", &|s| format!("{:.0}", s.ls.p50_ms));
-    row("  TUI first frame (wall)", &|s| tui_cell(&s.tui, s.tui.first_frame_wall_p50_ms));
-    row("  TUI first frame (own)", &|s| tui_cell(&s.tui, s.tui.first_frame_p50_ms));
-    row("  TUI library listed", &|s| tui_cell(&s.tui, s.tui.library_listed_p50_ms));
-    row("  TUI engine ready", &|s| tui_cell(&s.tui, s.tui.engine_ready_p50_ms));
+    )?;
+    outln!("Start-up, median ms")?;
+    row("  lore ls", &|s| format!("{:.0}", s.ls.p50_ms))?;
+    row("  TUI first frame (wall)", &|s| tui_cell(&s.tui, s.tui.first_frame_wall_p50_ms))?;
+    row("  TUI first frame (own)", &|s| tui_cell(&s.tui, s.tui.first_frame_p50_ms))?;
+    row("  TUI library listed", &|s| tui_cell(&s.tui, s.tui.library_listed_p50_ms))?;
+    row("  TUI engine ready", &|s| tui_cell(&s.tui, s.tui.engine_ready_p50_ms))?;
     for s in &r.sizes {
         if let Some(why) = &s.tui.skipped {
-            println!("  TUI at {} chunks skipped: {why}", s.chunks);
+            outln!("  TUI at {} chunks skipped: {why}", s.chunks)?;
         }
     }
-    println!();
+    outln!()?;
 
     let a = &r.ask;
-    println!("Ask on the {}-chunk library", a.chunks);
+    outln!("Ask on the {}-chunk library", a.chunks)?;
     if let Some(f) = &a.retrieval {
-        println!(
+        outln!(
             "  question to passages (no chat model): p50 {:.1} ms, p95 {:.1} ms ({} runs)",
-            f.p50_ms, f.p95_ms, f.runs
-        );
+            f.p50_ms,
+            f.p95_ms,
+            f.runs
+        )?;
     }
     match (&a.request_sent, &a.first_token, &a.skipped) {
         (Some(s), Some(t), _) => {
-            println!("  chat model: {}", a.model.as_deref().unwrap_or("-"));
-            println!(
+            outln!("  chat model: {}", a.model.as_deref().unwrap_or("-"))?;
+            outln!(
                 "  question to request sent: p50 {:.1} ms, max {:.1} ms ({} runs)",
-                s.p50_ms, s.max_ms, s.runs
-            );
-            println!("  question to first token:  p50 {:.0} ms, max {:.0} ms", t.p50_ms, t.max_ms);
+                s.p50_ms,
+                s.max_ms,
+                s.runs
+            )?;
+            outln!("  question to first token:  p50 {:.0} ms, max {:.0} ms", t.p50_ms, t.max_ms)?;
         }
-        (_, _, Some(why)) => println!("  chat model figures skipped: {why}"),
-        _ => println!("  chat model figures skipped"),
+        (_, _, Some(why)) => outln!("  chat model figures skipped: {why}")?,
+        _ => outln!("  chat model figures skipped")?,
     }
-    println!();
-    println!("Targets");
+    outln!()?;
+    outln!("Targets")?;
     for t in &r.targets {
         let mark = match t.met {
             Some(true) => "met   ",
@@ -802,15 +814,16 @@ fn print_report(r: &Report) {
             None => "n/a   ",
         };
         let value = t.value.map(|v| format!("{v:.1} {}", t.unit)).unwrap_or_else(|| "not measured".into());
-        println!("  {mark} {:<52} {:<10} {value}", t.what, t.limit);
+        outln!("  {mark} {:<52} {:<10} {value}", t.what, t.limit)?;
     }
     if let Some(m) = r.bench_peak_rss_mb {
-        println!();
-        println!("Peak RSS of this process (ingest and building): {m:.0} MB");
+        outln!()?;
+        outln!("Peak RSS of this process (ingest and building): {m:.0} MB")?;
     }
     if let Some(dir) = &r.kept {
-        println!("Libraries kept in {dir}");
+        outln!("Libraries kept in {dir}")?;
     }
+    Ok(())
 }
 
 fn tui_cell(t: &TuiStartup, v: f64) -> String {

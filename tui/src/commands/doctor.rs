@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use super::Context;
 use crate::cli::DoctorArgs;
+use crate::output::outln;
 use crate::output::print_json;
 
 #[derive(Serialize)]
@@ -46,6 +47,14 @@ fn fail(name: &'static str, detail: String) -> Check {
 fn skip(name: &'static str, detail: String) -> Check {
     Check { name, status: "off", detail, stores: None }
 }
+/// Nothing wrong, but something to do next (an empty library).
+fn note(name: &'static str, detail: String) -> Check {
+    Check { name, status: "note", detail, stores: None }
+}
+
+/// What the library check says of a library with nothing in it yet.
+const EMPTY_LIBRARY: &str =
+    "empty library: add something with `lore add PATH...` (files, folders or web pages)";
 
 /// Runs `lore doctor`.
 pub fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitCode> {
@@ -76,6 +85,9 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitCode> {
 
     checks.push(match engine_opts.as_ref().ok().map(|o| Library::open_reader(&ctx.paths.home, Some(o))) {
         None => skip("library", "not checked: the embedding settings are unusable".into()),
+        Some(Err(lore_index::Error::NoLibrary(home))) => {
+            note("library", format!("{EMPTY_LIBRARY}; it will be created at {}", home.display()))
+        }
         Some(Err(e)) => fail("library", e.to_string()),
         Some(Ok(lib)) => library_check(ctx, &lib),
     });
@@ -118,7 +130,7 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitCode> {
         print_json(&checks)?;
     } else {
         for c in &checks {
-            println!("{:<4} {:<10} {}", c.status, c.name, c.detail);
+            outln!("{:<4} {:<10} {}", c.status, c.name, c.detail)?;
         }
     }
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
@@ -153,6 +165,11 @@ fn library_check(ctx: &Context, lib: &Library) -> Check {
         Ok(c) => c,
         Err(e) => return fail("library", e.to_string()),
     };
+    if docs == 0 && lib.catalog().journal().is_ok_and(|j| j.is_empty()) {
+        return note("library", EMPTY_LIBRARY.into());
+    }
+    // One opening of the vector store for the reads below.
+    let _hold = lib.hold_vectors();
     let c = match lib.consistency() {
         Ok(c) => c,
         Err(e) => return fail("library", e.to_string()),

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::Context;
 use crate::cli::EvalArgs;
+use crate::output::outln;
 use crate::output::print_json;
 
 #[derive(Debug, Serialize)]
@@ -397,10 +398,16 @@ fn sweep(lib: &Library, ds: &Dataset, base: &lore_index::SearchConfig) -> Result
             }
         }
         let m = Metrics::mean(&all);
-        println!(
+        outln!(
             "sweep {:?} alpha {:.1} kw {:.1} k {:>3}: nDCG@10 {:.3} R@10 {:.3} MRR@10 {:.3}",
-            fusion.method, fusion.alpha, fusion.keyword_weight, fusion.rrf_k, m.ndcg10, m.recall10, m.mrr10
-        );
+            fusion.method,
+            fusion.alpha,
+            fusion.keyword_weight,
+            fusion.rrf_k,
+            m.ndcg10,
+            m.recall10,
+            m.mrr10
+        )?;
     }
     Ok(())
 }
@@ -501,17 +508,26 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
         print_json(&report)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "{}: {} documents ({} chunks), {} queries",
-        report.dataset, report.documents, report.chunks, report.queries
-    );
-    println!("indexed in {:.1}s ({:.1} chunks/s)", report.index_seconds, report.chunks_per_second);
-    println!(
+        report.dataset,
+        report.documents,
+        report.chunks,
+        report.queries
+    )?;
+    outln!("indexed in {:.1}s ({:.1} chunks/s)", report.index_seconds, report.chunks_per_second)?;
+    outln!(
         "{:<8} {:>8} {:>8} {:>9} {:>7} {:>8} {:>8}",
-        "mode", "nDCG@10", "R@10", "R@100", "MRR@10", "p50 ms", "p95 ms"
-    );
+        "mode",
+        "nDCG@10",
+        "R@10",
+        "R@100",
+        "MRR@10",
+        "p50 ms",
+        "p95 ms"
+    )?;
     for r in &report.modes {
-        println!(
+        outln!(
             "{:<8} {:>8.3} {:>8.3} {:>9.3} {:>7.3} {:>8.1} {:>8.1}",
             r.mode,
             r.metrics.ndcg10,
@@ -520,30 +536,30 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
             r.metrics.mrr10,
             r.p50_ms,
             r.p95_ms
-        );
+        )?;
     }
     let a = &report.answers;
-    println!(
+    outln!(
         "ask: search hits hold a relevant document for {:.1}% of queries; the passages for {:.1}% ({:.1} passages, {:.0} tokens on average; budget {})",
         a.hits_recall * 100.0,
         a.context_recall * 100.0,
         a.passages_mean,
         a.tokens_mean,
         a.budget_tokens,
-    );
+    )?;
     match a.gate_false_answer {
-        Some(f) => println!(
+        Some(f) => outln!(
             "relevance gate: refuses {:.1}% of answerable queries, lets {:.1}% of {} unanswerable ones through",
             a.gate_false_refusal * 100.0,
             f * 100.0,
             a.unanswerable
-        ),
+        )?,
         None => {
-            println!("relevance gate: refuses {:.1}% of answerable queries", a.gate_false_refusal * 100.0)
+            outln!("relevance gate: refuses {:.1}% of answerable queries", a.gate_false_refusal * 100.0)?
         }
     }
     if let Some(m) = &report.model_answers {
-        println!(
+        outln!(
             "answers ({}; {} answerable questions, {:.0} s each): cite a passage holding the answer {:.1}%, citation precision {:.1}%, false refusals {:.1}%",
             m.model,
             m.questions,
@@ -551,14 +567,14 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
             m.cites_answer * 100.0,
             m.citation_precision * 100.0,
             m.false_refusal * 100.0
-        );
+        )?;
         if let Some(f) = m.false_answer {
-            println!(
+            outln!(
                 "answers to {} unanswerable questions: {:.1}% answered anyway ({} answers withheld as unsupported in all)",
                 m.unanswerable,
                 f * 100.0,
                 m.withheld
-            );
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)

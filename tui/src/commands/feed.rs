@@ -12,6 +12,7 @@ use lore_index::{ItemOutcome, Library};
 use super::Context;
 use crate::cli::{FeedAddArgs, FeedArgs, FeedCommand, FeedLsArgs, FeedRefreshArgs, FeedRmArgs};
 use crate::output::{self, cell, print_json};
+use crate::output::{OutputError, outln};
 
 /// Runs `lore feed …`.
 pub fn run(ctx: &Context, args: FeedArgs) -> Result<ExitCode> {
@@ -43,7 +44,7 @@ fn add(ctx: &Context, args: FeedAddArgs) -> Result<ExitCode> {
             Ok((feed, created)) => {
                 if !args.json {
                     let what = if created { "Subscribed to" } else { "Updated the subscription to" };
-                    println!("{what} {} (feed {}).", feed.url, feed.id);
+                    outln!("{what} {} (feed {}).", feed.url, feed.id)?;
                 }
                 feeds.push(feed);
             }
@@ -74,19 +75,19 @@ fn ls(ctx: &Context, args: FeedLsArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if feeds.is_empty() {
-        println!("No feeds yet: `lore feed add URL` subscribes to an RSS, Atom or JSON feed.");
+        outln!("No feeds yet: `lore feed add URL` subscribes to an RSS, Atom or JSON feed.")?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "{} {} {} {} {} LAST FETCH",
         cell("ID", 4),
         cell("FEED", 44),
         cell("ITEMS", 6),
         cell("UNREAD", 7),
         cell("NEW", 4)
-    );
+    )?;
     for f in &feeds {
-        println!(
+        outln!(
             "{} {} {} {} {} {}",
             cell(&f.id.to_string(), 4),
             cell(f.display_name(), 44),
@@ -94,7 +95,7 @@ fn ls(ctx: &Context, args: FeedLsArgs) -> Result<ExitCode> {
             cell(&f.unread.to_string(), 7),
             cell(&f.new.to_string(), 4),
             last_fetch(f)
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -116,13 +117,13 @@ fn rm(ctx: &Context, args: FeedRmArgs) -> Result<ExitCode> {
     for feed in feeds {
         let removed = lib.unsubscribe(&feed, args.keep_items)?;
         if args.keep_items {
-            println!(
+            outln!(
                 "Unsubscribed from {}; its {} items stay in the library.",
                 feed.display_name(),
                 feed.items
-            );
+            )?;
         } else {
-            println!("Unsubscribed from {} and removed {removed} of its items.", feed.display_name());
+            outln!("Unsubscribed from {} and removed {removed} of its items.", feed.display_name())?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -135,7 +136,7 @@ fn refresh(ctx: &Context, args: FeedRefreshArgs) -> Result<ExitCode> {
         if args.json {
             print_json(&RefreshReport::default())?;
         } else {
-            println!("No feeds yet: `lore feed add URL` subscribes to an RSS, Atom or JSON feed.");
+            outln!("No feeds yet: `lore feed add URL` subscribes to an RSS, Atom or JSON feed.")?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -193,7 +194,8 @@ fn run_refresh(ctx: &Context, lib: &mut Library, feeds: &[Feed], json: bool) -> 
         }
         FeedEvent::Done { report } => {
             if !json {
-                bar.suspend(|| print_feed(report));
+                // Should stdout be closed, the refresh still completes; its last line says so.
+                let _ = bar.suspend(|| print_feed(report));
             }
             bar.inc(1);
         }
@@ -205,7 +207,7 @@ fn run_refresh(ctx: &Context, lib: &mut Library, feeds: &[Feed], json: bool) -> 
         print_json(&report)?;
     } else {
         let feeds_n = report.feeds.len();
-        println!(
+        outln!(
             "Refreshed {feeds_n} feed{} in {:.1}s: {} new, {} updated, {} item{} failed, {} feed{} failed.",
             if feeds_n == 1 { "" } else { "s" },
             started.elapsed().as_secs_f64(),
@@ -215,16 +217,16 @@ fn run_refresh(ctx: &Context, lib: &mut Library, feeds: &[Feed], json: bool) -> 
             if report.failed_items == 1 { "" } else { "s" },
             report.failed_feeds,
             if report.failed_feeds == 1 { "" } else { "s" },
-        );
+        )?;
     }
     Ok(report)
 }
 
-fn print_feed(r: &FeedReport) {
+fn print_feed(r: &FeedReport) -> Result<(), OutputError> {
     let name = r.title.as_deref().filter(|t| !t.trim().is_empty()).unwrap_or(&r.url);
     match r.status.as_str() {
         "error" => output::error_line(r.error.as_deref().unwrap_or("failed")),
-        "not-modified" => println!("{name}: not modified since the last fetch"),
+        "not-modified" => outln!("{name}: not modified since the last fetch")?,
         _ => {
             let mut line = format!(
                 "{name}: {} new, {} updated, {} unchanged of {} items",
@@ -233,12 +235,13 @@ fn print_feed(r: &FeedReport) {
             if r.expired > 0 {
                 line.push_str(&format!(", {} expired", r.expired));
             }
-            println!("{line}");
+            outln!("{line}")?;
         }
     }
     for w in &r.warnings {
         output::warn_line(w);
     }
+    Ok(())
 }
 
 /// Non-zero when every feed failed or a subscription was refused.

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::Context;
 use crate::cli::HistoryArgs;
+use crate::output::outln;
 use crate::output::{cell, print_json, truncate};
 
 #[derive(Serialize)]
@@ -32,17 +33,17 @@ pub fn run(ctx: &Context, args: HistoryArgs) -> Result<ExitCode> {
         if args.json {
             print_json(&list)?;
         } else if list.is_empty() {
-            println!("No conversations yet: `lore ask QUESTION` starts one.");
+            outln!("No conversations yet: `lore ask QUESTION` starts one.")?;
         } else {
-            println!("{} {} {} TITLE", cell("ID", 5), cell("UPDATED", 20), cell("TURNS", 5));
+            outln!("{} {} {} TITLE", cell("ID", 5), cell("UPDATED", 20), cell("TURNS", 5))?;
             for c in &list {
-                println!(
+                outln!(
                     "{} {} {} {}",
                     cell(&c.id.to_string(), 5),
                     cell(&c.updated_at, 20),
                     cell(&c.turns.to_string(), 5),
                     truncate(&c.title, 80)
-                );
+                )?;
             }
         }
         return Ok(ExitCode::SUCCESS);
@@ -65,15 +66,15 @@ pub fn run(ctx: &Context, args: HistoryArgs) -> Result<ExitCode> {
         print_json(&serde_json::json!({ "conversation": summary, "turns": turns }))?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("Conversation {id}: {}", summary.title);
+    outln!("Conversation {id}: {}", summary.title)?;
     for t in &turns {
-        println!("\n> {}\n", t.question);
-        println!("{}", t.answer);
+        outln!("\n> {}\n", t.question)?;
+        outln!("{}", t.answer)?;
         let cites = citations_of(t);
         if t.mode == "llm" && !cites.is_empty() {
-            println!();
+            outln!()?;
             for c in &cites {
-                println!("{}", c.line());
+                outln!("{}", c.line())?;
             }
         }
     }

@@ -7,6 +7,7 @@ use lore_index::catalog::ListFilter;
 
 use super::Context;
 use crate::cli::LsArgs;
+use crate::output::outln;
 use crate::output::{cell, print_json};
 
 /// Runs `lore ls`.
@@ -21,10 +22,10 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if docs.is_empty() {
-        println!("The library is empty. Add books and documents with `lore add PATH...`.");
+        outln!("The library is empty. Add books and documents with `lore add PATH...`.")?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "{} {} {} {} {} {} TAGS",
         cell("ID", 5),
         cell("TITLE", 44),
@@ -32,14 +33,14 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
         cell("PAGES/CH", 8),
         cell("CHUNKS", 6),
         cell("ADDED", 10)
-    );
+    )?;
     for d in &docs {
         let extent = match (d.kind.as_str(), d.pages) {
             (_, Some(p)) => format!("{p} pp"),
             ("epub", _) => format!("{} ch", d.sections),
             _ => format!("{} sec", d.sections),
         };
-        println!(
+        outln!(
             "{} {} {} {} {} {} {}",
             cell(&d.id.to_string(), 5),
             cell(&d.title, 44),
@@ -48,9 +49,9 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
             cell(&d.chunks.to_string(), 6),
             cell(d.added_at.get(..10).unwrap_or(&d.added_at), 10),
             d.tags.join(",")
-        );
+        )?;
     }
     let chunks: u64 = docs.iter().map(|d| u64::from(d.chunks)).sum();
-    println!("{} documents, {} chunks", docs.len(), chunks);
+    outln!("{} documents, {} chunks", docs.len(), chunks)?;
     Ok(ExitCode::SUCCESS)
 }

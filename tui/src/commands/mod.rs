@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use lore_index::embed::EmbedConfig;
+use lore_index::engines::WaitNotice;
 use lore_index::keyword::KeywordConfig;
 use lore_index::{EngineOptions, Library, LibraryOptions};
 use lore_ingest::{ChunkConfig, LoadOptions};
@@ -39,15 +40,23 @@ pub struct Context {
 }
 
 impl Context {
-    /// Opens the library for writing, waiting up to `wait` for another writer.
+    /// Opens the library for writing, waiting up to `wait` for another writer. Waiting for a
+    /// search to finish reading the vector store is told on stderr.
     pub fn writer(&self, wait: Duration) -> Result<Library> {
+        let notice = WaitNotice(std::sync::Arc::new(|m: &str| crate::output::warn_line(m)));
+        self.writer_telling(wait, notice)
+    }
+
+    /// Opens the library for writing, waiting up to `wait` for another writer; `notice` is told
+    /// when it waits for a search to finish reading the vector store.
+    pub fn writer_telling(&self, wait: Duration, notice: WaitNotice) -> Result<Library> {
         let ing = &self.config.ingest;
         let options = LibraryOptions {
             load: LoadOptions { max_text_mb: ing.max_text_mb, max_book_mb: ing.max_book_mb },
             chunk: ChunkConfig { target_tokens: ing.chunk_tokens, overlap_tokens: ing.chunk_overlap },
             tokenizer: None,
             lock_wait: wait,
-            engines: Some(self.engine_options()?),
+            engines: Some(EngineOptions { wait_notice: Some(notice), ..self.engine_options()? }),
         };
         Ok(Library::open_writer(&self.paths.home, options)?)
     }
@@ -57,7 +66,9 @@ impl Context {
         Ok(Library::open_reader(&self.paths.home, None)?)
     }
 
-    /// Opens the library for searching: the catalog and the derived indexes.
+    /// Opens the library for searching: the catalog and the derived indexes. It holds the
+    /// vector store only while a search reads it, so it may live as long as it likes (an answer
+    /// being streamed) without locking a writer out.
     pub fn searcher(&self) -> Result<Library> {
         Ok(Library::open_reader(&self.paths.home, Some(&self.engine_options()?))?)
     }
@@ -91,11 +102,14 @@ impl Context {
             edge: Default::default(),
             server: self.config.qdrant.server_options(),
             snapshot_reader: false,
+            wait_notice: None,
         })
     }
 
-    /// Opens the library for searching over a long time (the terminal UI): the vector store is
-    /// read from a point-in-time copy, so writers (`lore add`, `lore sync`) are never locked out.
+    /// Opens the library for searching often over a long time (the terminal UI): the vector
+    /// store is read from a point-in-time copy, renewed in the background when the library
+    /// changes ([`Library::refresh_snapshot`]), so writers are never locked out and no search
+    /// waits for the store to open.
     pub fn snapshot_searcher(&self) -> Result<Library> {
         let options = EngineOptions { snapshot_reader: true, ..self.engine_options()? };
         Ok(Library::open_reader(&self.paths.home, Some(&options))?)

@@ -10,6 +10,7 @@ use lore_index::Library;
 use super::Context;
 use crate::cli::OptimizeArgs;
 use crate::output;
+use crate::output::outln;
 
 /// Runs `lore optimize`.
 pub fn run(ctx: &Context, args: OptimizeArgs) -> Result<ExitCode> {
@@ -19,24 +20,24 @@ pub fn run(ctx: &Context, args: OptimizeArgs) -> Result<ExitCode> {
     let outdated = lib.outdated_vectors()?;
     if before == 0 && outdated == 0 {
         if !args.quiet {
-            println!("The vector index is up to date.");
+            outln!("The vector index is up to date.")?;
         }
         return Ok(ExitCode::SUCCESS);
     }
     lib.optimize()?;
     if !args.quiet && outdated > 0 {
-        println!("Moved {outdated} vectors into the vector store's in-memory layout.");
+        outln!("Moved {outdated} vectors into the vector store's in-memory layout.")?;
     }
     if !args.quiet {
         // Qdrant builds HNSW only for segments above its indexing threshold (about 10 MB of
         // vectors); smaller ones are searched exactly.
-        println!(
+        outln!(
             "Optimized the vector store in {:.1}s: {} vectors were outside the HNSW index, {} are now \
              (small segments are searched exactly).",
             started.elapsed().as_secs_f64(),
             before,
             lib.unindexed_vectors()?
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

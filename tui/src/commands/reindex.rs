@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::Context;
 use crate::cli::ReindexArgs;
 use crate::output;
+use crate::output::outln;
 
 /// Runs `lore reindex`.
 pub fn run(ctx: &Context, args: ReindexArgs) -> Result<ExitCode> {
@@ -27,17 +28,17 @@ pub fn run(ctx: &Context, args: ReindexArgs) -> Result<ExitCode> {
         bar.set_position(done as u64);
     })?;
     bar.finish_and_clear();
-    println!(
+    outln!(
         "Reindexed {} documents ({} chunks) in {:.1}s ({:.0} chunks/s).",
         report.documents,
         report.chunks,
         report.seconds,
         report.chunks as f64 / report.seconds.max(1e-9)
-    );
+    )?;
     if args.optimize {
         let t = std::time::Instant::now();
         lib.optimize()?;
-        println!("Built the vector index in {:.1}s.", t.elapsed().as_secs_f64());
+        outln!("Built the vector index in {:.1}s.", t.elapsed().as_secs_f64())?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -9,6 +9,7 @@ use lore_index::{RelatedDoc, RelatedMethod, RelatedOptions};
 use super::Context;
 use super::show::pick_one;
 use crate::cli::RelatedArgs;
+use crate::output::{OutputError, outln};
 use crate::output::{print_json, truncate};
 
 /// Runs `lore related`.
@@ -26,21 +27,21 @@ pub fn run(ctx: &Context, args: RelatedArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if related.is_empty() {
-        println!("Nothing else in the library is related to {}.", doc.title);
+        outln!("Nothing else in the library is related to {}.", doc.title)?;
         return Ok(ExitCode::SUCCESS);
     }
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let (bold, dim, reset) = if color { ("\x1b[1m", "\x1b[2m", "\x1b[0m") } else { ("", "", "") };
-    println!("Related to {bold}{}{reset} ({}):", doc.title, doc.id);
+    outln!("Related to {bold}{}{reset} ({}):", doc.title, doc.id)?;
     for r in &related {
-        print_related(r, bold, dim, reset);
+        print_related(r, bold, dim, reset)?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_related(r: &RelatedDoc, bold: &str, dim: &str, reset: &str) {
-    println!("{:>2}. {bold}{}{reset} {dim}[{} {:.3}] {}{reset}", r.rank, r.title, r.kind, r.score, r.doc_id);
-    println!("    {dim}{}{reset}", r.url.as_deref().unwrap_or(&r.source));
+fn print_related(r: &RelatedDoc, bold: &str, dim: &str, reset: &str) -> Result<(), OutputError> {
+    outln!("{:>2}. {bold}{}{reset} {dim}[{} {:.3}] {}{reset}", r.rank, r.title, r.kind, r.score, r.doc_id)?;
+    outln!("    {dim}{}{reset}", r.url.as_deref().unwrap_or(&r.source))?;
     for p in &r.pairs {
         // The last heading names the passage; the ones above it repeat the document's.
         let place = |heading: &str, pages: &Option<String>| match (heading.is_empty(), pages) {
@@ -49,14 +50,15 @@ fn print_related(r: &RelatedDoc, bold: &str, dim: &str, reset: &str) {
             (false, None) => heading.to_string(),
             (true, None) => String::new(),
         };
-        println!(
+        outln!(
             "    {:.2}  {} ⇄ {}",
             p.similarity,
             truncate(&place(last(&p.from.heading), &p.from.pages), 40),
             truncate(&place(last(&p.to.heading), &p.to.pages), 40)
-        );
-        println!("          {dim}“{}”{reset}", truncate(&p.to.snippet, 100));
+        )?;
+        outln!("          {dim}“{}”{reset}", truncate(&p.to.snippet, 100))?;
     }
+    Ok(())
 }
 
 /// The last part of a joined heading path.

@@ -9,6 +9,7 @@ use super::Context;
 use super::show::pick_one;
 use crate::cli::RmArgs;
 use crate::output;
+use crate::output::outln;
 
 /// Runs `lore rm`.
 pub fn run(ctx: &Context, args: RmArgs) -> Result<ExitCode> {
@@ -18,7 +19,7 @@ pub fn run(ctx: &Context, args: RmArgs) -> Result<ExitCode> {
         match lib.resolve(spec).map_err(anyhow::Error::from).and_then(|found| pick_one(found, spec)) {
             Ok(doc) => {
                 lib.remove(doc.id)?;
-                println!("Removed {} ({}, {} chunks)", doc.title, doc.id, doc.chunks);
+                outln!("Removed {} ({}, {} chunks)", doc.title, doc.id, doc.chunks)?;
             }
             Err(e) => {
                 output::error_line(&format!("{e:#}"));

@@ -9,6 +9,7 @@ use lore_index::sync::find_roots;
 
 use super::Context;
 use crate::cli::{RootsArgs, RootsCommand, RootsRmArgs};
+use crate::output::outln;
 use crate::output::{self, cell, print_json};
 
 /// A root as listed.
@@ -45,20 +46,20 @@ pub fn run(ctx: &Context, args: RootsArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if roots.is_empty() {
-        println!("No source roots yet: `lore add PATH` adds files and folders and remembers them.");
+        outln!("No source roots yet: `lore add PATH` adds files and folders and remembers them.")?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{} {} {} {} TAGS", cell("ID", 4), cell("PATH", 56), cell("KIND", 6), cell("DOCS", 6));
+    outln!("{} {} {} {} TAGS", cell("ID", 4), cell("PATH", 56), cell("KIND", 6), cell("DOCS", 6))?;
     for r in &roots {
         let path = if r.present { r.root.path.clone() } else { format!("{} (missing)", r.root.path) };
-        println!(
+        outln!(
             "{} {} {} {} {}",
             cell(&r.root.id.to_string(), 4),
             cell(&path, 56),
             cell(&r.root.kind, 6),
             cell(&r.documents.to_string(), 6),
             r.root.tags.join(",")
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -73,15 +74,15 @@ fn rm(ctx: &Context, args: RootsRmArgs) -> Result<ExitCode> {
         if args.purge {
             let kept =
                 if r.kept > 0 { format!("; {} kept (under another root)", r.kept) } else { String::new() };
-            println!("Forgot {} and removed its {} document{}{kept}.", r.root, r.removed, plural(r.removed));
+            outln!("Forgot {} and removed its {} document{}{kept}.", r.root, r.removed, plural(r.removed))?;
         } else {
-            println!(
+            outln!(
                 "Forgot {}; its {} document{} stay{} (`--purge` removes them).",
                 r.root,
                 r.kept,
                 plural(r.kept),
                 if r.kept == 1 { "s" } else { "" }
-            );
+            )?;
         }
     }
     if lib.catalog().roots()?.is_empty() {

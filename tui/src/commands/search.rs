@@ -12,6 +12,7 @@ use super::Context;
 use super::show::pick_one;
 use crate::cli::{FilterArgs, SearchArgs};
 use crate::output::print_json;
+use crate::output::{OutputError, outln};
 
 /// Runs `lore search`.
 pub fn run(ctx: &Context, args: SearchArgs) -> Result<ExitCode> {
@@ -30,12 +31,12 @@ pub fn run(ctx: &Context, args: SearchArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if hits.is_empty() {
-        println!("No results for {:?}.", req.query);
+        outln!("No results for {:?}.", req.query)?;
         return Ok(ExitCode::SUCCESS);
     }
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     for hit in &hits {
-        print_hit(hit, color);
+        print_hit(hit, color)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -82,15 +83,18 @@ pub fn place(hit: &SearchHit) -> String {
     parts.join(" · ")
 }
 
-fn print_hit(hit: &SearchHit, color: bool) {
+fn print_hit(hit: &SearchHit, color: bool) -> Result<(), OutputError> {
     let (bold, dim, mark, reset) =
         if color { ("\x1b[1m", "\x1b[2m", "\x1b[1;33m", "\x1b[0m") } else { ("", "", "", "") };
     let place = place(hit);
     let sep = if place.is_empty() { "" } else { " — " };
-    println!(
+    outln!(
         "{:>2}. {bold}{}{reset}{sep}{place} {dim}[{} {:.4}]{reset}",
-        hit.rank, hit.title, hit.kind, hit.score
-    );
+        hit.rank,
+        hit.title,
+        hit.kind,
+        hit.score
+    )?;
     let mut snippet = String::new();
     let mut at = 0;
     for &(a, b) in &hit.highlights {
@@ -105,6 +109,6 @@ fn print_hit(hit: &SearchHit, color: bool) {
     }
     snippet.push_str(hit.snippet.get(at..).unwrap_or_default());
     let flat: String = snippet.split_whitespace().collect::<Vec<_>>().join(" ");
-    println!("    {flat}");
-    println!("    {dim}{}{reset}", hit.url.as_deref().unwrap_or(&hit.source));
+    outln!("    {flat}")?;
+    outln!("    {dim}{}{reset}", hit.url.as_deref().unwrap_or(&hit.source))
 }

@@ -7,6 +7,7 @@ use lore_index::catalog::DocSummary;
 
 use super::Context;
 use crate::cli::ShowArgs;
+use crate::output::outln;
 use crate::output::{print_json, truncate};
 
 /// Picks the one document a user meant, or explains why it can't.
@@ -32,34 +33,34 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<ExitCode> {
         print_json(&serde_json::json!({ "document": doc, "sections": sections, "chunks": chunks }))?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{}", doc.title);
-    println!("  id        {}", doc.id);
-    println!("  kind      {}", doc.kind);
-    println!("  source    {}", doc.source);
+    outln!("{}", doc.title)?;
+    outln!("  id        {}", doc.id)?;
+    outln!("  kind      {}", doc.kind)?;
+    outln!("  source    {}", doc.source)?;
     if let Some(url) = &doc.url {
-        println!("  url       {url}");
+        outln!("  url       {url}")?;
     }
     if !doc.authors.is_empty() {
-        println!("  authors   {}", doc.authors.join(", "));
+        outln!("  authors   {}", doc.authors.join(", "))?;
     }
     if let Some(l) = &doc.language {
-        println!("  language  {l}");
+        outln!("  language  {l}")?;
     }
     if let Some(p) = &doc.published {
-        println!("  published {p}");
+        outln!("  published {p}")?;
     }
     if let Some(p) = doc.pages {
-        println!("  pages     {p}");
+        outln!("  pages     {p}")?;
     }
-    println!("  sections  {}", doc.sections);
-    println!("  chunks    {}", doc.chunks);
-    println!("  size      {} bytes", doc.bytes);
-    println!("  hash      {}", doc.hash);
-    println!("  added     {}", doc.added_at);
+    outln!("  sections  {}", doc.sections)?;
+    outln!("  chunks    {}", doc.chunks)?;
+    outln!("  size      {} bytes", doc.bytes)?;
+    outln!("  hash      {}", doc.hash)?;
+    outln!("  added     {}", doc.added_at)?;
     if !doc.tags.is_empty() {
-        println!("  tags      {}", doc.tags.join(", "));
+        outln!("  tags      {}", doc.tags.join(", "))?;
     }
-    println!("\nSections:");
+    outln!("\nSections:")?;
     for s in sections.iter().take(200) {
         let pages = match (s.page_start, s.page_end) {
             (Some(a), Some(b)) if a != b => format!("pp. {a}-{b}  "),
@@ -68,12 +69,12 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<ExitCode> {
         };
         let heading =
             if s.heading_path.is_empty() { "(untitled)".to_string() } else { s.heading_path.join(" > ") };
-        println!("  {:>3}. {pages}{}", s.ordinal + 1, truncate(&heading, 100));
+        outln!("  {:>3}. {pages}{}", s.ordinal + 1, truncate(&heading, 100))?;
     }
     if sections.len() > 200 {
-        println!("  … {} more", sections.len() - 200);
+        outln!("  … {} more", sections.len() - 200)?;
     }
-    println!("\nFirst chunks:");
+    outln!("\nFirst chunks:")?;
     for c in &chunks {
         let mut place = Vec::new();
         if let Some(p) = c.pages() {
@@ -82,8 +83,8 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<ExitCode> {
         if !c.heading_path.is_empty() {
             place.push(c.heading());
         }
-        println!("  [{}] {} ({} tokens)", c.ordinal, place.join(", "), c.tokens);
-        println!("      {}", truncate(&c.text.replace('\n', " "), 300));
+        outln!("  [{}] {} ({} tokens)", c.ordinal, place.join(", "), c.tokens)?;
+        outln!("      {}", truncate(&c.text.replace('\n', " "), 300))?;
     }
     Ok(ExitCode::SUCCESS)
 }

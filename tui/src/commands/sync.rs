@@ -17,6 +17,7 @@ use lore_index::{AddEvent, ChangeKind, ItemOutcome, SyncReport};
 use super::Context;
 use crate::cli::SyncArgs;
 use crate::output;
+use crate::output::{OutputError, outln};
 
 /// How long file-system events settle before a watched sync runs.
 const DEBOUNCE: Duration = Duration::from_millis(500);
@@ -29,7 +30,7 @@ const WATCH_LOCK_WAIT: Duration = Duration::from_secs(300);
 pub fn run(ctx: &Context, args: SyncArgs) -> Result<ExitCode> {
     let all = ctx.reader()?.catalog().roots()?;
     if all.is_empty() {
-        println!("No source roots yet: `lore add PATH` adds files and folders and remembers them.");
+        outln!("No source roots yet: `lore add PATH` adds files and folders and remembers them.")?;
         return Ok(ExitCode::SUCCESS);
     }
     let roots = if args.roots.is_empty() {
@@ -42,7 +43,7 @@ pub fn run(ctx: &Context, args: SyncArgs) -> Result<ExitCode> {
         if args.json {
             output::print_json(&report)?;
         } else {
-            print_report(&report, false);
+            print_report(&report, false)?;
         }
         let nothing_done = report.unchanged + report.added + report.updated + report.renamed == 0;
         return Ok(if nothing_done && !report.failed.is_empty() {
@@ -101,11 +102,11 @@ fn watch(ctx: &Context, roots: &[Root], args: &SyncArgs) -> Result<ExitCode> {
     }
     let report = sync_once(ctx, roots, Duration::from_secs(args.wait), false)?;
     show(&report, args.json, false)?;
-    println!(
+    outln!(
         "Watching {} source root{} for changes (Ctrl-C to stop).",
         roots.len(),
         if roots.len() == 1 { "" } else { "s" }
-    );
+    )?;
     while !stop.load(Ordering::SeqCst) {
         let touched = match watcher.wait(POLL) {
             Ok(Some(ids)) if !ids.is_empty() => ids,
@@ -121,7 +122,7 @@ fn watch(ctx: &Context, roots: &[Root], args: &SyncArgs) -> Result<ExitCode> {
             Err(e) => output::error_line(&format!("{e:#}")),
         }
     }
-    println!("Stopped watching.");
+    outln!("Stopped watching.")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -151,14 +152,14 @@ fn show(report: &SyncReport, json: bool, watching: bool) -> Result<()> {
         return Ok(());
     }
     if json {
-        println!("{}", serde_json::to_string(report)?);
+        outln!("{}", serde_json::to_string(report)?)?;
     } else {
-        print_report(report, watching);
+        print_report(report, watching)?;
     }
     Ok(())
 }
 
-fn print_report(r: &SyncReport, watching: bool) {
+fn print_report(r: &SyncReport, watching: bool) -> Result<(), OutputError> {
     for c in &r.changes {
         let what = match c.change {
             ChangeKind::Added => "added",
@@ -167,11 +168,9 @@ fn print_report(r: &SyncReport, watching: bool) {
             ChangeKind::Renamed => "renamed",
         };
         match (&c.from, c.chunks) {
-            (Some(from), _) => println!("  {what:<8} {from} -> {}", c.path),
-            (None, Some(n)) => {
-                println!("  {what:<8} {} ({n} chunk{})", c.path, if n == 1 { "" } else { "s" })
-            }
-            (None, None) => println!("  {what:<8} {}", c.path),
+            (Some(from), _) => outln!("  {what:<8} {from} -> {}", c.path)?,
+            (None, Some(n)) => outln!("  {what:<8} {} ({n} chunk{})", c.path, if n == 1 { "" } else { "s" })?,
+            (None, None) => outln!("  {what:<8} {}", c.path)?,
         }
     }
     for m in &r.missing_roots {
@@ -182,7 +181,7 @@ fn print_report(r: &SyncReport, watching: bool) {
             output::error_line(f);
         }
     }
-    println!(
+    outln!(
         "Synced {} root{}: {} added, {} updated, {} removed, {} renamed, {} unchanged, {} failed in {:.1}s.",
         r.roots,
         if r.roots == 1 { "" } else { "s" },
@@ -193,6 +192,7 @@ fn print_report(r: &SyncReport, watching: bool) {
         r.unchanged,
         r.failed.len(),
         r.seconds
-    );
+    )?;
     let _ = std::io::stdout().flush();
+    Ok(())
 }

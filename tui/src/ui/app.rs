@@ -467,7 +467,7 @@ pub struct IngestProgress {
     pub items: Option<(usize, usize)>,
     /// Files that failed.
     pub failed: usize,
-    /// Waiting for an answer to finish before writing.
+    /// Waiting for a search to finish reading the vector store before writing.
     pub waiting: bool,
 }
 
@@ -633,6 +633,10 @@ pub enum Command {
     },
     /// Stop the running answer.
     CancelAsk,
+    /// Start the search engine again after it stopped.
+    RestartEngine,
+    /// The library changed: the search engine opens it if it has not.
+    ReloadEngine,
     /// Read the document list and counts.
     LoadLibrary,
     /// Read the past conversations.
@@ -667,6 +671,11 @@ pub enum Command {
 pub enum Report {
     /// The search engine is ready.
     EngineReady,
+    /// The search engine's thread stopped (on an internal error, reported on the message line
+    /// already); what it was doing has failed, and it must be started again.
+    EngineStopped,
+    /// Another process (or a write here) changed the library.
+    LibraryChanged,
     /// The search engine cannot be used; `error` when it is a failure rather than an empty
     /// library.
     EngineUnavailable {
@@ -759,7 +768,7 @@ pub enum AnswerUpdate {
 /// Progress of an add, a removal or a feed refresh (whose steps are feeds).
 #[derive(Debug, Clone)]
 pub enum IngestUpdate {
-    /// Waiting for the running answer to finish.
+    /// Waiting for a search to finish reading the vector store.
     Waiting,
     /// `total` files will be tried.
     Planned {
@@ -1520,6 +1529,26 @@ impl App {
         let mut out = Vec::new();
         match report {
             Report::EngineReady => self.engine = EngineState::Ready,
+            Report::EngineStopped => {
+                const STOPPED: &str = "the search engine stopped on an internal error; it is starting again";
+                if self.search.running() {
+                    self.search.shown_seq = self.search.seq;
+                    self.search.hits.clear();
+                    self.search.error = Some(STOPPED.into());
+                }
+                // The message line keeps the internal error the engine reported.
+                let reported = self.message.take().filter(|m| m.error);
+                if let Some(id) = self.answering {
+                    self.answer_update(id, AnswerUpdate::Failed(STOPPED.into()), &mut out);
+                }
+                self.message = Some(reported.unwrap_or(Message { text: STOPPED.into(), error: true }));
+                self.engine = EngineState::Opening;
+                out.push(Command::RestartEngine);
+            }
+            Report::LibraryChanged => {
+                out.push(Command::LoadLibrary);
+                out.push(Command::ReloadEngine);
+            }
             Report::EngineUnavailable { reason, error } => {
                 if error {
                     self.fail(format!("search is unavailable: {reason}"));
@@ -1727,11 +1756,13 @@ impl App {
                 self.ingest = None;
                 self.message = Some(Message { text: summary, error: failures });
                 out.push(Command::LoadLibrary);
+                out.push(Command::ReloadEngine);
             }
             IngestUpdate::Failed(e) => {
                 self.ingest = None;
                 self.fail(e);
                 out.push(Command::LoadLibrary);
+                out.push(Command::ReloadEngine);
             }
         }
     }

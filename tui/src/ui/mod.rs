@@ -78,7 +78,7 @@ where
     }
 
     let (tx, mut reports) = mpsc::unbounded_channel();
-    let workers = Workers::start(ctx, tx)?;
+    let mut workers = Workers::start(ctx, tx)?;
     workers.dispatch(Command::LoadLibrary);
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);

@@ -3,8 +3,9 @@
 
 use std::cell::Cell;
 use std::io::{Stdout, stdout};
-use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, Once, OnceLock, PoisonError};
+use std::thread::ThreadId;
 
 use anyhow::Result;
 use ratatui::Terminal;
@@ -20,6 +21,13 @@ use ratatui::crossterm::terminal::{
 
 /// Whether the terminal is in the UI's mode.
 static ACTIVE: AtomicBool = AtomicBool::new(false);
+
+/// The thread that draws the screen.
+static UI_THREAD: OnceLock<ThreadId> = OnceLock::new();
+
+/// The newest panic the hook kept quiet: its message and where it was raised, for the worker
+/// that catches it to report.
+static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
 
 thread_local! {
     /// Panics on this thread are caught and reported by the worker running here.
@@ -44,20 +52,44 @@ impl Drop for QuietPanics {
     }
 }
 
-/// Installs (once) the panic hook: panics that a worker or a parser guard catches print
-/// nothing; any other panic first restores the terminal, then is reported as usual.
+/// Installs (once) the panic hook: panics that a parser guard catches print nothing; panics
+/// on the background threads (workers, and the threads they start) print nothing either and are
+/// kept for the worker that catches them to report on the message line ([`take_last_panic`]);
+/// a panic of the thread that draws the screen first restores the terminal, then is reported
+/// as usual.
 pub fn install_panic_hook() {
     static INSTALL: Once = Once::new();
+    let _ = UI_THREAD.set(std::thread::current().id());
     INSTALL.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if lore_ingest::guard::in_catch() || QUIET.with(Cell::get) > 0 {
+            if lore_ingest::guard::in_catch() {
+                return;
+            }
+            let ui_thread = UI_THREAD.get().is_some_and(|id| *id == std::thread::current().id());
+            if QUIET.with(Cell::get) > 0 || !ui_thread {
+                let what = info
+                    .payload()
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                let text = match info.location() {
+                    Some(at) => format!("{what} (at {}:{})", at.file(), at.line()),
+                    None => what,
+                };
+                *LAST_PANIC.lock().unwrap_or_else(PoisonError::into_inner) = Some(text);
                 return;
             }
             restore();
             previous(info);
         }));
     });
+}
+
+/// The message and place of the newest panic the hook kept quiet, once.
+pub fn take_last_panic() -> Option<String> {
+    LAST_PANIC.lock().unwrap_or_else(PoisonError::into_inner).take()
 }
 
 /// The terminal, in raw mode on the alternate screen with mouse reporting and bracketed paste.

@@ -3,13 +3,16 @@
 //!
 //! - the engine: one library reader for searching and answering, on its own thread (the library
 //!   is not `Sync`). Searches are debounced and only the newest one runs; an answer runs as a
-//!   task beside them and is cancelled by dropping it.
+//!   task beside them and is cancelled by dropping it. A request that fails, or panics, is
+//!   reported and the engine goes on with the next (after a panic, with a fresh reader); should
+//!   the thread itself stop, the UI is told and starts another.
 //! - the catalog: document lists, conversations and chunk context, on its own thread, so they
-//!   never queue behind a search or an answer.
-//! - writes (add files or web pages, delete, refresh feeds): a thread per job. The library's
-//!   vector store admits one open handle, so a write first asks the engine to let go of its
-//!   reader, opens the writer, lets the engine reopen (it then searches a point-in-time copy),
-//!   and has it reopen again when done. Fetching runs on a multi-threaded runtime on that thread.
+//!   never queue behind a search or an answer. Every second it checks whether another process
+//!   (or a write here) changed the catalog, and tells the UI, which lists the library again.
+//! - writes (add files or web pages, delete, refresh feeds): a thread per job. The reader
+//!   searches a point-in-time copy of the library's vector store, renewed in the background
+//!   when the library changes, so a write opens the writer whatever the engine is doing.
+//!   Fetching runs on a multi-threaded runtime on that thread.
 //! - marking a news item read: a short thread with its own read-write catalog connection (not
 //!   the library writer); when the catalog is busy it gives up quietly.
 
@@ -17,7 +20,6 @@ use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -26,6 +28,7 @@ use lore_agent::answer::AskEvent;
 use lore_agent::prompt::PastTurn;
 use lore_agent::{AskOptions, ChatModel, Citation, conversation};
 use lore_index::catalog::{Catalog, chunk_id, doc_of_chunk};
+use lore_index::engines::WaitNotice;
 use lore_index::feeds::{FeedEvent, RefreshReport};
 use lore_index::library::CATALOG_FILE;
 use lore_index::vector::VectorFilter;
@@ -47,11 +50,9 @@ enum EngineMsg {
     },
     Ask(AskRequest),
     CancelAsk,
-    /// Close the reader (after the running answer) and wait for `Resume`.
-    Pause(std_mpsc::Sender<()>),
-    /// Reopen the reader after `Pause`.
-    Resume,
-    /// Reopen the reader (the library changed).
+    /// The library changed: open the reader if there is none (there was no library yet, or
+    /// opening failed); else renew its copy of the vector store in the background (the keyword
+    /// index and the catalog are read as they are at each search).
     Reload,
 }
 
@@ -71,7 +72,12 @@ enum CatalogMsg {
     LoadConversation(i64),
     Context(i64),
     FeedItems(i64),
+    /// Check whether the catalog changed.
+    Poll,
 }
+
+/// How often the catalog thread checks whether another process changed the catalog.
+const POLL_EVERY: Duration = Duration::from_secs(1);
 
 /// The running workers.
 pub struct Workers {
@@ -84,36 +90,59 @@ pub struct Workers {
 impl Workers {
     /// Starts the engine and catalog threads; they report to `reports`.
     pub fn start(ctx: Arc<Context>, reports: mpsc::UnboundedSender<Report>) -> Result<Workers> {
-        let (engine, engine_rx) = mpsc::unbounded_channel();
+        let engine = start_engine(&ctx, &reports)?;
         let (catalog, catalog_rx) = mpsc::unbounded_channel();
-        {
-            let (ctx, reports) = (ctx.clone(), reports.clone());
-            std::thread::Builder::new().name("lore-engine".into()).spawn(move || {
-                guarded(&reports.clone(), "the search engine", || engine_thread(ctx, engine_rx, reports))
-            })?;
-        }
         {
             let (ctx, reports) = (ctx.clone(), reports.clone());
             std::thread::Builder::new().name("lore-catalog".into()).spawn(move || {
                 guarded(&reports.clone(), "the catalog reader", || catalog_thread(&ctx, catalog_rx, &reports))
             })?;
         }
+        {
+            let catalog = catalog.clone();
+            // Ends with the catalog thread.
+            std::thread::Builder::new().name("lore-catalog-poll".into()).spawn(move || {
+                while catalog.send(CatalogMsg::Poll).is_ok() {
+                    std::thread::sleep(POLL_EVERY);
+                }
+            })?;
+        }
         Ok(Workers { ctx, engine, catalog, reports })
     }
 
+    /// Hands a request to the engine; when its thread has stopped, starts another first.
+    fn send_engine(&mut self, msg: EngineMsg) {
+        if let Err(unsent) = self.engine.send(msg) {
+            self.restart_engine();
+            let _ = self.engine.send(unsent.0);
+        }
+    }
+
+    /// Starts a new engine thread unless the current one is running.
+    fn restart_engine(&mut self) {
+        if !self.engine.is_closed() {
+            return;
+        }
+        match start_engine(&self.ctx, &self.reports) {
+            Ok(engine) => self.engine = engine,
+            Err(e) => {
+                let reason = format!("cannot start the search engine: {e}");
+                let _ = self.reports.send(Report::EngineUnavailable { reason, error: true });
+            }
+        }
+    }
+
     /// Carries out a command of the app.
-    pub fn dispatch(&self, cmd: Command) {
-        // A send fails only when a worker has stopped; it reported why when it did.
+    pub fn dispatch(&mut self, cmd: Command) {
+        // A send to the catalog thread fails only when it has stopped; it reported why.
         match cmd {
-            Command::Search { seq, query } => {
-                let _ = self.engine.send(EngineMsg::Search { seq, query });
-            }
+            Command::Search { seq, query } => self.send_engine(EngineMsg::Search { seq, query }),
             Command::Ask { id, question, history, conversation } => {
-                let _ = self.engine.send(EngineMsg::Ask(AskRequest { id, question, history, conversation }));
+                self.send_engine(EngineMsg::Ask(AskRequest { id, question, history, conversation }))
             }
-            Command::CancelAsk => {
-                let _ = self.engine.send(EngineMsg::CancelAsk);
-            }
+            Command::CancelAsk => self.send_engine(EngineMsg::CancelAsk),
+            Command::RestartEngine => self.restart_engine(),
+            Command::ReloadEngine => self.send_engine(EngineMsg::Reload),
             Command::LoadLibrary => {
                 let _ = self.catalog.send(CatalogMsg::LoadLibrary);
             }
@@ -150,16 +179,15 @@ impl Workers {
     }
 
     fn write(&self, job: WriteJob) {
-        let (ctx, engine, reports) = (self.ctx.clone(), self.engine.clone(), self.reports.clone());
+        let (ctx, reports) = (self.ctx.clone(), self.reports.clone());
         let spawned = std::thread::Builder::new().name("lore-writer".into()).spawn(move || {
             let failed = reports.clone();
-            let done = guarded(&failed, "the library writer", || run_write(&ctx, &engine, &reports, job));
+            let done = guarded(&failed, "the library writer", || run_write(&ctx, &reports, job));
             if done.is_none() {
                 let _ = failed.send(Report::Ingest(IngestUpdate::Failed(
                     "the write stopped on an internal error".into(),
                 )));
             }
-            let _ = engine.send(EngineMsg::Reload);
         });
         if let Err(e) = spawned {
             let _ = self
@@ -169,21 +197,54 @@ impl Workers {
     }
 }
 
+/// Starts the engine thread. Should it stop on a panic, it reports the panic and
+/// [`Report::EngineStopped`].
+fn start_engine(
+    ctx: &Arc<Context>,
+    reports: &mpsc::UnboundedSender<Report>,
+) -> std::io::Result<mpsc::UnboundedSender<EngineMsg>> {
+    let (engine, engine_rx) = mpsc::unbounded_channel();
+    let (ctx, reports) = (ctx.clone(), reports.clone());
+    std::thread::Builder::new().name("lore-engine".into()).spawn(move || {
+        let stopped = reports.clone();
+        if guarded(&stopped, "the search engine", || engine_thread(ctx, engine_rx, reports)).is_none() {
+            let _ = stopped.send(Report::EngineStopped);
+        }
+    })?;
+    Ok(engine)
+}
+
 /// Runs `f`, turning a panic into a message line instead of a garbled screen.
 fn guarded<T>(reports: &mpsc::UnboundedSender<Report>, what: &str, f: impl FnOnce() -> T) -> Option<T> {
-    let _quiet = super::terminal::QuietPanics::enter();
-    match std::panic::catch_unwind(AssertUnwindSafe(f)) {
+    match catch_quietly(f) {
         Ok(v) => Some(v),
-        Err(payload) => {
-            let why = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
+        Err(why) => {
             let text = format!("{what} stopped on an internal error: {why}");
             let _ = reports.send(Report::Message(Message { text, error: true }));
             None
         }
+    }
+}
+
+/// Runs `f`; a panic inside it prints nothing and comes back as its message (with the place it
+/// was raised, when the UI's panic hook saw it).
+fn catch_quietly<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    let _quiet = super::terminal::QuietPanics::enter();
+    std::panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| panic_text(payload.as_ref()))
+}
+
+/// What a caught panic says: the hook's record of it (message and place), else its payload.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    // The hook's record, when it is of this panic (it may have been raised on a thread the
+    // code that panicked started, and carried over).
+    match super::terminal::take_last_panic() {
+        Some(seen) if seen.starts_with(&message) => seen,
+        _ => message,
     }
 }
 
@@ -205,19 +266,22 @@ fn engine_thread(
     local.block_on(&rt, Engine::new(ctx, reports).run(rx));
 }
 
+/// How the engine runs a search ([`Library::search`]; tests put a failing one in its place).
+type SearchFn = fn(&Library, &SearchConfig, &SearchRequest) -> lore_index::Result<Vec<lore_index::SearchHit>>;
+
 struct Engine {
     ctx: Arc<Context>,
+    search_fn: SearchFn,
     reports: mpsc::UnboundedSender<Report>,
     lib: Option<Rc<Library>>,
     chat: Option<Rc<ChatModel>>,
     search: Option<SearchConfig>,
     pending_search: Option<(u64, String)>,
     search_due: tokio::time::Instant,
-    pending_ask: Option<AskRequest>,
     asking: Option<u64>,
     cancel: Option<oneshot::Sender<()>>,
-    paused: bool,
-    pause_ack: Option<std_mpsc::Sender<()>>,
+    /// An answer panicked: the reader may be left in a broken state, and is opened afresh.
+    reader_broken: Rc<std::cell::Cell<bool>>,
 }
 
 impl Engine {
@@ -240,17 +304,16 @@ impl Engine {
         };
         Engine {
             ctx,
+            search_fn: Library::search,
             reports,
             lib: None,
             chat,
             search,
             pending_search: None,
             search_due: tokio::time::Instant::now(),
-            pending_ask: None,
             asking: None,
             cancel: None,
-            paused: false,
-            pause_ack: None,
+            reader_broken: Rc::default(),
         }
     }
 
@@ -262,7 +325,7 @@ impl Engine {
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<u64>();
         self.open();
         loop {
-            let search_ready = self.pending_search.is_some() && !self.paused;
+            let search_ready = self.pending_search.is_some();
             tokio::select! {
                 biased;
                 msg = rx.recv() => match msg {
@@ -301,45 +364,16 @@ impl Engine {
                 self.pending_search = Some((seq, query));
                 self.search_due = tokio::time::Instant::now() + SEARCH_DEBOUNCE;
             }
-            EngineMsg::Ask(req) => {
-                if self.paused {
-                    if let Some(old) = self.pending_ask.replace(req) {
-                        self.send(Report::Answer { id: old.id, update: AnswerUpdate::Cancelled });
-                    }
-                } else {
-                    self.start_ask(req, done);
-                }
-            }
+            EngineMsg::Ask(req) => self.start_ask(req, done),
             EngineMsg::CancelAsk => {
                 if let Some(c) = self.cancel.take() {
                     let _ = c.send(());
                 }
-                if let Some(req) = self.pending_ask.take() {
-                    self.send(Report::Answer { id: req.id, update: AnswerUpdate::Cancelled });
-                }
             }
-            EngineMsg::Pause(ack) => {
-                self.paused = true;
-                if self.asking.is_some() {
-                    self.send(Report::Ingest(IngestUpdate::Waiting));
-                    self.pause_ack = Some(ack);
-                } else {
-                    self.lib = None;
-                    let _ = ack.send(());
-                }
-            }
-            EngineMsg::Resume => {
-                self.paused = false;
-                self.open();
-                if let Some(req) = self.pending_ask.take() {
-                    self.start_ask(req, done);
-                }
-            }
-            EngineMsg::Reload => {
-                if !self.paused {
-                    self.open();
-                }
-            }
+            EngineMsg::Reload => match &self.lib {
+                Some(lib) => lib.refresh_snapshot(),
+                None => self.open(),
+            },
         }
     }
 
@@ -348,11 +382,8 @@ impl Engine {
             self.asking = None;
             self.cancel = None;
         }
-        if self.asking.is_none()
-            && let Some(ack) = self.pause_ack.take()
-        {
+        if self.reader_broken.take() {
             self.lib = None;
-            let _ = ack.send(());
         }
     }
 
@@ -376,9 +407,18 @@ impl Engine {
         };
         let req = SearchRequest { query, k: s.k, mode, filter: VectorFilter::default() };
         let started = Instant::now();
-        let report = match lib.search(cfg, &req) {
-            Ok(hits) => Report::SearchDone { seq, hits, ms: started.elapsed().as_secs_f64() * 1000.0 },
-            Err(e) => Report::SearchFailed { seq, error: e.to_string() },
+        let search = self.search_fn;
+        let report = match catch_quietly(|| search(lib, cfg, &req)) {
+            Ok(Ok(hits)) => Report::SearchDone { seq, hits, ms: started.elapsed().as_secs_f64() * 1000.0 },
+            Ok(Err(e)) => Report::SearchFailed { seq, error: e.to_string() },
+            Err(why) => {
+                // A bug, in lore or below it: said as it is, and the next search gets a fresh
+                // reader, whatever state this one was left in.
+                self.lib = None;
+                let error = format!("the search stopped on an internal error: {why}");
+                self.send(Report::Message(Message { text: error.clone(), error: true }));
+                Report::SearchFailed { seq, error }
+            }
         };
         self.send(report);
     }
@@ -446,11 +486,13 @@ impl Engine {
                 }
             }
         };
-        let reports = self.reports.clone();
+        let (reports, broken) = (self.reports.clone(), self.reader_broken.clone());
         tokio::task::spawn_local(async move {
             // A panic inside the agent ends this answer, not the engine.
-            if AssertUnwindSafe(body).catch_unwind().await.is_err() {
-                let update = AnswerUpdate::Failed("the answer stopped on an internal error".into());
+            if let Err(payload) = AssertUnwindSafe(body).catch_unwind().await {
+                broken.set(true);
+                let why = panic_text(payload.as_ref());
+                let update = AnswerUpdate::Failed(format!("the answer stopped on an internal error: {why}"));
                 let _ = reports.send(Report::Answer { id, update });
             }
             let _ = done.send(id);
@@ -480,6 +522,8 @@ fn catalog_thread(
 ) {
     let path = ctx.paths.home.join(CATALOG_FILE);
     let mut catalog: Option<Catalog> = None;
+    // The catalog's `data_version` when last checked.
+    let mut version: Option<i64> = None;
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
         while let Ok(m) = rx.try_recv() {
@@ -493,14 +537,34 @@ fn catalog_thread(
                 continue;
             }
             seen.push(msg);
+            let polling = *msg == CatalogMsg::Poll;
             if catalog.is_none() && path.exists() {
                 match Catalog::open_read_only(&path) {
-                    Ok(c) => catalog = Some(c),
+                    Ok(c) => {
+                        version = c.data_version().ok();
+                        catalog = Some(c);
+                        if polling {
+                            // The library appeared since the UI started.
+                            let _ = reports.send(Report::LibraryChanged);
+                            continue;
+                        }
+                    }
+                    // A catalog being created by a writer this very moment: the next poll opens it.
+                    Err(_) if polling => continue,
                     Err(e) => {
                         let text = format!("cannot read the library at {}: {e}", ctx.paths.home.display());
                         let _ = reports.send(Report::Message(Message { text, error: true }));
                     }
                 }
+            }
+            if polling {
+                if let Some(cat) = &catalog
+                    && let Ok(now) = cat.data_version()
+                    && version.replace(now).is_some_and(|before| before != now)
+                {
+                    let _ = reports.send(Report::LibraryChanged);
+                }
+                continue;
             }
             let report = match catalog_request(catalog.as_ref(), msg) {
                 Ok(r) => r,
@@ -523,6 +587,7 @@ fn catalog_request(catalog: Option<&Catalog>, msg: &CatalogMsg) -> Result<Report
                 Report::Context(ChunkContext { chunk_id: *id, chunk: None, before: None, after: None })
             }
             CatalogMsg::FeedItems(id) => Report::FeedItems(FeedItems { feed_id: *id, docs: Vec::new() }),
+            CatalogMsg::Poll => Report::LibraryChanged,
         });
     };
     Ok(match msg {
@@ -548,6 +613,7 @@ fn catalog_request(catalog: Option<&Catalog>, msg: &CatalogMsg) -> Result<Report
             Report::ConversationLoaded { id: *id, turns }
         }
         CatalogMsg::Context(id) => Report::Context(context_of(cat, *id)?),
+        CatalogMsg::Poll => Report::LibraryChanged,
     })
 }
 
@@ -590,35 +656,30 @@ enum WriteJob {
     Delete { doc_id: i64, title: String },
 }
 
-fn run_write(
-    ctx: &Context,
-    engine: &mpsc::UnboundedSender<EngineMsg>,
-    reports: &mpsc::UnboundedSender<Report>,
-    job: WriteJob,
-) {
+fn run_write(ctx: &Context, reports: &mpsc::UnboundedSender<Report>, job: WriteJob) {
     let ingest = |u: IngestUpdate| {
         let _ = reports.send(Report::Ingest(u));
     };
-    // The engine lets go of the vector store (after a running answer) before the writer opens it.
-    let (ack_tx, ack_rx) = std_mpsc::channel();
-    if engine.send(EngineMsg::Pause(ack_tx)).is_ok() {
-        let _ = ack_rx.recv();
-    }
-    let lib = ctx.writer(Duration::from_secs(0));
-    let _ = engine.send(EngineMsg::Resume);
+    // A search reading the vector store at this moment finishes first: the status line says so
+    // when that takes a while.
+    let waiting = reports.clone();
+    let notice = WaitNotice(Arc::new(move |_: &str| {
+        let _ = waiting.send(Report::Ingest(IngestUpdate::Waiting));
+    }));
+    let lib = ctx.writer_telling(Duration::from_secs(0), notice);
     let mut lib = match lib {
         Ok(l) => l,
         Err(e) => return ingest(IngestUpdate::Failed(format!("cannot write to the library: {e:#}"))),
     };
-    match job {
+    let last = match job {
         WriteJob::Add(path) => {
             let mut on_event = add_progress(&ingest);
             match lib.add_paths(std::slice::from_ref(&path), &[], &mut on_event) {
                 Ok(r) => {
                     let nothing = format!("{}: nothing to add (no supported files)", path.display());
-                    ingest(add_summary(&r, nothing));
+                    add_summary(&r, nothing)
                 }
-                Err(e) => ingest(IngestUpdate::Failed(format!("{}: {e}", path.display()))),
+                Err(e) => IngestUpdate::Failed(format!("{}: {e}", path.display())),
             }
         }
         WriteJob::AddUrls(urls) => {
@@ -627,26 +688,30 @@ fn run_write(
                 Ok(runtime.block_on(lib.add_urls(&fetcher, &urls, &[], &mut on_event))?)
             });
             match added {
-                Ok(r) => ingest(add_summary(&r, format!("{}: nothing added", urls.join(" ")))),
-                Err(e) => ingest(IngestUpdate::Failed(format!("cannot add {}: {e:#}", urls.join(" ")))),
+                Ok(r) => add_summary(&r, format!("{}: nothing added", urls.join(" "))),
+                Err(e) => IngestUpdate::Failed(format!("cannot add {}: {e:#}", urls.join(" "))),
             }
         }
         WriteJob::RefreshFeeds => match refresh(ctx, &mut lib, &ingest) {
             Ok(Some(r)) => {
                 let (summary, failures) = refresh_summary(&r);
-                ingest(IngestUpdate::Done { summary, failures });
+                IngestUpdate::Done { summary, failures }
             }
-            Ok(None) => ingest(IngestUpdate::Done { summary: super::app::NO_FEEDS.into(), failures: false }),
-            Err(e) => ingest(IngestUpdate::Failed(format!("the feed refresh failed: {e:#}"))),
+            Ok(None) => IngestUpdate::Done { summary: super::app::NO_FEEDS.into(), failures: false },
+            Err(e) => IngestUpdate::Failed(format!("the feed refresh failed: {e:#}")),
         },
         WriteJob::Delete { doc_id, title } => {
             ingest(IngestUpdate::Started { index: 0, path: title.clone() });
             match lib.remove(doc_id) {
-                Ok(()) => ingest(IngestUpdate::Done { summary: format!("deleted {title}"), failures: false }),
-                Err(e) => ingest(IngestUpdate::Failed(format!("cannot delete {title}: {e}"))),
+                Ok(()) => IngestUpdate::Done { summary: format!("deleted {title}"), failures: false },
+                Err(e) => IngestUpdate::Failed(format!("cannot delete {title}: {e}")),
             }
         }
-    }
+    };
+    // The writer lets go of the library (and its mark on the vector store) before the UI hears
+    // that it is done: what the UI reads next sees the write whole.
+    drop(lib);
+    ingest(last);
 }
 
 /// Progress of an add (of files or web pages) as ingest updates.
@@ -913,6 +978,83 @@ mod tests {
         let broken = feed_report("broken", "error", 0, 0, Some(e));
         assert_eq!(feed_error(&broken, e), e);
         assert_eq!(feed_error(&broken, "HTTP 404"), "broken: HTTP 404");
+    }
+
+    /// The context of a UI on a library in `dir` holding one document about the zebrafoo
+    /// protocol, added with the real embedding model.
+    fn context_with_a_library(dir: &Path) -> Arc<Context> {
+        let home = dir.join("library");
+        let (config, paths) = crate::config::load(&home).unwrap();
+        let ctx = Context { config, paths };
+        let note = dir.join("zebrafoo.md");
+        let text =
+            "# The zebrafoo protocol\n\nThe zebrafoo protocol tells ships how to pass whales at sea.\n";
+        std::fs::write(&note, text).unwrap();
+        let mut lib = ctx.writer(Duration::ZERO).unwrap();
+        let report = lib.add_paths(&[note], &[], &mut |_| {}).unwrap();
+        assert_eq!(report.added, 1, "{report:?}");
+        drop(lib);
+        Arc::new(ctx)
+    }
+
+    /// The next report about search `seq` (others, such as the engine being ready, are passed).
+    async fn search_report(reports: &mut mpsc::UnboundedReceiver<Report>, seq: u64) -> Report {
+        let wait = async {
+            loop {
+                match reports.recv().await {
+                    Some(r @ (Report::SearchDone { seq: s, .. } | Report::SearchFailed { seq: s, .. }))
+                        if s == seq =>
+                    {
+                        return r;
+                    }
+                    Some(_) => {}
+                    None => panic!("the engine stopped reporting"),
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(120), wait)
+            .await
+            .unwrap_or_else(|_| panic!("no answer to search {seq}: the engine hangs"))
+    }
+
+    #[test]
+    fn a_search_that_panics_is_reported_and_the_next_one_is_served() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = context_with_a_library(dir.path());
+        let (tx, mut reports) = mpsc::unbounded_channel();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let local = tokio::task::LocalSet::new();
+        local.block_on(&rt, async {
+            let mut engine = Engine::new(ctx, tx);
+            // A bug below the engine, met by one query.
+            engine.search_fn = |lib, cfg, req| {
+                if req.query == "boom" {
+                    panic!("a bug met by this query");
+                }
+                lib.search(cfg, req)
+            };
+            let (requests, rx) = mpsc::unbounded_channel();
+            let running = tokio::task::spawn_local(engine.run(rx));
+            requests.send(EngineMsg::Search { seq: 1, query: "boom".into() }).unwrap();
+            match search_report(&mut reports, 1).await {
+                Report::SearchFailed { error, .. } => {
+                    assert!(
+                        error.contains("internal error") && error.contains("a bug met by this query"),
+                        "{error}"
+                    )
+                }
+                other => panic!("{other:?}"),
+            }
+            requests.send(EngineMsg::Search { seq: 2, query: "zebrafoo whales".into() }).unwrap();
+            match search_report(&mut reports, 2).await {
+                Report::SearchDone { hits, .. } => {
+                    assert!(hits.iter().any(|h| h.title == "The zebrafoo protocol"), "{hits:?}")
+                }
+                other => panic!("{other:?}"),
+            }
+            drop(requests);
+            running.await.expect("the engine ends when the UI does, not before");
+        });
     }
 
     #[test]

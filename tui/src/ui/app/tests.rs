@@ -279,6 +279,40 @@ fn live_search_sends_every_change_and_shows_only_the_newest_results() {
 }
 
 #[test]
+fn a_stopped_engine_ends_the_running_search_and_answer_and_is_started_again() {
+    let mut a = app();
+    a.apply(Report::EngineReady);
+    // An answer and a search are running when the engine's thread stops on a panic.
+    asked(&mut a, "why?");
+    assert!(a.answering.is_some());
+    a.handle(Action::Escape);
+    a.handle(Action::StartSearch);
+    typed(&mut a, "gil");
+    assert!(a.search.running());
+    let internal = "the search engine stopped on an internal error: boom (at index/src/x.rs:1)";
+    a.apply(Report::Message(Message { text: internal.into(), error: true }));
+    let cmds = a.apply(Report::EngineStopped);
+    assert_eq!(cmds, vec![Command::RestartEngine]);
+    // Neither waits for ever: both say why they ended, and the message line keeps the panic.
+    assert!(!a.search.running());
+    assert!(a.search.error.as_deref().is_some_and(|e| e.contains("stopped")), "{:?}", a.search.error);
+    assert!(a.answering.is_none());
+    assert!(matches!(a.conversation.turns.last().map(|t| &t.state), Some(TurnState::Failed(_))));
+    assert_eq!(a.message.as_ref().map(|m| m.text.as_str()), Some(internal));
+    assert_eq!(a.engine, EngineState::Opening);
+    // The next search goes to the new engine.
+    let cmds = typed(&mut a, "d");
+    assert!(cmds.iter().any(|c| matches!(c, Command::Search { .. })), "{cmds:?}");
+    assert!(a.search.running());
+}
+
+#[test]
+fn another_process_changing_the_library_lists_it_again_and_reloads_the_engine() {
+    let mut a = app();
+    assert_eq!(a.apply(Report::LibraryChanged), vec![Command::LoadLibrary, Command::ReloadEngine]);
+}
+
+#[test]
 fn enter_on_a_result_list_opens_the_source() {
     let mut a = app();
     a.handle(Action::Escape);
@@ -371,7 +405,7 @@ fn adding_checks_the_path_and_reports_progress() {
     a.apply(Report::Ingest(IngestUpdate::Finished { index: 0, failed: Some("a.pdf: encrypted".into()) }));
     assert_eq!(a.ingest.as_ref().map(|p| (p.done, p.failed)), Some((1, 1)));
     let cmds = a.apply(Report::Ingest(IngestUpdate::Done { summary: "added 1".into(), failures: true }));
-    assert_eq!(cmds, vec![Command::LoadLibrary]);
+    assert_eq!(cmds, vec![Command::LoadLibrary, Command::ReloadEngine]);
     assert!(a.ingest.is_none());
 }
 
@@ -539,7 +573,7 @@ fn r_refreshes_the_feeds_in_the_background_and_reports_progress() {
     a.apply(Report::Ingest(IngestUpdate::Finished { index: 2, failed: None }));
     let summary = "3 feeds: 5 new, 1 updated, 1 failed (Broken Feed: HTTP 404 Not Found)";
     let cmds = a.apply(Report::Ingest(IngestUpdate::Done { summary: summary.into(), failures: true }));
-    assert_eq!(cmds, vec![Command::LoadLibrary]);
+    assert_eq!(cmds, vec![Command::LoadLibrary, Command::ReloadEngine]);
     assert!(a.ingest.is_none());
     assert_eq!(a.message, Some(Message { text: summary.into(), error: true }));
 }

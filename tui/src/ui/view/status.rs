@@ -23,7 +23,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, theme: &Theme, areas: &Area
             ((p.done as f64 + part) / p.total as f64).clamp(0.0, 1.0)
         };
         let label = if p.waiting {
-            format!("{} · waiting for the answer to finish", p.verb)
+            format!("{} · waiting for a search to finish", p.verb)
         } else if p.total == 0 {
             format!("{} {}", p.verb, p.current)
         } else {
