@@ -113,7 +113,8 @@ pub struct SearchRequest {
 pub struct SearchHit {
     /// Rank in this result list, from 1.
     pub rank: usize,
-    /// The score of the mode (fused score for hybrid).
+    /// The score of the mode: BM25 for keyword, cosine similarity for vector, the fused score
+    /// for hybrid.
     pub score: f32,
     /// The chunk.
     pub chunk: StoredChunk,
@@ -211,6 +212,7 @@ pub fn search(
         _ => Vec::new(),
     };
     let vector_scores: HashMap<i64, f32> = vector_hits.iter().copied().collect();
+    let keyword_scores: HashMap<i64, f32> = keyword_hits.iter().copied().collect();
     let ids = |l: &[(i64, f32)]| l.iter().map(|(id, _)| *id).collect::<Vec<_>>();
     let fused = match (req.mode, fusion.method) {
         (Mode::Hybrid, FusionMethod::Rrf) => rrf(&ids(&keyword_hits), &ids(&vector_hits), &fusion),
@@ -248,7 +250,8 @@ pub fn search(
     for (f, chunk, doc) in found {
         let score = match req.mode {
             Mode::Vector => vector_scores.get(&f.id).copied().unwrap_or(f.score),
-            _ => f.score,
+            Mode::Keyword => keyword_scores.get(&f.id).copied().unwrap_or(f.score),
+            Mode::Hybrid => f.score,
         };
         hits.push(SearchHit {
             rank: hits.len() + 1,

@@ -218,6 +218,14 @@ pub struct EvalArgs {
     /// Base URL of the chat model for --answers [default: llm.base_url].
     #[arg(long, value_name = "URL")]
     pub llm_url: Option<String>,
+    /// Build the evaluation library in DIR and keep it; a later run with the same DIR finds the
+    /// documents unchanged and does not index them again.
+    #[arg(long, value_name = "DIR")]
+    pub library: Option<PathBuf>,
+    /// Write every query's ranked chunks in each mode to FILE, one TREC run line each:
+    /// `query-id Q0 corpus-id#chunk-id rank score mode`.
+    #[arg(long, value_name = "FILE")]
+    pub runs: Option<PathBuf>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use lore_index::eval::{Dataset, Metrics, Query};
-use lore_index::{Library, LibraryOptions, Mode, SearchRequest};
+use lore_index::{Library, LibraryOptions, Mode, SearchHit, SearchRequest};
 use lore_ingest::{Document, Kind, Section};
 use serde::Serialize;
 
@@ -361,14 +361,27 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 /// The ranked corpus ids of a search, one per document.
 fn ranked_ids(lib: &Library, cfg: &lore_index::SearchConfig, query: &str, mode: Mode) -> Result<Vec<String>> {
+    Ok(corpus_ids(&ranked_hits(lib, cfg, query, mode)?))
+}
+
+/// The 100 best chunks of a search.
+fn ranked_hits(
+    lib: &Library,
+    cfg: &lore_index::SearchConfig,
+    query: &str,
+    mode: Mode,
+) -> Result<Vec<SearchHit>> {
     let req = SearchRequest { query: query.to_string(), k: 100, mode, filter: Default::default() };
-    let hits = lib.search(cfg, &req)?;
+    Ok(lib.search(cfg, &req)?)
+}
+
+/// The corpus ids of ranked hits, one per document.
+fn corpus_ids(hits: &[SearchHit]) -> Vec<String> {
     let mut seen = HashSet::new();
-    Ok(hits
-        .iter()
+    hits.iter()
         .filter_map(|h| h.source.strip_prefix("beir:").map(str::to_string))
         .filter(|id| seen.insert(id.clone()))
-        .collect())
+        .collect()
 }
 
 /// Hybrid search quality over a grid of fusion settings.
@@ -430,6 +443,7 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
     };
     let chat = if args.answers > 0 { Some(chat_model(ctx, args.llm_url.as_deref())?) } else { None };
     let tmp = tempfile::tempdir()?;
+    let home = args.library.as_deref().unwrap_or(tmp.path());
     let ing = &ctx.config.ingest;
     let options = LibraryOptions {
         chunk: lore_ingest::ChunkConfig {
@@ -439,7 +453,7 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
         engines: Some(ctx.engine_options()?),
         ..LibraryOptions::default()
     };
-    let mut lib = Library::open_writer(tmp.path(), options)?;
+    let mut lib = Library::open_writer(home, options)?;
     let started = Instant::now();
     let mut chunks = 0;
     for d in &ds.corpus {
@@ -466,6 +480,10 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
     let index_seconds = started.elapsed().as_secs_f64();
     let cfg = ctx.config.search.to_search_config()?;
     let mut results = Vec::new();
+    let mut runs = match &args.runs {
+        Some(path) => Some(std::io::BufWriter::new(std::fs::File::create(path)?)),
+        None => None,
+    };
     if args.sweep {
         sweep(&lib, &ds, &cfg)?;
     }
@@ -474,8 +492,24 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
         let mut times = Vec::new();
         for q in &ds.queries {
             let t = Instant::now();
-            let ranked = ranked_ids(&lib, &cfg, &q.text, mode)?;
+            let hits = ranked_hits(&lib, &cfg, &q.text, mode)?;
             times.push(t.elapsed());
+            if let Some(out) = &mut runs {
+                use std::io::Write;
+                for h in &hits {
+                    let id = h.source.strip_prefix("beir:").unwrap_or(&h.source);
+                    writeln!(
+                        out,
+                        "{} Q0 {id}#{} {} {} {}",
+                        q.id,
+                        h.chunk.id,
+                        h.rank,
+                        h.score,
+                        mode.as_str()
+                    )?;
+                }
+            }
+            let ranked = corpus_ids(&hits);
             if let Some(judged) = ds.qrels.get(&q.id) {
                 all.push(Metrics::of(&ranked, judged));
             }
@@ -487,6 +521,9 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
             p50_ms: percentile(&times, 0.5),
             p95_ms: percentile(&times, 0.95),
         });
+    }
+    if let Some(out) = runs {
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
     }
     let answers = answer_context(ctx, &lib, &ds, &unanswerable, &cfg)?;
     let model_answers = match &chat {
