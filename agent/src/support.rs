@@ -80,13 +80,12 @@ pub fn sentences(text: &str) -> Vec<String> {
     out
 }
 
-/// Checks `answer` against the `passages` texts. `embed` gives normalised vectors of texts when
-/// the embedding model can judge the answer's language (`None` otherwise, or on failure).
-pub fn check(
-    answer: &str,
-    passages: &[&str],
-    embed: &mut dyn FnMut(&[String]) -> Option<Vec<Vec<f32>>>,
-) -> Support {
+/// Normalised embedding vectors of texts, one per text, when the embedding model can judge
+/// their language (`None` otherwise, or on failure).
+pub type Embed<'a> = dyn FnMut(&[String]) -> Option<Vec<Vec<f32>>> + 'a;
+
+/// Checks `answer` against the `passages` texts, with `embed` for meaning (see [`Embed`]).
+pub fn check(answer: &str, passages: &[&str], embed: &mut Embed<'_>) -> Support {
     let claims: Vec<String> =
         sentences(answer).into_iter().filter(|s| content_words(s).len() >= CLAIM_MIN_WORDS).collect();
     if claims.is_empty() {

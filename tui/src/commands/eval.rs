@@ -242,15 +242,15 @@ fn is_refusal(a: &lore_agent::Answer) -> bool {
     a.refused || (a.citations.is_empty() && SAYS_NO.iter().any(|p| lower.contains(p)))
 }
 
-/// A deterministic sample of `n` of `items`, spread by a hash of their ids.
-fn sample<'a>(items: &'a [Query], n: usize) -> Vec<&'a Query> {
-    let hash = |s: &str| {
-        s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
-    };
-    let mut all: Vec<&Query> = items.iter().collect();
-    all.sort_by_key(|q| hash(&q.id));
-    all.truncate(n);
-    all
+/// A deterministic sample of `n` of `items` spread evenly over them in file order (the sets
+/// follow their documents' order, so the sample covers every part of the documents): the middle
+/// item of each of `n` equal stretches.
+fn sample(items: &[Query], n: usize) -> Vec<&Query> {
+    let len = items.len();
+    if n >= len {
+        return items.iter().collect();
+    }
+    (0..n).map(|i| &items[(2 * i + 1) * len / (2 * n)]).collect()
 }
 
 /// Asks the chat model `n` judged queries and `n` unanswerable questions through `ask`.
