@@ -8,10 +8,12 @@ use lore_index::{Library, SearchConfig};
 use serde::Serialize;
 
 use crate::chat::ChatModel;
-use crate::cite::{Attributor, CitationTracker};
+use crate::cite::{self, Attributor, CitationTracker};
 use crate::error::{AgentError, Result};
 use crate::prompt::{self, PastTurn};
+use crate::refusal::{self, Phrase};
 use crate::retrieve::{self, Passage, RetrieveConfig, estimate_tokens};
+use crate::{rewrite, support};
 
 /// One cited source of an answer.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -143,6 +145,12 @@ pub struct Answer {
     pub finish_reason: Option<String>,
     /// A note for the user (e.g. the model was unreachable and passages are shown instead).
     pub notice: Option<String>,
+    /// True when lore said the library does not answer the question instead of answering:
+    /// nothing relevant was found, or the passages did not support the model's answer. The
+    /// text then lists the nearest passages.
+    pub refused: bool,
+    /// The model's answer that the passages did not support, when it was withheld.
+    pub withheld: Option<String>,
     /// Timings.
     pub timings: Timings,
 }
@@ -201,25 +209,38 @@ fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0
 }
 
-/// Rewrites a follow-up into a standalone query; the raw question when there is no history,
-/// no model, or the model fails or is slow.
+/// Rewrites a follow-up into a standalone query. Without history it is the question itself;
+/// without a model, or when the model fails, is slow or gives a rewrite that
+/// [`rewrite::check`] rejects, it is the previous question and the follow-up together.
 pub async fn standalone_query(
     chat: Option<&ChatModel>,
     history: &[PastTurn],
     question: &str,
     timeout: Duration,
 ) -> String {
-    let (Some(chat), false) = (chat, history.is_empty()) else { return question.trim().to_string() };
+    if history.is_empty() {
+        return question.trim().to_string();
+    }
+    let fallback = || rewrite::fallback_query(question, history);
+    let Some(chat) = chat else { return fallback() };
     let messages = prompt::rewrite_messages(history, question);
     match tokio::time::timeout(timeout, chat.complete(&messages, 64)).await {
-        Ok(Ok(raw)) => prompt::clean_rewrite(&raw).unwrap_or_else(|| question.trim().to_string()),
-        _ => question.trim().to_string(),
+        Ok(Ok(raw)) => prompt::clean_rewrite(&raw)
+            .and_then(|r| rewrite::check(question, history, &r).ok())
+            .unwrap_or_else(fallback),
+        _ => fallback(),
     }
 }
 
 /// Answers `question`: rewrites it with the conversation `history`, retrieves passages from
 /// `library`, and streams the chat model's answer through `on_event`; without a model, or when
 /// it cannot be reached, answers with the best passages quoted.
+///
+/// When no passage is relevant enough (see [`RetrieveConfig`]) the model is not asked: the
+/// answer says, in the question's language, that the library does not answer it, and lists the
+/// nearest passages. When the passages do not support the model's answer
+/// ([`support::check`]), it is withheld the same way (it has streamed already; the refusal
+/// follows it and replaces it in the final [`Answer`]).
 pub async fn ask(
     library: &Library,
     chat: Option<&ChatModel>,
@@ -246,11 +267,31 @@ pub async fn ask(
             rcfg.budget_tokens,
         );
     }
-    let passages = retrieve::retrieve(library, &opts.search, &query, &rcfg)?;
+    let found = retrieve::retrieve(library, &opts.search, &query, &rcfg)?;
     let retrieval_ms = ms(start) - rewrite_ms;
+    let passages = found.passages;
     on_event(AskEvent::Sources(&passages));
     let timings = Timings { rewrite_ms, retrieval_ms, ..Timings::default() };
 
+    if !found.answerable {
+        let text = refusal::refusal(question, Phrase::NoAnswer, &passages);
+        on_event(AskEvent::Text(&text));
+        let answer = Answer {
+            question: question.trim().to_string(),
+            query,
+            text,
+            citations: Vec::new(),
+            passages,
+            mode: AnswerMode::Extractive,
+            model: None,
+            finish_reason: None,
+            notice: None,
+            refused: true,
+            withheld: None,
+            timings: Timings { total_ms: ms(start), ..timings },
+        };
+        return Ok(answer);
+    }
     let Some(chat) = chat else {
         let answer = extractive(question, &query, passages, None, timings, start);
         on_event(AskEvent::Text(&answer.text));
@@ -291,25 +332,57 @@ pub async fn ask(
         text.push_str(&rest);
         on_event(AskEvent::Text(&rest));
     }
-    let mut cited: Vec<usize> = tracker.cited().to_vec();
-    cited.extend(attributor.inferred().iter().filter(|n| !tracker.cited().contains(n)));
-    cited.sort_unstable();
-    let citations = cited
-        .iter()
-        .filter_map(|n| passages.iter().find(|p| p.n == *n))
-        .map(|p| Citation { inferred: !tracker.cited().contains(&p.n), ..Citation::of(p) })
-        .collect();
+    let text = text.trim().to_string();
+    let judged = lore_index::evidence::vectors_judge(library, &text);
+    let mut embed = |texts: &[String]| -> Option<Vec<Vec<f32>>> {
+        if !judged {
+            return None;
+        }
+        lore_index::evidence::embed_texts(library, texts).ok().flatten()
+    };
+    let verdict = support::check(&text, &texts, &mut embed);
+    let model = Some(chat.config().model.clone());
+    let finish_reason = stream.finish_reason.clone();
+    if !verdict.stands() {
+        let refusal = refusal::refusal(question, Phrase::Unsupported, &passages);
+        on_event(AskEvent::Text(&format!("\n\n{refusal}")));
+        timings.total_ms = ms(start);
+        return Ok(Answer {
+            question: question.trim().to_string(),
+            query,
+            text: refusal,
+            citations: Vec::new(),
+            passages,
+            mode: AnswerMode::Llm,
+            model,
+            finish_reason,
+            notice: None,
+            refused: true,
+            withheld: Some(text),
+            timings,
+        });
+    }
+    let model_cited = tracker.cited();
+    let citations = cite::markers_in(&text)
+        .into_iter()
+        .filter_map(|n| passages.iter().find(|p| p.n == n))
+        .map(|p| Citation { inferred: !model_cited.contains(&p.n), ..Citation::of(p) })
+        .collect::<Vec<_>>();
+    let mut citations = citations;
+    citations.sort_by_key(|c| c.n);
     timings.total_ms = ms(start);
     Ok(Answer {
         question: question.trim().to_string(),
         query,
-        text: text.trim().to_string(),
+        text,
         citations,
         passages,
         mode: AnswerMode::Llm,
-        model: Some(chat.config().model.clone()),
-        finish_reason: stream.finish_reason.clone(),
+        model,
+        finish_reason,
         notice: None,
+        refused: false,
+        withheld: None,
         timings,
     })
 }
@@ -339,8 +412,9 @@ pub fn extractive(
     start: Instant,
 ) -> Answer {
     let citations: Vec<Citation> = passages.iter().map(Citation::of).collect();
+    let passages_empty = citations.is_empty();
     let text = if citations.is_empty() {
-        "The library has nothing relevant to this question.".to_string()
+        refusal::phrase(Phrase::NoAnswer, refusal::language_of(question)).to_string()
     } else {
         citations
             .iter()
@@ -358,6 +432,8 @@ pub fn extractive(
         model: None,
         finish_reason: None,
         notice,
+        refused: passages_empty,
+        withheld: None,
         timings: Timings { total_ms: ms(start), ..timings },
     }
 }
@@ -414,6 +490,7 @@ mod tests {
         let a = extractive("q", "q", vec![], None, Timings::default(), Instant::now());
         assert_eq!(a.mode, AnswerMode::Extractive);
         assert!(a.citations.is_empty());
-        assert!(a.text.contains("nothing relevant"));
+        assert!(a.refused);
+        assert!(a.text.contains("does not contain an answer"), "{}", a.text);
     }
 }

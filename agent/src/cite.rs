@@ -1,5 +1,14 @@
 //! Citation markers in a streamed answer: `[n]` (also `[n, m]`, `[n-m]`, `[Source n]`) are
-//! recognised as the text arrives, normalised to `[n]`, and dropped when they point at no source.
+//! recognised as the text arrives, normalised to `[n]`, and dropped when they point at no source
+//! ([`CitationTracker`]); then each sentence's citation is checked against the sources, moved to
+//! the source that holds the sentence when the cited one does not, and added where the model
+//! left a sentence taken from a source uncited ([`Attributor`]). Nothing is read or inserted
+//! inside Markdown code ([`crate::code_spans`]).
+
+use std::collections::HashSet;
+
+use crate::code_spans::CodeScanner;
+use crate::words::{content_words, stem};
 
 /// Longest marker looked at, in bytes; a `[` without a `]` within it is plain text.
 const MAX_MARKER: usize = 24;
@@ -11,10 +20,13 @@ const MAX_RANGE: usize = 10;
 #[derive(Debug, Clone)]
 pub struct CitationTracker {
     sources: usize,
-    pending: String,
+    code: CodeScanner,
+    marker: Option<String>,
     text: String,
     cited: Vec<usize>,
     dropped: usize,
+    /// A space held back after a dropped marker: dropped too when punctuation follows.
+    space_held: bool,
 }
 
 impl CitationTracker {
@@ -22,25 +34,33 @@ impl CitationTracker {
     pub fn new(sources: usize) -> Self {
         CitationTracker {
             sources,
-            pending: String::new(),
+            code: CodeScanner::new(),
+            marker: None,
             text: String::new(),
             cited: Vec::new(),
             dropped: 0,
+            space_held: false,
         }
     }
 
     /// Takes the next piece of the answer and returns the text that can be shown now (a possible
     /// marker cut in two is held back until its end arrives).
     pub fn push(&mut self, piece: &str) -> String {
-        self.pending.push_str(piece);
-        let out = self.drain(false);
+        let mut out = String::new();
+        for c in piece.chars() {
+            self.step(c, &mut out);
+        }
         self.text.push_str(&out);
         out
     }
 
     /// Ends the answer: returns whatever was held back.
     pub fn finish(&mut self) -> String {
-        let out = self.drain(true);
+        let mut out = String::new();
+        if let Some(m) = self.marker.take() {
+            out.push_str(&m);
+        }
+        self.space_held = false;
         self.text.push_str(&out);
         out
     }
@@ -60,57 +80,62 @@ impl CitationTracker {
         self.dropped
     }
 
-    fn drain(&mut self, at_end: bool) -> String {
-        let mut out = String::new();
-        loop {
-            let Some(open) = self.pending.find('[') else {
-                out.push_str(&self.pending);
-                self.pending.clear();
-                return out;
-            };
-            out.push_str(&self.pending[..open]);
-            let rest = &self.pending[open + 1..];
-            match rest.find(']') {
-                Some(close) if close <= MAX_MARKER => {
-                    let inner = rest[..close].to_string();
-                    let after = open + 1 + close + 1;
-                    match parse_marker(&inner) {
-                        Some(numbers) => {
-                            let valid: Vec<usize> =
-                                numbers.into_iter().filter(|n| (1..=self.sources).contains(n)).collect();
-                            if valid.is_empty() {
-                                self.dropped += 1;
-                                // Keep "word [9]." from becoming "word ." in the output.
-                                if out.ends_with(' ')
-                                    && self.pending[after..].starts_with(['.', ',', ';', ':', '!', '?', ' '])
-                                {
-                                    out.pop();
-                                }
-                            }
-                            for n in valid {
-                                out.push_str(&format!("[{n}]"));
-                                if !self.cited.contains(&n) {
-                                    self.cited.push(n);
-                                }
-                            }
-                        }
-                        None => {
-                            out.push('[');
-                            out.push_str(&inner);
-                            out.push(']');
-                        }
+    fn step(&mut self, c: char, out: &mut String) {
+        if let Some(mut m) = self.marker.take() {
+            if c == ']' {
+                self.close_marker(&m, out);
+                return;
+            }
+            m.push(c);
+            if c == '\n' || c == '[' || c == '`' || m.len() > MAX_MARKER {
+                // Not a marker: give the text back, the `[` as it is, and read the rest again.
+                out.push('[');
+                for d in m.chars().skip(1) {
+                    self.step(d, out);
+                }
+                return;
+            }
+            self.marker = Some(m);
+            return;
+        }
+        let code = self.code.step(c);
+        if self.space_held {
+            self.space_held = false;
+            if !matches!(c, '.' | ',' | ';' | ':' | '!' | '?' | ' ') {
+                out.push(' ');
+            }
+        }
+        if c == '[' && !code {
+            self.marker = Some("[".to_string());
+            return;
+        }
+        out.push(c);
+    }
+
+    fn close_marker(&mut self, marker: &str, out: &mut String) {
+        let inner = &marker[1..];
+        match parse_marker(inner) {
+            Some(numbers) => {
+                let valid: Vec<usize> =
+                    numbers.into_iter().filter(|n| (1..=self.sources).contains(n)).collect();
+                if valid.is_empty() {
+                    self.dropped += 1;
+                    // Keep "word [9]." from becoming "word .".
+                    if out.ends_with(' ') {
+                        out.pop();
+                        self.space_held = true;
                     }
-                    self.pending.drain(..after);
                 }
-                None if !at_end && rest.len() <= MAX_MARKER => {
-                    // Maybe a marker whose end has not arrived yet.
-                    self.pending.drain(..open);
-                    return out;
+                for n in valid {
+                    out.push_str(&format!("[{n}]"));
+                    if !self.cited.contains(&n) {
+                        self.cited.push(n);
+                    }
                 }
-                _ => {
-                    out.push('[');
-                    self.pending.drain(..open + 1);
-                }
+            }
+            None => {
+                out.push_str(marker);
+                out.push(']');
             }
         }
     }
@@ -121,7 +146,10 @@ impl CitationTracker {
 fn parse_marker(inner: &str) -> Option<Vec<usize>> {
     let mut s = inner.trim();
     for prefix in ["sources", "source", "src", "ref"] {
-        if s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix) {
+        if s.len() >= prefix.len()
+            && s.is_char_boundary(prefix.len())
+            && s[..prefix.len()].eq_ignore_ascii_case(prefix)
+        {
             s = s[prefix.len()..].trim_start_matches([':', ' ', '#']);
             break;
         }
@@ -143,6 +171,35 @@ fn parse_marker(inner: &str) -> Option<Vec<usize>> {
         }
     }
     Some(out)
+}
+
+/// The source numbers of the `[n]` markers of a cleaned answer, outside code, in order of first
+/// appearance.
+pub fn markers_in(text: &str) -> Vec<usize> {
+    let mut code = CodeScanner::new();
+    let mut out = Vec::new();
+    let mut marker: Option<String> = None;
+    for c in text.chars() {
+        if let Some(m) = marker.as_mut() {
+            if c == ']' {
+                if let Ok(n) = m.parse::<usize>()
+                    && !out.contains(&n)
+                {
+                    out.push(n);
+                }
+                marker = None;
+            } else if c.is_ascii_digit() && m.len() < 6 {
+                m.push(c);
+            } else {
+                marker = None;
+            }
+            continue;
+        }
+        if !code.step(c) && c == '[' {
+            marker = Some(String::new());
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -193,6 +250,14 @@ mod tests {
     }
 
     #[test]
+    fn brackets_in_code_are_not_citations() {
+        let t = run(&["Use `arr[0]` and [1].\n```\nx = a[", "0] + a[1]\n```\n\n    b[0]\nok [3]"], 2);
+        assert_eq!(t.text(), "Use `arr[0]` and [1].\n```\nx = a[0] + a[1]\n```\n\n    b[0]\nok");
+        assert_eq!(t.cited(), &[1]);
+        assert_eq!(markers_in(t.text()), vec![1]);
+    }
+
+    #[test]
     fn held_text_is_released_at_the_end() {
         let mut t = CitationTracker::new(1);
         assert_eq!(t.push("see [1"), "see ");
@@ -201,77 +266,63 @@ mod tests {
     }
 }
 
-/// Words too common to show where a sentence came from.
-const STOPWORDS: &[&str] = &[
-    "the", "and", "for", "are", "but", "not", "you", "all", "any", "can", "had", "her", "was", "one", "our",
-    "out", "has", "have", "been", "from", "that", "this", "with", "they", "will", "would", "there", "their",
-    "what", "which", "when", "where", "who", "how", "why", "into", "than", "then", "them", "these", "those",
-    "its", "also", "such", "may", "might", "could", "should", "use", "used", "using", "more", "most", "some",
-    "other", "about", "only", "very", "just", "because", "each", "does", "did", "your",
-];
+/// Share of a sentence's content words a source must contain for the sentence to be attributed
+/// to it, or for a citation of it to stand.
+const SUPPORT_MIN: f32 = 0.5;
 
-/// The content words of a text: lower-cased runs of letters and digits, three or more
-/// characters (or any CJK character), stop words left out.
-fn content_words(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut word = String::new();
-    let flush = |w: &mut String, out: &mut Vec<String>| {
-        if w.chars().count() >= 3 && !STOPWORDS.contains(&w.as_str()) {
-            out.push(std::mem::take(w));
-        }
-        w.clear();
-    };
-    for c in text.chars() {
-        if is_cjk(c) {
-            flush(&mut word, &mut out);
-            out.push(c.to_string());
-        } else if c.is_alphanumeric() {
-            word.extend(c.to_lowercase());
-        } else {
-            flush(&mut word, &mut out);
-        }
-    }
-    flush(&mut word, &mut out);
-    out
-}
+/// How much better another source must hold a sentence than the cited one for the citation to
+/// be moved to it.
+const MOVE_MARGIN: f32 = 0.2;
 
-fn is_cjk(c: char) -> bool {
-    matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF)
-}
-
-/// Share of a sentence's content words a source must contain for the sentence to be attributed to it.
-const ATTRIBUTION_MIN_OVERLAP: f32 = 0.5;
-
-/// Fewest content words a sentence needs to be attributed (shorter ones say too little to tell).
+/// Fewest content words a sentence needs to be judged (shorter ones say too little to tell).
 const ATTRIBUTION_MIN_WORDS: usize = 3;
 
-/// Attributes sentences the model left uncited to the source they were taken from: the source
-/// containing the largest share (at least half) of the sentence's content words. Small local
-/// models often answer well from the sources but omit the markers; this keeps every claim
-/// pointing at its source. Text passes through as it streams; only the punctuation that ends a
-/// sentence is held until the next piece shows whether the model cites it itself.
+/// Characters that end a sentence.
+fn ends_sentence(c: char) -> bool {
+    matches!(c, '.' | '!' | '?' | '。' | '！' | '？' | '\n')
+}
+
+/// Checks the citations of an answer's sentences as they stream, against the sources' texts:
+/// - a sentence the model cited keeps its citation when the cited source holds it (at least
+///   half of its content words), else the citation moves to the source that holds it clearly
+///   better;
+/// - a sentence the model left uncited is attributed to the source holding the largest share
+///   (at least half) of its content words: small local models often answer well from the
+///   sources but omit the markers.
+///
+/// Text passes through as it streams; from a sentence's first marker, or its final punctuation,
+/// to the end of the sentence it is held, so its markers can be checked before they are shown.
 #[derive(Debug, Clone)]
 pub struct Attributor {
-    sources: Vec<std::collections::HashSet<String>>,
+    sources: Vec<HashSet<String>>,
+    code: CodeScanner,
+    /// The current sentence's text, without markers.
     sentence: String,
-    sentence_cited: bool,
+    /// Output held back (see the type's docs).
     held: String,
-    in_marker: bool,
-    after_marker: bool,
+    /// Where in `held` the sentence's final punctuation is.
+    punct_at: Option<usize>,
+    /// Whitespace seen after the final punctuation.
+    spaced: bool,
+    /// A marker being read, after its `[`.
+    marker: Option<String>,
     inferred: Vec<usize>,
+    moved: usize,
 }
 
 impl Attributor {
     /// An attributor over the numbered sources' texts (`texts[0]` is source 1).
     pub fn new(texts: &[&str]) -> Self {
         Attributor {
-            sources: texts.iter().map(|t| content_words(t).into_iter().collect()).collect(),
+            sources: texts.iter().map(|t| content_words(t).iter().map(|w| stem(w)).collect()).collect(),
+            code: CodeScanner::new(),
             sentence: String::new(),
-            sentence_cited: false,
             held: String::new(),
-            in_marker: false,
-            after_marker: false,
+            punct_at: None,
+            spaced: false,
+            marker: None,
             inferred: Vec::new(),
+            moved: 0,
         }
     }
 
@@ -280,37 +331,120 @@ impl Attributor {
         &self.inferred
     }
 
-    /// The best source for a sentence, if one holds enough of it.
-    pub fn source_of(&self, sentence: &str) -> Option<usize> {
-        let words = content_words(sentence);
+    /// How many of the model's citations were moved to another source.
+    pub fn moved(&self) -> usize {
+        self.moved
+    }
+
+    /// Share of `sentence`'s content words held by each source; `None` when it has too few.
+    fn support(&self, sentence: &str) -> Option<Vec<f32>> {
+        let words: HashSet<String> = content_words(sentence).iter().map(|w| stem(w)).collect();
         if words.len() < ATTRIBUTION_MIN_WORDS {
             return None;
         }
+        Some(
+            self.sources
+                .iter()
+                .map(|s| words.iter().filter(|w| s.contains(*w)).count() as f32 / words.len() as f32)
+                .collect(),
+        )
+    }
+
+    /// The best source for a sentence, if one holds enough of it.
+    pub fn source_of(&self, sentence: &str) -> Option<usize> {
+        let support = self.support(sentence)?;
         let mut best: Option<(usize, f32)> = None;
-        for (i, s) in self.sources.iter().enumerate() {
-            let share = words.iter().filter(|w| s.contains(*w)).count() as f32 / words.len() as f32;
-            if share >= ATTRIBUTION_MIN_OVERLAP && best.is_none_or(|(_, b)| share > b) {
+        for (i, share) in support.into_iter().enumerate() {
+            if share >= SUPPORT_MIN && best.is_none_or(|(_, b)| share > b) {
                 best = Some((i + 1, share));
             }
         }
         best.map(|(n, _)| n)
     }
 
-    /// Ends the current sentence: the marker to insert before its final punctuation, if any.
+    /// The source a citation of `n` for `sentence` should point at.
+    fn checked(&self, n: usize, support: Option<&[f32]>) -> usize {
+        let Some(support) = support else { return n };
+        let cited = support.get(n - 1).copied().unwrap_or(0.0);
+        if cited >= SUPPORT_MIN {
+            return n;
+        }
+        let (best, share) = support
+            .iter()
+            .enumerate()
+            .fold((n - 1, cited), |(bi, bs), (i, s)| if *s > bs { (i, *s) } else { (bi, bs) });
+        if share >= SUPPORT_MIN && share >= cited + MOVE_MARGIN { best + 1 } else { n }
+    }
+
+    /// Ends the current sentence: returns the held text with its markers checked, or with one
+    /// added before its final punctuation.
     fn close(&mut self) -> String {
         let sentence = std::mem::take(&mut self.sentence);
-        let cited = std::mem::replace(&mut self.sentence_cited, false);
-        if cited {
-            return String::new();
+        let held = std::mem::take(&mut self.held);
+        let punct_at = self.punct_at.take();
+        self.spaced = false;
+        let support = self.support(&sentence);
+        let mut out = String::with_capacity(held.len() + 4);
+        let mut shown: Vec<usize> = Vec::new();
+        let mut any = false;
+        let mut scan = CodeScanner::new();
+        let chars: Vec<char> = held.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            let code = scan.step(c);
+            if c == '[' && !code {
+                let digits = chars[i + 1..].iter().take_while(|d| d.is_ascii_digit()).count();
+                let close = i + 1 + digits;
+                let number = (digits > 0 && chars.get(close) == Some(&']'))
+                    .then(|| chars[i + 1..close].iter().collect::<String>().parse::<usize>().ok())
+                    .flatten()
+                    .filter(|n| *n >= 1);
+                if let Some(n) = number {
+                    any = true;
+                    let m = if n <= self.sources.len() { self.checked(n, support.as_deref()) } else { n };
+                    if m != n {
+                        self.moved += 1;
+                    }
+                    if shown.contains(&m) {
+                        // A repeat after moving: dropped, with the space before it.
+                        if out.ends_with(' ')
+                            && chars.get(close + 1).is_none_or(|d| matches!(d, '.' | ' ' | ',' | '['))
+                        {
+                            out.pop();
+                        }
+                    } else {
+                        out.push_str(&format!("[{m}]"));
+                        shown.push(m);
+                    }
+                    i = close + 1;
+                    continue;
+                }
+            }
+            out.push(c);
+            i += 1;
+        }
+        if any || sentence.trim().is_empty() {
+            return out;
         }
         match self.source_of(&sentence) {
             Some(n) => {
                 if !self.inferred.contains(&n) {
                     self.inferred.push(n);
                 }
-                format!(" [{n}]")
+                let at = punct_at.filter(|a| *a <= out.len()).unwrap_or_else(|| out.trim_end().len());
+                let (before, after) = out.split_at(at);
+                format!("{before} [{n}]{after}")
             }
-            None => String::new(),
+            None => out,
+        }
+    }
+
+    fn emit(&mut self, c: char, out: &mut String) {
+        if self.held.is_empty() && self.marker.is_none() {
+            out.push(c);
+        } else {
+            self.held.push(c);
         }
     }
 
@@ -319,78 +453,86 @@ impl Attributor {
     pub fn push(&mut self, piece: &str) -> String {
         let mut out = String::new();
         for c in piece.chars() {
-            if self.in_marker {
-                // A marker after the end of a sentence: it belongs to that sentence.
-                out.push(c);
-                self.in_marker = c != ']';
-                self.after_marker = !self.in_marker;
-                continue;
-            }
-            if !self.held.is_empty() {
-                if c.is_whitespace() {
-                    self.held.push(c);
-                    continue;
-                }
-                let held = std::mem::take(&mut self.held);
-                let boundary = held.ends_with(char::is_whitespace)
-                    || held.contains('\n')
-                    || held.starts_with(['。', '！', '？']);
-                if c == '[' {
-                    // The model cites after the punctuation: the sentence is cited.
-                    out.push_str(&held);
-                    self.sentence.clear();
-                    self.sentence_cited = false;
-                    self.in_marker = true;
-                    out.push(c);
-                    continue;
-                } else if boundary {
-                    let (punct, space) = split_trailing_space(&held);
-                    out.push_str(&self.close());
-                    out.push_str(punct);
-                    out.push_str(space);
-                } else {
-                    // "3.14", "e.g.x": not the end of a sentence.
-                    out.push_str(&held);
-                    self.sentence.push_str(&held);
-                }
-            }
-            if self.after_marker && c == '[' {
-                // More markers right after a cited sentence ("[1][2]" or "[1] [2]").
-                self.in_marker = true;
-                out.push(c);
-                continue;
-            }
-            if !c.is_whitespace() {
-                self.after_marker = false;
-            }
-            if matches!(c, '.' | '!' | '?' | '。' | '！' | '？' | '\n') && !self.sentence.trim().is_empty()
-            {
-                self.held.push(c);
-                continue;
-            }
-            if c == ']' && self.sentence.ends_with(|d: char| d.is_ascii_digit()) {
-                self.sentence_cited = true;
-            }
-            out.push(c);
-            self.sentence.push(c);
+            self.step(c, &mut out);
         }
         out
     }
 
+    fn step(&mut self, c: char, out: &mut String) {
+        if let Some(mut m) = self.marker.take() {
+            if c == ']' {
+                m.push(c);
+                self.held.push_str(&m);
+                return;
+            }
+            if c.is_ascii_digit() && m.len() < 8 {
+                m.push(c);
+                self.marker = Some(m);
+                return;
+            }
+            // A bracket that is not a marker: held as text, and `c` read as usual.
+            self.held.push_str(&m);
+            self.sentence.push_str(&m[1..]);
+        }
+        let code = self.code.step(c);
+        if self.punct_at.is_some() {
+            // After a sentence's final punctuation: spaces and markers still belong to it.
+            if c.is_whitespace() && !code {
+                self.spaced = true;
+                self.held.push(c);
+                return;
+            }
+            if c == '[' && !code {
+                self.marker = Some("[".into());
+                return;
+            }
+            let punct = self.punct_at.and_then(|at| self.held[at..].chars().next());
+            let boundary = self.spaced
+                || code
+                || self.held.contains('\n')
+                || punct.is_some_and(|p| matches!(p, '。' | '！' | '？'));
+            if boundary {
+                out.push_str(&self.close());
+            } else {
+                // "3.14", "e.g.x": not the end of a sentence.
+                let at = self.punct_at.take().unwrap_or(0);
+                let tail = self.held[at..].to_string();
+                self.sentence.push_str(&tail);
+                if !self.held[..at].contains('[') {
+                    out.push_str(&std::mem::take(&mut self.held));
+                }
+            }
+        }
+        if code {
+            if self.code.in_block() && (!self.held.is_empty() || !self.sentence.trim().is_empty()) {
+                out.push_str(&self.close());
+            }
+            if !self.code.in_block() {
+                self.sentence.push(c);
+            }
+            self.emit(c, out);
+            return;
+        }
+        if c == '[' {
+            self.marker = Some("[".into());
+            return;
+        }
+        if ends_sentence(c) && !self.sentence.trim().is_empty() {
+            self.punct_at = Some(self.held.len());
+            self.held.push(c);
+            return;
+        }
+        self.sentence.push(c);
+        self.emit(c, out);
+    }
+
     /// Ends the answer: closes the last sentence.
     pub fn finish(&mut self) -> String {
-        let held = std::mem::take(&mut self.held);
-        let (punct, space) = split_trailing_space(&held);
-        let mut out = self.close();
-        out.push_str(punct);
-        out.push_str(space);
-        out
+        if let Some(m) = self.marker.take() {
+            self.held.push_str(&m);
+        }
+        self.close()
     }
-}
-
-fn split_trailing_space(s: &str) -> (&str, &str) {
-    let cut = s.find(char::is_whitespace).unwrap_or(s.len());
-    s.split_at(cut)
 }
 
 #[cfg(test)]
@@ -427,16 +569,50 @@ mod attribution_tests {
     }
 
     #[test]
-    fn the_models_own_citations_are_kept() {
+    fn the_models_own_citations_are_kept_when_their_source_holds_the_sentence() {
         let (out, a) = run(&[
-            "Strings are immutable so storage is allocated once [2]. ",
+            "Strings are immutable so storage is allocated once [1]. ",
             "Tkinter is included with Python. [2]",
         ]);
         assert_eq!(
             out,
-            "Strings are immutable so storage is allocated once [2]. Tkinter is included with Python. [2]"
+            "Strings are immutable so storage is allocated once [1]. Tkinter is included with Python. [2]"
         );
         assert!(a.inferred().is_empty());
+        assert_eq!(a.moved(), 0);
+    }
+
+    #[test]
+    fn citations_move_to_the_source_that_holds_the_sentence() {
+        let (out, a) = run(&[
+            "Strings are immutable so storage is allocated once [2]. ",
+            "Tkinter is included with Python [1][2].",
+        ]);
+        assert_eq!(
+            out,
+            "Strings are immutable so storage is allocated once [1]. Tkinter is included with Python [2]."
+        );
+        assert_eq!(a.moved(), 2);
+        // A sentence no source holds keeps the model's citation: lore cannot tell better.
+        let (out, _) = run(&["The moon orbits the earth monthly [2]."]);
+        assert_eq!(out, "The moon orbits the earth monthly [2].");
+    }
+
+    #[test]
+    fn nothing_is_read_or_inserted_inside_code() {
+        let text = "Install the toolkit with Python distributions:\n\n```python\nimport tkinter\nx = a[2]\nprint(strings, immutable, storage)\n```\n\n    y = b[1]. Tkinter included with Python distributions.\n\nUse `a[1]` for Tkinter included Python distributions.";
+        let (out, _) = run(&[text]);
+        assert!(
+            out.contains("```python\nimport tkinter\nx = a[2]\nprint(strings, immutable, storage)\n```"),
+            "{out}"
+        );
+        assert!(out.contains("    y = b[1]. Tkinter included with Python distributions.\n"), "{out}");
+        assert!(out.contains("Use `a[1]` for Tkinter included Python distributions [2]."), "{out}");
+        assert!(
+            out.starts_with("Install the toolkit with Python distributions [2]:")
+                || out.starts_with("Install the toolkit with Python distributions:"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -452,7 +628,7 @@ mod attribution_tests {
             run(&["Tkinter ships with Python. [2][1] Strings are immutable, storage allocated at creation."]);
         assert_eq!(
             out,
-            "Tkinter ships with Python. [2][1] Strings are immutable, storage allocated at creation [1]."
+            "Tkinter ships with Python. [2] Strings are immutable, storage allocated at creation [1]."
         );
         assert_eq!(a.inferred(), &[1]);
     }

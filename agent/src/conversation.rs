@@ -57,6 +57,8 @@ mod tests {
             model: Some("m".into()),
             finish_reason: None,
             notice: None,
+            refused: false,
+            withheld: None,
             timings: Timings::default(),
         }
     }

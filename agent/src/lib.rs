@@ -5,19 +5,27 @@
 //! - [`retrieve`]: the passages for a question (hybrid search, neighbouring chunks, a token budget).
 //! - [`prompt`]: the instructions, the fenced numbered sources, follow-up rewriting.
 //! - [`cite`]: `[n]` markers recognised in the stream and mapped to sources.
+//! - [`support`]: whether the passages support an answer's claims.
+//! - [`refusal`]: what is said, in the question's language, when the library has no answer.
 //! - [`answer`]: the whole flow, and the extractive answer used without a model.
+//! - [`rewrite`]: a follow-up's rewrite checked before it is searched.
 //! - [`conversation`]: conversations kept in the catalog.
 
 pub mod answer;
 pub mod chat;
 pub mod cite;
+pub mod code_spans;
 pub mod conversation;
 pub mod error;
 pub mod prompt;
+pub mod refusal;
 pub mod retrieve;
 pub mod retry;
+pub mod rewrite;
+pub mod support;
+pub mod words;
 
 pub use answer::{Answer, AnswerMode, AskEvent, AskOptions, Citation, Timings, ask};
 pub use chat::{ChatConfig, ChatModel, Message, Role};
 pub use error::{AgentError, Result};
-pub use retrieve::{Passage, RetrieveConfig};
+pub use retrieve::{Passage, Retrieval, RetrieveConfig};

@@ -85,6 +85,11 @@ fn jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>, EvalError>
     Ok(out)
 }
 
+/// Reads questions (`_id`, `text`) from a JSONL file, such as a set's `unanswerable.jsonl`.
+pub fn read_queries(path: &Path) -> Result<Vec<Query>, EvalError> {
+    jsonl(path)
+}
+
 impl Dataset {
     /// Reads a data set from a folder; `qrels.tsv` may also be at `qrels/test.tsv`.
     pub fn load(dir: &Path) -> Result<Dataset, EvalError> {

@@ -7,6 +7,7 @@ pub mod embed;
 pub mod engines;
 pub mod error;
 pub mod eval;
+pub mod evidence;
 pub mod feeds;
 pub mod fusion;
 pub mod keyword;

@@ -137,6 +137,10 @@ pub struct SearchHit {
     /// Cosine similarity of the chunk to the query, when it was in the vector list: an absolute
     /// measure of relevance, unlike the fused score.
     pub similarity: Option<f32>,
+    /// Keyword evidence, 0 to 1: the IDF-weighted share of the query's distinct analysed terms
+    /// that the chunk holds (see [`crate::evidence`]); a measure of relevance in any language the
+    /// keyword index analyses.
+    pub evidence: f32,
 }
 
 /// Runs a search and resolves the hits against the catalog. A search never sees half a
@@ -261,8 +265,14 @@ pub fn search(
             keyword_rank: f.keyword_rank,
             vector_rank: f.vector_rank,
             similarity: vector_scores.get(&f.id).copied(),
+            evidence: 0.0,
             chunk,
         });
+    }
+    let chunks: Vec<&StoredChunk> = hits.iter().map(|h| &h.chunk).collect();
+    let evidence = crate::evidence::keyword_evidence(&engines.keyword, &req.query, &chunks)?;
+    for (hit, e) in hits.iter_mut().zip(evidence) {
+        hit.evidence = e;
     }
     // Snippets only for the hits shown: loading a chunk's stored text and finding its best
     // passage costs more than ranking it.

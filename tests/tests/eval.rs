@@ -27,3 +27,49 @@ fn pyfaq_meets_the_retrieval_targets() {
     eprintln!("ask passages hold the answer section for {:.1}% of questions", recall * 100.0);
     assert!(recall >= 0.94, "context recall {recall:.3}");
 }
+
+/// A small set cut from the Python FAQ set: the first `docs` sections, the judged questions about
+/// them among the first `questions`, and one question none of them answers.
+fn small_set(dir: &std::path::Path, docs: usize, questions: &[&str]) {
+    let src = data("eval/pyfaq");
+    let corpus = std::fs::read_to_string(src.join("corpus.jsonl")).unwrap();
+    let kept: Vec<&str> = corpus.lines().take(docs).collect();
+    std::fs::write(dir.join("corpus.jsonl"), kept.join("\n")).unwrap();
+    let queries = std::fs::read_to_string(src.join("queries.jsonl")).unwrap();
+    let picked: Vec<&str> = queries.lines().filter(|l| questions.iter().any(|q| l.contains(q))).collect();
+    std::fs::write(dir.join("queries.jsonl"), picked.join("\n")).unwrap();
+    std::fs::copy(src.join("qrels.tsv"), dir.join("qrels.tsv")).unwrap();
+    std::fs::write(
+        dir.join("unanswerable.jsonl"),
+        r#"{"_id": "u-1", "text": "How do I set up a Kubernetes ingress controller with TLS certificates?"}"#,
+    )
+    .unwrap();
+}
+
+#[test]
+fn eval_reports_answers_that_cite_the_answer_and_false_answers() {
+    let lore = Lore::new();
+    let set = tempfile::tempdir().unwrap();
+    small_set(set.path(), 12, &["\"q-py-faq-0004\""]);
+    let url = lore_tests::chat_server();
+    let mut cmd =
+        lore.cmd(&["eval", set.path().to_str().unwrap(), "--mode", "hybrid", "--answers", "1", "--json"]);
+    cmd.env("LORE_LLM_MODEL", "qwen2.5-0.5b-instruct").env("LORE_LLM_MAX_ANSWER_TOKENS", "160");
+    cmd.env("LORE_ASK_MAX_PASSAGES", "3").env("LORE_ASK_BUDGET_TOKENS", "700");
+    cmd.args(["--llm-url", &url]);
+    let report = lore_tests::Run::from_output(cmd.output().expect("run lore eval")).ok().json();
+    let answers = &report["model_answers"];
+    assert_eq!(answers["questions"], 1, "{answers}");
+    assert_eq!(answers["unanswerable"], 1, "{answers}");
+    // The unanswerable question is refused before the model is asked.
+    assert_eq!(answers["false_answer"], 0.0, "{answers}");
+    let outcomes = answers["outcomes"].as_array().unwrap();
+    let asked = outcomes.iter().find(|o| o["answerable"] == true).unwrap();
+    // Its figure follows from what the answer cited.
+    let cites =
+        asked["cited"].as_array().unwrap().iter().any(|c| c.as_str().unwrap().ends_with("py-faq-0004"));
+    assert_eq!(asked["cites_answer"].as_bool().unwrap(), cites && asked["refused"] == false, "{asked}");
+    assert_eq!(answers["cites_answer"].as_f64().unwrap(), if cites { 1.0 } else { 0.0 }, "{answers}");
+    // The retrieval figures and the gate's are there beside it.
+    assert!(report["answers"]["gate_false_answer"].is_number(), "{report}");
+}

@@ -107,6 +107,7 @@ pub struct FilterArgs {
 
 /// `lore ask`
 #[derive(Debug, Args)]
+#[command(after_help = ASK_HELP)]
 pub struct AskArgs {
     /// The question.
     #[arg(required = true, value_name = "QUESTION")]
@@ -133,6 +134,20 @@ pub struct AskArgs {
     #[arg(long)]
     pub timings: bool,
 }
+
+/// How `ask` finds a chat model, shown by `lore ask --help`.
+const ASK_HELP: &str = "\
+Chat model: any OpenAI-compatible endpoint, set in config.toml ($LORE_HOME/config.toml, else
+~/.config/lore/config.toml) or the environment:
+
+  [llm]
+  base_url = \"http://127.0.0.1:8088/v1\"   # LORE_LLM_BASE_URL; Ollama: http://localhost:11434/v1
+  model = \"qwen2.5-0.5b-instruct\"         # LORE_LLM_MODEL
+  api_key_env = \"OPENAI_API_KEY\"          # the variable holding the key (local servers need none)
+
+With OPENAI_API_KEY set and no base_url, OpenAI is used. scripts/chat-server.sh start runs a local
+model (llama.cpp, set up by scripts/setup.sh) and prints its base_url. Without a chat model, ask
+quotes the best passages with their citations (as --no-llm does). `lore doctor` checks the set-up.";
 
 /// `lore history`
 #[derive(Debug, Args)]
@@ -195,6 +210,14 @@ pub struct EvalArgs {
     /// Also try a grid of fusion settings for hybrid search and print each.
     #[arg(long)]
     pub sweep: bool,
+    /// Also ask the chat model N of the judged queries (and N of `unanswerable.jsonl`, when the
+    /// folder has one), chosen deterministically: the share of answers citing a passage that
+    /// holds the answer, false refusals and false answers.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub answers: usize,
+    /// Base URL of the chat model for --answers [default: llm.base_url].
+    #[arg(long, value_name = "URL")]
+    pub llm_url: Option<String>,
     /// Build the evaluation library in DIR and keep it; a later run with the same DIR finds the
     /// documents unchanged and does not index them again.
     #[arg(long, value_name = "DIR")]

@@ -228,8 +228,12 @@ pub struct AskSection {
     pub max_passages: usize,
     /// Upper bound of the passages' tokens (also limited by `llm.context_window`).
     pub budget_tokens: usize,
-    /// Hits less similar to the question than this (cosine) are not used.
+    /// The question counts as answerable when a hit is at least this similar to it (cosine of
+    /// the embedding model, in the languages the model covers)...
     pub min_similarity: f32,
+    /// ... or holds at least this share of its words (IDF-weighted keyword evidence, any
+    /// language).
+    pub min_evidence: f32,
     /// Earlier turns of a conversation given to the model.
     pub history_turns: usize,
 }
@@ -243,6 +247,7 @@ impl Default for AskSection {
             max_passages: d.max_passages,
             budget_tokens: d.budget_tokens,
             min_similarity: d.min_similarity,
+            min_evidence: d.min_evidence,
             history_turns: 3,
         }
     }

@@ -501,6 +501,42 @@ impl KeywordIndex {
     }
 }
 
+impl KeywordIndex {
+    /// The distinct terms of `text` as the text field of `language`'s analysis group analyses
+    /// them (the default group's for an unknown language), in order of first appearance.
+    pub(crate) fn analyse(&self, language: Option<&str>, text: &str) -> Result<Vec<String>, KeywordError> {
+        use tantivy::tokenizer::TokenStream as _;
+        let field = self.fields.group_for(language).text;
+        let mut analyzer = self.index.tokenizer_for_field(field).map_err(engine)?;
+        let mut stream = analyzer.token_stream(text);
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        while stream.advance() {
+            let term = &stream.token().text;
+            if !term.is_empty() && seen.insert(term.clone()) {
+                out.push(term.clone());
+            }
+        }
+        Ok(out)
+    }
+
+    /// The number of indexed chunks, and how many of them hold each of `terms` (analysed as
+    /// [`KeywordIndex::analyse`] gives them) in the text field of `language`'s group.
+    pub(crate) fn document_frequencies(
+        &self,
+        language: Option<&str>,
+        terms: &[String],
+    ) -> Result<(u64, Vec<u64>), KeywordError> {
+        let searcher = self.reader.searcher();
+        let field = self.fields.group_for(language).text;
+        let mut out = Vec::with_capacity(terms.len());
+        for term in terms {
+            out.push(searcher.doc_freq(&Term::from_field_text(field, term)).map_err(engine)?);
+        }
+        Ok((searcher.num_docs(), out))
+    }
+}
+
 /// An index opened: in the layout the configuration asks for, in another that can be read, or
 /// in one this version cannot search.
 enum Opened {

@@ -26,6 +26,15 @@ struct AskJson<'a> {
     model: Option<&'a str>,
     query: &'a str,
     notice: Option<&'a str>,
+    /// True when lore says the library does not answer the question (the answer then lists the
+    /// nearest passages, in `nearest` too).
+    refused: bool,
+    /// The model's answer that the passages did not support, when it was withheld.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    withheld: Option<&'a str>,
+    /// The nearest passages of a refused question.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    nearest: Vec<lore_agent::Citation>,
     timings: &'a lore_agent::Timings,
 }
 
@@ -111,11 +120,23 @@ pub fn run(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
             model: answer.model.as_deref(),
             query: &answer.query,
             notice: answer.notice.as_deref(),
+            refused: answer.refused,
+            withheld: answer.withheld.as_deref(),
+            nearest: if answer.refused {
+                answer
+                    .passages
+                    .iter()
+                    .take(lore_agent::refusal::NEAREST)
+                    .map(lore_agent::Citation::of)
+                    .collect()
+            } else {
+                Vec::new()
+            },
             timings: &answer.timings,
         })?;
     } else {
         outln!()?;
-        if answer.mode == lore_agent::AnswerMode::Llm {
+        if answer.mode == lore_agent::AnswerMode::Llm && !answer.refused {
             if answer.finish_reason.as_deref() == Some("length") {
                 warn_line("the answer was cut at llm.max_answer_tokens");
             }
@@ -162,6 +183,7 @@ pub fn retrieve_config(
         budget_tokens: a.budget_tokens,
         max_passages: a.max_passages,
         min_similarity: a.min_similarity,
+        min_evidence: a.min_evidence,
     })
 }
 

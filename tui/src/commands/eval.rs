@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
-use lore_index::eval::{Dataset, Metrics};
+use lore_index::eval::{Dataset, Metrics, Query};
 use lore_index::{Library, LibraryOptions, Mode, SearchHit, SearchRequest};
 use lore_ingest::{Document, Kind, Section};
 use serde::Serialize;
@@ -35,64 +35,320 @@ struct EvalReport {
     chunks_per_second: f64,
     modes: Vec<ModeResult>,
     answers: ContextResult,
+    /// With `--answers N`: answers of the chat model, judged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model_answers: Option<AnswerResult>,
 }
 
 /// How well `ask` would be served: the passages handed to the chat model (the ask defaults and
-/// the configured context window) hold a relevant document for this share of the queries.
+/// the configured context window) hold a relevant document for this share of the queries, and
+/// how the relevance gate judges the queries (without a chat model).
 #[derive(Debug, Serialize)]
 struct ContextResult {
     context_recall: f64,
-    /// Queries given no passages at all (nothing similar enough to the question).
+    /// Queries the relevance gate refused (nothing relevant enough to answer from).
     no_sources: Vec<String>,
     passages_mean: f64,
     tokens_mean: f64,
     budget_tokens: usize,
+    /// Share of the judged queries whose top `ask.k` search hits hold a relevant document.
+    hits_recall: f64,
+    /// Share of the judged queries the gate refuses.
+    gate_false_refusal: f64,
+    /// Unanswerable questions (`unanswerable.jsonl`) run through the gate.
+    unanswerable: usize,
+    /// Share of them the gate lets through to the model.
+    gate_false_answer: Option<f64>,
+    /// Each query's gate signals (JSON only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    signals: Vec<GateSignal>,
 }
 
-/// Runs the agent's retrieval for every query and checks its passages against the judgements.
+/// What the relevance gate saw for one query.
+#[derive(Debug, Serialize)]
+struct GateSignal {
+    id: String,
+    answerable: bool,
+    evidence: f32,
+    similarity: Option<f32>,
+    passed: bool,
+    /// The passages hold a relevant document (answerable queries).
+    relevant_in_passages: bool,
+}
+
+/// The retrieval settings of `ask` for `question`, with the passage budget the configured
+/// context window leaves.
+fn ask_retrieve_config(ctx: &Context, question: &str) -> Result<lore_agent::RetrieveConfig> {
+    let mut rcfg = super::ask::retrieve_config(ctx, None, Default::default())?;
+    let llm = &ctx.config.llm;
+    rcfg.budget_tokens = lore_agent::answer::passage_budget(
+        llm.context_window,
+        llm.max_answer_tokens as usize,
+        0,
+        question,
+        rcfg.budget_tokens,
+    );
+    Ok(rcfg)
+}
+
+/// Whether `source` (a `beir:ID` document source) is judged relevant to the query `judged`.
+fn is_relevant(judged: Option<&std::collections::HashMap<String, u32>>, source: &str) -> bool {
+    let id = source.strip_prefix("beir:").unwrap_or(source);
+    judged.and_then(|j| j.get(id)).is_some_and(|g| *g > 0)
+}
+
+/// Runs the agent's retrieval for every query and checks its passages against the judgements,
+/// and the gate on the unanswerable questions.
 fn answer_context(
     ctx: &Context,
     lib: &Library,
     ds: &Dataset,
+    unanswerable: &[Query],
     cfg: &lore_index::SearchConfig,
 ) -> Result<ContextResult> {
     let mut hit = 0usize;
+    let mut in_hits = 0usize;
     let (mut passages, mut tokens) = (0usize, 0usize);
     let mut budget = 0;
     let mut no_sources = Vec::new();
+    let mut signals = Vec::new();
     for q in &ds.queries {
-        let mut rcfg = super::ask::retrieve_config(ctx, None, Default::default())?;
-        let llm = &ctx.config.llm;
-        rcfg.budget_tokens = lore_agent::answer::passage_budget(
-            llm.context_window,
-            llm.max_answer_tokens as usize,
-            0,
-            &q.text,
-            rcfg.budget_tokens,
-        );
+        let rcfg = ask_retrieve_config(ctx, &q.text)?;
         budget = rcfg.budget_tokens;
+        let judged = ds.qrels.get(&q.id);
+        let req =
+            SearchRequest { query: q.text.clone(), k: rcfg.k, mode: rcfg.mode, filter: Default::default() };
+        if lib.search(cfg, &req)?.iter().any(|h| is_relevant(judged, &h.source)) {
+            in_hits += 1;
+        }
         let found = lore_agent::retrieve::retrieve(lib, cfg, &q.text, &rcfg)?;
-        passages += found.len();
-        if found.is_empty() {
+        if !found.answerable {
             no_sources.push(q.text.clone());
         }
-        tokens += found.iter().map(|p| p.tokens).sum::<usize>();
-        let judged = ds.qrels.get(&q.id);
-        if found.iter().any(|p| {
-            let id = p.source.strip_prefix("beir:").unwrap_or(&p.source);
-            judged.and_then(|j| j.get(id)).is_some_and(|g| *g > 0)
-        }) {
+        let held = found.answerable && found.passages.iter().any(|p| is_relevant(judged, &p.source));
+        if found.answerable {
+            passages += found.passages.len();
+            tokens += found.passages.iter().map(|p| p.tokens).sum::<usize>();
+        }
+        if held {
             hit += 1;
         }
+        signals.push(GateSignal {
+            id: q.id.clone(),
+            answerable: true,
+            evidence: found.evidence,
+            similarity: found.similarity,
+            passed: found.answerable,
+            relevant_in_passages: held,
+        });
+    }
+    let mut passed = 0usize;
+    for q in unanswerable {
+        let rcfg = ask_retrieve_config(ctx, &q.text)?;
+        let found = lore_agent::retrieve::retrieve(lib, cfg, &q.text, &rcfg)?;
+        if found.answerable {
+            passed += 1;
+        }
+        signals.push(GateSignal {
+            id: q.id.clone(),
+            answerable: false,
+            evidence: found.evidence,
+            similarity: found.similarity,
+            passed: found.answerable,
+            relevant_in_passages: false,
+        });
     }
     let n = ds.queries.len().max(1) as f64;
+    let answered = (ds.queries.len() - no_sources.len()).max(1) as f64;
     Ok(ContextResult {
         context_recall: hit as f64 / n,
+        gate_false_refusal: no_sources.len() as f64 / n,
         no_sources,
-        passages_mean: passages as f64 / n,
-        tokens_mean: tokens as f64 / n,
+        passages_mean: passages as f64 / answered,
+        tokens_mean: tokens as f64 / answered,
         budget_tokens: budget,
+        hits_recall: in_hits as f64 / n,
+        unanswerable: unanswerable.len(),
+        gate_false_answer: (!unanswerable.is_empty()).then(|| passed as f64 / unanswerable.len() as f64),
+        signals,
     })
+}
+
+/// Answers by the chat model, judged: for a sample of the judged queries, whether the answer
+/// cites a passage of a relevant document; for a sample of the unanswerable questions, whether
+/// lore answered anyway.
+#[derive(Debug, Serialize)]
+struct AnswerResult {
+    model: String,
+    /// Judged queries asked.
+    questions: usize,
+    /// Share of them whose answer cites a passage of a relevant document (refusals count as
+    /// not citing one).
+    cites_answer: f64,
+    /// Share of the citations of the answers given that point at a relevant document.
+    citation_precision: f64,
+    /// Share of them refused (by lore, or by the model saying the sources do not answer).
+    false_refusal: f64,
+    /// Unanswerable questions asked.
+    unanswerable: usize,
+    /// Share of them answered anyway.
+    false_answer: Option<f64>,
+    /// Answers withheld because the passages did not support them.
+    withheld: usize,
+    /// Questions whose request failed (left out of the figures).
+    failed: usize,
+    /// Seconds per question.
+    seconds_mean: f64,
+    /// Each question's outcome (JSON only).
+    outcomes: Vec<AnswerOutcome>,
+}
+
+/// One question put to the chat model.
+#[derive(Debug, Serialize)]
+struct AnswerOutcome {
+    id: String,
+    answerable: bool,
+    refused: bool,
+    withheld: bool,
+    cited: Vec<String>,
+    cites_answer: bool,
+    passages_hold_answer: bool,
+    answer: String,
+}
+
+/// Phrases of a model saying the sources do not answer (an answer without citations that says
+/// one of these is counted as a refusal).
+const SAYS_NO: &[&str] = &[
+    "not contain",
+    "does not provide",
+    "do not provide",
+    "doesn't provide",
+    "no information",
+    "not mention",
+    "cannot answer",
+    "can't answer",
+    "unable to answer",
+    "not enough information",
+    "没有",
+    "无法",
+    "不包含",
+    "未提及",
+];
+
+/// Whether an answer is a refusal: lore refused, or the model said the sources do not answer
+/// and cited nothing.
+fn is_refusal(a: &lore_agent::Answer) -> bool {
+    let lower = a.text.to_lowercase();
+    a.refused || (a.citations.is_empty() && SAYS_NO.iter().any(|p| lower.contains(p)))
+}
+
+/// A deterministic sample of `n` of `items` spread evenly over them in file order (the sets
+/// follow their documents' order, so the sample covers every part of the documents): the middle
+/// item of each of `n` equal stretches.
+fn sample(items: &[Query], n: usize) -> Vec<&Query> {
+    let len = items.len();
+    if n >= len {
+        return items.iter().collect();
+    }
+    (0..n).map(|i| &items[(2 * i + 1) * len / (2 * n)]).collect()
+}
+
+/// Asks the chat model `n` judged queries and `n` unanswerable questions through `ask`.
+fn answer_quality(
+    ctx: &Context,
+    lib: &Library,
+    ds: &Dataset,
+    unanswerable: &[Query],
+    n: usize,
+    chat: &lore_agent::ChatModel,
+) -> Result<AnswerResult> {
+    let opts = lore_agent::AskOptions {
+        retrieve: super::ask::retrieve_config(ctx, None, Default::default())?,
+        search: ctx.config.search.to_search_config()?,
+        ..lore_agent::AskOptions::default()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let mut outcomes = Vec::new();
+    let mut failed = 0usize;
+    let started = Instant::now();
+    let asked: Vec<(&Query, bool)> = sample(&ds.queries, n)
+        .into_iter()
+        .map(|q| (q, true))
+        .chain(sample(unanswerable, n).into_iter().map(|q| (q, false)))
+        .collect();
+    for (i, (q, answerable)) in asked.iter().enumerate() {
+        eprintln!("answer {}/{}: {}", i + 1, asked.len(), q.text);
+        let a = match rt.block_on(lore_agent::ask(lib, Some(chat), &q.text, &[], &opts, &mut |_| {})) {
+            Ok(a) => a,
+            Err(e) => {
+                // One failed request (a busy server, a timeout) costs one question, not the run.
+                eprintln!("answer {}/{} failed: {e}", i + 1, asked.len());
+                failed += 1;
+                continue;
+            }
+        };
+        let judged = ds.qrels.get(&q.id);
+        let refused = is_refusal(&a);
+        let cited: Vec<String> = a.citations.iter().map(|c| c.source.clone()).collect();
+        outcomes.push(AnswerOutcome {
+            id: q.id.clone(),
+            answerable: *answerable,
+            refused,
+            withheld: a.withheld.is_some(),
+            cites_answer: !refused && cited.iter().any(|s| is_relevant(judged, s)),
+            passages_hold_answer: a.passages.iter().any(|p| is_relevant(judged, &p.source)),
+            cited,
+            answer: a.withheld.clone().unwrap_or(a.text.clone()),
+        });
+    }
+    let yes = outcomes.iter().filter(|o| o.answerable).collect::<Vec<_>>();
+    let no = outcomes.iter().filter(|o| !o.answerable).collect::<Vec<_>>();
+    let share = |n: usize, d: usize| if d == 0 { 0.0 } else { n as f64 / d as f64 };
+    let given: Vec<&&AnswerOutcome> = yes.iter().filter(|o| !o.refused).collect();
+    let citations: usize = given.iter().map(|o| o.cited.len()).sum();
+    let relevant_citations: usize =
+        given.iter().map(|o| o.cited.iter().filter(|s| is_relevant(ds.qrels.get(&o.id), s)).count()).sum();
+    Ok(AnswerResult {
+        model: format!("{} at {}", chat.config().model, chat.config().base_url),
+        questions: yes.len(),
+        cites_answer: share(yes.iter().filter(|o| o.cites_answer).count(), yes.len()),
+        citation_precision: share(relevant_citations, citations),
+        false_refusal: share(yes.iter().filter(|o| o.refused).count(), yes.len()),
+        unanswerable: no.len(),
+        false_answer: (!no.is_empty()).then(|| share(no.iter().filter(|o| !o.refused).count(), no.len())),
+        withheld: outcomes.iter().filter(|o| o.withheld).count(),
+        failed,
+        seconds_mean: started.elapsed().as_secs_f64() / outcomes.len().max(1) as f64,
+        outcomes,
+    })
+}
+
+/// The chat model for `--answers`: the configured one, at `--llm-url` when given.
+fn chat_model(ctx: &Context, llm_url: Option<&str>) -> Result<lore_agent::ChatModel> {
+    let cfg = match (llm_url, ctx.config.llm.to_chat_config()) {
+        (Some(url), Some(mut c)) => {
+            c.base_url = url.to_string();
+            c
+        }
+        (Some(url), None) => {
+            let mut c = lore_agent::ChatConfig::new(
+                url,
+                ctx.config.llm.model.clone().unwrap_or_else(|| "local".into()),
+            );
+            c.context_window = ctx.config.llm.context_window;
+            c.max_answer_tokens = ctx.config.llm.max_answer_tokens;
+            c.temperature = ctx.config.llm.temperature;
+            c.connect_timeout = std::time::Duration::from_secs(ctx.config.llm.connect_timeout_secs.max(1));
+            c.idle_timeout = std::time::Duration::from_secs(ctx.config.llm.idle_timeout_secs.max(1));
+            c.retry.max_retries = ctx.config.llm.retries;
+            c
+        }
+        (None, Some(c)) => c,
+        (None, None) => bail!(
+            "--answers needs a chat model: set llm.base_url, or pass --llm-url (scripts/chat-server.sh start prints a local one)"
+        ),
+    };
+    Ok(lore_agent::ChatModel::new(cfg)?)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -179,6 +435,13 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
     if ds.queries.is_empty() {
         bail!("{} has no judged queries", args.dir.display());
     }
+    let unanswerable_path = args.dir.join("unanswerable.jsonl");
+    let unanswerable: Vec<Query> = if unanswerable_path.is_file() {
+        lore_index::eval::read_queries(&unanswerable_path)?
+    } else {
+        Vec::new()
+    };
+    let chat = if args.answers > 0 { Some(chat_model(ctx, args.llm_url.as_deref())?) } else { None };
     let tmp = tempfile::tempdir()?;
     let home = args.library.as_deref().unwrap_or(tmp.path());
     let ing = &ctx.config.ingest;
@@ -262,7 +525,11 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
     if let Some(out) = runs {
         out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
     }
-    let answers = answer_context(ctx, &lib, &ds, &cfg)?;
+    let answers = answer_context(ctx, &lib, &ds, &unanswerable, &cfg)?;
+    let model_answers = match &chat {
+        Some(chat) => Some(answer_quality(ctx, &lib, &ds, &unanswerable, args.answers, chat)?),
+        None => None,
+    };
     let report = EvalReport {
         dataset: args.dir.display().to_string(),
         documents: ds.corpus.len(),
@@ -272,6 +539,7 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
         chunks_per_second: chunks as f64 / index_seconds.max(1e-9),
         modes: results,
         answers,
+        model_answers,
     };
     if args.json {
         print_json(&report)?;
@@ -309,12 +577,42 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
     }
     let a = &report.answers;
     outln!(
-        "ask: passages hold a relevant document for {:.1}% of queries ({:.1} passages, {:.0} tokens on average; budget {}); {} queries got no passages",
+        "ask: search hits hold a relevant document for {:.1}% of queries; the passages for {:.1}% ({:.1} passages, {:.0} tokens on average; budget {})",
+        a.hits_recall * 100.0,
         a.context_recall * 100.0,
         a.passages_mean,
         a.tokens_mean,
         a.budget_tokens,
-        a.no_sources.len()
     )?;
+    match a.gate_false_answer {
+        Some(f) => outln!(
+            "relevance gate: refuses {:.1}% of answerable queries, lets {:.1}% of {} unanswerable ones through",
+            a.gate_false_refusal * 100.0,
+            f * 100.0,
+            a.unanswerable
+        )?,
+        None => {
+            outln!("relevance gate: refuses {:.1}% of answerable queries", a.gate_false_refusal * 100.0)?
+        }
+    }
+    if let Some(m) = &report.model_answers {
+        outln!(
+            "answers ({}; {} answerable questions, {:.0} s each): cite a passage holding the answer {:.1}%, citation precision {:.1}%, false refusals {:.1}%",
+            m.model,
+            m.questions,
+            m.seconds_mean,
+            m.cites_answer * 100.0,
+            m.citation_precision * 100.0,
+            m.false_refusal * 100.0
+        )?;
+        if let Some(f) = m.false_answer {
+            outln!(
+                "answers to {} unanswerable questions: {:.1}% answered anyway ({} answers withheld as unsupported in all)",
+                m.unanswerable,
+                f * 100.0,
+                m.withheld
+            )?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -118,6 +118,7 @@ pub(crate) fn hit(rank: usize, doc_id: i64, title: &str, text: &str) -> SearchHi
         keyword_rank: Some(rank),
         vector_rank: None,
         similarity: None,
+        evidence: 0.0,
     }
 }
 
