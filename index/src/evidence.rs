@@ -101,6 +101,8 @@ mod tests {
             anchor: None,
             page_start: None,
             page_end: None,
+            line_start: None,
+            line_end: None,
             char_start: 0,
             char_end: text.len() as u64,
             tokens: 10,

@@ -591,9 +591,7 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
             f * 100.0,
             a.unanswerable
         )?,
-        None => {
-            outln!("relevance gate: refuses {:.1}% of answerable queries", a.gate_false_refusal * 100.0)?
-        }
+        None => outln!("relevance gate: refuses {:.1}% of answerable queries", a.gate_false_refusal * 100.0)?,
     }
     if let Some(m) = &report.model_answers {
         outln!(

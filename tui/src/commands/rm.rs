@@ -21,7 +21,10 @@ pub fn run(ctx: &Context, args: RmArgs) -> Result<ExitCode> {
             Ok(Some(removed)) => {
                 outln!(
                     "Removed path {} of {} ({}); the document stays at {}",
-                    removed.path, removed.title, removed.doc_id, removed.kept_at
+                    removed.path,
+                    removed.title,
+                    removed.doc_id,
+                    removed.kept_at
                 )?;
                 continue;
             }
