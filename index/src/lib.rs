@@ -8,6 +8,7 @@ pub mod engines;
 pub mod error;
 pub mod eval;
 pub mod evidence;
+pub mod exact;
 pub mod feeds;
 pub mod fusion;
 pub mod keyword;

@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::catalog::{Catalog, DocSummary, StoredChunk};
 use crate::engines::Engines;
 use crate::error::Result;
+use crate::exact::{self, ExactTerms};
 use crate::fusion::{FusionConfig, FusionMethod, convex, rrf};
 use crate::keyword::{KeywordRanking, KeywordSnippet};
 use crate::vector::VectorFilter;
@@ -214,12 +215,18 @@ pub fn search(
     let vector_scores: HashMap<i64, f32> = vector_hits.iter().copied().collect();
     let keyword_scores: HashMap<i64, f32> = keyword_hits.iter().copied().collect();
     let ids = |l: &[(i64, f32)]| l.iter().map(|(id, _)| *id).collect::<Vec<_>>();
-    let fused = match (req.mode, fusion.method) {
+    let mut fused = match (req.mode, fusion.method) {
         (Mode::Hybrid, FusionMethod::Rrf) => rrf(&ids(&keyword_hits), &ids(&vector_hits), &fusion),
         (Mode::Hybrid, FusionMethod::Convex) => convex(&keyword_hits, &vector_hits, fusion.alpha),
         (Mode::Keyword, _) => rrf(&ids(&keyword_hits), &[], &fusion),
         (Mode::Vector, _) => rrf(&[], &ids(&vector_hits), &fusion),
     };
+    if req.mode == Mode::Hybrid
+        && let Some(exact) = ExactTerms::of(&req.query)
+        && let Some(anchor) = exact_match(catalog, &keyword_hits, &exact)?
+    {
+        exact::keep_within_top(&mut fused, anchor, |f| f.id, |f| &mut f.score);
+    }
     // One moment of the catalog: the journal, what changed and the chunks read apart could
     // straddle a writer's commit. Only the hits shown are read, best first: a chunk's row holds
     // its text, and a search keeps `k` of up to twice `candidates` fused ids.
@@ -290,6 +297,18 @@ pub fn search(
         };
     }
     Ok(hits)
+}
+
+/// The first of the keyword list's leading hits whose chunk (its text or headings) holds every
+/// exact term.
+fn exact_match(catalog: &Catalog, keyword_hits: &[(i64, f32)], exact: &ExactTerms) -> Result<Option<i64>> {
+    for (id, _) in keyword_hits.iter().take(exact::ANCHOR_CANDIDATES) {
+        let Some(chunk) = catalog.chunk(*id)? else { continue };
+        if exact.held_by(&chunk.text) || exact.held_by(&chunk.heading_path.join("\n")) {
+            return Ok(Some(*id));
+        }
+    }
+    Ok(None)
 }
 
 /// Chunk ids with their scores, best first.

@@ -110,3 +110,34 @@ fn text_and_markdown_hits_give_the_lines_they_come_from() {
         (Some(7), Some(10))
     );
 }
+
+/// A keyword-style query naming a command (`apt-mark showmanual`, one of the Debian Reference's
+/// command tables) keeps its exact keyword match among the first three hybrid hits, although
+/// the vectors rank that chunk low; a natural-language question is fused as before.
+#[test]
+fn exact_keyword_matches_survive_hybrid_fusion() {
+    let lore = Lore::new();
+    let chapters: Vec<String> = ["ch02", "ch03", "ch04"]
+        .iter()
+        .map(|c| data(&format!("docs/html/debian-reference/{c}.en.html")).to_string_lossy().into_owned())
+        .collect();
+    let mut args = vec!["add"];
+    args.extend(chapters.iter().map(String::as_str));
+    lore.run(&args).ok();
+
+    let chunk_id = |hit: &serde_json::Value| hit["chunk"]["id"].as_i64().unwrap();
+    for query in ["apt-mark showmanual", "\"apt-mark showmanual\""] {
+        let keyword = search(&lore, &["--mode", "keyword", "--k", "1", query]);
+        let top = keyword.first().unwrap_or_else(|| panic!("no keyword hit for {query}"));
+        let text = top["chunk"]["text"].as_str().unwrap().to_lowercase();
+        assert!(text.contains("apt-mark showmanual"), "{query}: the keyword hit holds the command");
+        let hybrid = search(&lore, &["--k", "10", query]);
+        let at = hybrid.iter().position(|h| chunk_id(h) == chunk_id(top));
+        assert!(matches!(at, Some(0..=2)), "{query}: the exact match is at {at:?} of the hybrid list");
+        let vector = search(&lore, &["--mode", "vector", "--k", "3", query]);
+        assert!(
+            vector.iter().all(|h| chunk_id(h) != chunk_id(top)),
+            "the vectors alone rank it below the top three, so fusion is what keeps it"
+        );
+    }
+}
