@@ -22,6 +22,21 @@ fn idf(n: u64, df: u64) -> f32 {
     (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
 }
 
+/// Words that shape a question rather than name what it is about (question words, pronouns,
+/// articles, particles, auxiliaries), in English and Chinese: they weigh nothing in the evidence.
+/// A manual rarely writes `怎么` or `有没有`, and a small library may never write `how`, so as
+/// rare terms they would weigh most and sink the evidence of every question; on the Debian
+/// Reference's 60 Chinese questions they halved the share the gate let through. They are analysed
+/// like the query, so each language group drops its own form of them (`does` stems to `doe`).
+const QUESTION_SHAPING_WORDS: &str = "how what why when where which who whom whose do does did \
+    done is are was were be been am can could should would will shall may might must i me my mine \
+    we us our you your a an the of to in on at for with by from about into it its this that these \
+    those there here any some please 什么 怎么 怎样 怎么样 如何 为什么 为何 哪 哪些 哪个 哪里 哪儿 \
+    多少 几 是否 是不是 吗 呢 吧 啊 呀 嘛 有没有 能不能 能否 可不可以 可以 能够 能 会 该 应该 应当 \
+    需要 要 想 想要 得 我 我们 你 你们 他 她 它 他们 自己 的 地 了 着 过 是 在 有 和 与 及 或 或者 还是 \
+    把 被 让 给 用 对 从 到 向 为 以 于 就 都 也 还 又 再 才 只 这 那 这个 那个 这些 那些 一个 一下 一些 \
+    些 时 时候 以后 之后 之前 里 中 上 下 如果 的话 办法 怎么办 请问 一般 通常 具体 到底 究竟 么";
+
 /// The analysed query terms of one analysis group with their weights.
 struct QueryTerms {
     terms: Vec<(String, f32)>,
@@ -41,7 +56,10 @@ pub(crate) fn keyword_evidence(
         let terms = match by_language.entry(language.clone()) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => {
-                let analysed = index.analyse(language.as_deref(), query)?;
+                let shaping: std::collections::HashSet<String> =
+                    index.analyse(language.as_deref(), QUESTION_SHAPING_WORDS)?.into_iter().collect();
+                let mut analysed = index.analyse(language.as_deref(), query)?;
+                analysed.retain(|t| !shaping.contains(t));
                 let (n, dfs) = index.document_frequencies(language.as_deref(), &analysed)?;
                 let terms: Vec<(String, f32)> =
                     analysed.into_iter().zip(dfs).map(|(t, df)| (t, idf(n, df))).collect();
@@ -150,6 +168,23 @@ mod tests {
         let z = keyword_evidence(&index, "软件包管理系统如何处理配置文件？", &refs).unwrap();
         assert!(z[3] > 0.6 && z[3] > z[4], "{z:?}");
         assert!(z[0] < 0.1, "English text holds no Chinese words: {z:?}");
+    }
+
+    #[test]
+    fn chinese_question_words_weigh_nothing() {
+        let chunks = vec![
+            chunk(1, "普通用户不能安装软件包，管理员才可以。", Some("zh")),
+            chunk(2, "网络接口在配置文件中设置。", Some("zh")),
+        ];
+        let (_dir, index) = index_of(&chunks);
+        let refs: Vec<&StoredChunk> = chunks.iter().collect();
+        // `为什么`, `怎么` and `呢` are in no chunk: as content they would weigh most.
+        let e = keyword_evidence(&index, "为什么普通用户安装软件包呢？", &refs).unwrap();
+        assert!(e[0] > 0.99, "{e:?}");
+        let plain = keyword_evidence(&index, "普通用户安装软件包", &refs).unwrap();
+        assert!((e[0] - plain[0]).abs() < 1e-6, "{e:?} vs {plain:?}");
+        let missing = keyword_evidence(&index, "怎么在普通用户下编译内核？", &refs).unwrap();
+        assert!(missing[0] < 0.7, "the content words still count: {missing:?}");
     }
 
     #[test]
