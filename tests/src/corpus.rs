@@ -38,6 +38,8 @@ pub fn sentences() -> Vec<String> {
 
 /// Writes `n` short notes (one or two sentences each, a few as Markdown with a heading) into
 /// `dir`, plus `chapters` short chapters of the book as multi-chunk documents. Returns the files.
+/// Each ends with a line naming its folder, so no two files, here or in another folder, share
+/// their content.
 pub fn write_notes(dir: &Path, n: usize, chapters: usize, rng: &mut Rng) -> Vec<PathBuf> {
     std::fs::create_dir_all(dir).unwrap();
     let all = sentences();
@@ -51,16 +53,26 @@ pub fn write_notes(dir: &Path, n: usize, chapters: usize, rng: &mut Rng) -> Vec<
         } else {
             (format!("note_{i:04}.txt"), format!("{}\n", all[at]))
         };
+        // Each note ends with its own tag, so no two notes share their content (lore keeps a
+        // file with a document's content as another path of that document).
+        let tag = folder_tag(dir, &i.to_string());
         let path = dir.join(name);
-        std::fs::write(&path, text).unwrap();
+        std::fs::write(&path, format!("{text}\n{tag}\n")).unwrap();
         files.push(path);
     }
     for path in shortest_chapters(chapters) {
         let target = dir.join(path.file_name().unwrap());
-        std::fs::copy(&path, &target).unwrap();
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str(&format!("\n{}\n", folder_tag(dir, "chapter")));
+        std::fs::write(&target, text).unwrap();
         files.push(target);
     }
     files
+}
+
+/// A tag naming `dir` and `what`, which makes a file's content its own.
+fn folder_tag(dir: &Path, what: &str) -> String {
+    format!("{}-{what}", dir.file_name().map(|n| n.to_string_lossy()).unwrap_or_default())
 }
 
 /// The `n` shortest chapters of the book that still make several chunks (over 4 KB).

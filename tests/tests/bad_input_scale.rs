@@ -132,19 +132,24 @@ fn run_batch(roots: &[PathBuf], limit: Duration) {
         }
     }
 
-    // Every file that loads alone is in the library, and nothing else.
-    let good: BTreeSet<String> = alone
-        .iter()
-        .filter(|(_, a)| matches!(a, Alone::Good(_)))
-        .map(|(f, _)| std::fs::canonicalize(f).unwrap().display().to_string())
-        .collect();
+    // Every file that loads alone is in the library, and nothing else; files with the same
+    // content are one document, listed at one of their paths.
+    let mut by_content: std::collections::BTreeMap<Vec<u8>, BTreeSet<String>> = Default::default();
+    for (f, a) in &alone {
+        if matches!(a, Alone::Good(_)) {
+            let path = std::fs::canonicalize(f).unwrap().display().to_string();
+            by_content.entry(std::fs::read(f).unwrap()).or_default().insert(path);
+        }
+    }
     let listed: BTreeSet<String> =
         lore.docs().iter().map(|d| d["source"].as_str().unwrap().to_string()).collect();
-    let missing: Vec<&String> = good.difference(&listed).collect();
-    let extra: Vec<&String> = listed.difference(&good).collect();
+    let missing: Vec<&BTreeSet<String>> =
+        by_content.values().filter(|paths| paths.intersection(&listed).count() != 1).collect();
+    let extra: Vec<&String> =
+        listed.iter().filter(|l| !by_content.values().any(|paths| paths.contains(*l))).collect();
     assert!(
-        missing.is_empty() && extra.is_empty(),
-        "missing from the library: {missing:?}\nunexpected: {extra:?}"
+        missing.is_empty() && extra.is_empty() && listed.len() == by_content.len(),
+        "not listed once: {missing:?}\nunexpected: {extra:?}"
     );
     StoreView::read(lore.home()).check_exact().unwrap();
 }
