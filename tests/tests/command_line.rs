@@ -1,12 +1,12 @@
 //! The command line's manners, through the real binary: output into a pipe whose reader has
 //! gone (`lore ls | head`) ends quietly; `lore ls` keeps its columns with Chinese titles;
 //! `lore doctor` on a new library says what to do next instead of failing; `lore --help` says
-//! that `lore` alone opens the terminal UI; a file that failed to load is not kept as a source
-//! root.
+//! that `lore` alone opens the terminal UI and `lore ask --help` how to set up a chat model; a
+//! file that failed to load is not kept as a source root; EPUB hits name each heading once.
 
 use std::process::Stdio;
 
-use lore_tests::{Lore, Run};
+use lore_tests::{Lore, Run, data};
 
 /// A library of two Markdown notes, one with an English title and one with a Chinese one.
 fn library(dir: &std::path::Path) -> Lore {
@@ -136,4 +136,38 @@ fn a_file_that_fails_to_load_is_not_kept_as_a_source_root() {
     let run = lore.run(&["add", broken.to_str().unwrap()]);
     assert_ne!(run.code, 0);
     assert_eq!(lore.run(&["roots", "--json"]).ok().json().as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn ask_help_says_how_to_set_up_a_chat_model() {
+    let lore = Lore::new();
+    let out = lore.run(&["ask", "--help"]).ok().stdout;
+    for needle in [
+        "base_url",
+        "LORE_LLM_BASE_URL",
+        "LORE_LLM_MODEL",
+        "api_key_env",
+        "scripts/chat-server.sh",
+        "--no-llm",
+    ] {
+        assert!(out.contains(needle), "ask --help does not name {needle}:\n{out}");
+    }
+}
+
+#[test]
+fn epub_hits_name_each_heading_once() {
+    let lore = Lore::new();
+    lore.run(&["add", data("docs/epub/live-manual.en.epub").to_str().unwrap()]).ok();
+    let hits =
+        lore.run(&["search", "--json", "--k", "20", "build a live system image with lb build"]).ok().json();
+    let hits = hits.as_array().unwrap();
+    assert!(!hits.is_empty());
+    for hit in hits {
+        let path: Vec<&str> =
+            hit["chunk"]["heading_path"].as_array().unwrap().iter().map(|h| h.as_str().unwrap()).collect();
+        assert!(!path.is_empty(), "{hit}");
+        let mut seen = std::collections::HashSet::new();
+        assert!(path.iter().all(|h| seen.insert(h.to_lowercase())), "a heading repeats: {path:?}");
+        assert_ne!(path.first().copied(), hit["title"].as_str(), "the book title leads the path: {path:?}");
+    }
 }
