@@ -1,10 +1,13 @@
 //! Whether the passages support an answer: each claim (a sentence of the answer with enough
 //! content words, outside code) is supported when one passage holds most of its content words,
 //! or, where the embedding model can judge the language, when a sentence of a passage means
-//! nearly the same. An answer most of whose claims no passage supports was made up, not taken
-//! from the library.
+//! nearly the same; a claim naming code identifiers also needs a passage naming at least half of
+//! them. An answer most of whose claims no passage supports was made up, not taken from the
+//! library.
 
 use std::collections::HashSet;
+
+use lore_index::exact::ExactTerms;
 
 use crate::code_spans::CodeScanner;
 use crate::prompt::strip_citations;
@@ -102,11 +105,19 @@ pub fn check(answer: &str, passages: &[&str], embed: &mut Embed<'_>) -> Support 
             .map(|s| words.iter().filter(|w| s.contains(*w)).count() as f32 / words.len() as f32)
             .fold(0.0, f32::max)
     };
+    // A claim naming code identifiers needs a passage naming at least half of them: otherwise
+    // it is about something the passages never mention (`octet_length()` answered from a
+    // passage on `length()`), however many other words or how much meaning they share.
+    let names_held = |claim: &str| match ExactTerms::code_terms(claim) {
+        None => true,
+        Some(names) => passages.iter().any(|p| 2 * names.held_in(p) >= names.terms().len()),
+    };
+    let named: Vec<bool> = claims.iter().map(|c| names_held(c)).collect();
     let mut supported = vec![false; claims.len()];
     for (i, claim) in claims.iter().enumerate() {
-        supported[i] = lexical(claim) >= LEXICAL_MIN;
+        supported[i] = named[i] && lexical(claim) >= LEXICAL_MIN;
     }
-    let doubtful: Vec<usize> = (0..claims.len()).filter(|i| !supported[*i]).collect();
+    let doubtful: Vec<usize> = (0..claims.len()).filter(|i| !supported[*i] && named[*i]).collect();
     if !doubtful.is_empty() {
         // Passage sentences that share a word with a doubtful claim, as many as are embedded.
         let wanted: HashSet<String> =
@@ -185,6 +196,33 @@ mod tests {
         };
         let s = check("You can fetch software with the install utility.", &PASSAGES, &mut embed);
         assert_eq!(s.supported, 1, "{s:?}");
+    }
+
+    #[test]
+    fn claims_about_identifiers_no_passage_names_do_not_stand() {
+        let passages =
+            ["The length() function returns the number of characters of a string, or of bytes of a blob."];
+        // Lexically close and near in meaning, but about another function.
+        let mut close =
+            |texts: &[String]| -> Option<Vec<Vec<f32>>> { Some(texts.iter().map(|_| vec![1.0]).collect()) };
+        let s = check(
+            "The octet_length() function returns the number of bytes of a string.",
+            &passages,
+            &mut close,
+        );
+        assert_eq!(s, Support { claims: 1, supported: 0 });
+        let s = check(
+            "The length() function returns the number of characters of a string.",
+            &passages,
+            &mut close,
+        );
+        assert_eq!(s, Support { claims: 1, supported: 1 });
+        let s = check(
+            "There is no chomp() in Python, but the length() function returns the number of characters.",
+            &passages,
+            &mut close,
+        );
+        assert_eq!(s.supported, 1, "half the names held is enough: {s:?}");
     }
 
     #[test]

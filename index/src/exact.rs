@@ -57,6 +57,28 @@ impl ExactTerms {
         (!terms.is_empty()).then_some(ExactTerms(terms))
     }
 
+    /// The code identifiers `text` names (`snake_case`, `call()`, `module.name`, `--option`,
+    /// `camelCase`, ...; see [`ExactTerms::of`]), lowercased, or `None` when it names none. A
+    /// claim naming identifiers is about those things: a passage that names none of them does not
+    /// support it, however many other words they share.
+    pub fn code_terms(text: &str) -> Option<ExactTerms> {
+        let mut terms: Vec<String> = text
+            .split_whitespace()
+            .map(trim_word)
+            .filter(|w| is_identifier(w) && w.chars().any(char::is_alphabetic))
+            .map(str::to_lowercase)
+            .collect();
+        terms.sort();
+        terms.dedup();
+        (!terms.is_empty()).then_some(ExactTerms(terms))
+    }
+
+    /// How many of the terms `text` holds (as [`ExactTerms::held_by`] reads them).
+    pub fn held_in(&self, text: &str) -> usize {
+        let text = squash(&text.to_lowercase());
+        self.0.iter().filter(|t| holds(&text, t)).count()
+    }
+
     /// The terms.
     pub fn terms(&self) -> &[String] {
         &self.0
@@ -145,11 +167,17 @@ fn is_identifier(w: &str) -> bool {
     let option = w.starts_with('-')
         && w.trim_start_matches('-').chars().next().is_some_and(|c| c.is_ascii_alphabetic());
     let inner_capital = chars.windows(2).any(|x| x[0].is_lowercase() && x[1].is_uppercase());
+    // A dotted name has parts of two or more characters (`os.path`, not `e.g` or `1.2`).
+    let dotted = inner('.') && {
+        let parts: Vec<&str> = w.trim_end_matches("()").split('.').collect();
+        parts.iter().all(|p| p.chars().count() >= 2)
+            && parts.iter().any(|p| p.chars().any(char::is_alphabetic))
+    };
     w.contains('_')
         || w.ends_with("()")
         || w.contains("::")
         || inner('/')
-        || inner('.')
+        || dotted
         || option
         || inner_capital
 }
@@ -222,6 +250,17 @@ mod tests {
             ExactTerms::of("the end of a sentence. then more words").is_none(),
             "a full stop is not a dotted name"
         );
+    }
+
+    #[test]
+    fn claims_name_code_identifiers() {
+        let t = ExactTerms::code_terms(
+            "Use `jsonb_extract()` with the jsonb_extract_path function, e.g. like os.path does.",
+        )
+        .unwrap();
+        assert_eq!(t.terms(), ["jsonb_extract()", "jsonb_extract_path", "os.path"]);
+        assert_eq!(t.held_in("json_extract() reads JSON; os.path joins paths"), 1);
+        assert!(ExactTerms::code_terms("Version 3.11 is out, i.e. now.").is_none());
     }
 
     #[test]
