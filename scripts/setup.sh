@@ -42,6 +42,15 @@ if [ "${LORE_SKIP_CHAT_MODEL:-0}" != 1 ]; then
   bash scripts/setup-chat-model.sh
 fi
 
+# The checks of the test command: rustfmt and clippy, from rustup when the toolchain lacks them.
+for tool in rustfmt clippy; do
+  cmd=$tool; [ $tool = clippy ] && cmd=clippy-driver
+  if ! command -v "$cmd" >/dev/null 2>&1 && command -v rustup >/dev/null 2>&1; then
+    say "adding the $tool component"
+    rustup component add "$tool"
+  fi
+done
+
 # 4. Build and install lore.
 if [ "${LORE_SKIP_BUILD:-0}" != 1 ]; then
   # The dev profile (dependencies optimised, see Cargo.toml) is shared with the test build, so

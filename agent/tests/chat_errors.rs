@@ -1,6 +1,7 @@
 //! The chat client against a scripted local HTTP server: retries on 429 (honouring Retry-After)
 //! and 5xx, no retry on client errors, idle timeouts on a stalled stream, malformed streams,
 //! refused connections and cancellation. Nothing here may hang.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

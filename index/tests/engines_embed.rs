@@ -2,6 +2,7 @@
 //!
 //! They need the runtime laid out by `scripts/setup-embedding.sh` (in `$LORE_RUNTIME`, else
 //! `$LORE_HOME/runtime`, else `~/.local/share/lore/runtime`) and fail, not skip, without it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};

@@ -1,5 +1,6 @@
 //! Keyword index tests: add, search, delete, filters, snippets, reopen, locking, odd queries,
 //! and BM25 quality on the Python FAQ retrieval set.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod engines_support;
 

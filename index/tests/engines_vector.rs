@@ -1,6 +1,7 @@
 //! Vector store tests particular to qdrant-edge: persistence, locking, copies for readers,
 //! optimisation, compaction, and dense retrieval quality on the Python FAQ set with the real
 //! embedder. CRUD and filters, which every backend shares, are in `vector_backends.rs`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod engines_support;
 mod vector_support;

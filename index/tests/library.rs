@@ -1,5 +1,6 @@
 //! The library with its real engines: indexing, search, reindex and repair after an interrupted
 //! ingest, on real documents. Needs the embedding runtime that `scripts/setup.sh` installs.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 

@@ -3,6 +3,7 @@
 //! Japanese, the language filter, hybrid search leaning on keywords for a query the model does
 //! not cover, and a keyword index of another layout rebuilt from the catalog. Real documents,
 //! the real tokenizer and model (`scripts/setup.sh` installs them).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -2,6 +2,7 @@
 //! Moby-Dick, the vectors read back from the store are the ones embedded, and (ignored by
 //! default) the aggregation methods measured on the dev sets. Needs the embedding runtime that
 //! `scripts/setup.sh` installs.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

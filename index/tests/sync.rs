@@ -2,6 +2,7 @@
 //! disk (a file modified, one deleted, one renamed, one added), and a sync brings the catalog,
 //! the vector store and the keyword index in step. Needs the embedding runtime that
 //! `scripts/setup.sh` installs.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 

@@ -3,6 +3,7 @@
 //! `QDRANT_API_KEY` if it wants a key). Each server test works in a collection of its own, named
 //! for the test and the run, and deletes it afterwards. Also: switching backend asks for
 //! `lore reindex`, which rebuilds into the configured one (needs the embedding runtime).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod vector_support;
 

@@ -1,5 +1,6 @@
 //! EPUB loading on real books (EPUB 2 with NCX, EPUB 3 with nav, a UTF-16 OPF, three languages of
 //! one manual) and on broken or hostile archives.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{Cursor, Write};
 use std::path::PathBuf;

@@ -1,6 +1,7 @@
 //! Feeds served over HTTP, end to end at the library level: fetch, parse, fetch the full article
 //! for teaser items, build news documents; the same feed twice gives the same keys and hashes,
 //! an edited item a new hash; a 304 needs no parsing; an HTML page posing as a feed is named.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Main-text extraction on real news pages (newspaper4k's test pages with their expected text):
 //! a bag-of-words F1 between all section text and the expected text, per page and on average.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

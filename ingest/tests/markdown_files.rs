@@ -1,4 +1,5 @@
 //! Markdown loading on a real Chinese blog post and on small samples.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 

@@ -2,6 +2,7 @@
 //!
 //! Each phrase below is printed on the given page by `pdftotext -f N -l N` (and appears once in
 //! the document); the loader must put it in a section whose page marks map its offset to page N.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lore_ingest::{Document, Kind};
 

@@ -1,6 +1,7 @@
 //! The fetcher against a local HTTP server: compression, conditional GETs, status errors,
 //! retries, `Retry-After`, timeouts (silent and trickling servers), redirects, size caps,
 //! refused addresses and per-host politeness.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

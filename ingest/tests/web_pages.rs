@@ -1,6 +1,7 @@
 //! Real pages served over HTTP and loaded with `fetch_page`: newspaper4k's news pages (same text
 //! as the HTML loader gives for the file, and the same bag-of-words F1 against the expected
 //! text as `html_news.rs`), a PDF and EPUBs by content type and by sniffing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Helpers shared by the end-to-end tests of lore: running the real `lore` binary against a
 //! temporary library, and finding the shared test data.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

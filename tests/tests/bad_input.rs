@@ -1,5 +1,6 @@
 //! Bad input never crashes lore and never loses data: each bad file gets one clear line naming it
 //! and the reason, nothing of it reaches the catalog, and the rest of the batch is added.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
 

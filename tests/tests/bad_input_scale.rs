@@ -6,6 +6,7 @@
 //!
 //! CI uses a sample of `../shared/data/docs` and of the pypdf suite; `LORE_BAD_INPUT_FULL=1`
 //! uses all of both. `LORE_BAD_INPUT_SEED` replays the random junk.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
 //! `lore bench --quick` on a small folder: it ingests, grows a library to the size asked for,
 //! times searches and start-ups, and prints figures that hold together; the user's library is
 //! not touched and the temporary libraries are removed.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 

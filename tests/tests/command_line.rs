@@ -3,6 +3,7 @@
 //! `lore doctor` on a new library says what to do next instead of failing; `lore --help` says
 //! that `lore` alone opens the terminal UI and `lore ask --help` how to set up a chat model; a
 //! file that failed to load is not kept as a source root; EPUB hits name each heading once.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::Stdio;
 

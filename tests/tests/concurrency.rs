@@ -2,6 +2,7 @@
 //! `reindex`) during a write stops with one clear line naming the writer, or waits its turn
 //! with `--wait`; searches, `ask --no-llm` and `ls` during a long add keep working and show
 //! each document whole (all of its chunks, of one version) or not at all.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -8,6 +8,7 @@
 //! `LORE_CRASH_SEED` replays the kill points of a failing run (the seed is printed);
 //! `LORE_CRASH_CORPUS=docs` adds `../shared/data/docs` (plus notes up to 300 documents) instead
 //! of 300 generated notes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

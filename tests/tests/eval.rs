@@ -1,6 +1,7 @@
 //! Retrieval quality on the Python FAQ dev set through `lore eval`, with the default settings:
 //! the targets the index was tuned to (keyword >= 0.67, vector >= 0.86, hybrid >= 0.88 and
 //! better than either alone), and the passages `lore ask` would give the chat model.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lore_tests::{Lore, data};
 

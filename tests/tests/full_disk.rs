@@ -6,6 +6,7 @@
 //! memory there, so it fills differently from a disk). Where mounting is not possible the test
 //! says `skipped: ...` and passes. `LORE_DISKFULL_RUNS` sets how many amounts of free space are
 //! tried (2 by default); `LORE_DISKFULL_SEED` replays them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

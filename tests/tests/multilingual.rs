@@ -1,6 +1,7 @@
 //! A mixed-language library through the `lore` binary: Chinese and Japanese documents beside
 //! English ones are found by queries in their own language, `--lang` keeps one language, and
 //! `lore show` names a document's language.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lore_tests::{Lore, data};
 

@@ -1,5 +1,6 @@
 //! After a large ingest, `lore add` builds the embedded vector store's HNSW index in a background
 //! `lore optimize`; searches work meanwhile and the next writer gets the library after it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lore_tests::{Lore, data};
 

@@ -1,5 +1,6 @@
 //! `lore search` over real documents of every kind: each kind is found by a query about its
 //! content, and a distinctive phrase from a known PDF page comes back first with that page.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lore_tests::{Lore, data};
 

@@ -1,5 +1,6 @@
 //! Document structure survives the whole path to the catalog: PDF page spans and EPUB chapter
 //! titles, checked on real books through the real `lore` binary.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lore_index::catalog::Catalog;
 use lore_tests::{Lore, data};

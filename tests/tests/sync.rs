@@ -1,6 +1,7 @@
 //! `lore sync`, `lore roots` and `lore related` through the real binary, on a folder of real
 //! documents that changes on disk; and `lore sync --watch` picking up a file written while it
 //! runs.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

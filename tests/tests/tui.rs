@@ -3,6 +3,7 @@
 //! question of the local chat model, sees the answer with a citation and the cited source,
 //! opens the source with the system opener (a script that records what it was given), quits,
 //! and checks that the terminal is back in its ordinary mode.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -2,6 +2,7 @@
 //! 127.0.0.1: `lore add URL`, `lore feed add/ls/rm/refresh` with new, changed and unchanged
 //! items, conditional GET, full-article fetches for summary-only feeds, retention, and feeds
 //! that fail in every way a server can fail — each one line, the rest going on.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../../ingest/tests/common/server.rs"]
 #[allow(dead_code)]

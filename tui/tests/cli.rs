@@ -1,4 +1,5 @@
 //! Command-line behaviour of the `lore` binary that needs no documents.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::Command;
 
