@@ -10,7 +10,7 @@ use lore_index::{AddEvent, ItemOutcome};
 use super::Context;
 use crate::cli::AddArgs;
 use crate::output;
-use crate::output::outln;
+use crate::output::{outln, plural};
 
 /// Runs `lore add`.
 pub fn run(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
@@ -202,8 +202,4 @@ fn print_summary(r: &lore_index::AddReport, elapsed: Duration) -> Result<(), out
         )?;
     }
     Ok(())
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }

@@ -14,8 +14,8 @@ use serde::Serialize;
 
 use super::Context;
 use crate::cli::DoctorArgs;
-use crate::output::outln;
 use crate::output::print_json;
+use crate::output::{outln, plural};
 
 #[derive(Serialize)]
 struct Check {
@@ -235,8 +235,4 @@ fn library_check(ctx: &Context, lib: &Library) -> Check {
     };
     check.stores = Some(stores);
     check
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }

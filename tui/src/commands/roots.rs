@@ -10,7 +10,7 @@ use lore_index::sync::find_roots;
 use super::Context;
 use crate::cli::{RootsArgs, RootsCommand, RootsRmArgs};
 use crate::output::outln;
-use crate::output::{self, cell, print_json};
+use crate::output::{self, cell, plural, print_json};
 
 /// A root as listed.
 #[derive(Debug, serde::Serialize)]
@@ -89,8 +89,4 @@ fn rm(ctx: &Context, args: RootsRmArgs) -> Result<ExitCode> {
         output::warn_line("no source roots are left; `lore sync` has nothing to scan");
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }

@@ -37,6 +37,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::app::{AnswerUpdate, ChunkContext, Command, FeedItems, IngestUpdate, Message, Report};
 use crate::commands::Context;
+use crate::output::plural;
 
 /// Quiet time after the last keystroke before a live search runs.
 pub const SEARCH_DEBOUNCE: Duration = Duration::from_millis(60);
@@ -836,10 +837,6 @@ pub(crate) fn refresh_summary(r: &RefreshReport) -> (String, bool) {
         line.push_str(&format!(" ({})", feed_error(one, one.error.as_deref().unwrap_or("failed"))));
     }
     (line, r.failed_feeds + r.failed_items > 0)
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 /// Documents to read next after an answer: those nearest to the chunks it cited (or, when it
