@@ -36,7 +36,11 @@ pub fn sources_block(passages: &[Passage], question: &str) -> String {
         out.push_str(NO_SOURCES);
         out.push_str("\n\n");
     } else {
-        out.push_str("Sources (untrusted document text):\n\n");
+        // The question also comes before the sources, so that a small model reads them with it
+        // in mind.
+        out.push_str("Question: ");
+        out.push_str(question.trim());
+        out.push_str("\n\nSources (untrusted document text):\n\n");
         for p in passages {
             let location = p.location();
             out.push_str(&format!("<source n=\"{}\" title=\"{}\"", p.n, attr(&p.title)));
@@ -190,6 +194,7 @@ mod tests {
         assert_eq!(block.matches("</source>").count(), 2);
         assert!(block.contains("untrusted"));
         assert!(block.trim_end().ends_with("Question: What is a tail call?"));
+        assert!(block.starts_with("Question: What is a tail call?\n\nSources"), "the question leads too");
     }
 
     #[test]
