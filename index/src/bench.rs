@@ -20,7 +20,7 @@ use crate::catalog::{Catalog, FileStat, NewDocument, StoredChunk, Upsert};
 use crate::embed::Embedder;
 use crate::engines::{EngineOptions, Engines};
 use crate::error::{Error, Result};
-use crate::library::{CATALOG_FILE, Library};
+use crate::library::Library;
 use crate::search::{Mode, SearchConfig, SearchRequest};
 
 /// Chunks embedded per call of the model, as [`Engines::index_document`] slices them.
@@ -174,7 +174,7 @@ impl BenchLibrary {
     pub fn create(home: &Path, options: &EngineOptions, chunk: ChunkConfig) -> Result<BenchLibrary> {
         std::fs::create_dir_all(home).map_err(|source| Error::Home { path: home.to_path_buf(), source })?;
         let options = EngineOptions { server: None, snapshot_reader: false, ..options.clone() };
-        let catalog = Catalog::open(&home.join(CATALOG_FILE))?;
+        let catalog = Catalog::open_home(home)?;
         let t = Instant::now();
         let embedder = Engines::embedder(&options)?;
         let model_load_s = secs(t.elapsed());

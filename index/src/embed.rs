@@ -531,6 +531,12 @@ impl Embedder {
         self.languages.is_none_or(|langs| langs.contains(&language))
     }
 
+    /// Whether the model's vectors can judge `query`: true unless the query is in a language
+    /// (as [`lore_ingest::load::query_language`] tells it) the model does not cover.
+    pub fn covers_query(&self, query: &str) -> bool {
+        lore_ingest::load::query_language(query).is_none_or(|lang| self.covers_language(&lang))
+    }
+
     /// The model's `tokenizer.json`, for sizing chunks in the model's own tokens. Beware: the
     /// file may set truncation and fixed-length padding (all-MiniLM-L6-v2's pads and cuts every
     /// text to 128 tokens), so a tokenizer loaded from it miscounts; [`Embedder::tokenizer`]

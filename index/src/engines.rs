@@ -15,14 +15,11 @@ use crate::catalog::{Catalog, DocSummary, StoredChunk};
 use crate::embed::{EmbedConfig, Embedder};
 use crate::error::{Error, Result};
 use crate::keyword::{KeywordConfig, KeywordDoc, KeywordIndex};
+use crate::layout;
 use crate::lock::VectorWriterMark;
 use crate::vector::{EdgeOptions, EdgeStore, ServerOptions, ServerStore};
 use crate::vector::{VectorError, VectorPoint, VectorStore};
 
-/// Folder of the embedded Qdrant store inside a library.
-pub const VECTOR_DIR: &str = "qdrant";
-/// Folder of the tantivy index inside a library.
-pub const KEYWORD_DIR: &str = "tantivy";
 /// Catalog metadata key of the embedding model the vectors were made with.
 pub const META_MODEL: &str = "embedding.model";
 /// Chunks embedded between progress reports.
@@ -127,8 +124,7 @@ fn open_any_dim<S>(
 /// The catalog's visibility sequence, or 0 when the catalog cannot be read (every document
 /// made visible is then left out of a snapshot's results rather than shown half).
 fn visible_seq_of(home: &Path) -> i64 {
-    let path = home.join(crate::library::CATALOG_FILE);
-    crate::catalog::Catalog::open_read_only(&path).and_then(|c| c.visible_seq()).unwrap_or(0)
+    Catalog::open_read_only_home(home).and_then(|c| c.visible_seq()).unwrap_or(0)
 }
 
 /// Copies taken of the live vector store before a reader gives up.
@@ -147,7 +143,7 @@ fn copy_of_live_store(
         attempt += 1;
         let tmp =
             tempfile::tempdir().map_err(|source| VectorError::Io { path: std::env::temp_dir(), source })?;
-        match EdgeStore::open_copy(dir, &tmp.path().join(VECTOR_DIR), options.clone()) {
+        match EdgeStore::open_copy(dir, &layout::vector_dir(tmp.path()), options.clone()) {
             Ok(v) => return Ok((tmp, v)),
             Err(e @ VectorError::DiskFull { .. }) => return Err(e),
             Err(e) if attempt >= COPY_ATTEMPTS => return Err(e),
@@ -175,7 +171,7 @@ fn open_edge_waiting_for_readers(
 ) -> Result<(VectorWriterMark, EdgeStore)> {
     let started = Instant::now();
     let mark = VectorWriterMark::acquire(home, READER_WAIT)?;
-    let dir = home.join(VECTOR_DIR);
+    let dir = layout::vector_dir(home);
     let mut noticed = false;
     loop {
         match open_any_dim(dim, |d| EdgeStore::open(&dir, d, options.edge.clone())) {
@@ -279,7 +275,7 @@ impl Engines {
                 (Box::new(store), Some(mark))
             }
         };
-        let keyword = KeywordIndex::open(&home.join(KEYWORD_DIR), &options.keyword)?;
+        let keyword = KeywordIndex::open(&layout::keyword_dir(home), &options.keyword)?;
         let keyword_stale = AtomicBool::new(keyword.was_recreated());
         Ok(Engines {
             embedder,
@@ -299,11 +295,11 @@ impl Engines {
     /// [`EngineOptions::snapshot_reader`]; so a reader never locks a writer out however long it
     /// lives. A Qdrant server serves readers and a writer at once.
     pub fn open_reader(home: &Path, embedder: Arc<Embedder>, options: &EngineOptions) -> Result<Engines> {
-        let keyword = KeywordIndex::open_reader(&home.join(KEYWORD_DIR), &options.keyword)?;
+        let keyword = KeywordIndex::open_reader(&layout::keyword_dir(home), &options.keyword)?;
         let (vectors, reader): (Box<dyn VectorStore>, _) = match &options.server {
             Some(server) => (Box::new(ServerStore::open(server, embedder.dim())?), None),
             None => {
-                let dir = home.join(VECTOR_DIR);
+                let dir = layout::vector_dir(home);
                 let store = ReaderVectors::new(
                     home,
                     &dir,

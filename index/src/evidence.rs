@@ -86,7 +86,7 @@ pub(crate) fn keyword_evidence(
 /// the model was not trained for (a Chinese question with the English all-MiniLM-L6-v2), whose
 /// cosine similarities say nothing about relevance. True when the library has no engines.
 pub fn vectors_judge(library: &Library, query: &str) -> bool {
-    library.engines().map(|engines| crate::search::vectors_cover(engines, query)).unwrap_or(true)
+    library.engines().map(|engines| engines.embedder.covers_query(query)).unwrap_or(true)
 }
 
 /// The embedding model's vectors of `texts` as passages, normalised, for comparing an answer's

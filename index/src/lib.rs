@@ -12,6 +12,7 @@ pub mod exact;
 pub mod feeds;
 pub mod fusion;
 pub mod keyword;
+pub mod layout;
 pub mod library;
 pub mod lock;
 pub mod related;

@@ -10,6 +10,7 @@ use lore_ingest::{ChunkConfig, Chunker, IngestError, LoadOptions};
 use crate::catalog::{Catalog, DocSummary, FileStat, JournalOp, NewDocument, Upsert};
 use crate::engines::{EngineOptions, Engines, META_DIM, META_MODEL};
 use crate::error::{Error, Result};
+use crate::layout;
 use crate::lock::WriterLock;
 use crate::search::{SearchConfig, SearchHit, SearchRequest};
 
@@ -18,9 +19,6 @@ mod reindex;
 
 pub use copies::RemovedPath;
 pub use reindex::META_REINDEX;
-
-/// File name of the catalog inside a library directory.
-pub const CATALOG_FILE: &str = "catalog.sqlite";
 
 /// Settings for opening a library for writing.
 #[derive(Debug, Clone)]
@@ -188,7 +186,7 @@ impl Library {
     pub fn open_writer(home: &Path, options: LibraryOptions) -> Result<Library> {
         std::fs::create_dir_all(home).map_err(|source| Error::Home { path: home.to_path_buf(), source })?;
         let lock = WriterLock::acquire(home, options.lock_wait)?;
-        let catalog = Catalog::open(&home.join(CATALOG_FILE))?;
+        let catalog = Catalog::open_home(home)?;
         let engines = match &options.engines {
             Some(eo) => Some(Engines::open_writer(home, Engines::embedder(eo)?, eo)?),
             None => None,
@@ -212,11 +210,10 @@ impl Library {
     /// Opens the library at `home` for reading; it never waits for a writer. With engine
     /// options, the derived indexes are opened for searching.
     pub fn open_reader(home: &Path, engines: Option<&EngineOptions>) -> Result<Library> {
-        let path = home.join(CATALOG_FILE);
-        if !path.exists() {
+        if !Library::exists(home) {
             return Err(Error::NoLibrary(home.to_path_buf()));
         }
-        let catalog = Catalog::open_read_only(&path)?;
+        let catalog = Catalog::open_read_only_home(home)?;
         let engines = match engines {
             Some(eo) => {
                 let embedder = Engines::query_embedder(eo)?;
@@ -227,6 +224,11 @@ impl Library {
         let options = LibraryOptions::default();
         let chunker = Chunker::estimated(options.chunk.clone());
         Ok(Library::assemble(home, catalog, options, chunker, engines, None))
+    }
+
+    /// Whether `home` holds a library: its catalog exists. Nothing is created.
+    pub fn exists(home: &Path) -> bool {
+        layout::catalog_path(home).exists()
     }
 
     fn assemble(

@@ -7,6 +7,8 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::layout::{VECTOR_WRITER_FILE, WRITER_LOCK_FILE};
+
 /// Why the writer lock could not be taken.
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
@@ -38,7 +40,7 @@ pub struct WriterLock {
 impl WriterLock {
     /// Takes the lock on `dir`, waiting up to `wait` for another writer to finish.
     pub fn acquire(dir: &Path, wait: Duration) -> Result<WriterLock, LockError> {
-        let path = dir.join("write.lock");
+        let path = dir.join(WRITER_LOCK_FILE);
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -69,10 +71,6 @@ impl WriterLock {
         Ok(WriterLock { _file: file })
     }
 }
-
-/// File a writer of the embedded vector store holds locked, from before it opens the store until
-/// it closes it.
-pub const VECTOR_WRITER_FILE: &str = "vectors.lock";
 
 /// Marks the library's embedded vector store as wanted by a writer, for as long as it lives.
 ///

@@ -66,12 +66,6 @@ impl FromStr for Mode {
 /// did. At 0 the vector search is skipped, unless the keyword search finds nothing.
 pub const UNCOVERED_VECTOR_WEIGHT: f32 = 0.0;
 
-/// Whether the vectors of `engines` can judge `query`: true unless the query is in a language
-/// (as [`lore_ingest::load::query_language`] tells it) the embedding model does not cover.
-pub fn vectors_cover(engines: &Engines, query: &str) -> bool {
-    lore_ingest::load::query_language(query).is_none_or(|lang| engines.embedder.covers_language(&lang))
-}
-
 /// `fusion` with the vector list weighted down by [`UNCOVERED_VECTOR_WEIGHT`].
 fn leaning_on_keywords(fusion: &FusionConfig) -> FusionConfig {
     FusionConfig {
@@ -176,7 +170,7 @@ pub fn search(
     };
     let vector_side = || -> Result<(Vec<f32>, bool, Option<Ranked>)> {
         let q = engines.embedder.embed_query(&req.query)?;
-        let covered = vectors_cover(engines, &req.query);
+        let covered = engines.embedder.covers_query(&req.query);
         let hits = if covered { Some(vector_search(engines, &q, n, req)?) } else { None };
         Ok((q, covered, hits))
     };

@@ -269,7 +269,7 @@ fn a_keyword_index_of_another_layout_is_rebuilt_from_the_catalog() {
     // Replace the keyword index with one of another layout (another default analyzer), as an
     // older lore or another configuration leaves it: empty, and analysed differently.
     let other = KeywordConfig { analyzer: "default".into(), ..KeywordConfig::default() };
-    let kw = home.path().join(lore_index::engines::KEYWORD_DIR);
+    let kw = home.path().join(lore_index::layout::KEYWORD_DIR);
     let index = KeywordIndex::open(&kw, &other).unwrap();
     assert!(index.was_recreated());
     drop(index);

@@ -230,7 +230,8 @@ fn a_library_moves_to_a_server_with_reindex() {
 /// `lore reindex`, which rebuilds them with the configured model's dimension.
 #[test]
 fn reindex_rebuilds_vectors_of_another_dimension() {
-    use lore_index::engines::{META_DIM, VECTOR_DIR};
+    use lore_index::engines::META_DIM;
+    use lore_index::layout::VECTOR_DIR;
     let runtime = runtime_dir();
     let home = tempfile::tempdir().unwrap();
     let note = write_note(home.path());
@@ -262,7 +263,8 @@ fn reindex_rebuilds_vectors_of_another_dimension() {
 /// another library or model filled) refuses to write into it and asks for `lore reindex`.
 #[test]
 fn a_new_library_on_a_foreign_store_asks_for_reindex() {
-    use lore_index::engines::{META_MODEL, VECTOR_DIR};
+    use lore_index::engines::META_MODEL;
+    use lore_index::layout::VECTOR_DIR;
     let runtime = runtime_dir();
     let home = tempfile::tempdir().unwrap();
     let note = write_note(home.path());

@@ -47,7 +47,7 @@ impl Lore {
 
     /// The library's catalog file.
     pub fn catalog_path(&self) -> PathBuf {
-        self.home().join(lore_index::library::CATALOG_FILE)
+        self.home().join(lore_index::layout::CATALOG_FILE)
     }
 }
 

@@ -62,7 +62,7 @@ impl StoreView {
     }
 
     fn try_read(home: &Path) -> lore_index::Result<StoreView> {
-        let path = home.join(lore_index::library::CATALOG_FILE);
+        let path = home.join(lore_index::layout::CATALOG_FILE);
         let catalog_db = Catalog::open_read_only(&path)?;
         let engines = Engines::open_reader(home, embedder(), &engine_options())?;
         let mut catalog: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
@@ -200,9 +200,9 @@ impl StoreView {
 /// runs; 0 until the writer has opened the library). A catalog being created is not opened:
 /// a reader that opens it then races the writer's schema set-up (see the concurrency tests).
 pub fn catalog_documents(home: &Path) -> u64 {
-    let path = home.join(lore_index::library::CATALOG_FILE);
+    let path = home.join(lore_index::layout::CATALOG_FILE);
     // The keyword index is created after the catalog's schema.
-    if !path.exists() || !home.join(lore_index::engines::KEYWORD_DIR).join("meta.json").exists() {
+    if !path.exists() || !home.join(lore_index::layout::KEYWORD_DIR).join("meta.json").exists() {
         return 0;
     }
     Catalog::open_read_only(&path).and_then(|c| c.counts()).map(|(docs, _)| docs).unwrap_or(0)

@@ -318,7 +318,7 @@ fn build_a_large_library() {
         runtime_dir: lore_index::embed::default_runtime_dir().unwrap(),
         ..EngineOptions::default()
     };
-    let mut catalog = Catalog::open(&home.join(lore_index::library::CATALOG_FILE)).unwrap();
+    let mut catalog = Catalog::open(&home.join(lore_index::layout::CATALOG_FILE)).unwrap();
     let engines =
         Engines::open_writer(&home, Engines::embedder(&engine_opts).unwrap(), &engine_opts).unwrap();
     engines.check_model(&catalog).unwrap();

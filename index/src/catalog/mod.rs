@@ -18,6 +18,8 @@ use std::path::Path;
 use lore_ingest::{Chunk, Document};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
+use crate::layout;
+
 pub use conversations::{ConversationSummary, NewTurn, Turn};
 pub use copies::CopyPath;
 pub use error::{CatalogError, Result};
@@ -119,6 +121,17 @@ impl Catalog {
         }
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(Catalog { conn })
+    }
+
+    /// Opens (creating if needed) the catalog of the library directory `home` (see
+    /// [`crate::layout`]).
+    pub fn open_home(home: &Path) -> Result<Self> {
+        Self::open(&layout::catalog_path(home))
+    }
+
+    /// Opens the catalog of the library directory `home` for reading only; it must exist.
+    pub fn open_read_only_home(home: &Path) -> Result<Self> {
+        Self::open_read_only(&layout::catalog_path(home))
     }
 
     /// An in-memory catalog, for tests.

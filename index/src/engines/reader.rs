@@ -440,7 +440,7 @@ mod tests {
     fn beside_a_writer_a_reader_reads_a_copy_and_goes_back_to_the_store_after_it() {
         let home = tempfile::tempdir().unwrap();
         let dir = store(home.path());
-        let mut catalog = Catalog::open(&home.path().join(crate::library::CATALOG_FILE)).unwrap();
+        let mut catalog = Catalog::open_home(home.path()).unwrap();
         let reader = ReaderVectors::new(home.path(), &dir, DIM, EdgeOptions::default(), false);
 
         // A writer marks the store and opens it: the reader reads a copy, never the store.
@@ -472,7 +472,7 @@ mod tests {
     fn a_copy_only_reader_never_opens_the_store_and_renews_its_copy_in_the_background() {
         let home = tempfile::tempdir().unwrap();
         let dir = store(home.path());
-        let mut catalog = Catalog::open(&home.path().join(crate::library::CATALOG_FILE)).unwrap();
+        let mut catalog = Catalog::open_home(home.path()).unwrap();
         let reader = ReaderVectors::new(home.path(), &dir, DIM, EdgeOptions::default(), true);
         assert_eq!(nearest(&reader, 0), Some(1));
         assert_eq!(reader.snapshot_seq(), Some(0));

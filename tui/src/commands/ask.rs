@@ -8,7 +8,7 @@ use anyhow::{Context as _, Result, bail};
 use lore_agent::answer::AskEvent;
 use lore_agent::{AskOptions, ChatModel, RetrieveConfig, conversation};
 use lore_index::catalog::Catalog;
-use lore_index::library::CATALOG_FILE;
+use lore_index::layout::CATALOG_FILE;
 use serde::Serialize;
 
 use super::Context;

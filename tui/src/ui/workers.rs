@@ -30,7 +30,7 @@ use lore_agent::{AskOptions, ChatModel, Citation, conversation};
 use lore_index::catalog::{Catalog, chunk_id, doc_of_chunk};
 use lore_index::engines::WaitNotice;
 use lore_index::feeds::{FeedEvent, RefreshReport};
-use lore_index::library::CATALOG_FILE;
+use lore_index::layout::CATALOG_FILE;
 use lore_index::vector::VectorFilter;
 use lore_index::{AddEvent, ItemOutcome, Library, SearchConfig, SearchRequest};
 use tokio::sync::{mpsc, oneshot};
