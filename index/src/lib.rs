@@ -9,21 +9,21 @@ pub mod error;
 pub mod eval;
 pub mod evidence;
 pub mod exact;
-pub mod feeds;
 pub mod fusion;
 pub mod keyword;
 pub mod layout;
 pub mod library;
 pub mod lock;
-pub mod related;
 pub mod search;
-pub mod sync;
 pub mod vector;
 pub mod watch;
 
+// The library's submodules, at the paths they had before they moved under `library/`.
+pub use library::{feeds, related, sync};
+
 pub use engines::EngineOptions;
 pub use error::{Error, Result};
+pub use library::related::{RelatedDoc, RelatedMethod, RelatedOptions};
+pub use library::sync::{ChangeKind, ForgetReport, SyncChange, SyncReport};
 pub use library::{AddEvent, AddReport, Consistency, ItemOutcome, Library, LibraryOptions, ReindexReport};
-pub use related::{RelatedDoc, RelatedMethod, RelatedOptions};
 pub use search::{Mode, SearchConfig, SearchHit, SearchRequest};
-pub use sync::{ChangeKind, ForgetReport, SyncChange, SyncReport};

@@ -56,7 +56,7 @@ impl RootWatcher {
             .map_err(|e| WatchError::Watch { path: PathBuf::new(), reason: e.to_string() })?;
         let mut watched = Vec::new();
         let mut unwatched = Vec::new();
-        for root in roots.iter().filter(|r| crate::sync::is_local(r)) {
+        for root in roots.iter().filter(|r| crate::library::sync::is_local(r)) {
             let path = PathBuf::from(&root.path);
             let (target, mode) = if path.is_dir() {
                 (path.clone(), RecursiveMode::Recursive)

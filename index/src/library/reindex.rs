@@ -14,7 +14,7 @@
 use std::collections::HashSet;
 use std::time::Instant;
 
-use super::{Library, ReindexReport};
+use super::Library;
 use crate::catalog::{Catalog, JournalOp};
 use crate::engines::{META_DIM, META_MODEL};
 use crate::error::{Error, Result};
@@ -22,6 +22,17 @@ use crate::error::{Error, Result};
 /// Catalog metadata key of a rebuild under way: its [`RebuildState`] as JSON, or empty when
 /// none is under way.
 pub const META_REINDEX: &str = "reindex.state";
+
+/// What a reindex did.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct ReindexReport {
+    /// Documents indexed.
+    pub documents: usize,
+    /// Chunks indexed.
+    pub chunks: usize,
+    /// Time taken in seconds.
+    pub seconds: f64,
+}
 
 /// Chunks written between the rebuild's commits; each commit records how far it reaches.
 const REBUILD_COMMIT_CHUNKS: usize = 256;

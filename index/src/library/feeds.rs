@@ -12,8 +12,8 @@ use lore_ingest::web::{self, Fetched, Fetcher, ParsedFeed, Validators};
 use lore_ingest::{Document, IngestError};
 use serde::Serialize;
 
+use super::{AddEvent, AddReport, ItemOutcome, Library};
 use crate::catalog::{Feed, FeedSettings, FetchRecord, FullText};
-use crate::library::{AddEvent, AddReport, ItemOutcome, Library};
 use crate::{Error, Result};
 
 /// Progress of a feed refresh.

@@ -10,10 +10,10 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
+use super::Library;
 use crate::catalog::{DocSummary, StoredChunk};
 use crate::engines::Engines;
 use crate::error::Result;
-use crate::library::Library;
 use crate::vector::VectorFilter;
 
 /// How chunk similarities make a document score.

@@ -25,9 +25,9 @@ use std::time::Instant;
 use lore_ingest::folder;
 use serde::Serialize;
 
+use super::{AddEvent, ItemOutcome, Library};
 use crate::catalog::{CopyPath, FileStat, Root, TrackedDoc};
 use crate::error::{Error, Result};
-use crate::library::{AddEvent, ItemOutcome, Library};
 
 /// What a sync did to one document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

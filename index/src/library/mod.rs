@@ -1,5 +1,8 @@
 //! A library directory: the catalog plus the derived indexes, and the operations that keep them
-//! in step (add, remove, repair).
+//! in step (add, remove, repair). `impl Library` is spread over this module and its submodules:
+//! `sync` (bringing the library in step with its source roots), `feeds` (web pages and feeds),
+//! `related` (related reading), `reindex` (rebuilding the indexes from the catalog) and `copies`
+//! (one document at several paths).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -15,10 +18,13 @@ use crate::lock::WriterLock;
 use crate::search::{SearchConfig, SearchHit, SearchRequest};
 
 mod copies;
+pub mod feeds;
 mod reindex;
+pub mod related;
+pub mod sync;
 
 pub use copies::RemovedPath;
-pub use reindex::META_REINDEX;
+pub use reindex::{META_REINDEX, ReindexReport};
 
 /// Settings for opening a library for writing.
 #[derive(Debug, Clone)]
@@ -610,17 +616,6 @@ impl Library {
     pub fn resolve(&self, spec: &str) -> Result<Vec<DocSummary>> {
         Ok(self.catalog.resolve(spec)?)
     }
-}
-
-/// What a reindex did.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
-pub struct ReindexReport {
-    /// Documents indexed.
-    pub documents: usize,
-    /// Chunks indexed.
-    pub chunks: usize,
-    /// Time taken in seconds.
-    pub seconds: f64,
 }
 
 /// Chunk ids held by each store, sorted.
