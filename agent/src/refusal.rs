@@ -37,7 +37,7 @@ const MIN_CONFIDENCE: f64 = 0.5;
 /// detector finds it when it only has to choose among them (short questions are seldom
 /// "reliable" on their own).
 fn detect(question: &str) -> Option<String> {
-    if let Some(lang) = lore_ingest::load::query_language(question) {
+    if let Some(lang) = lore_index::query_language(question) {
         return Some(lang);
     }
     let info = whatlang::Detector::with_allowlist(TEMPLATED.to_vec()).detect(question)?;

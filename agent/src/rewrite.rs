@@ -103,8 +103,7 @@ pub fn check(question: &str, history: &[PastTurn], rewrite: &str) -> Result<Stri
     if has_cjk(question) != has_cjk(rewrite) {
         return Err(Rejection::WrongLanguage);
     }
-    if let (Some(a), Some(b)) =
-        (lore_ingest::load::query_language(question), lore_ingest::load::query_language(rewrite))
+    if let (Some(a), Some(b)) = (lore_index::query_language(question), lore_index::query_language(rewrite))
         && a != b
     {
         return Err(Rejection::WrongLanguage);

@@ -532,9 +532,9 @@ impl Embedder {
     }
 
     /// Whether the model's vectors can judge `query`: true unless the query is in a language
-    /// (as [`lore_ingest::load::query_language`] tells it) the model does not cover.
+    /// (as [`lore_ingest::query_language`] tells it) the model does not cover.
     pub fn covers_query(&self, query: &str) -> bool {
-        lore_ingest::load::query_language(query).is_none_or(|lang| self.covers_language(&lang))
+        lore_ingest::query_language(query).is_none_or(|lang| self.covers_language(&lang))
     }
 
     /// The model's `tokenizer.json`, for sizing chunks in the model's own tokens. Beware: the

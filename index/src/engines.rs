@@ -522,7 +522,7 @@ impl Engines {
 /// The language of a chunk: the catalog's, else detected now (chunks stored before languages
 /// were), else the document's.
 fn chunk_language(doc: &DocSummary, chunk: &StoredChunk) -> Option<String> {
-    chunk.language.clone().or_else(|| lore_ingest::load::chunk_language(&chunk.text, doc.language.as_deref()))
+    chunk.language.clone().or_else(|| lore_ingest::chunk_language(&chunk.text, doc.language.as_deref()))
 }
 
 /// A document's chunks as the keyword index takes them.

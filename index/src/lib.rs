@@ -21,6 +21,9 @@ pub mod watch;
 // The library's submodules, at the paths they had before they moved under `library/`.
 pub use library::{feeds, related, sync};
 
+// Query-language detection, for callers that do not depend on lore-ingest (the agent).
+pub use lore_ingest::query_language;
+
 pub use engines::EngineOptions;
 pub use error::{Error, Result};
 pub use library::related::{RelatedDoc, RelatedMethod, RelatedOptions};

@@ -146,11 +146,11 @@ impl Chunker {
     }
 
     /// Splits a document into chunks, numbered from 0 in reading order. Each chunk carries its
-    /// language (see [`crate::load::chunk_language`]).
+    /// language (see [`crate::lang::chunk_language`]).
     pub fn chunk(&self, doc: &Document) -> Result<Vec<Chunk>> {
         let mut chunks = self.split_document(doc)?;
         for c in &mut chunks {
-            c.language = crate::load::chunk_language(&c.text, doc.language.as_deref());
+            c.language = crate::lang::chunk_language(&c.text, doc.language.as_deref());
         }
         Ok(chunks)
     }

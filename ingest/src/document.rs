@@ -166,7 +166,7 @@ pub struct Chunk {
     /// Size in tokens of the sizing tokenizer.
     pub tokens: u32,
     /// ISO 639-1 language code of the chunk's text when known: the document's language, unless
-    /// the chunk's own text is clearly in another (see [`crate::load::chunk_language`]).
+    /// the chunk's own text is clearly in another (see [`crate::lang::chunk_language`]).
     #[serde(default)]
     pub language: Option<String>,
     /// First line of the source the chunk's text is on (plain text and Markdown, 1-based).

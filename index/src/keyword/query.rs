@@ -99,7 +99,7 @@ pub(crate) fn plain_query(
     text: &str,
 ) -> Result<Box<dyn Query>, KeywordError> {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    let language = lore_ingest::load::query_language(text);
+    let language = lore_ingest::query_language(text);
     for (field, boost) in boosted_fields(groups, config, language.as_deref()) {
         let mut analyzer = index.tokenizer_for_field(field).map_err(super::engine)?;
         let mut tokens = BTreeSet::new();

@@ -8,7 +8,7 @@ use crate::error::{IngestError, Result};
 use crate::hash::content_hash;
 use crate::html::text::{self, WalkOptions};
 use crate::html::{prepass, sections_from_pieces};
-use crate::load::detect_language;
+use crate::lang::detect_language;
 
 /// The identity of an item's document: its normalised link, else `{feed_url}#{key}`.
 pub fn item_source(feed_url: &str, item: &FeedItem) -> String {

@@ -9,7 +9,8 @@ use super::url::{normalise_url, parse_web_url, site_of, title_from_url};
 use crate::document::{Document, Kind};
 use crate::error::{IngestError, Result};
 use crate::hash::content_hash;
-use crate::load::{LoadOptions, detect_language};
+use crate::lang::detect_language;
+use crate::load::LoadOptions;
 use crate::text::Decoded;
 
 const MIB: u64 = 1024 * 1024;
