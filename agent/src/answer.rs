@@ -333,12 +333,12 @@ pub async fn ask(
         on_event(AskEvent::Text(&rest));
     }
     let text = text.trim().to_string();
-    let judged = lore_index::evidence::vectors_judge(library, &text);
+    let judged = lore_index::vectors_judge(library, &text);
     let mut embed = |texts: &[String]| -> Option<Vec<Vec<f32>>> {
         if !judged {
             return None;
         }
-        lore_index::evidence::embed_texts(library, texts).ok().flatten()
+        lore_index::embed_texts(library, texts).ok().flatten()
     };
     let verdict = support::check(&text, &texts, &mut embed);
     let model = Some(chat.config().model.clone());

@@ -5,8 +5,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use lore_index::catalog::StoredChunk;
-use lore_index::vector::VectorFilter;
-use lore_index::{Library, Mode, SearchConfig, SearchHit, SearchRequest};
+use lore_index::{Library, Mode, SearchConfig, SearchHit, SearchRequest, VectorFilter};
 use serde::Serialize;
 
 use crate::error::Result;
@@ -31,7 +30,7 @@ pub struct RetrieveConfig {
     /// nothing). The scale depends on the embedding model.
     pub min_similarity: f32,
     /// ... or when a hit holds at least this share of the question's words (keyword evidence,
-    /// see [`lore_index::evidence`]; any language the keyword index analyses).
+    /// see [`lore_index::SearchHit::evidence`]; any language the keyword index analyses).
     pub min_evidence: f32,
 }
 
@@ -157,7 +156,7 @@ pub fn retrieve(
     let req =
         SearchRequest { query: query.to_string(), k: cfg.k, mode: cfg.mode, filter: cfg.filter.clone() };
     let hits = library.search(search, &req)?;
-    let judged = cfg.mode != Mode::Keyword && lore_index::evidence::vectors_judge(library, query);
+    let judged = cfg.mode != Mode::Keyword && lore_index::vectors_judge(library, query);
     let (answerable, evidence, similarity) = gate(&hits, cfg, judged);
     let catalog = library.catalog();
     let n = cfg.neighbours;

@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 
-use lore_index::exact::ExactTerms;
+use lore_index::ExactTerms;
 
 use crate::code_spans::CodeScanner;
 use crate::prompt::strip_citations;

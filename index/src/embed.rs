@@ -119,7 +119,7 @@ pub struct EmbedConfig {
     /// Texts per model run.
     pub batch_size: usize,
     /// ONNX Runtime intra-op threads; `None` uses every core in a process that adds, one in a
-    /// process that only searches (see [`crate::engines::QUERY_EMBED_THREADS`]).
+    /// process that only searches (see [`Engines::query_embedder`](crate::Engines::query_embedder)).
     pub threads: Option<usize>,
     /// Text put before a query; `None` uses the model's own convention (e.g. `query: ` for E5).
     pub query_prefix: Option<String>,

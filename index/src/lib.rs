@@ -1,32 +1,66 @@
 //! The lore library: the SQLite catalog (source of truth), embeddings, the vector store, the
 //! keyword index and hybrid search over them. Nothing here prints or asks the user anything.
+//!
+//! The public surface is [`Library`] (one handle on a library directory, `library/`), the
+//! [`catalog`] it keeps, the [`layout`] of its directory, and the measuring APIs [`eval`] and
+//! [`bench`]; the engines, vector and keyword modules are private, and the items callers use
+//! are re-exported here.
 
 pub mod bench;
 pub mod catalog;
-pub mod embed;
-pub mod engines;
-pub mod error;
 pub mod eval;
-pub mod evidence;
-pub mod exact;
-pub mod fusion;
-pub mod keyword;
 pub mod layout;
-pub mod library;
-pub mod lock;
-pub mod search;
-pub mod vector;
-pub mod watch;
 
-// The library's submodules, at the paths they had before they moved under `library/`.
-pub use library::{feeds, related, sync};
+mod embed;
+mod engines;
+mod error;
+mod evidence;
+mod exact;
+mod fusion;
+mod keyword;
+mod library;
+mod lock;
+mod search;
+mod vector;
+mod watch;
 
-// Query-language detection, for callers that do not depend on lore-ingest (the agent).
-pub use lore_ingest::query_language;
-
-pub use engines::EngineOptions;
-pub use error::{Error, Result};
-pub use library::related::{RelatedDoc, RelatedMethod, RelatedOptions};
-pub use library::sync::{ChangeKind, ForgetReport, SyncChange, SyncReport};
-pub use library::{AddEvent, AddReport, Consistency, ItemOutcome, Library, LibraryOptions, ReindexReport};
+// A library: opening it, adding to it, what its operations report.
+pub use library::{
+    AddEvent, AddReport, Consistency, ItemOutcome, Library, LibraryOptions, ReindexReport, RemovedPath,
+};
+// Keeping it in step with its source roots (`lore sync`, `sync --watch`).
+pub use library::sync::{ChangeKind, ForgetReport, SyncChange, SyncReport, find_roots};
+pub use watch::{RootWatcher, WatchError};
+// Web pages and feeds.
+pub use library::feeds::{FeedEvent, FeedReport, RefreshReport};
+// Related reading.
+pub use library::related::{ChunkPair, PairEnd, RelatedDoc, RelatedMethod, RelatedOptions};
+// Searching it.
+pub use fusion::{FusionConfig, FusionMethod};
 pub use search::{Mode, SearchConfig, SearchHit, SearchRequest};
+// What the agent checks answers and passages with.
+pub use evidence::{embed_texts, vectors_judge};
+pub use exact::ExactTerms;
+pub use lore_ingest::query_language;
+// The derived indexes opened together, and what the catalog records of them.
+pub use engines::{
+    EngineOptions, Engines, META_BACKEND, META_DIM, META_MODEL, PassageContext, VectorHold, WaitNotice,
+    epoch_of,
+};
+// The embedding model.
+pub use embed::{
+    EmbedConfig, EmbedError, Embedder, ModelSummary, default_runtime_dir, hf_cache_dir, supported_models,
+};
+// The keyword index (tantivy).
+pub use keyword::{
+    KeywordConfig, KeywordDoc, KeywordError, KeywordFilter, KeywordHit, KeywordIndex, KeywordRanking,
+    KeywordSnippet, RankedChunk,
+};
+// The vector stores (embedded qdrant-edge, or a Qdrant server).
+pub use vector::{
+    EdgeOptions, EdgeStore, ServerOptions, ServerStore, VectorError, VectorFilter, VectorHit, VectorPoint,
+    VectorStore, point_uuid, run_blocking,
+};
+// Errors.
+pub use error::{Error, Result};
+pub use lock::LockError;

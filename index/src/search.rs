@@ -133,7 +133,7 @@ pub struct SearchHit {
     /// measure of relevance, unlike the fused score.
     pub similarity: Option<f32>,
     /// Keyword evidence, 0 to 1: the IDF-weighted share of the query's distinct analysed terms
-    /// that the chunk holds (see [`crate::evidence`]); a measure of relevance in any language the
+    /// that the chunk holds (see `evidence.rs`); a measure of relevance in any language the
     /// keyword index analyses.
     pub evidence: f32,
 }

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use lore_index::embed::{EmbedConfig, Embedder, default_runtime_dir, hf_cache_dir};
+use lore_index::{EmbedConfig, Embedder, default_runtime_dir, hf_cache_dir};
 
 fn runtime_dir() -> PathBuf {
     let dir = default_runtime_dir().expect("no home directory to find lore's runtime directory in");

@@ -4,7 +4,7 @@
 
 mod engines_support;
 
-use lore_index::keyword::{KeywordConfig, KeywordDoc, KeywordError, KeywordFilter, KeywordIndex};
+use lore_index::{KeywordConfig, KeywordDoc, KeywordError, KeywordFilter, KeywordIndex};
 
 fn doc(chunk_id: i64, doc_id: i64, title: &str, headings: &[&str], text: &str) -> KeywordDoc {
     KeywordDoc {
@@ -74,7 +74,7 @@ fn open_sample() -> (tempfile::TempDir, KeywordIndex) {
     (dir, index)
 }
 
-fn ids(hits: &[lore_index::keyword::KeywordHit]) -> Vec<i64> {
+fn ids(hits: &[lore_index::KeywordHit]) -> Vec<i64> {
     hits.iter().map(|h| h.chunk_id).collect()
 }
 

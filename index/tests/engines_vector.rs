@@ -9,7 +9,7 @@ mod vector_support;
 use std::path::Path;
 use std::sync::Arc;
 
-use lore_index::vector::{
+use lore_index::{
     EdgeOptions, EdgeStore, VectorError, VectorFilter, VectorPoint, VectorStore, point_uuid, run_blocking,
 };
 use vector_support::{DIM, axis, clustered, hit_ids, point, sample};
@@ -137,7 +137,7 @@ fn point_ids_come_from_document_and_ordinal() {
 /// Needs the embedding runtime (scripts/setup-embedding.sh); fails without it.
 #[test]
 fn dense_quality_on_the_python_faq() {
-    use lore_index::embed::{EmbedConfig, Embedder, default_runtime_dir};
+    use lore_index::{EmbedConfig, Embedder, default_runtime_dir};
     let set = engines_support::pyfaq();
     let runtime = default_runtime_dir().expect("no home directory");
     let embedder = Embedder::new(&EmbedConfig { threads: Some(2), ..EmbedConfig::default() }, &runtime)

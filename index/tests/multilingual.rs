@@ -8,10 +8,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use lore_index::embed::Embedder;
-use lore_index::keyword::{KeywordConfig, KeywordDoc, KeywordFilter, KeywordIndex};
-use lore_index::vector::VectorFilter;
-use lore_index::{Library, Mode, SearchConfig, SearchRequest};
+use lore_index::{
+    Embedder, KeywordConfig, KeywordDoc, KeywordFilter, KeywordIndex, Library, Mode, SearchConfig,
+    SearchRequest, VectorFilter,
+};
 use lore_ingest::{Chunk, ChunkConfig, Chunker, Document, LoadOptions};
 
 mod common;

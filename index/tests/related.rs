@@ -8,9 +8,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use lore_index::engines::Engines;
 use lore_index::eval::Dataset;
-use lore_index::{Library, RelatedMethod, RelatedOptions};
+use lore_index::{Engines, Library, RelatedMethod, RelatedOptions};
 use lore_ingest::{Document, Kind, Section};
 
 mod common;
@@ -42,7 +41,7 @@ fn faq_pages_are_related_to_each_other_before_unrelated_documents() {
         chunks.iter().map(|c| c.id).collect::<Vec<_>>()
     );
     let embedder = Engines::embedder(&engine_options()).unwrap();
-    let context = lore_index::engines::PassageContext::default();
+    let context = lore_index::PassageContext::default();
     let texts: Vec<String> = chunks.iter().map(|c| Engines::passage_text(context, &gui.title, c)).collect();
     for ((_, s), e) in stored.iter().zip(embedder.embed_passages(&texts).unwrap()) {
         assert!(dot(s, &e) > 0.999, "stored vector differs from a fresh embedding: {}", dot(s, &e));

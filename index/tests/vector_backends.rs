@@ -12,11 +12,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use lore_index::engines::META_BACKEND;
-use lore_index::vector::{
+use lore_index::{
     EdgeOptions, EdgeStore, ServerOptions, ServerStore, VectorError, VectorFilter, VectorStore, run_blocking,
 };
-use lore_index::{EngineOptions, Error, Library, LibraryOptions, Mode, SearchConfig, SearchRequest};
+use lore_index::{
+    EngineOptions, Error, Library, LibraryOptions, META_BACKEND, Mode, SearchConfig, SearchRequest,
+};
 use vector_support::{DIM, axis, clustered, hit_ids, sample, suite};
 
 #[test]
@@ -139,7 +140,7 @@ fn library_options(engines: EngineOptions) -> LibraryOptions {
 }
 
 fn runtime_dir() -> std::path::PathBuf {
-    let runtime = lore_index::embed::default_runtime_dir().expect("a home directory");
+    let runtime = lore_index::default_runtime_dir().expect("a home directory");
     assert!(
         runtime.join("ort").is_dir(),
         "no embedding runtime in {}: run scripts/setup.sh",
@@ -230,7 +231,7 @@ fn a_library_moves_to_a_server_with_reindex() {
 /// `lore reindex`, which rebuilds them with the configured model's dimension.
 #[test]
 fn reindex_rebuilds_vectors_of_another_dimension() {
-    use lore_index::engines::META_DIM;
+    use lore_index::META_DIM;
     use lore_index::layout::VECTOR_DIR;
     let runtime = runtime_dir();
     let home = tempfile::tempdir().unwrap();
@@ -263,7 +264,7 @@ fn reindex_rebuilds_vectors_of_another_dimension() {
 /// another library or model filled) refuses to write into it and asks for `lore reindex`.
 #[test]
 fn a_new_library_on_a_foreign_store_asks_for_reindex() {
-    use lore_index::engines::META_MODEL;
+    use lore_index::META_MODEL;
     use lore_index::layout::VECTOR_DIR;
     let runtime = runtime_dir();
     let home = tempfile::tempdir().unwrap();

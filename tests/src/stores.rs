@@ -6,10 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use lore_index::EngineOptions;
 use lore_index::catalog::{Catalog, JournalOp, doc_of_chunk};
-use lore_index::embed::Embedder;
-use lore_index::engines::Engines;
+use lore_index::{Embedder, EngineOptions, Engines};
 
 /// The chunk ids of each store of a library at one moment (read while no writer runs).
 #[derive(Debug, Clone)]
@@ -28,7 +26,7 @@ pub struct StoreView {
 /// of the vector store so that a `lore` writer is never locked out by the test.
 pub fn engine_options() -> EngineOptions {
     EngineOptions {
-        runtime_dir: lore_index::embed::default_runtime_dir().expect("a home directory"),
+        runtime_dir: lore_index::default_runtime_dir().expect("a home directory"),
         snapshot_reader: true,
         ..EngineOptions::default()
     }

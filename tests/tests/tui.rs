@@ -283,8 +283,7 @@ fn the_ui_survives_a_failed_search_and_follows_adds_made_elsewhere() {
 #[ignore = "builds a benchmark library; needs LORE_UI_BENCH_HOME"]
 fn build_a_large_library() {
     use lore_index::catalog::{Catalog, NewDocument};
-    use lore_index::engines::Engines;
-    use lore_index::{EngineOptions, Library};
+    use lore_index::{EngineOptions, Engines, Library};
 
     let home = PathBuf::from(std::env::var("LORE_UI_BENCH_HOME").expect("set LORE_UI_BENCH_HOME"));
     let target: usize =
@@ -314,10 +313,8 @@ fn build_a_large_library() {
         started.elapsed().as_secs_f64()
     );
 
-    let engine_opts = EngineOptions {
-        runtime_dir: lore_index::embed::default_runtime_dir().unwrap(),
-        ..EngineOptions::default()
-    };
+    let engine_opts =
+        EngineOptions { runtime_dir: lore_index::default_runtime_dir().unwrap(), ..EngineOptions::default() };
     let mut catalog = Catalog::open(&home.join(lore_index::layout::CATALOG_FILE)).unwrap();
     let engines =
         Engines::open_writer(&home, Engines::embedder(&engine_opts).unwrap(), &engine_opts).unwrap();

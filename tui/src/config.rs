@@ -119,7 +119,7 @@ impl SearchSection {
     pub fn to_search_config(&self) -> anyhow::Result<lore_index::SearchConfig> {
         Ok(lore_index::SearchConfig {
             candidates: self.candidates,
-            fusion: lore_index::fusion::FusionConfig {
+            fusion: lore_index::FusionConfig {
                 method: self.fusion.parse().map_err(anyhow::Error::msg)?,
                 alpha: self.alpha,
                 rrf_k: self.rrf_k,
@@ -144,7 +144,7 @@ pub struct KeywordSection {
 
 impl Default for KeywordSection {
     fn default() -> Self {
-        let d = lore_index::keyword::KeywordConfig::default();
+        let d = lore_index::KeywordConfig::default();
         KeywordSection { analyzer: d.analyzer, title_boost: d.title_boost, heading_boost: d.heading_boost }
     }
 }
@@ -277,7 +277,7 @@ pub struct QdrantSection {
 
 impl Default for QdrantSection {
     fn default() -> Self {
-        let d = lore_index::vector::ServerOptions::default();
+        let d = lore_index::ServerOptions::default();
         QdrantSection {
             url: None,
             api_key: None,
@@ -306,14 +306,11 @@ impl std::fmt::Debug for QdrantSection {
 
 impl QdrantSection {
     /// The server to keep the vectors in, or `None` for the embedded store.
-    pub fn server_options(&self) -> Option<lore_index::vector::ServerOptions> {
+    pub fn server_options(&self) -> Option<lore_index::ServerOptions> {
         self.server_options_with(|name| std::env::var(name).ok())
     }
 
-    fn server_options_with(
-        &self,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Option<lore_index::vector::ServerOptions> {
+    fn server_options_with(&self, env: impl Fn(&str) -> Option<String>) -> Option<lore_index::ServerOptions> {
         let url = self.url.as_deref().map(str::trim).filter(|u| !u.is_empty())?;
         let api_key = self
             .api_key
@@ -321,7 +318,7 @@ impl QdrantSection {
             .or_else(|| env(&self.api_key_env))
             .map(|k| k.trim().to_string())
             .filter(|k| !k.is_empty());
-        Some(lore_index::vector::ServerOptions {
+        Some(lore_index::ServerOptions {
             url: url.to_string(),
             api_key,
             collection: self.collection.trim().to_string(),
@@ -398,7 +395,7 @@ pub fn runtime_dir(cfg: &Config) -> PathBuf {
     if let Some(p) = &cfg.embedding.runtime_dir {
         return p.clone();
     }
-    lore_index::embed::default_runtime_dir().unwrap_or_else(|| PathBuf::from("runtime"))
+    lore_index::default_runtime_dir().unwrap_or_else(|| PathBuf::from("runtime"))
 }
 
 /// Loads the configuration for the library at `home`: `$home/config.toml`, else

@@ -35,7 +35,7 @@ use tantivy::indexer::IndexWriterOptions;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
 
 pub use ranking::{KeywordRanking, RankedChunk};
-pub use schema::{CJK_ANALYZER, STEM_ANALYZERS, ZH_ANALYZER, is_known_analyzer};
+use schema::is_known_analyzer;
 use schema::{Fields, build_schema, fields, register_analyzers, schema_analyzer};
 
 /// The filter of a keyword search: the same one the vector store takes, so a search can pass one
@@ -89,7 +89,8 @@ pub(crate) fn engine(e: TantivyError) -> KeywordError {
 pub struct KeywordConfig {
     /// Analyzer of the default group: text in its language, of unknown language, or in a
     /// language without an analyzer of its own. `en_stem` (English stemming), `default` (no
-    /// stemming) or another of [`STEM_ANALYZERS`]. Fixed when the index is created.
+    /// stemming) or another `<code>_stem` of a language tantivy can stem (`de_stem`, `fr_stem`,
+    /// ...; `STEM_ANALYZERS` in `keyword/schema.rs`). Fixed when the index is created.
     pub analyzer: String,
     /// Weight of a match in the document title relative to one in the text. The title is the
     /// same for every chunk of a document, so a strong boost ranks all of a document's chunks

@@ -18,13 +18,13 @@ use crate::lock::WriterLock;
 use crate::search::{SearchConfig, SearchHit, SearchRequest};
 
 mod copies;
-pub mod feeds;
+pub(crate) mod feeds;
 mod reindex;
-pub mod related;
-pub mod sync;
+pub(crate) mod related;
+pub(crate) mod sync;
 
 pub use copies::RemovedPath;
-pub use reindex::{META_REINDEX, ReindexReport};
+pub use reindex::ReindexReport;
 
 /// Settings for opening a library for writing.
 #[derive(Debug, Clone)]

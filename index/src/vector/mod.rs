@@ -9,10 +9,10 @@
 //! Points are keyed by [`point_uuid`]`(doc_id, ordinal)`, so writing a chunk twice replaces it;
 //! the catalog's chunk id travels in the payload and is what searches return.
 
-pub mod edge;
+mod edge;
 mod prefetch;
-pub mod schema;
-pub mod server;
+mod schema;
+mod server;
 
 use std::sync::Arc;
 

@@ -5,8 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use lore_index::embed::default_runtime_dir;
-use lore_index::{EngineOptions, LibraryOptions};
+use lore_index::{EngineOptions, LibraryOptions, default_runtime_dir};
 
 /// A path inside `../shared/data`.
 pub fn data(rel: &str) -> PathBuf {

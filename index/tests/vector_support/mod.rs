@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use lore_index::vector::{VectorError, VectorFilter, VectorPoint, VectorStore};
+use lore_index::{VectorError, VectorFilter, VectorPoint, VectorStore};
 
 /// Dimension of the test vectors.
 pub const DIM: usize = 8;

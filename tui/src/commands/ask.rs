@@ -172,7 +172,7 @@ pub fn run(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
 pub fn retrieve_config(
     ctx: &Context,
     k: Option<usize>,
-    filter: lore_index::vector::VectorFilter,
+    filter: lore_index::VectorFilter,
 ) -> Result<RetrieveConfig> {
     let a = &ctx.config.ask;
     Ok(RetrieveConfig {

@@ -7,9 +7,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use lore_agent::ChatModel;
-use lore_index::Library;
 use lore_index::catalog::doc_of_chunk;
-use lore_index::engines::Engines;
+use lore_index::{Engines, Library};
 use serde::Serialize;
 
 use super::Context;

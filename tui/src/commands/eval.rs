@@ -386,7 +386,7 @@ fn corpus_ids(hits: &[SearchHit]) -> Vec<String> {
 
 /// Hybrid search quality over a grid of fusion settings.
 fn sweep(lib: &Library, ds: &Dataset, base: &lore_index::SearchConfig) -> Result<()> {
-    use lore_index::fusion::{FusionConfig, FusionMethod};
+    use lore_index::{FusionConfig, FusionMethod};
     let mut grid = Vec::new();
     for kw in [1.0, 0.7, 0.5, 0.3] {
         for k in [60.0, 20.0] {

@@ -6,8 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lore_index::catalog::{Feed, FeedSettings};
-use lore_index::feeds::{FeedEvent, FeedReport, RefreshReport};
-use lore_index::{ItemOutcome, Library};
+use lore_index::{FeedEvent, FeedReport, ItemOutcome, Library, RefreshReport};
 
 use super::Context;
 use crate::cli::{FeedAddArgs, FeedArgs, FeedCommand, FeedLsArgs, FeedRefreshArgs, FeedRmArgs};

@@ -22,10 +22,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Result;
-use lore_index::embed::EmbedConfig;
-use lore_index::engines::WaitNotice;
-use lore_index::keyword::KeywordConfig;
-use lore_index::{EngineOptions, Library, LibraryOptions};
+use lore_index::{EmbedConfig, EngineOptions, KeywordConfig, Library, LibraryOptions, WaitNotice};
 use lore_ingest::{ChunkConfig, LoadOptions};
 
 use crate::cli::{Cli, Command};

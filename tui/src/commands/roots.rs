@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Result;
-use lore_index::sync::find_roots;
+use lore_index::find_roots;
 
 use super::Context;
 use crate::cli::{RootsArgs, RootsCommand, RootsRmArgs};

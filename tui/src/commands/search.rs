@@ -4,9 +4,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
-use lore_index::engines::epoch_of;
-use lore_index::vector::VectorFilter;
-use lore_index::{Library, Mode, SearchHit, SearchRequest};
+use lore_index::{Library, Mode, SearchHit, SearchRequest, VectorFilter, epoch_of};
 
 use super::Context;
 use super::show::pick_one;

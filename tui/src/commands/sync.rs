@@ -10,9 +10,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget};
 use lore_index::catalog::Root;
-use lore_index::sync::find_roots;
-use lore_index::watch::RootWatcher;
-use lore_index::{AddEvent, ChangeKind, ItemOutcome, SyncReport};
+use lore_index::{AddEvent, ChangeKind, ItemOutcome, RootWatcher, SyncReport, find_roots};
 
 use super::Context;
 use crate::cli::SyncArgs;

@@ -27,12 +27,12 @@ use futures::FutureExt;
 use lore_agent::answer::AskEvent;
 use lore_agent::prompt::PastTurn;
 use lore_agent::{AskOptions, ChatModel, Citation, conversation};
+use lore_index::VectorFilter;
+use lore_index::WaitNotice;
 use lore_index::catalog::{Catalog, chunk_id, doc_of_chunk};
-use lore_index::engines::WaitNotice;
-use lore_index::feeds::{FeedEvent, RefreshReport};
 use lore_index::layout::CATALOG_FILE;
-use lore_index::vector::VectorFilter;
 use lore_index::{AddEvent, ItemOutcome, Library, SearchConfig, SearchRequest};
+use lore_index::{FeedEvent, RefreshReport};
 use tokio::sync::{mpsc, oneshot};
 
 use super::app::{AnswerUpdate, ChunkContext, Command, FeedItems, IngestUpdate, Message, Report};
@@ -813,7 +813,7 @@ fn refresh(
 }
 
 /// A feed's error line, named by the feed unless it names its URL already.
-fn feed_error(r: &lore_index::feeds::FeedReport, error: &str) -> String {
+fn feed_error(r: &lore_index::FeedReport, error: &str) -> String {
     if error.contains(&r.url) {
         return error.to_string();
     }
@@ -849,7 +849,7 @@ fn related_reading(lib: &lore_index::Library, answer: &lore_agent::Answer) -> Ve
     if chunks.is_empty() {
         return Vec::new();
     }
-    let options = lore_index::related::RelatedOptions { k: RELATED_READING, pairs: 0, ..Default::default() };
+    let options = lore_index::RelatedOptions { k: RELATED_READING, pairs: 0, ..Default::default() };
     match lib.related_to_chunks(&chunks, &options) {
         Ok(docs) => docs.into_iter().map(|d| d.title).collect(),
         Err(_) => Vec::new(),
@@ -861,8 +861,8 @@ const RELATED_READING: usize = 3;
 
 #[cfg(test)]
 mod tests {
+    use lore_index::FeedReport;
     use lore_index::catalog::{FeedSettings, NewDocument};
-    use lore_index::feeds::FeedReport;
 
     use super::*;
 
