@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use lore_index::layout::config_path;
 use serde::Deserialize;
 
 /// Everything a user can configure.
@@ -401,8 +402,10 @@ pub fn runtime_dir(cfg: &Config) -> PathBuf {
 /// Loads the configuration for the library at `home`: `$home/config.toml`, else
 /// `~/.config/lore/config.toml`, then environment overrides.
 pub fn load(home: &Path) -> Result<(Config, Paths)> {
-    let candidates =
-        [Some(home.join("config.toml")), dirs::config_dir().map(|d| d.join("lore").join("config.toml"))];
+    let candidates = [
+        Some(config_path(home)),
+        dirs::config_dir().map(|d| d.join("lore").join(lore_index::layout::CONFIG_FILE)),
+    ];
     let file = candidates.into_iter().flatten().find(|p| p.is_file());
     let mut table = match &file {
         Some(path) => {

@@ -8,7 +8,6 @@ use anyhow::{Context as _, Result, bail};
 use lore_agent::answer::AskEvent;
 use lore_agent::{AskOptions, ChatModel, RetrieveConfig, conversation};
 use lore_index::catalog::Catalog;
-use lore_index::layout::CATALOG_FILE;
 use serde::Serialize;
 
 use super::Context;
@@ -46,9 +45,8 @@ pub fn run(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
     }
     let lib = ctx.searcher()?;
     // Conversations are written beside a running writer: the catalog is SQLite in WAL mode.
-    let catalog_path = ctx.paths.home.join(CATALOG_FILE);
-    let mut conversations =
-        Catalog::open(&catalog_path).with_context(|| format!("cannot open {}", catalog_path.display()))?;
+    let mut conversations = Catalog::open_home(&ctx.paths.home)
+        .with_context(|| format!("cannot open the library at {}", ctx.paths.home.display()))?;
     let conversation_id = if args.continue_last {
         conversations.last_conversation()?
     } else if let Some(id) = args.conversation {

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 use lore_index::bench::{BenchLibrary, GrowFigures, IngestFigures, LatencyFigures};
+use lore_index::layout::config_path;
 use lore_index::{Library, Mode};
 use lore_ingest::{ChunkConfig, LoadOptions};
 use serde::{Deserialize, Serialize};
@@ -239,9 +240,9 @@ pub fn run(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
     let home = work.path().join("library");
     std::fs::create_dir_all(&home)?;
     // The children read the same configuration as this run.
-    let config_file = ctx.paths.home.join("config.toml");
+    let config_file = config_path(&ctx.paths.home);
     if config_file.is_file() {
-        std::fs::copy(&config_file, home.join("config.toml"))
+        std::fs::copy(&config_file, config_path(&home))
             .with_context(|| format!("cannot copy {}", config_file.display()))?;
     }
     let queries_file = work.path().join("queries.txt");

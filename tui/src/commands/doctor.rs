@@ -138,7 +138,7 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitCode> {
 /// Opens the library for writing, which completes or rolls back what an interrupted command
 /// left in the journal, and says how much there was.
 fn repair(ctx: &Context, wait: u64) -> Check {
-    if !ctx.paths.home.join(lore_index::layout::CATALOG_FILE).exists() {
+    if !Library::exists(&ctx.paths.home) {
         return ok("repair", "no library yet: nothing to repair".into());
     }
     let pending = Library::open_reader(&ctx.paths.home, None)

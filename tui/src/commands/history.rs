@@ -26,8 +26,7 @@ struct TurnJson {
 pub fn run(ctx: &Context, args: HistoryArgs) -> Result<ExitCode> {
     // Read-write, so a library made before conversations existed gets their tables.
     ctx.reader()?;
-    let path = ctx.paths.home.join(lore_index::layout::CATALOG_FILE);
-    let catalog = &lore_index::catalog::Catalog::open(&path)?;
+    let catalog = &lore_index::catalog::Catalog::open_home(&ctx.paths.home)?;
     let Some(id) = args.conversation else {
         let list = catalog.conversations(args.limit)?;
         if args.json {

@@ -27,12 +27,11 @@ use futures::FutureExt;
 use lore_agent::answer::AskEvent;
 use lore_agent::prompt::PastTurn;
 use lore_agent::{AskOptions, ChatModel, Citation, conversation};
-use lore_index::VectorFilter;
-use lore_index::WaitNotice;
 use lore_index::catalog::{Catalog, chunk_id, doc_of_chunk};
-use lore_index::layout::CATALOG_FILE;
-use lore_index::{AddEvent, ItemOutcome, Library, SearchConfig, SearchRequest};
-use lore_index::{FeedEvent, RefreshReport};
+use lore_index::{
+    AddEvent, FeedEvent, ItemOutcome, Library, RefreshReport, SearchConfig, SearchRequest, VectorFilter,
+    WaitNotice,
+};
 use tokio::sync::{mpsc, oneshot};
 
 use super::app::{AnswerUpdate, ChunkContext, Command, FeedItems, IngestUpdate, Message, Report};
@@ -163,11 +162,11 @@ impl Workers {
             Command::AddUrls(urls) => self.write(WriteJob::AddUrls(urls)),
             Command::RefreshFeeds => self.write(WriteJob::RefreshFeeds),
             Command::MarkRead(doc_id) => {
-                let (path, reports) = (self.ctx.paths.home.join(CATALOG_FILE), self.reports.clone());
+                let (home, reports) = (self.ctx.paths.home.clone(), self.reports.clone());
                 // Without a thread the item stays unread; nothing else depends on it.
                 let _ = std::thread::Builder::new()
                     .name("lore-mark-read".into())
-                    .spawn(move || mark_read(&path, doc_id, &reports));
+                    .spawn(move || mark_read(&home, doc_id, &reports));
             }
             Command::Delete { doc_id, title } => self.write(WriteJob::Delete { doc_id, title }),
             Command::Open(target) => {
@@ -449,7 +448,7 @@ impl Engine {
         self.asking = Some(id);
         let chat = self.chat.clone();
         let reports = self.reports.clone();
-        let catalog_path = self.ctx.paths.home.join(CATALOG_FILE);
+        let home = self.ctx.paths.home.clone();
         let done = done.clone();
         let body = async move {
             let update = |u: AnswerUpdate| {
@@ -469,7 +468,7 @@ impl Engine {
                 None => update(AnswerUpdate::Cancelled),
                 Some(Err(e)) => update(AnswerUpdate::Failed(e.to_string())),
                 Some(Ok(answer)) => {
-                    let conversation = match record(&catalog_path, req.conversation, &answer) {
+                    let conversation = match record(&home, req.conversation, &answer) {
                         Ok(id) => Some(id),
                         Err(e) => {
                             let text = format!("the answer was not saved in the history: {e:#}");
@@ -510,8 +509,8 @@ fn ask_options(ctx: &Context) -> Result<AskOptions> {
     })
 }
 
-fn record(catalog: &Path, conversation: Option<i64>, answer: &lore_agent::Answer) -> Result<i64> {
-    let mut cat = Catalog::open(catalog)?;
+fn record(home: &Path, conversation: Option<i64>, answer: &lore_agent::Answer) -> Result<i64> {
+    let mut cat = Catalog::open_home(home)?;
     Ok(conversation::record(&mut cat, conversation, answer)?)
 }
 
@@ -521,7 +520,7 @@ fn catalog_thread(
     mut rx: mpsc::UnboundedReceiver<CatalogMsg>,
     reports: &mpsc::UnboundedSender<Report>,
 ) {
-    let path = ctx.paths.home.join(CATALOG_FILE);
+    let home = &ctx.paths.home;
     let mut catalog: Option<Catalog> = None;
     // The catalog's `data_version` when last checked.
     let mut version: Option<i64> = None;
@@ -539,8 +538,8 @@ fn catalog_thread(
             }
             seen.push(msg);
             let polling = *msg == CatalogMsg::Poll;
-            if catalog.is_none() && path.exists() {
-                match Catalog::open_read_only(&path) {
+            if catalog.is_none() && Library::exists(home) {
+                match Catalog::open_read_only_home(home) {
                     Ok(c) => {
                         version = c.data_version().ok();
                         catalog = Some(c);
@@ -636,11 +635,11 @@ fn context_of(cat: &Catalog, id: i64) -> Result<ChunkContext> {
 /// the library writer may be busy with a refresh), then reports the feeds' new unread counts.
 /// Every failure (no catalog, the database busy past its timeout) leaves the item unread,
 /// quietly: the next opening tries again.
-fn mark_read(path: &Path, doc_id: i64, reports: &mpsc::UnboundedSender<Report>) {
-    if !path.exists() {
+fn mark_read(home: &Path, doc_id: i64, reports: &mpsc::UnboundedSender<Report>) {
+    if !Library::exists(home) {
         return;
     }
-    let Ok(cat) = Catalog::open(path) else { return };
+    let Ok(cat) = Catalog::open_home(home) else { return };
     if cat.mark_read(doc_id).is_ok()
         && let Ok(feeds) = cat.feeds()
     {
@@ -866,27 +865,27 @@ mod tests {
 
     use super::*;
 
-    /// A catalog in `dir` holding one news document delivered by one feed: (path, doc, feed).
+    /// A library `dir` whose catalog holds one news document delivered by one feed:
+    /// (home, doc, feed).
     fn catalog_with_news(dir: &Path) -> (PathBuf, i64, i64) {
         let text = dir.join("item.txt");
         std::fs::write(&text, "A news item about borrow checking in the compiler.\n").unwrap();
         let doc = lore_ingest::load_path(&text, &Default::default()).unwrap();
         let chunks = lore_ingest::Chunker::estimated(Default::default()).chunk(&doc).unwrap();
-        let path = dir.join(CATALOG_FILE);
-        let mut cat = Catalog::open(&path).unwrap();
+        let mut cat = Catalog::open_home(dir).unwrap();
         let new = NewDocument { doc: &doc, chunks: &chunks, tags: &[], root_id: None, file: None };
         let id = cat.begin_upsert(&new).unwrap().doc_id();
         cat.finish(id).unwrap();
         let (feed, _) = cat.add_feed("https://blog.example/feed.xml", &FeedSettings::default()).unwrap();
         cat.record_feed_item(feed.id, "guid-1", id, "h1", None).unwrap();
-        (path, id, feed.id)
+        (dir.to_path_buf(), id, feed.id)
     }
 
     #[test]
     fn the_library_load_brings_the_feeds_and_a_feed_brings_its_items() {
         let dir = tempfile::tempdir().unwrap();
-        let (path, doc, feed) = catalog_with_news(dir.path());
-        let cat = Catalog::open_read_only(&path).unwrap();
+        let (home, doc, feed) = catalog_with_news(dir.path());
+        let cat = Catalog::open_read_only_home(&home).unwrap();
         match catalog_request(Some(&cat), &CatalogMsg::LoadLibrary).unwrap() {
             Report::LibraryLoaded { docs, counts, feeds } => {
                 assert_eq!(docs.iter().map(|d| d.id).collect::<Vec<_>>(), vec![doc]);
@@ -912,21 +911,21 @@ mod tests {
     #[test]
     fn marking_read_writes_beside_an_open_reader_and_reports_the_feeds() {
         let dir = tempfile::tempdir().unwrap();
-        let (path, doc, feed) = catalog_with_news(dir.path());
+        let (home, doc, feed) = catalog_with_news(dir.path());
         // The UI keeps a read-only connection open meanwhile.
-        let reader = Catalog::open_read_only(&path).unwrap();
+        let reader = Catalog::open_read_only_home(&home).unwrap();
         let (tx, mut rx) = mpsc::unbounded_channel();
-        mark_read(&path, doc, &tx);
+        mark_read(&home, doc, &tx);
         match rx.try_recv() {
             Ok(Report::FeedsLoaded(feeds)) => assert_eq!(feeds[0].unread, 0),
             other => panic!("{other:?}"),
         }
         assert_eq!(reader.feed(feed).unwrap().unwrap().unread, 0);
         // Without a library nothing is reported, and no catalog is created.
-        let missing = dir.path().join("none").join(CATALOG_FILE);
+        let missing = dir.path().join("none");
         mark_read(&missing, doc, &tx);
         assert!(rx.try_recv().is_err());
-        assert!(!missing.exists());
+        assert!(!lore_index::layout::catalog_path(&missing).exists());
     }
 
     fn feed_report(
