@@ -10,6 +10,7 @@ use reqwest::header::{self, HeaderMap};
 use tokio::sync::Semaphore;
 use url::Url;
 
+use super::mime::{is_generic_mime, mime_of};
 use super::retry;
 use super::url::parse_web_url;
 use crate::error::{IngestError, Result};
@@ -363,10 +364,10 @@ fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
 /// Whether a response is a book (PDF or EPUB) by its content type, or, when the type says
 /// nothing, by its URL's extension; books get the larger size limit.
 fn is_book(content_type: Option<&str>, url: &Url) -> bool {
-    let mime = content_type.map(super::page::mime_of).unwrap_or_default();
+    let mime = content_type.map(mime_of).unwrap_or_default();
     match mime.as_str() {
         "application/pdf" | "application/x-pdf" | "application/epub+zip" => true,
-        m if super::page::is_generic_mime(m) => {
+        m if is_generic_mime(m) => {
             let path = url.path().to_ascii_lowercase();
             path.ends_with(".pdf") || path.ends_with(".epub")
         }

@@ -4,6 +4,8 @@
 //! - [`fetch`]: [`Fetcher`] GETs with redirects, retries and backoff (honouring `Retry-After`),
 //!   a few concurrent requests per host, conditional GETs ([`Validators`]), a size cap checked
 //!   while the body streams in, and a total time limit per attempt.
+//! - `mime`: `Content-Type` values (media type, charset), read by the fetcher, the page loader
+//!   and the feed parser.
 //! - [`page`]: [`load_page`] turns a fetched [`Response`] into a [`Document`](crate::Document)
 //!   of kind `web` with the loader its content type (or its bytes) calls for; [`fetch_page`]
 //!   does both.
@@ -17,6 +19,7 @@
 pub mod feed;
 pub mod fetch;
 pub mod item;
+mod mime;
 pub mod page;
 pub mod retry;
 pub mod url;
