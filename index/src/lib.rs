@@ -26,3 +26,6 @@ pub use library::{AddEvent, AddReport, Consistency, ItemOutcome, Library, Librar
 pub use related::{RelatedDoc, RelatedMethod, RelatedOptions};
 pub use search::{Mode, SearchConfig, SearchHit, SearchRequest};
 pub use sync::{ChangeKind, ForgetReport, SyncChange, SyncReport};
+
+// The retry policy lore's network clients share (lore-ingest's `retry`).
+pub use lore_ingest::retry::{RetryPolicy, parse_retry_after};

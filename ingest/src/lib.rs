@@ -16,6 +16,7 @@ pub mod html;
 pub mod load;
 pub mod markdown;
 pub mod pdf;
+pub mod retry;
 pub mod text;
 pub mod web;
 
