@@ -11,7 +11,7 @@ use futures::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AgentError, Result};
-use crate::retry::{RetryPolicy, RetryingTransport, TransportError};
+use crate::retry::{CHAT_RETRY, RetryPolicy, RetryingTransport, TransportError};
 
 /// Where the chat model is and how to talk to it.
 #[derive(Clone)]
@@ -26,7 +26,7 @@ pub struct ChatConfig {
     pub connect_timeout: Duration,
     /// Longest silence while waiting for the first token or between tokens.
     pub idle_timeout: Duration,
-    /// Retries on connection errors, 429 and 5xx.
+    /// Retries on connection errors, 429 and 5xx; [`CHAT_RETRY`] by default.
     pub retry: RetryPolicy,
     /// Sampling temperature.
     pub temperature: f32,
@@ -61,7 +61,7 @@ impl ChatConfig {
             api_key: None,
             connect_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(120),
-            retry: RetryPolicy::default(),
+            retry: CHAT_RETRY,
             temperature: 0.1,
             max_answer_tokens: 700,
             context_window: 4096,

@@ -1,62 +1,35 @@
 //! Retries of chat requests: exponential backoff with jitter on connection errors, 429 (honouring
-//! `Retry-After`) and 5xx, as the HTTP transport under async-openai's client.
+//! `Retry-After`) and 5xx, as the HTTP transport under async-openai's client. The policy is the
+//! one every network client of lore shares ([`RetryPolicy`], from lore-ingest through
+//! lore-index); the chat client's numbers are [`CHAT_RETRY`].
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use async_openai::error::OpenAIError;
 use async_openai::middleware::HttpRequestFactory;
+pub use lore_index::RetryPolicy;
+use lore_index::parse_retry_after;
 
-/// When and how often to retry.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RetryPolicy {
-    /// Retries after the first attempt.
-    pub max_retries: u32,
-    /// Delay before the first retry; each further retry doubles it.
-    pub base_delay: Duration,
-    /// Longest delay between attempts, also the cap on a server's `Retry-After`.
-    pub max_delay: Duration,
-}
+/// The chat client's retries: 3 after the first attempt, waits from 250 ms doubling up to 20 s,
+/// a `Retry-After` honoured up to 20 s, and the statuses 408, 429, 500, 502, 503 and 504 retried
+/// (connection errors and timeouts are retried too). [`ChatConfig::retry`](crate::chat::ChatConfig::retry)
+/// starts from it.
+pub const CHAT_RETRY: RetryPolicy = RetryPolicy {
+    max_retries: 3,
+    base_delay: Duration::from_millis(250),
+    max_delay: Duration::from_secs(20),
+    max_retry_after: Duration::from_secs(20),
+    retry_statuses: &[408..=408, 429..=429, 500..=500, 502..=504],
+};
 
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_retries: 3,
-            base_delay: Duration::from_millis(250),
-            max_delay: Duration::from_secs(20),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// The wait before retry number `attempt` (0 for the first retry): the server's
-    /// `Retry-After` when it sent one (capped), else `base × 2^attempt` capped, with "equal
-    /// jitter" (a random point in the upper half) so that many clients do not retry in step.
-    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        if let Some(wait) = retry_after {
-            return wait.min(self.max_delay);
-        }
-        let exp = self.base_delay.saturating_mul(2u32.saturating_pow(attempt)).min(self.max_delay);
-        let half = exp / 2;
-        half + half.mul_f64(fastrand::f64())
-    }
-}
-
-/// True for the statuses worth retrying: 429 and the server errors that are usually passing.
-pub fn is_retryable_status(status: u16) -> bool {
-    matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
-}
-
-/// The wait a `Retry-After` header asks for, in its seconds form. (The HTTP-date form is rare
-/// from chat endpoints and falls back to the backoff.)
+/// The wait a response's `Retry-After` header asks for, in seconds or as an HTTP date (not
+/// capped: [`RetryPolicy::delay`] caps it).
 pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    value.parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64)
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    parse_retry_after(value, SystemTime::now())
 }
 
 /// A failure of the transport after its retries, carried through async-openai's boxed error so
@@ -140,19 +113,19 @@ impl tower::Service<HttpRequestFactory> for RetryingTransport {
         let client = self.client.clone();
         let policy = self.policy.clone();
         Box::pin(async move {
-            let mut attempt = 0u32;
+            let mut retries = 0u32;
             loop {
                 let request = factory.build().await?;
-                let last = attempt >= policy.max_retries;
+                let last = !policy.allows_retry(retries);
                 match client.execute(request).await {
                     Ok(resp) if resp.status().is_success() => return Ok(resp),
                     Ok(resp) => {
                         let status = resp.status().as_u16();
-                        if !last && is_retryable_status(status) {
-                            let wait = policy.delay(attempt, retry_after(resp.headers()));
+                        if !last && policy.retries_status(status) {
+                            retries += 1;
+                            let wait = policy.delay(retries, retry_after(resp.headers()));
                             drop(resp);
                             tokio::time::sleep(wait).await;
-                            attempt += 1;
                             continue;
                         }
                         let body = resp.bytes().await.unwrap_or_default();
@@ -165,8 +138,8 @@ impl tower::Service<HttpRequestFactory> for RetryingTransport {
                                 connect_reason(&e),
                             ))));
                         }
-                        tokio::time::sleep(policy.delay(attempt, None)).await;
-                        attempt += 1;
+                        retries += 1;
+                        tokio::time::sleep(policy.delay(retries, None)).await;
                     }
                     Err(e) => return Err(OpenAIError::Reqwest(e)),
                 }
@@ -185,39 +158,49 @@ mod tests {
             max_retries: 5,
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_millis(1000),
+            ..CHAT_RETRY
         };
         for _ in 0..50 {
-            let d0 = p.delay(0, None);
+            let d0 = p.delay(1, None);
             assert!(d0 >= Duration::from_millis(50) && d0 <= Duration::from_millis(100), "{d0:?}");
-            let d2 = p.delay(2, None);
+            let d2 = p.delay(3, None);
             assert!(d2 >= Duration::from_millis(200) && d2 <= Duration::from_millis(400), "{d2:?}");
-            let d9 = p.delay(9, None);
+            let d9 = p.delay(10, None);
             assert!(d9 >= Duration::from_millis(500) && d9 <= Duration::from_millis(1000), "{d9:?}");
         }
         // Jitter: not every delay is the same.
-        let many: std::collections::HashSet<_> = (0..20).map(|_| p.delay(3, None)).collect();
+        let many: std::collections::HashSet<_> = (0..20).map(|_| p.delay(4, None)).collect();
         assert!(many.len() > 1);
     }
 
     #[test]
     fn retry_after_is_honoured_and_capped() {
-        let p = RetryPolicy { max_delay: Duration::from_secs(5), ..RetryPolicy::default() };
-        assert_eq!(p.delay(0, Some(Duration::from_secs(2))), Duration::from_secs(2));
-        assert_eq!(p.delay(0, Some(Duration::from_secs(600))), Duration::from_secs(5));
+        // As before the policy was shared, the longest backoff also caps `Retry-After`.
+        assert_eq!(CHAT_RETRY.max_retry_after, CHAT_RETRY.max_delay);
+        let p = RetryPolicy {
+            max_delay: Duration::from_secs(5),
+            max_retry_after: Duration::from_secs(5),
+            ..CHAT_RETRY
+        };
+        assert_eq!(p.delay(1, Some(Duration::from_secs(2))), Duration::from_secs(2));
+        assert_eq!(p.delay(1, Some(Duration::from_secs(600))), Duration::from_secs(5));
         let mut h = reqwest::header::HeaderMap::new();
         h.insert(reqwest::header::RETRY_AFTER, "3".parse().unwrap());
         assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
+        // The HTTP-date form is read too (the shared parser); a date in the past asks for no wait.
         h.insert(reqwest::header::RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::ZERO));
+        h.insert(reqwest::header::RETRY_AFTER, "soon".parse().unwrap());
         assert_eq!(retry_after(&h), None);
     }
 
     #[test]
     fn statuses() {
-        for s in [429, 500, 502, 503, 504] {
-            assert!(is_retryable_status(s), "{s}");
+        for s in [408, 429, 500, 502, 503, 504] {
+            assert!(CHAT_RETRY.retries_status(s), "{s}");
         }
-        for s in [400, 401, 403, 404, 422] {
-            assert!(!is_retryable_status(s), "{s}");
+        for s in [400, 401, 403, 404, 422, 501, 505] {
+            assert!(!CHAT_RETRY.retries_status(s), "{s}");
         }
     }
 

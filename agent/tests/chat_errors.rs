@@ -137,6 +137,8 @@ fn model(url: &str) -> ChatModel {
         max_retries: 3,
         base_delay: Duration::from_millis(20),
         max_delay: Duration::from_secs(2),
+        max_retry_after: Duration::from_secs(2),
+        ..lore_agent::retry::CHAT_RETRY
     };
     ChatModel::new(cfg).unwrap()
 }

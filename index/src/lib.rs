@@ -64,3 +64,5 @@ pub use vector::{
 // Errors.
 pub use error::{Error, Result};
 pub use lock::LockError;
+// The retry policy lore's network clients share (lore-ingest's `retry`).
+pub use lore_ingest::retry::{RetryPolicy, parse_retry_after};

@@ -2,17 +2,16 @@
 //! one manual) and on broken or hostile archives.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{Cursor, Write};
-use std::path::PathBuf;
+#[path = "../../tests/src/data_dir.rs"]
+mod data_dir;
 
+use std::io::{Cursor, Write};
+
+use data_dir::data;
 use lore_ingest::{Document, IngestError};
 
-fn data(rel: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/docs")).join(rel)
-}
-
 fn load(rel: &str) -> Document {
-    let bytes = std::fs::read(data(rel)).unwrap();
+    let bytes = std::fs::read(data(&format!("docs/{rel}"))).unwrap();
     lore_ingest::epub::load(&bytes, rel).unwrap()
 }
 
@@ -90,7 +89,7 @@ fn metamorphosis_chapters_are_titled_in_spine_order() {
 
 #[test]
 fn book_with_utf16_opf_loads_its_chapters() {
-    let bytes = std::fs::read(data("epub/book2.epub")).unwrap();
+    let bytes = std::fs::read(data("docs/epub/book2.epub")).unwrap();
     match lore_ingest::epub::load(&bytes, "book2.epub") {
         Ok(doc) => {
             assert_eq!(doc.title, "Metamorphosis");
@@ -227,7 +226,7 @@ fn deeply_nested_chapter_loads() {
 
 #[test]
 fn broken_archives_are_corrupt_errors() {
-    let good = std::fs::read(data("epub/Metamorphosis-jackson.epub")).unwrap();
+    let good = std::fs::read(data("docs/epub/Metamorphosis-jackson.epub")).unwrap();
     assert_corrupt(lore_ingest::epub::load(&good[..good.len() / 2], "half.epub").unwrap_err(), "truncated");
     let junk: Vec<u8> = (0..20_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect();
     assert_corrupt(lore_ingest::epub::load(&junk, "junk.epub").unwrap_err(), "random bytes");
@@ -246,7 +245,7 @@ fn broken_archives_are_corrupt_errors() {
 
 #[test]
 fn damaged_copies_never_panic() {
-    let good = std::fs::read(data("epub/Metamorphosis-jackson.epub")).unwrap();
+    let good = std::fs::read(data("docs/epub/Metamorphosis-jackson.epub")).unwrap();
     let mut state = 0x2545_f491_4f6c_dd1du64;
     for round in 0..60 {
         let mut bytes = good.clone();

@@ -3,15 +3,15 @@
 //! and the section text holds the page's words.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../../tests/src/data_dir.rs"]
+mod data_dir;
+
 use std::collections::HashSet;
 use std::path::PathBuf;
 
+use data_dir::data;
 use lore_ingest::Document;
 use scraper::{ElementRef, Html, Selector};
-
-fn data(rel: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/docs/html")).join(rel)
-}
 
 fn load(path: &PathBuf) -> (String, Document) {
     let bytes = std::fs::read(path).unwrap();
@@ -107,7 +107,7 @@ fn section_anchor(h: ElementRef) -> Option<String> {
 
 #[test]
 fn python_faq_programming_keeps_every_question() {
-    let path = data("python3.11-faq/programming.html");
+    let path = data("docs/html/python3.11-faq/programming.html");
     let (html, doc) = load(&path);
     assert_eq!(doc.title, "Programming FAQ");
     assert_eq!(doc.language.as_deref(), Some("en"));
@@ -131,7 +131,7 @@ fn python_faq_programming_keeps_every_question() {
 #[test]
 fn python_faq_pages_keep_their_text() {
     for name in ["design", "extending", "general", "gui", "installed", "library", "programming", "windows"] {
-        let path = data(&format!("python3.11-faq/{name}.html"));
+        let path = data(&format!("docs/html/python3.11-faq/{name}.html"));
         let (html, doc) = load(&path);
         let hs = headings(&html, "div.body h1, div.body h2, div.body h3, div.body h4", true, section_anchor);
         check_headings(name, &doc, &hs);
@@ -153,7 +153,7 @@ fn python_faq_pages_keep_their_text() {
 #[test]
 fn debian_reference_keeps_every_section() {
     let mut names: Vec<_> =
-        std::fs::read_dir(data("debian-reference")).unwrap().map(|e| e.unwrap().path()).collect();
+        std::fs::read_dir(data("docs/html/debian-reference")).unwrap().map(|e| e.unwrap().path()).collect();
     names.sort();
     let docbook_anchor = |h: ElementRef| {
         h.descendent_elements()
@@ -175,7 +175,7 @@ fn debian_reference_keeps_every_section() {
             all.len()
         );
     }
-    let (_, ch3) = load(&data("debian-reference/ch03.en.html"));
+    let (_, ch3) = load(&data("docs/html/debian-reference/ch03.en.html"));
     assert_eq!(ch3.title, "Chapter 3. The system initialization");
     let s = ch3
         .sections

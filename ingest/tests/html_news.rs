@@ -6,18 +6,16 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{f1, tokens};
+use common::{data, f1, tokens};
 
-fn data_dir() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data/docs/html/newspaper4k-0.9.6-tests-data"
-    ))
+/// newspaper4k's test pages and their expected text.
+fn news_dir() -> PathBuf {
+    data("docs/html/newspaper4k-0.9.6-tests-data")
 }
 
 #[test]
 fn news_main_text_f1() {
-    let dir = data_dir();
+    let dir = news_dir();
     let mut names: Vec<String> = std::fs::read_dir(dir.join("html"))
         .unwrap()
         .filter_map(|e| e.ok())
@@ -52,7 +50,7 @@ fn news_main_text_f1() {
 }
 
 fn load_page(stem: &str) -> lore_ingest::Document {
-    let bytes = std::fs::read(data_dir().join("html").join(format!("{stem}.html"))).unwrap();
+    let bytes = std::fs::read(news_dir().join("html").join(format!("{stem}.html"))).unwrap();
     let html = lore_ingest::text::decode(&bytes, stem).unwrap().text;
     lore_ingest::html::load(&html, stem).unwrap()
 }

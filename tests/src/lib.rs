@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub mod corpus;
+pub mod data_dir;
 pub mod junk;
 pub mod process;
 pub mod rng;
@@ -16,12 +17,7 @@ pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
-/// A path inside the shared test data (`../shared/data` from the workspace root).
-pub fn data(rel: &str) -> PathBuf {
-    let p = workspace().join("../shared/data").join(rel);
-    assert!(p.exists(), "test data {} is missing", p.display());
-    p
-}
+pub use data_dir::data;
 
 /// The `lore` binary built beside this test executable (`cargo test --workspace` builds it for
 /// the `lore-tui` integration tests).

@@ -44,7 +44,7 @@ fn pdf_chunks_know_their_pages() {
         97,
     );
     let doc = cat.get(intro_id).unwrap().unwrap();
-    assert_eq!(doc.pages, Some(113));
+    assert_eq!(doc.page_count, Some(113));
     assert_eq!(doc.title, "An Introduction to R");
 }
 

@@ -75,6 +75,20 @@ fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConversationSumma
     })
 }
 
+/// A turn from a row of (id, question, query, answer, citations, mode, model, created_at).
+fn turn_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Turn> {
+    Ok(Turn {
+        id: r.get(0)?,
+        question: r.get(1)?,
+        query: r.get(2)?,
+        answer: r.get(3)?,
+        citations: r.get(4)?,
+        mode: r.get(5)?,
+        model: r.get(6)?,
+        created_at: r.get(7)?,
+    })
+}
+
 /// Longest conversation title kept, in characters.
 const TITLE_CHARS: usize = 80;
 
@@ -171,18 +185,7 @@ impl Catalog {
             "SELECT id, question, query, answer, citations, mode, model, created_at
              FROM turns WHERE conversation_id = ?1 ORDER BY id",
         )?;
-        let rows = stmt.query_map([conversation], |r| {
-            Ok(Turn {
-                id: r.get(0)?,
-                question: r.get(1)?,
-                query: r.get(2)?,
-                answer: r.get(3)?,
-                citations: r.get(4)?,
-                mode: r.get(5)?,
-                model: r.get(6)?,
-                created_at: r.get(7)?,
-            })
-        })?;
+        let rows = stmt.query_map([conversation], turn_from_row)?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 

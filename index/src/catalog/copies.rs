@@ -25,11 +25,7 @@ pub struct CopyPath {
 const COPY_SELECT: &str = "SELECT path, doc_id, root_id, file_mtime, file_size FROM copies";
 
 fn copy_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CopyPath> {
-    let (mtime, size): (Option<i64>, Option<i64>) = (r.get(3)?, r.get(4)?);
-    let file = match (mtime, size.and_then(|s| u64::try_from(s).ok())) {
-        (Some(mtime), Some(size)) => Some(FileStat { mtime, size }),
-        _ => None,
-    };
+    let file = FileStat::from_columns(r.get(3)?, r.get(4)?);
     Ok(CopyPath { path: r.get(0)?, doc_id: r.get(1)?, root_id: r.get(2)?, file })
 }
 

@@ -182,6 +182,17 @@ fn feed_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Feed, String)> {
     Ok((feed, tags))
 }
 
+/// An item record from a row of (key, doc_id, item_hash, published, first_seen).
+fn item_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FeedItemRecord> {
+    Ok(FeedItemRecord {
+        key: r.get(0)?,
+        doc_id: r.get(1)?,
+        item_hash: r.get(2)?,
+        published: r.get(3)?,
+        first_seen: r.get(4)?,
+    })
+}
+
 impl Catalog {
     /// Subscribes to a feed, or updates the settings of an existing subscription (tags are merged).
     /// Returns the feed and whether it is new.
@@ -273,15 +284,7 @@ impl Catalog {
         let mut stmt = self.conn.prepare_cached(
             "SELECT key, doc_id, item_hash, published, first_seen FROM feed_items WHERE feed_id = ?1",
         )?;
-        let rows = stmt.query_map([feed_id], |r| {
-            Ok(FeedItemRecord {
-                key: r.get(0)?,
-                doc_id: r.get(1)?,
-                item_hash: r.get(2)?,
-                published: r.get(3)?,
-                first_seen: r.get(4)?,
-            })
-        })?;
+        let rows = stmt.query_map([feed_id], item_from_row)?;
         let mut out = HashMap::new();
         for row in rows {
             let row = row?;

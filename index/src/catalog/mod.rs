@@ -208,32 +208,18 @@ impl Catalog {
 
     /// All source roots.
     pub fn roots(&self) -> Result<Vec<Root>> {
-        let mut stmt = self.conn.prepare("SELECT id, path, kind, tags, added_at FROM roots ORDER BY path")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get(4)?,
-            ))
-        })?;
+        let mut stmt = self.conn.prepare(&format!("{} ORDER BY path", types::ROOT_SELECT))?;
+        let rows = stmt.query_map([], types::root_from_row)?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, path, kind, tags, added_at) = row?;
-            out.push(Root { id, path, kind, tags: serde_json::from_str(&tags)?, added_at });
+            out.push(row??);
         }
         Ok(out)
     }
 
     /// The id and content hash of the document with this canonical source, if present.
     pub fn lookup_source(&self, source: &str) -> Result<Option<(i64, String)>> {
-        Ok(self
-            .conn
-            .query_row("SELECT id, hash FROM documents WHERE source = ?1", [source], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?)
+        id_and_hash(&self.conn, source)
     }
 
     /// The file size and modification time recorded for a source, for a cheap unchanged check.
@@ -244,7 +230,7 @@ impl Catalog {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .optional()?;
-        Ok(row.and_then(|(m, s)| Some(FileStat { mtime: m?, size: u64::try_from(s?).ok()? })))
+        Ok(row.and_then(|(mtime, size)| FileStat::from_columns(mtime, size)))
     }
 
     /// Writes a document and its chunks in one transaction and journals it for indexing.
@@ -254,11 +240,7 @@ impl Catalog {
     /// replaced. The caller indexes the document and then calls [`Catalog::finish`].
     pub fn begin_upsert(&mut self, new: &NewDocument<'_>) -> Result<Upsert> {
         let tx = self.conn.transaction()?;
-        let existing: Option<(i64, String)> = tx
-            .query_row("SELECT id, hash FROM documents WHERE source = ?1", [&new.doc.source], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
+        let existing = id_and_hash(&tx, &new.doc.source)?;
         let pending: bool = match existing {
             Some((id, _)) => {
                 tx.query_row("SELECT COUNT(*) FROM journal WHERE doc_id = ?1", [id], |r| r.get::<_, i64>(0))?
@@ -373,16 +355,9 @@ impl Catalog {
 
     /// Documents whose change did not reach the derived indexes (an interrupted ingest or removal).
     pub fn journal(&self) -> Result<Vec<JournalEntry>> {
-        let mut stmt = self.conn.prepare("SELECT doc_id, op, started_at FROM journal ORDER BY doc_id")?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (doc_id, op, started_at) = row?;
-            let op = if op == "delete" { JournalOp::Delete } else { JournalOp::Index };
-            out.push(JournalEntry { doc_id, op, started_at });
-        }
-        Ok(out)
+        let mut stmt = self.conn.prepare(&format!("{} ORDER BY doc_id", types::JOURNAL_SELECT))?;
+        let rows = stmt.query_map([], types::journal_from_row)?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
     /// Documents matching a filter, newest first, leaving out those being removed.
@@ -448,30 +423,12 @@ impl Catalog {
 
     /// The sections of a document, in order.
     pub fn sections(&self, doc_id: i64) -> Result<Vec<SectionInfo>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT ordinal, heading_path, anchor, page_start, page_end, chars FROM sections WHERE doc_id = ?1 ORDER BY ordinal",
-        )?;
-        let rows = stmt.query_map([doc_id], |r| {
-            Ok((
-                r.get::<_, u32>(0)?,
-                r.get::<_, String>(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get::<_, i64>(5)?,
-            ))
-        })?;
+        let sql = format!("{} WHERE doc_id = ?1 ORDER BY ordinal", types::SECTION_SELECT);
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([doc_id], types::section_from_row)?;
         let mut out = Vec::new();
         for row in rows {
-            let (ordinal, heading, anchor, page_start, page_end, chars) = row?;
-            out.push(SectionInfo {
-                ordinal,
-                heading_path: serde_json::from_str(&heading)?,
-                anchor,
-                page_start,
-                page_end,
-                chars: chars as u64,
-            });
+            out.push(row??);
         }
         Ok(out)
     }
@@ -528,6 +485,15 @@ impl Catalog {
         let rows = stmt.query_map([doc_id], |r| r.get(0))?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
+}
+
+/// The id and content hash of the document with this canonical source, if present.
+fn id_and_hash(conn: &Connection, source: &str) -> Result<Option<(i64, String)>> {
+    Ok(conn
+        .query_row("SELECT id, hash FROM documents WHERE source = ?1", [source], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?)
 }
 
 fn update_document(tx: &Transaction<'_>, id: i64, new: &NewDocument<'_>) -> Result<()> {

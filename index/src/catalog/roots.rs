@@ -40,6 +40,35 @@ pub struct FailedFile {
     pub version: String,
 }
 
+/// A tracked document from a row of (id, source, kind, hash, file_mtime, file_size, tags as a
+/// JSON array, pending).
+fn tracked_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<TrackedDoc>> {
+    let tags: String = r.get(6)?;
+    let tags = match serde_json::from_str(&tags) {
+        Ok(t) => t,
+        Err(e) => return Ok(Err(e.into())),
+    };
+    Ok(Ok(TrackedDoc {
+        id: r.get(0)?,
+        source: r.get(1)?,
+        kind: r.get(2)?,
+        hash: r.get(3)?,
+        file: FileStat::from_columns(r.get(4)?, r.get(5)?),
+        tags,
+        pending: r.get(7)?,
+    }))
+}
+
+/// A failed file from a row of (mtime, size, message, version).
+fn failed_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FailedFile> {
+    Ok(FailedFile {
+        mtime: r.get(0)?,
+        size: r.get::<_, i64>(1)?.max(0) as u64,
+        message: r.get(2)?,
+        version: r.get(3)?,
+    })
+}
+
 /// The half-open range of source strings under the folder `root`: `[root/, root0)`, since `0`
 /// follows `/` in byte order.
 pub(super) fn under(root: &str) -> (String, String) {
@@ -78,27 +107,10 @@ impl Catalog {
                AND d.id NOT IN (SELECT doc_id FROM journal WHERE op = 'delete')
              ORDER BY d.source",
         )?;
-        let rows = stmt.query_map(params![root, lo, hi], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, Option<i64>>(4)?,
-                r.get::<_, Option<i64>>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, bool>(7)?,
-            ))
-        })?;
+        let rows = stmt.query_map(params![root, lo, hi], tracked_from_row)?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, source, kind, hash, mtime, size, tags, pending) = row?;
-            let file = match (mtime, size.and_then(|s| u64::try_from(s).ok())) {
-                (Some(mtime), Some(size)) => Some(FileStat { mtime, size }),
-                _ => None,
-            };
-            let tags: Vec<String> = serde_json::from_str(&tags)?;
-            out.push(TrackedDoc { id, source, kind, hash, file, tags, pending });
+            out.push(row??);
         }
         Ok(out)
     }
@@ -159,16 +171,7 @@ impl Catalog {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT mtime, size, message, version FROM failed_files WHERE path = ?1")?;
-        Ok(stmt
-            .query_row([path], |r| {
-                Ok(FailedFile {
-                    mtime: r.get(0)?,
-                    size: r.get::<_, i64>(1)?.max(0) as u64,
-                    message: r.get(2)?,
-                    version: r.get(3)?,
-                })
-            })
-            .optional()?)
+        Ok(stmt.query_row([path], failed_from_row).optional()?)
     }
 
     /// Whether a file failed before in this very state (same size and modification time, same

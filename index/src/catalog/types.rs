@@ -35,6 +35,23 @@ impl FileStat {
         let mtime = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
         Some(FileStat { mtime: i64::try_from(mtime).ok()?, size: meta.len() })
     }
+
+    /// The stat stored in a row's `file_mtime` and `file_size` columns (of `documents` or
+    /// `copies`), when both are there and the size is not negative.
+    pub(super) fn from_columns(mtime: Option<i64>, size: Option<i64>) -> Option<FileStat> {
+        Some(FileStat { mtime: mtime?, size: u64::try_from(size?).ok()? })
+    }
+}
+
+pub(super) const ROOT_SELECT: &str = "SELECT id, path, kind, tags, added_at FROM roots";
+
+pub(super) fn root_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Root>> {
+    let tags: String = r.get(3)?;
+    let tags = match serde_json::from_str(&tags) {
+        Ok(t) => t,
+        Err(e) => return Ok(Err(e.into())),
+    };
+    Ok(Ok(Root { id: r.get(0)?, path: r.get(1)?, kind: r.get(2)?, tags, added_at: r.get(4)? }))
 }
 
 /// A document to write, with its chunks.
@@ -93,6 +110,14 @@ pub struct JournalEntry {
     pub started_at: String,
 }
 
+pub(super) const JOURNAL_SELECT: &str = "SELECT doc_id, op, started_at FROM journal";
+
+pub(super) fn journal_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<JournalEntry> {
+    let op: String = r.get(1)?;
+    let op = if op == "delete" { JournalOp::Delete } else { JournalOp::Index };
+    Ok(JournalEntry { doc_id: r.get(0)?, op, started_at: r.get(2)? })
+}
+
 /// Filters for listing documents.
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
@@ -123,10 +148,12 @@ pub struct DocSummary {
     pub published: Option<String>,
     /// BLAKE3 hash of the source bytes.
     pub hash: String,
-    /// Size of the source in bytes.
-    pub bytes: u64,
-    /// Pages (PDF).
-    pub pages: Option<u32>,
+    /// Size of the source in bytes (`bytes` in JSON).
+    #[serde(rename = "bytes")]
+    pub byte_len: u64,
+    /// Number of pages (PDF) when known (`pages` in JSON).
+    #[serde(rename = "pages")]
+    pub page_count: Option<u32>,
     /// Number of sections (chapters for EPUB).
     pub sections: u32,
     /// Number of chunks.
@@ -164,8 +191,8 @@ pub(super) fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result
             language: r.get(6)?,
             published: r.get(7)?,
             hash: r.get(8)?,
-            bytes: r.get::<_, i64>(9)? as u64,
-            pages: r.get(10)?,
+            byte_len: r.get::<_, i64>(9)? as u64,
+            page_count: r.get(10)?,
             sections: r.get(11)?,
             chunks: r.get(12)?,
             tags,
@@ -197,6 +224,25 @@ pub struct SectionInfo {
     pub page_end: Option<u32>,
     /// Length of its text in bytes.
     pub chars: u64,
+}
+
+pub(super) const SECTION_SELECT: &str =
+    "SELECT ordinal, heading_path, anchor, page_start, page_end, chars FROM sections";
+
+pub(super) fn section_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<SectionInfo>> {
+    let heading: String = r.get(1)?;
+    let heading_path = match serde_json::from_str(&heading) {
+        Ok(h) => h,
+        Err(e) => return Ok(Err(e.into())),
+    };
+    Ok(Ok(SectionInfo {
+        ordinal: r.get(0)?,
+        heading_path,
+        anchor: r.get(2)?,
+        page_start: r.get(3)?,
+        page_end: r.get(4)?,
+        chars: r.get::<_, i64>(5)? as u64,
+    }))
 }
 
 /// A chunk as stored in the catalog.

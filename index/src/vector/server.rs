@@ -28,6 +28,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use lore_ingest::retry::RetryPolicy;
 use qdrant_client::qdrant::r#match::MatchValue;
 use qdrant_client::qdrant::value::Kind;
 use qdrant_client::qdrant::{
@@ -50,12 +51,16 @@ use super::{VectorError, VectorFilter, VectorHit, VectorPoint, VectorStore, poin
 pub const DEFAULT_URL: &str = "http://localhost:6334";
 /// Default collection name.
 pub const DEFAULT_COLLECTION: &str = "lore";
-/// Shortest wait before a retry.
-const BACKOFF_BASE: Duration = Duration::from_millis(100);
-/// Longest wait before a retry.
-const BACKOFF_MAX: Duration = Duration::from_secs(5);
-/// Longest wait a server may ask for with `retry-after`.
-const RETRY_AFTER_MAX: Duration = Duration::from_secs(30);
+/// The store's retries: waits from 100 ms doubling up to 5 s, a server's `retry-after` honoured
+/// up to 30 s. The count is [`ServerOptions::retries`]; what is retried is judged on gRPC codes
+/// ([`is_transient`]), not on HTTP statuses.
+const RETRY: RetryPolicy = RetryPolicy {
+    max_retries: 4,
+    base_delay: Duration::from_millis(100),
+    max_delay: Duration::from_secs(5),
+    max_retry_after: Duration::from_secs(30),
+    retry_statuses: &[],
+};
 /// Longest wait for a connection to be made.
 const CONNECT_TIMEOUT_MAX: Duration = Duration::from_secs(10);
 /// Worker threads of a store's runtime (the work is waiting on the network).
@@ -76,7 +81,7 @@ pub struct ServerOptions {
     pub timeout: Duration,
     /// Points per upsert request.
     pub batch_size: usize,
-    /// Retries of a request that failed with a transient error.
+    /// Retries of a request that failed with a transient error (4 by default).
     pub retries: u32,
 }
 
@@ -88,7 +93,7 @@ impl Default for ServerOptions {
             collection: DEFAULT_COLLECTION.into(),
             timeout: Duration::from_secs(30),
             batch_size: UPSERT_BATCH,
-            retries: 4,
+            retries: RETRY.max_retries,
         }
     }
 }
@@ -498,21 +503,24 @@ struct Failure {
 }
 
 /// Runs `attempt` until it succeeds, fails with an error that is not transient, or has been
-/// retried `retries` times, waiting [`backoff`] between tries.
+/// retried `retries` times, waiting between tries the [`RETRY`] backoff, or longer when the
+/// server asked for it.
 async fn with_retries<T, Fut>(retries: u32, mut attempt: impl FnMut() -> Fut) -> Result<T, Failure>
 where
     Fut: Future<Output = Result<T, QdrantError>>,
 {
+    let policy = RetryPolicy { max_retries: retries, ..RETRY };
     let mut attempts = 0;
     loop {
         attempts += 1;
         match attempt().await {
             Ok(value) => return Ok(value),
             Err(error) => {
-                if attempts > retries || !is_transient(&error) {
+                if !policy.allows_retry(attempts - 1) || !is_transient(&error) {
                     return Err(Failure { error, attempts });
                 }
-                let wait = backoff(attempts, jitter()).max(retry_after(&error).unwrap_or_default());
+                // The backoff, unless the server asked for a longer wait.
+                let wait = policy.backoff(attempts).max(retry_after(&error).unwrap_or_default());
                 tokio::time::sleep(wait).await;
             }
         }
@@ -552,31 +560,14 @@ fn is_transient_status(code: Code, message: &str) -> bool {
     }
 }
 
-/// The wait a server asked for with `retry-after`, at most [`RETRY_AFTER_MAX`].
+/// The wait a server asked for with `retry-after`, at most [`RETRY`]'s `max_retry_after`.
 fn retry_after(error: &QdrantError) -> Option<Duration> {
     match error {
         QdrantError::ResourceExhaustedError { retry_after_seconds, .. } => {
-            Some(Duration::from_secs(*retry_after_seconds).min(RETRY_AFTER_MAX))
+            Some(RETRY.retry_after(Duration::from_secs(*retry_after_seconds)))
         }
         _ => None,
     }
-}
-
-/// The wait before retry number `attempt` (from 1): [`BACKOFF_BASE`] doubled per attempt up to
-/// [`BACKOFF_MAX`], of which a random half (`jitter` in `[0, 1)`) is taken off, so that clients
-/// failing together do not retry together.
-fn backoff(attempt: u32, jitter: f64) -> Duration {
-    let doublings = attempt.saturating_sub(1).min(16);
-    let ceiling = BACKOFF_BASE.saturating_mul(1 << doublings).min(BACKOFF_MAX);
-    ceiling.mul_f64(1.0 - 0.5 * jitter.clamp(0.0, 1.0))
-}
-
-/// A random number in `[0, 1)`, from the standard library's randomly keyed hasher.
-fn jitter() -> f64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::hash::RandomState::new().build_hasher();
-    hasher.write_u64(0x9e37_79b9_7f4a_7c15);
-    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// The status code (if any) and a one-line description of an error.
@@ -996,28 +987,29 @@ mod tests {
         assert_eq!(retry_after(&error), Some(Duration::from_secs(3)));
         let mut status = Status::resource_exhausted("slow down");
         status.metadata_mut().insert("retry-after", "86400".parse().unwrap());
-        assert_eq!(retry_after(&QdrantError::from(status)), Some(RETRY_AFTER_MAX));
+        assert_eq!(retry_after(&QdrantError::from(status)), Some(RETRY.max_retry_after));
         assert_eq!(retry_after(&QdrantError::from(Status::unavailable("x"))), None);
     }
 
     #[test]
     fn backoff_doubles_within_bounds() {
+        let (base, max) = (RETRY.base_delay, RETRY.max_delay);
+        assert_eq!((base, max), (Duration::from_millis(100), Duration::from_secs(5)));
         for attempt in 1..40 {
-            let ceiling = BACKOFF_BASE.saturating_mul(1 << (attempt - 1).min(16)).min(BACKOFF_MAX);
+            let ceiling = base.saturating_mul(1 << (attempt - 1).min(16)).min(max);
             for jitter in [0.0, 0.25, 0.5, 0.999_999] {
-                let d = backoff(attempt, jitter);
+                let d = RETRY.backoff_with(attempt, jitter);
                 assert!(d <= ceiling && d >= ceiling / 2, "attempt {attempt} jitter {jitter}: {d:?}");
-                assert!(d >= BACKOFF_BASE / 2 && d <= BACKOFF_MAX);
+                assert!(d >= base / 2 && d <= max);
             }
         }
-        assert_eq!(backoff(1, 0.0), BACKOFF_BASE);
-        assert_eq!(backoff(2, 0.0), BACKOFF_BASE * 2);
-        assert_eq!(backoff(100, 0.0), BACKOFF_MAX);
+        assert_eq!(RETRY.backoff_with(1, 0.0), base);
+        assert_eq!(RETRY.backoff_with(2, 0.0), base * 2);
+        assert_eq!(RETRY.backoff_with(100, 0.0), max);
         // Out-of-range jitter is clamped.
-        assert_eq!(backoff(1, 7.0), BACKOFF_BASE / 2);
-        let samples: Vec<f64> = (0..100).map(|_| jitter()).collect();
-        assert!(samples.iter().all(|j| (0.0..1.0).contains(j)));
-        assert!(samples.iter().any(|j| *j != samples[0]), "jitter is not random");
+        assert_eq!(RETRY.backoff_with(1, 7.0), base / 2);
+        let samples: std::collections::HashSet<_> = (0..100).map(|_| RETRY.backoff(4)).collect();
+        assert!(samples.len() > 1, "jitter is not random");
     }
 
     #[test]

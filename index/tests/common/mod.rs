@@ -3,14 +3,12 @@
 
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
-
 use lore_index::{EngineOptions, LibraryOptions, default_runtime_dir};
 
-/// A path inside `../shared/data`.
-pub fn data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data").join(rel)
-}
+#[path = "../../../tests/src/data_dir.rs"]
+mod data_dir;
+
+pub use data_dir::data;
 
 /// Engine options using the installed embedding runtime.
 pub fn engine_options() -> EngineOptions {

@@ -9,7 +9,7 @@ use feed_rs::model::{Entry, Link, Text};
 use feed_rs::parser::{ParseErrorKind, ParseFeedError};
 use url::Url;
 
-use super::page::mime_of;
+use super::mime::mime_of;
 use super::url::resolve;
 use crate::error::{IngestError, Result};
 use crate::html::meta::collapse;

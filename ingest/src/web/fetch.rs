@@ -10,12 +10,24 @@ use reqwest::header::{self, HeaderMap};
 use tokio::sync::Semaphore;
 use url::Url;
 
-use super::retry;
+use super::mime::{is_generic_mime, mime_of};
 use super::url::parse_web_url;
 use crate::error::{IngestError, Result};
 use crate::load::LoadOptions;
+use crate::retry::{RetryPolicy, parse_retry_after};
 
 const MIB: u64 = 1024 * 1024;
+
+/// The fetcher's retries: up to 3 attempts in all, waits from 500 ms doubling up to 30 s, a
+/// `Retry-After` honoured up to 30 s, and the statuses 408, 429 and 5xx retried.
+/// [`FetchOptions::retries`] and [`FetchOptions::backoff`] override the first two.
+pub const FETCH_RETRY: RetryPolicy = RetryPolicy {
+    max_retries: 2,
+    base_delay: Duration::from_millis(500),
+    max_delay: Duration::from_secs(30),
+    max_retry_after: Duration::from_secs(30),
+    retry_statuses: &[408..=408, 429..=429, 500..=599],
+};
 
 /// What the fetcher sends as `Accept`: pages, feeds and documents, HTML first.
 const ACCEPT: &str = "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,\
@@ -40,8 +52,9 @@ pub struct FetchOptions {
     /// Attempts in all for one request (1 = no retry). Connection errors, timeouts and the
     /// statuses 408, 429 and 5xx are retried.
     pub retries: u32,
-    /// The first wait between attempts; it doubles each time, with jitter, up to 30 s. A
-    /// `Retry-After` header replaces it (also capped at 30 s).
+    /// The first wait between attempts; it doubles each time up to 30 s, and a random part of
+    /// up to half of it is taken off ([`FETCH_RETRY`]). A `Retry-After` header replaces it
+    /// (also capped at 30 s).
     pub backoff: Duration,
     /// The `User-Agent` header.
     pub user_agent: String,
@@ -56,8 +69,8 @@ impl Default for FetchOptions {
             max_book_bytes: LoadOptions::default().max_book_mb * MIB,
             max_redirects: 10,
             per_host: 2,
-            retries: 3,
-            backoff: Duration::from_millis(500),
+            retries: FETCH_RETRY.max_retries + 1,
+            backoff: FETCH_RETRY.base_delay,
             user_agent: format!(
                 "lore/{} (personal knowledge agent; +https://github.com/lore)",
                 env!("CARGO_PKG_VERSION")
@@ -67,6 +80,12 @@ impl Default for FetchOptions {
 }
 
 impl FetchOptions {
+    /// The retry policy of these options: [`FETCH_RETRY`] with [`retries`](Self::retries) and
+    /// [`backoff`](Self::backoff).
+    pub fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy { max_retries: self.retries.max(1) - 1, base_delay: self.backoff, ..FETCH_RETRY }
+    }
+
     /// The defaults with the book limit taken from `load` (`max_book_mb`).
     pub fn for_load_options(load: &LoadOptions) -> Self {
         FetchOptions { max_book_bytes: load.max_book_mb.saturating_mul(MIB), ..Default::default() }
@@ -150,9 +169,9 @@ enum Failure {
 }
 
 impl Failure {
-    fn retryable(&self) -> bool {
+    fn retryable(&self, policy: &RetryPolicy) -> bool {
         match self {
-            Failure::Status { status, .. } => retry::retryable_status(*status),
+            Failure::Status { status, .. } => policy.retries_status(*status),
             Failure::Timeout | Failure::Connect(_) | Failure::Broken(_) => true,
             Failure::Redirect(_) | Failure::TooLarge { .. } | Failure::Other(_) => false,
         }
@@ -232,10 +251,9 @@ impl Fetcher {
         let parsed = parse_web_url(url)?;
         let opts = &self.inner.opts;
         let gate = self.host_gate(&parsed);
-        let attempts = opts.retries.max(1);
-        let mut attempt = 0;
+        let policy = opts.retry_policy();
+        let mut retries = 0;
         loop {
-            attempt += 1;
             let outcome = {
                 let _permit = gate.acquire().await.map_err(|_| IngestError::Network {
                     url: url.to_string(),
@@ -250,14 +268,15 @@ impl Fetcher {
                 Ok(fetched) => return Ok(fetched),
                 Err(f) => f,
             };
-            if attempt >= attempts || !failure.retryable() {
+            if !policy.allows_retry(retries) || !failure.retryable(&policy) {
                 return Err(failure.into_error(url, opts));
             }
-            let wait = match &failure {
-                Failure::Status { retry_after: Some(wait), .. } => *wait,
-                _ => retry::backoff(attempt, opts.backoff),
+            retries += 1;
+            let retry_after = match &failure {
+                Failure::Status { retry_after, .. } => *retry_after,
+                _ => None,
             };
-            tokio::time::sleep(wait).await;
+            tokio::time::sleep(policy.delay(retries, retry_after)).await;
         }
     }
 
@@ -305,7 +324,7 @@ impl Fetcher {
         }
         if !status.is_success() {
             let retry_after = header_str(resp.headers(), header::RETRY_AFTER)
-                .and_then(|v| retry::retry_after(&v, SystemTime::now()));
+                .and_then(|v| parse_retry_after(&v, SystemTime::now()));
             return Err(Failure::Status {
                 status: status.as_u16(),
                 reason: status.canonical_reason().unwrap_or_default().to_string(),
@@ -363,10 +382,10 @@ fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
 /// Whether a response is a book (PDF or EPUB) by its content type, or, when the type says
 /// nothing, by its URL's extension; books get the larger size limit.
 fn is_book(content_type: Option<&str>, url: &Url) -> bool {
-    let mime = content_type.map(super::page::mime_of).unwrap_or_default();
+    let mime = content_type.map(mime_of).unwrap_or_default();
     match mime.as_str() {
         "application/pdf" | "application/x-pdf" | "application/epub+zip" => true,
-        m if super::page::is_generic_mime(m) => {
+        m if is_generic_mime(m) => {
             let path = url.path().to_ascii_lowercase();
             path.ends_with(".pdf") || path.ends_with(".epub")
         }

@@ -1,9 +1,12 @@
 //! Web pages and news feeds.
 //!
 //! - [`url`]: only http and https; [`normalise_url`] gives a page's identity.
-//! - [`fetch`]: [`Fetcher`] GETs with redirects, retries and backoff (honouring `Retry-After`),
+//! - [`fetch`]: [`Fetcher`] GETs with redirects, retries and backoff (honouring `Retry-After`;
+//!   the policy is [`FETCH_RETRY`], see [`crate::retry`]),
 //!   a few concurrent requests per host, conditional GETs ([`Validators`]), a size cap checked
 //!   while the body streams in, and a total time limit per attempt.
+//! - `mime`: `Content-Type` values (media type, charset), read by the fetcher, the page loader
+//!   and the feed parser.
 //! - [`page`]: [`load_page`] turns a fetched [`Response`] into a [`Document`](crate::Document)
 //!   of kind `web` with the loader its content type (or its bytes) calls for; [`fetch_page`]
 //!   does both.
@@ -17,12 +20,12 @@
 pub mod feed;
 pub mod fetch;
 pub mod item;
+mod mime;
 pub mod page;
-pub mod retry;
 pub mod url;
 
 pub use feed::{FeedItem, ParsedFeed, parse_feed};
-pub use fetch::{FetchOptions, Fetched, Fetcher, Response, Validators};
+pub use fetch::{FETCH_RETRY, FetchOptions, Fetched, Fetcher, Response, Validators};
 pub use item::{item_document, item_source};
 pub use page::{fetch_page, load_page};
 pub use url::{normalise_url, parse_web_url};

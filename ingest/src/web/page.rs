@@ -5,6 +5,7 @@
 use url::Url;
 
 use super::fetch::{Fetched, Fetcher, Response};
+use super::mime::{charset_of, is_generic_mime, mime_of};
 use super::url::{normalise_url, parse_web_url, site_of, title_from_url};
 use crate::document::{Document, Kind};
 use crate::error::{IngestError, Result};
@@ -23,33 +24,6 @@ enum Format {
     Html,
     Markdown,
     Text,
-}
-
-/// The media type of a `Content-Type` value, lowercase, without parameters.
-pub(crate) fn mime_of(content_type: &str) -> String {
-    content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
-}
-
-/// Media types that say nothing about the content (or none at all).
-pub(crate) fn is_generic_mime(mime: &str) -> bool {
-    matches!(
-        mime,
-        "" | "application/octet-stream"
-            | "binary/octet-stream"
-            | "application/binary"
-            | "application/unknown"
-            | "application/x-download"
-            | "application/force-download"
-            | "application/download"
-    )
-}
-
-/// The `charset` parameter of a `Content-Type` value.
-fn charset_of(content_type: &str) -> Option<String> {
-    content_type.split(';').skip(1).find_map(|p| {
-        let (k, v) = p.split_once('=')?;
-        k.trim().eq_ignore_ascii_case("charset").then(|| v.trim().trim_matches(['"', '\'']).to_string())
-    })
 }
 
 /// Whether the bytes are a PDF (a `%PDF-` header near the start).

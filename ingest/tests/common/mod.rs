@@ -2,15 +2,14 @@
 //! Each test binary uses a part of them.
 #![allow(dead_code)]
 
+#[path = "../../../tests/src/data_dir.rs"]
+mod data_dir;
 pub mod server;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
-/// The shared data folder (`shared/data` beside the work tree).
-pub fn data_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data"))
-}
+#[allow(unused_imports)] // each test binary uses a part
+pub use data_dir::{data, data_dir};
 
 /// Tokens for the bag: lowercase whitespace-separated words, or for Chinese pages every
 /// non-whitespace character (the text has no spaces between words).

@@ -35,7 +35,7 @@ pub fn run(ctx: &Context, args: LsArgs) -> Result<ExitCode> {
         cell("ADDED", 10)
     )?;
     for d in &docs {
-        let extent = match (d.kind.as_str(), d.pages) {
+        let extent = match (d.kind.as_str(), d.page_count) {
             (_, Some(p)) => format!("{p} pp"),
             ("epub", _) => format!("{} ch", d.sections),
             _ => format!("{} sec", d.sections),

@@ -57,12 +57,12 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<ExitCode> {
     if let Some(p) = &doc.published {
         outln!("  published {p}")?;
     }
-    if let Some(p) = doc.pages {
+    if let Some(p) = doc.page_count {
         outln!("  pages     {p}")?;
     }
     outln!("  sections  {}", doc.sections)?;
     outln!("  chunks    {}", doc.chunks)?;
-    outln!("  size      {} bytes", doc.bytes)?;
+    outln!("  size      {} bytes", doc.byte_len)?;
     outln!("  hash      {}", doc.hash)?;
     outln!("  added     {}", doc.added_at)?;
     if !doc.tags.is_empty() {

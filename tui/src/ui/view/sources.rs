@@ -157,7 +157,7 @@ pub(super) fn detail_lines(app: &App, theme: &Theme, width: usize) -> Vec<Line<'
             };
             raw.push(styled_line(d.title.clone(), theme.title));
             let mut facts = vec![d.kind.clone()];
-            facts.extend(d.pages.map(|p| format!("{p} pages")));
+            facts.extend(d.page_count.map(|p| format!("{p} pages")));
             facts.push(format!("{} chunks", thousands(u64::from(d.chunks))));
             facts.push(format!("{} sections", d.sections));
             raw.push(dim_line(facts.join(" · "), theme));
