@@ -26,7 +26,7 @@ use anyhow::Result;
 use futures::FutureExt;
 use lore_agent::answer::AskEvent;
 use lore_agent::prompt::PastTurn;
-use lore_agent::{AskOptions, ChatModel, Citation, conversation};
+use lore_agent::{AnswerSession, AskOptions, ChatModel, Citation, SessionOptions, conversation};
 use lore_index::catalog::{Catalog, chunk_id, doc_of_chunk};
 use lore_index::engines::WaitNotice;
 use lore_index::feeds::{FeedEvent, RefreshReport};
@@ -449,7 +449,6 @@ impl Engine {
         self.asking = Some(id);
         let chat = self.chat.clone();
         let reports = self.reports.clone();
-        let catalog_path = self.ctx.paths.home.join(CATALOG_FILE);
         let done = done.clone();
         let body = async move {
             let update = |u: AnswerUpdate| {
@@ -461,28 +460,29 @@ impl Engine {
                 AskEvent::Notice(n) => update(AnswerUpdate::Notice(n.to_string())),
                 AskEvent::Text(t) => update(AnswerUpdate::Text(t.to_string())),
             };
+            let session = AnswerSession::with_history(&lib, req.conversation, req.history);
             let outcome = tokio::select! {
-                r = lore_agent::ask(&lib, chat.as_deref(), &req.question, &req.history, &opts, &mut on_event) => Some(r),
+                r = session.ask(chat.as_deref(), &req.question, &opts, &mut on_event) => Some(r),
                 _ = cancel_rx => None,
             };
             match outcome {
                 None => update(AnswerUpdate::Cancelled),
                 Some(Err(e)) => update(AnswerUpdate::Failed(e.to_string())),
-                Some(Ok(answer)) => {
-                    let conversation = match record(&catalog_path, req.conversation, &answer) {
+                Some(Ok(asked)) => {
+                    let conversation = match asked.recorded {
                         Ok(id) => Some(id),
                         Err(e) => {
+                            let e = anyhow::Error::new(e);
                             let text = format!("the answer was not saved in the history: {e:#}");
                             let _ = reports.send(Report::Message(Message { text, error: true }));
                             None
                         }
                     };
-                    let related = related_reading(&lib, &answer);
                     update(AnswerUpdate::Done {
-                        text: answer.text,
-                        citations: answer.citations,
+                        text: asked.answer.text,
+                        citations: asked.answer.citations,
                         conversation,
-                        related,
+                        related: asked.related.into_iter().map(|d| d.title).collect(),
                     });
                 }
             }
@@ -501,18 +501,16 @@ impl Engine {
     }
 }
 
-/// The settings of an answer, as `lore ask` builds them.
-fn ask_options(ctx: &Context) -> Result<AskOptions> {
-    Ok(AskOptions {
-        retrieve: crate::commands::ask::retrieve_config(ctx, None, VectorFilter::default())?,
-        search: ctx.config.search.to_search_config()?,
-        ..AskOptions::default()
+/// The settings of an answer, as `lore ask` builds them, with related reading.
+fn ask_options(ctx: &Context) -> Result<SessionOptions> {
+    Ok(SessionOptions {
+        ask: AskOptions {
+            retrieve: crate::commands::ask::retrieve_config(ctx, None, VectorFilter::default())?,
+            search: ctx.config.search.to_search_config()?,
+            ..AskOptions::default()
+        },
+        related_reading: RELATED_READING,
     })
-}
-
-fn record(catalog: &Path, conversation: Option<i64>, answer: &lore_agent::Answer) -> Result<i64> {
-    let mut cat = Catalog::open(catalog)?;
-    Ok(conversation::record(&mut cat, conversation, answer)?)
 }
 
 /// The catalog thread: answers requests in order, keeping only the newest of repeated ones.
@@ -837,23 +835,6 @@ pub(crate) fn refresh_summary(r: &RefreshReport) -> (String, bool) {
         line.push_str(&format!(" ({})", feed_error(one, one.error.as_deref().unwrap_or("failed"))));
     }
     (line, r.failed_feeds + r.failed_items > 0)
-}
-
-/// Documents to read next after an answer: those nearest to the chunks it cited (or, when it
-/// cited none, to the passages it was given), leaving out the documents already cited.
-fn related_reading(lib: &lore_index::Library, answer: &lore_agent::Answer) -> Vec<String> {
-    let mut chunks: Vec<i64> = answer.citations.iter().map(|c| c.chunk_id).collect();
-    if chunks.is_empty() {
-        chunks = answer.passages.iter().take(3).map(|p| p.chunk_id).collect();
-    }
-    if chunks.is_empty() {
-        return Vec::new();
-    }
-    let options = lore_index::related::RelatedOptions { k: RELATED_READING, pairs: 0, ..Default::default() };
-    match lib.related_to_chunks(&chunks, &options) {
-        Ok(docs) => docs.into_iter().map(|d| d.title).collect(),
-        Err(_) => Vec::new(),
-    }
 }
 
 /// Documents listed as related reading under an answer.
