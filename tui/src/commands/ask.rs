@@ -6,16 +6,16 @@ use std::process::ExitCode;
 
 use anyhow::{Result, anyhow, bail};
 use lore_agent::answer::AskEvent;
-use lore_agent::{
-    AgentError, AnswerSession, AskOptions, ChatModel, Continue, RetrieveConfig, SessionOptions,
-};
+use lore_agent::{AgentError, AnswerSession, AskOptions, ChatModel, Continue, SessionOptions};
 use serde::Serialize;
 
-use super::Context;
-use super::search::build_filter;
+use crate::context::Context;
+// `bench.rs` takes it from here.
 use crate::cli::AskArgs;
+pub(crate) use crate::context::retrieve_config;
 use crate::output::outln;
 use crate::output::{error_line, print_json, warn_line};
+use crate::selection::build_filter;
 
 #[derive(Serialize)]
 struct AskJson<'a> {
@@ -163,25 +163,6 @@ pub fn run(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The retrieval settings of `ask` from the configuration.
-pub fn retrieve_config(
-    ctx: &Context,
-    k: Option<usize>,
-    filter: lore_index::vector::VectorFilter,
-) -> Result<RetrieveConfig> {
-    let a = &ctx.config.ask;
-    Ok(RetrieveConfig {
-        k: k.unwrap_or(a.k),
-        mode: ctx.config.search.mode.parse().map_err(anyhow::Error::msg)?,
-        filter,
-        neighbours: a.neighbours,
-        budget_tokens: a.budget_tokens,
-        max_passages: a.max_passages,
-        min_similarity: a.min_similarity,
-        min_evidence: a.min_evidence,
-    })
 }
 
 fn passages_list(passages: &[lore_agent::Passage]) -> String {

@@ -14,8 +14,8 @@ use lore_index::sync::find_roots;
 use lore_index::watch::RootWatcher;
 use lore_index::{AddEvent, ChangeKind, ItemOutcome, SyncReport};
 
-use super::Context;
 use crate::cli::SyncArgs;
+use crate::context::Context;
 use crate::output;
 use crate::output::{OutputError, outln};
 

@@ -36,7 +36,7 @@ use lore_index::{AddEvent, ItemOutcome, Library, SearchConfig, SearchRequest};
 use tokio::sync::{mpsc, oneshot};
 
 use super::app::{AnswerUpdate, ChunkContext, Command, FeedItems, IngestUpdate, Message, Report};
-use crate::commands::Context;
+use crate::context::{Context, retrieve_config, web_runtime};
 use crate::output::plural;
 
 /// Quiet time after the last keystroke before a live search runs.
@@ -505,7 +505,7 @@ impl Engine {
 fn ask_options(ctx: &Context) -> Result<SessionOptions> {
     Ok(SessionOptions {
         ask: AskOptions {
-            retrieve: crate::commands::ask::retrieve_config(ctx, None, VectorFilter::default())?,
+            retrieve: retrieve_config(ctx, None, VectorFilter::default())?,
             search: ctx.config.search.to_search_config()?,
             ..AskOptions::default()
         },
@@ -768,7 +768,7 @@ fn add_summary(r: &lore_index::AddReport, nothing: String) -> IngestUpdate {
 /// A runtime for fetching (several workers, so requests go on while the library embeds) and
 /// the configured web client.
 fn web_job(ctx: &Context) -> Result<(tokio::runtime::Runtime, lore_ingest::web::Fetcher)> {
-    let runtime = crate::commands::feed::web_runtime()?;
+    let runtime = web_runtime()?;
     Ok((runtime, ctx.fetcher()?))
 }
 
