@@ -51,6 +51,18 @@ pub enum AgentError {
     /// The catalog failed.
     #[error(transparent)]
     Catalog(#[from] lore_index::catalog::CatalogError),
+    /// The catalog holding the conversations could not be opened.
+    #[error("cannot open {}", .path.display())]
+    Conversations {
+        /// The catalog file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: lore_index::catalog::CatalogError,
+    },
+    /// A question was to continue a conversation that does not exist.
+    #[error("no conversation {0}")]
+    NoConversation(i64),
     /// A blocking task failed.
     #[error("background task failed: {0}")]
     Task(String),

@@ -10,6 +10,8 @@
 //! - [`answer`]: the whole flow, and the extractive answer used without a model.
 //! - [`rewrite`]: a follow-up's rewrite checked before it is searched.
 //! - [`conversation`]: conversations kept in the catalog.
+//! - [`session`]: one question in a conversation, as `lore ask` and the UI ask it: history,
+//!   answer, the recorded turn, related reading.
 
 pub mod answer;
 pub mod chat;
@@ -22,6 +24,7 @@ pub mod refusal;
 pub mod retrieve;
 pub mod retry;
 pub mod rewrite;
+pub mod session;
 pub mod support;
 pub mod words;
 
@@ -29,3 +32,4 @@ pub use answer::{Answer, AnswerMode, AskEvent, AskOptions, Citation, Timings, as
 pub use chat::{ChatConfig, ChatModel, Message, Role};
 pub use error::{AgentError, Result};
 pub use retrieve::{Passage, Retrieval, RetrieveConfig};
+pub use session::{AnswerSession, Continue, SessionAnswer, SessionOptions};

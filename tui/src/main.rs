@@ -4,7 +4,9 @@
 mod cli;
 mod commands;
 mod config;
+mod context;
 mod output;
+mod selection;
 mod ui;
 
 use std::process::ExitCode;

@@ -7,8 +7,8 @@ use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lore_index::{AddEvent, ItemOutcome};
 
-use super::Context;
 use crate::cli::AddArgs;
+use crate::context::Context;
 use crate::output;
 use crate::output::{outln, plural};
 
@@ -97,7 +97,7 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
     };
     if !urls.is_empty() {
         let fetcher = ctx.fetcher()?;
-        let runtime = super::feed::web_runtime()?;
+        let runtime = crate::context::web_runtime()?;
         let web = runtime.block_on(lib.add_urls(&fetcher, &urls, &args.tags, &mut on_event))?;
         merge(&mut report, web);
     }

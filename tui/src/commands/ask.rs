@@ -4,17 +4,18 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Result, anyhow, bail};
 use lore_agent::answer::AskEvent;
-use lore_agent::{AskOptions, ChatModel, RetrieveConfig, conversation};
-use lore_index::catalog::Catalog;
+use lore_agent::{AgentError, AnswerSession, AskOptions, ChatModel, Continue, SessionOptions};
 use serde::Serialize;
 
-use super::Context;
-use super::search::build_filter;
+use crate::context::Context;
+// `bench.rs` takes it from here.
 use crate::cli::AskArgs;
+pub(crate) use crate::context::retrieve_config;
 use crate::output::outln;
 use crate::output::{error_line, print_json, warn_line};
+use crate::selection::build_filter;
 
 #[derive(Serialize)]
 struct AskJson<'a> {
@@ -44,31 +45,28 @@ pub fn run(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
         bail!("the question is empty");
     }
     let lib = ctx.searcher()?;
-    // Conversations are written beside a running writer: the catalog is SQLite in WAL mode.
-    let mut conversations = Catalog::open_home(&ctx.paths.home)
-        .with_context(|| format!("cannot open the library at {}", ctx.paths.home.display()))?;
-    let conversation_id = if args.continue_last {
-        conversations.last_conversation()?
+    let which = if args.continue_last {
+        Continue::Last
     } else if let Some(id) = args.conversation {
-        if conversations.conversation(id)?.is_none() {
-            bail!("no conversation {id} (see `lore history`)");
-        }
-        Some(id)
+        Continue::Conversation(id)
     } else {
-        None
+        Continue::New
     };
-    let history = match conversation_id {
-        Some(id) => conversation::history(&conversations, id, ctx.config.ask.history_turns)?,
-        None => Vec::new(),
-    };
+    let session = AnswerSession::open(&lib, which, ctx.config.ask.history_turns).map_err(|e| match e {
+        AgentError::NoConversation(id) => anyhow!("no conversation {id} (see `lore history`)"),
+        e => e.into(),
+    })?;
     let chat = match (args.no_llm, ctx.config.llm.to_chat_config()) {
         (false, Some(cfg)) => Some(ChatModel::new(cfg)?),
         _ => None,
     };
-    let opts = AskOptions {
-        retrieve: retrieve_config(ctx, args.k, build_filter(&lib, &args.filter)?)?,
-        search: ctx.config.search.to_search_config()?,
-        ..AskOptions::default()
+    let opts = SessionOptions {
+        ask: AskOptions {
+            retrieve: retrieve_config(ctx, args.k, build_filter(&lib, &args.filter)?)?,
+            search: ctx.config.search.to_search_config()?,
+            ..AskOptions::default()
+        },
+        related_reading: 0,
     };
 
     let stream_text = !args.json;
@@ -87,11 +85,11 @@ pub fn run(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let outcome = rt.block_on(async {
         tokio::select! {
-            r = lore_agent::ask(&lib, chat.as_ref(), &question, &history, &opts, &mut on_event) => Some(r),
+            r = session.ask(chat.as_ref(), &question, &opts, &mut on_event) => Some(r),
             _ = tokio::signal::ctrl_c() => None,
         }
     });
-    let answer = match outcome {
+    let asked = match outcome {
         None => {
             if printed_any {
                 outln!()?;
@@ -105,9 +103,10 @@ pub fn run(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
             }
             return Err(e.into());
         }
-        Some(Ok(answer)) => answer,
+        Some(Ok(asked)) => asked,
     };
-    let id = conversation::record(&mut conversations, conversation_id, &answer)?;
+    let id = asked.recorded?;
+    let answer = asked.answer;
 
     if args.json {
         print_json(&AskJson {
@@ -164,25 +163,6 @@ pub fn run(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The retrieval settings of `ask` from the configuration.
-pub fn retrieve_config(
-    ctx: &Context,
-    k: Option<usize>,
-    filter: lore_index::VectorFilter,
-) -> Result<RetrieveConfig> {
-    let a = &ctx.config.ask;
-    Ok(RetrieveConfig {
-        k: k.unwrap_or(a.k),
-        mode: ctx.config.search.mode.parse().map_err(anyhow::Error::msg)?,
-        filter,
-        neighbours: a.neighbours,
-        budget_tokens: a.budget_tokens,
-        max_passages: a.max_passages,
-        min_similarity: a.min_similarity,
-        min_evidence: a.min_evidence,
-    })
 }
 
 fn passages_list(passages: &[lore_agent::Passage]) -> String {

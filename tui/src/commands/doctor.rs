@@ -11,8 +11,8 @@ use lore_index::catalog::doc_of_chunk;
 use lore_index::{Engines, Library};
 use serde::Serialize;
 
-use super::Context;
 use crate::cli::DoctorArgs;
+use crate::context::Context;
 use crate::output::print_json;
 use crate::output::{outln, plural};
 

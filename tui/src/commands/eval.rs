@@ -11,8 +11,8 @@ use lore_index::{Library, LibraryOptions, Mode, SearchHit, SearchRequest};
 use lore_ingest::{Document, Kind, Section};
 use serde::Serialize;
 
-use super::Context;
 use crate::cli::EvalArgs;
+use crate::context::Context;
 use crate::output::outln;
 use crate::output::print_json;
 
@@ -79,7 +79,7 @@ struct GateSignal {
 /// The retrieval settings of `ask` for `question`, with the passage budget the configured
 /// context window leaves.
 fn ask_retrieve_config(ctx: &Context, question: &str) -> Result<lore_agent::RetrieveConfig> {
-    let mut rcfg = super::ask::retrieve_config(ctx, None, Default::default())?;
+    let mut rcfg = crate::context::retrieve_config(ctx, None, Default::default())?;
     let llm = &ctx.config.llm;
     rcfg.budget_tokens = lore_agent::answer::passage_budget(
         llm.context_window,
@@ -263,7 +263,7 @@ fn answer_quality(
     chat: &lore_agent::ChatModel,
 ) -> Result<AnswerResult> {
     let opts = lore_agent::AskOptions {
-        retrieve: super::ask::retrieve_config(ctx, None, Default::default())?,
+        retrieve: crate::context::retrieve_config(ctx, None, Default::default())?,
         search: ctx.config.search.to_search_config()?,
         ..lore_agent::AskOptions::default()
     };

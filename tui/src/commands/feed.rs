@@ -8,8 +8,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lore_index::catalog::{Feed, FeedSettings};
 use lore_index::{FeedEvent, FeedReport, ItemOutcome, Library, RefreshReport};
 
-use super::Context;
 use crate::cli::{FeedAddArgs, FeedArgs, FeedCommand, FeedLsArgs, FeedRefreshArgs, FeedRmArgs};
+use crate::context::{Context, web_runtime};
 use crate::output::{self, cell, print_json};
 use crate::output::{OutputError, outln};
 
@@ -21,11 +21,6 @@ pub fn run(ctx: &Context, args: FeedArgs) -> Result<ExitCode> {
         FeedCommand::Rm(a) => rm(ctx, a),
         FeedCommand::Refresh(a) => refresh(ctx, a),
     }
-}
-
-/// A runtime for fetching: several workers so requests go on while the library embeds.
-pub(crate) fn web_runtime() -> Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?)
 }
 
 fn add(ctx: &Context, args: FeedAddArgs) -> Result<ExitCode> {

@@ -6,8 +6,8 @@ use anyhow::{Result, bail};
 use lore_agent::conversation::citations_of;
 use serde::Serialize;
 
-use super::Context;
 use crate::cli::HistoryArgs;
+use crate::context::Context;
 use crate::output::outln;
 use crate::output::{cell, print_json, truncate};
 

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 use lore_index::catalog::ListFilter;
 
-use super::Context;
 use crate::cli::LsArgs;
+use crate::context::Context;
 use crate::output::outln;
 use crate::output::{cell, print_json};
 

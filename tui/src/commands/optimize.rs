@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use lore_index::Library;
 
-use super::Context;
 use crate::cli::OptimizeArgs;
+use crate::context::Context;
 use crate::output;
 use crate::output::outln;
 

@@ -6,8 +6,8 @@ use std::time::Duration;
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::Context;
 use crate::cli::ReindexArgs;
+use crate::context::Context;
 use crate::output;
 use crate::output::outln;
 

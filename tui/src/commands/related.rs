@@ -6,11 +6,11 @@ use std::process::ExitCode;
 use anyhow::Result;
 use lore_index::{RelatedDoc, RelatedMethod, RelatedOptions};
 
-use super::Context;
-use super::show::pick_one;
 use crate::cli::RelatedArgs;
+use crate::context::Context;
 use crate::output::{OutputError, outln};
 use crate::output::{print_json, truncate};
+use crate::selection::pick_one;
 
 /// Runs `lore related`.
 pub fn run(ctx: &Context, args: RelatedArgs) -> Result<ExitCode> {

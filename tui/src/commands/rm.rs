@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::Context;
-use super::show::pick_one;
 use crate::cli::RmArgs;
+use crate::context::Context;
 use crate::output;
 use crate::output::outln;
+use crate::selection::pick_one;
 
 /// Runs `lore rm`.
 pub fn run(ctx: &Context, args: RmArgs) -> Result<ExitCode> {

@@ -7,8 +7,8 @@ use std::time::Duration;
 use anyhow::Result;
 use lore_index::find_roots;
 
-use super::Context;
 use crate::cli::{RootsArgs, RootsCommand, RootsRmArgs};
+use crate::context::Context;
 use crate::output::outln;
 use crate::output::{self, cell, plural, print_json};
 

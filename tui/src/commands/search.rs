@@ -3,14 +3,14 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use anyhow::{Context as _, Result, bail};
-use lore_index::{Library, Mode, SearchHit, SearchRequest, VectorFilter, epoch_of};
+use anyhow::{Result, bail};
+use lore_index::{Mode, SearchHit, SearchRequest};
 
-use super::Context;
-use super::show::pick_one;
-use crate::cli::{FilterArgs, SearchArgs};
+use crate::cli::SearchArgs;
+use crate::context::Context;
 use crate::output::print_json;
 use crate::output::{OutputError, outln};
+use crate::selection::build_filter;
 
 /// Runs `lore search`.
 pub fn run(ctx: &Context, args: SearchArgs) -> Result<ExitCode> {
@@ -37,36 +37,6 @@ pub fn run(ctx: &Context, args: SearchArgs) -> Result<ExitCode> {
         print_hit(hit, color)?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The search restrictions the command line asks for.
-pub fn build_filter(lib: &Library, args: &FilterArgs) -> Result<VectorFilter> {
-    let mut filter = VectorFilter { kinds: args.kind.clone(), tags: args.tag.clone(), ..Default::default() };
-    for k in &filter.kinds {
-        k.parse::<lore_ingest::Kind>().map_err(anyhow::Error::msg)?;
-    }
-    for spec in &args.doc {
-        filter.doc_ids.push(pick_one(lib.resolve(spec)?, spec)?.id);
-    }
-    let date = |s: &Option<String>, end: bool| -> Result<Option<i64>> {
-        match s {
-            None => Ok(None),
-            Some(d) => {
-                let t = epoch_of(d).with_context(|| format!("{d:?} is not a date (YYYY-MM-DD)"))?;
-                Ok(Some(if end && d.len() == 10 { t + 86_399 } else { t }))
-            }
-        }
-    };
-    filter.date_from = date(&args.since, false)?;
-    filter.date_to = date(&args.until, true)?;
-    if let Some(lang) = &args.lang {
-        let code = lang.trim().to_ascii_lowercase();
-        if code.len() != 2 || !code.chars().all(|c| c.is_ascii_lowercase()) {
-            bail!("{lang:?} is not a language code (two letters, ISO 639-1: en, zh, ja, de, ...)");
-        }
-        filter.lang = Some(code);
-    }
-    Ok(filter)
 }
 
 /// Where in its document a hit is: page or line span and heading path.

@@ -2,26 +2,13 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
-use lore_index::catalog::DocSummary;
+use anyhow::Result;
 
-use super::Context;
 use crate::cli::ShowArgs;
+use crate::context::Context;
 use crate::output::outln;
 use crate::output::{print_json, truncate};
-
-/// Picks the one document a user meant, or explains why it can't.
-pub fn pick_one(mut found: Vec<DocSummary>, spec: &str) -> Result<DocSummary> {
-    match found.len() {
-        0 => bail!("no document matches {spec:?} (try `lore ls`)"),
-        1 => Ok(found.remove(0)),
-        n => {
-            let list: Vec<String> =
-                found.iter().take(10).map(|d| format!("  {}  {}", d.id, d.title)).collect();
-            bail!("{n} documents match {spec:?}; name one by id:\n{}", list.join("\n"))
-        }
-    }
-}
+use crate::selection::pick_one;
 
 /// Runs `lore show`.
 pub fn run(ctx: &Context, args: ShowArgs) -> Result<ExitCode> {

@@ -12,8 +12,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget};
 use lore_index::catalog::Root;
 use lore_index::{AddEvent, ChangeKind, ItemOutcome, RootWatcher, SyncReport, find_roots};
 
-use super::Context;
 use crate::cli::SyncArgs;
+use crate::context::Context;
 use crate::output;
 use crate::output::{OutputError, outln};
 

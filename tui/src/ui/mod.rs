@@ -29,7 +29,7 @@ use self::app::{App, Command, EngineState, Settings};
 use self::theme::Theme;
 use self::timings::{Timings, ms_since, since_launch_ms};
 use self::workers::Workers;
-use crate::commands::Context;
+use crate::context::Context;
 
 /// How often the busy spinner turns.
 const TICK: Duration = Duration::from_millis(100);

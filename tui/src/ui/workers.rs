@@ -26,7 +26,7 @@ use anyhow::Result;
 use futures::FutureExt;
 use lore_agent::answer::AskEvent;
 use lore_agent::prompt::PastTurn;
-use lore_agent::{AskOptions, ChatModel, Citation, conversation};
+use lore_agent::{AnswerSession, AskOptions, ChatModel, Citation, SessionOptions, conversation};
 use lore_index::catalog::{Catalog, chunk_id, doc_of_chunk};
 use lore_index::{
     AddEvent, FeedEvent, ItemOutcome, Library, RefreshReport, SearchConfig, SearchRequest, VectorFilter,
@@ -35,7 +35,7 @@ use lore_index::{
 use tokio::sync::{mpsc, oneshot};
 
 use super::app::{AnswerUpdate, ChunkContext, Command, FeedItems, IngestUpdate, Message, Report};
-use crate::commands::Context;
+use crate::context::{Context, retrieve_config, web_runtime};
 use crate::output::plural;
 
 /// Quiet time after the last keystroke before a live search runs.
@@ -448,7 +448,6 @@ impl Engine {
         self.asking = Some(id);
         let chat = self.chat.clone();
         let reports = self.reports.clone();
-        let home = self.ctx.paths.home.clone();
         let done = done.clone();
         let body = async move {
             let update = |u: AnswerUpdate| {
@@ -460,28 +459,29 @@ impl Engine {
                 AskEvent::Notice(n) => update(AnswerUpdate::Notice(n.to_string())),
                 AskEvent::Text(t) => update(AnswerUpdate::Text(t.to_string())),
             };
+            let session = AnswerSession::with_history(&lib, req.conversation, req.history);
             let outcome = tokio::select! {
-                r = lore_agent::ask(&lib, chat.as_deref(), &req.question, &req.history, &opts, &mut on_event) => Some(r),
+                r = session.ask(chat.as_deref(), &req.question, &opts, &mut on_event) => Some(r),
                 _ = cancel_rx => None,
             };
             match outcome {
                 None => update(AnswerUpdate::Cancelled),
                 Some(Err(e)) => update(AnswerUpdate::Failed(e.to_string())),
-                Some(Ok(answer)) => {
-                    let conversation = match record(&home, req.conversation, &answer) {
+                Some(Ok(asked)) => {
+                    let conversation = match asked.recorded {
                         Ok(id) => Some(id),
                         Err(e) => {
+                            let e = anyhow::Error::new(e);
                             let text = format!("the answer was not saved in the history: {e:#}");
                             let _ = reports.send(Report::Message(Message { text, error: true }));
                             None
                         }
                     };
-                    let related = related_reading(&lib, &answer);
                     update(AnswerUpdate::Done {
-                        text: answer.text,
-                        citations: answer.citations,
+                        text: asked.answer.text,
+                        citations: asked.answer.citations,
                         conversation,
-                        related,
+                        related: asked.related.into_iter().map(|d| d.title).collect(),
                     });
                 }
             }
@@ -500,18 +500,16 @@ impl Engine {
     }
 }
 
-/// The settings of an answer, as `lore ask` builds them.
-fn ask_options(ctx: &Context) -> Result<AskOptions> {
-    Ok(AskOptions {
-        retrieve: crate::commands::ask::retrieve_config(ctx, None, VectorFilter::default())?,
-        search: ctx.config.search.to_search_config()?,
-        ..AskOptions::default()
+/// The settings of an answer, as `lore ask` builds them, with related reading.
+fn ask_options(ctx: &Context) -> Result<SessionOptions> {
+    Ok(SessionOptions {
+        ask: AskOptions {
+            retrieve: retrieve_config(ctx, None, VectorFilter::default())?,
+            search: ctx.config.search.to_search_config()?,
+            ..AskOptions::default()
+        },
+        related_reading: RELATED_READING,
     })
-}
-
-fn record(home: &Path, conversation: Option<i64>, answer: &lore_agent::Answer) -> Result<i64> {
-    let mut cat = Catalog::open_home(home)?;
-    Ok(conversation::record(&mut cat, conversation, answer)?)
 }
 
 /// The catalog thread: answers requests in order, keeping only the newest of repeated ones.
@@ -769,7 +767,7 @@ fn add_summary(r: &lore_index::AddReport, nothing: String) -> IngestUpdate {
 /// A runtime for fetching (several workers, so requests go on while the library embeds) and
 /// the configured web client.
 fn web_job(ctx: &Context) -> Result<(tokio::runtime::Runtime, lore_ingest::web::Fetcher)> {
-    let runtime = crate::commands::feed::web_runtime()?;
+    let runtime = web_runtime()?;
     Ok((runtime, ctx.fetcher()?))
 }
 
@@ -836,23 +834,6 @@ pub(crate) fn refresh_summary(r: &RefreshReport) -> (String, bool) {
         line.push_str(&format!(" ({})", feed_error(one, one.error.as_deref().unwrap_or("failed"))));
     }
     (line, r.failed_feeds + r.failed_items > 0)
-}
-
-/// Documents to read next after an answer: those nearest to the chunks it cited (or, when it
-/// cited none, to the passages it was given), leaving out the documents already cited.
-fn related_reading(lib: &lore_index::Library, answer: &lore_agent::Answer) -> Vec<String> {
-    let mut chunks: Vec<i64> = answer.citations.iter().map(|c| c.chunk_id).collect();
-    if chunks.is_empty() {
-        chunks = answer.passages.iter().take(3).map(|p| p.chunk_id).collect();
-    }
-    if chunks.is_empty() {
-        return Vec::new();
-    }
-    let options = lore_index::RelatedOptions { k: RELATED_READING, pairs: 0, ..Default::default() };
-    match lib.related_to_chunks(&chunks, &options) {
-        Ok(docs) => docs.into_iter().map(|d| d.title).collect(),
-        Err(_) => Vec::new(),
-    }
 }
 
 /// Documents listed as related reading under an answer.

@@ -2,7 +2,8 @@
 
 use lore_agent::Citation;
 use lore_index::SearchHit;
-use lore_index::catalog::{DocSummary, Feed, FullText, StoredChunk};
+use lore_index::catalog::{ConversationSummary, DocSummary, Feed, FullText, StoredChunk};
+use ratatui::layout::Rect;
 
 use super::*;
 
