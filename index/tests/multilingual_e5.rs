@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use fastembed::{InitOptionsUserDefined, TextEmbedding, TokenizerFiles, UserDefinedEmbeddingModel};
-use lore_index::embed::{EmbedConfig, Embedder, default_runtime_dir, hf_cache_dir};
+use lore_index::{EmbedConfig, Embedder, default_runtime_dir, hf_cache_dir};
 
 const MODEL: &str = "intfloat/multilingual-e5-small";
 
