@@ -304,6 +304,28 @@ fn non_empty_env(name: &str) -> Option<std::ffi::OsString> {
     std::env::var_os(name).filter(|v| !v.is_empty())
 }
 
+/// The `tokenizer.json` of the model `config` names (the default model when it names none), when
+/// the model is installed: in `config.model_dir`, else in the hf-hub cache under `runtime_dir`.
+/// Nothing is loaded or downloaded.
+pub fn installed_tokenizer(config: &EmbedConfig, runtime_dir: &Path) -> Option<PathBuf> {
+    if let Some(dir) = &config.model_dir {
+        let file = dir.join("tokenizer.json");
+        return file.is_file().then_some(file);
+    }
+    let model = match &config.model {
+        Some(name) => resolve_model(name).ok()?,
+        None => DEFAULT_MODEL,
+    };
+    let info = EmbeddingModel::get_model_info(&model)?;
+    let snapshot = cached_snapshot(
+        &hf_cache_dir(runtime_dir),
+        &info.model_code,
+        &info.model_file,
+        &info.additional_files,
+    )?;
+    Some(snapshot.join("tokenizer.json"))
+}
+
 /// The hf-hub cache the models are read from: `$HF_HOME` if set, else `<runtime>/hf`.
 pub fn hf_cache_dir(runtime_dir: &Path) -> PathBuf {
     match non_empty_env("HF_HOME") {
@@ -805,6 +827,31 @@ mod tests {
             std::fs::write(snap.join(f), b"{}").unwrap();
         }
         assert_eq!(cached_snapshot(dir.path(), "Org/m", "model.onnx", &[]), Some(snap));
+    }
+
+    #[test]
+    fn the_installed_tokenizer_is_the_configured_models() {
+        let runtime = tempfile::tempdir().unwrap();
+        let e5 =
+            EmbedConfig { model: Some("intfloat/multilingual-e5-small".into()), ..EmbedConfig::default() };
+        assert_eq!(installed_tokenizer(&e5, runtime.path()), None);
+        let info = EmbeddingModel::get_model_info(&EmbeddingModel::MultilingualE5Small).unwrap();
+        let repo =
+            hf_cache_dir(runtime.path()).join(format!("models--{}", info.model_code.replace('/', "--")));
+        let snap = repo.join("snapshots").join("rev");
+        std::fs::create_dir_all(repo.join("refs")).unwrap();
+        std::fs::write(repo.join("refs").join("main"), "rev").unwrap();
+        for f in std::iter::once(info.model_file.as_str())
+            .chain(info.additional_files.iter().map(String::as_str))
+            .chain(TOKENIZER_FILES)
+        {
+            let path = snap.join(f);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, b"{}").unwrap();
+        }
+        assert_eq!(installed_tokenizer(&e5, runtime.path()), Some(snap.join("tokenizer.json")));
+        // The default model is another repository, not installed here.
+        assert_eq!(installed_tokenizer(&EmbedConfig::default(), runtime.path()), None);
     }
 
     #[test]

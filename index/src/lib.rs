@@ -49,7 +49,8 @@ pub use engines::{
 };
 // The embedding model.
 pub use embed::{
-    EmbedConfig, EmbedError, Embedder, ModelSummary, default_runtime_dir, hf_cache_dir, supported_models,
+    EmbedConfig, EmbedError, Embedder, ModelSummary, default_runtime_dir, hf_cache_dir, installed_tokenizer,
+    supported_models,
 };
 // The keyword index (tantivy).
 pub use keyword::{

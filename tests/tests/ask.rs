@@ -47,6 +47,8 @@ fn with_model() -> Vec<(&'static str, String)> {
     vec![
         ("LORE_LLM_BASE_URL", chat_server()),
         ("LORE_LLM_MODEL", "qwen2.5-0.5b-instruct".into()),
+        // Greedy decoding: the same answer on every run.
+        ("LORE_LLM_TEMPERATURE", "0.0".into()),
         ("LORE_LLM_MAX_ANSWER_TOKENS", "160".into()),
         ("LORE_ASK_BUDGET_TOKENS", "700".into()),
         ("LORE_ASK_MAX_PASSAGES", "3".into()),

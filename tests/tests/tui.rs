@@ -140,6 +140,7 @@ fn a_session_adds_asks_opens_the_source_and_quits() {
         ("LORE_HOME", lore.home().display().to_string()),
         ("LORE_LLM_BASE_URL", chat_server()),
         ("LORE_LLM_MODEL", "qwen2.5-0.5b-instruct".to_string()),
+        ("LORE_LLM_TEMPERATURE", "0.0".to_string()),
         ("LORE_OPENER", opener.display().to_string()),
         ("NO_COLOR", "1".to_string()),
     ];

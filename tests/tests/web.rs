@@ -191,6 +191,7 @@ fn web_pages_are_added_found_and_cited_by_their_url() {
         .cmd(&["ask", "--json", "What did James Hansen warn Congress about in 1988?"])
         .env("LORE_LLM_BASE_URL", chat_server())
         .env("LORE_LLM_MODEL", "qwen2.5-0.5b-instruct")
+        .env("LORE_LLM_TEMPERATURE", "0.0")
         .env("LORE_LLM_MAX_ANSWER_TOKENS", "120")
         .env("LORE_ASK_BUDGET_TOKENS", "700")
         .env("LORE_ASK_MAX_PASSAGES", "3")

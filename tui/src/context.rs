@@ -104,13 +104,8 @@ impl Context {
 
     /// The embedding model's `tokenizer.json`, which sizes chunks, when it is installed.
     pub fn tokenizer_file(&self) -> Option<PathBuf> {
-        if let Some(dir) = &self.config.embedding.model_dir {
-            let f = dir.join("tokenizer.json");
-            return f.is_file().then_some(f);
-        }
-        let snapshots = self.paths.runtime.join("hf/models--Qdrant--all-MiniLM-L6-v2-onnx/snapshots");
-        let entries = std::fs::read_dir(snapshots).ok()?;
-        entries.flatten().map(|e| e.path().join("tokenizer.json")).find(|p| p.is_file())
+        let embed = self.engine_options().ok()?.embed;
+        lore_index::installed_tokenizer(&embed, &self.paths.runtime)
     }
 }
 

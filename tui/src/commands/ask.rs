@@ -9,10 +9,8 @@ use lore_agent::answer::AskEvent;
 use lore_agent::{AgentError, AnswerSession, AskOptions, ChatModel, Continue, SessionOptions};
 use serde::Serialize;
 
-use crate::context::Context;
-// `bench.rs` takes it from here.
 use crate::cli::AskArgs;
-pub(crate) use crate::context::retrieve_config;
+use crate::context::{Context, retrieve_config};
 use crate::output::outln;
 use crate::output::{error_line, print_json, warn_line};
 use crate::selection::build_filter;

@@ -22,8 +22,8 @@ use lore_index::{Library, Mode};
 use lore_ingest::{ChunkConfig, LoadOptions};
 use serde::Serialize;
 
-use super::Context;
 use crate::cli::BenchArgs;
+use crate::context::{Context, retrieve_config};
 use crate::output::print_json;
 use report::{
     AskReport, Bar, FIRST_PASS, IngestReport, Report, SearchChild, SizeReport, Startup, TuiStartup,
@@ -454,7 +454,7 @@ fn time_ask(
     // temporary library), so its opening is not counted in every question.
     let _hold = lib.hold_vectors()?;
     let opts = lore_agent::AskOptions {
-        retrieve: super::ask::retrieve_config(ctx, None, Default::default())?,
+        retrieve: retrieve_config(ctx, None, Default::default())?,
         search: ctx.config.search.to_search_config()?,
         ..lore_agent::AskOptions::default()
     };
