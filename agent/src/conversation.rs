@@ -42,11 +42,12 @@ pub fn citations_of(turn: &Turn) -> Vec<Citation> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::answer::{AnswerMode, Timings};
 
-    fn answer(q: &str, text: &str, cites: Vec<Citation>) -> Answer {
+    /// A model's answer to `q`, for tests that record turns.
+    pub(crate) fn answer(q: &str, text: &str, cites: Vec<Citation>) -> Answer {
         Answer {
             question: q.into(),
             query: q.into(),

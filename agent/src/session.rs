@@ -163,23 +163,9 @@ fn related_reading(lib: &Library, answer: &Answer, k: usize) -> Vec<RelatedDoc> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::answer::{AnswerMode, Timings};
 
     fn answer(q: &str, text: &str) -> Answer {
-        Answer {
-            question: q.into(),
-            query: q.into(),
-            text: text.into(),
-            citations: vec![],
-            passages: vec![],
-            mode: AnswerMode::Extractive,
-            model: None,
-            finish_reason: None,
-            notice: None,
-            refused: false,
-            withheld: None,
-            timings: Timings::default(),
-        }
+        crate::conversation::tests::answer(q, text, vec![])
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use fastembed::{
-    EmbeddingModel, InitOptionsUserDefined, ModelTrait, Pooling, QuantizationMode, TextEmbedding,
+    EmbeddingModel, InitOptionsUserDefined, ModelInfo, ModelTrait, Pooling, QuantizationMode, TextEmbedding,
     TextInitOptions, TokenizerFiles, UserDefinedEmbeddingModel,
 };
 use serde::{Deserialize, Serialize};
@@ -312,17 +312,8 @@ pub fn installed_tokenizer(config: &EmbedConfig, runtime_dir: &Path) -> Option<P
         let file = dir.join("tokenizer.json");
         return file.is_file().then_some(file);
     }
-    let model = match &config.model {
-        Some(name) => resolve_model(name).ok()?,
-        None => DEFAULT_MODEL,
-    };
-    let info = EmbeddingModel::get_model_info(&model)?;
-    let snapshot = cached_snapshot(
-        &hf_cache_dir(runtime_dir),
-        &info.model_code,
-        &info.model_file,
-        &info.additional_files,
-    )?;
+    let model = configured_model(config).ok()?;
+    let snapshot = installed_snapshot(EmbeddingModel::get_model_info(&model)?, runtime_dir)?;
     Some(snapshot.join("tokenizer.json"))
 }
 
@@ -446,16 +437,12 @@ impl Embedder {
         if let Some(dir) = &config.model_dir {
             return Self::from_model_dir(config, dir, batch_size);
         }
-        let model = match &config.model {
-            Some(name) => resolve_model(name)?,
-            None => DEFAULT_MODEL,
-        };
+        let model = configured_model(config)?;
         let name = format!("{model:?}");
         let info =
             EmbeddingModel::get_model_info(&model).ok_or_else(|| EmbedError::UnknownModel(name.clone()))?;
         let cache = hf_cache_dir(runtime_dir);
-        let cached = cached_snapshot(&cache, &info.model_code, &info.model_file, &info.additional_files);
-        if cached.is_none() && (config.offline || offline_env()) {
+        if installed_snapshot(info, runtime_dir).is_none() && (config.offline || offline_env()) {
             return Err(EmbedError::ModelNotCached { model: name, cache });
         }
         let mut options = TextInitOptions::new(model.clone())
@@ -466,11 +453,10 @@ impl Embedder {
         }
         let text_embedding = TextEmbedding::try_new(options)
             .map_err(|e| EmbedError::ModelLoad { model: name.clone(), reason: error_chain(&e) })?;
-        let snapshot = cached_snapshot(&cache, &info.model_code, &info.model_file, &info.additional_files)
-            .ok_or_else(|| EmbedError::ModelLoad {
-                model: name.clone(),
-                reason: format!("its files are not in {} after loading", cache.display()),
-            })?;
+        let snapshot = installed_snapshot(info, runtime_dir).ok_or_else(|| EmbedError::ModelLoad {
+            model: name.clone(),
+            reason: format!("its files are not in {} after loading", cache.display()),
+        })?;
         let (query_prefix, passage_prefix) = model_prefixes(&model);
         Ok(Embedder {
             model: Mutex::new(text_embedding),
@@ -710,6 +696,20 @@ fn offline_env() -> bool {
 }
 
 /// The snapshot directory of a cached model when all its files are there.
+/// The fastembed model `config` names, the default one when it names none.
+fn configured_model(config: &EmbedConfig) -> Result<EmbeddingModel, EmbedError> {
+    match &config.model {
+        Some(name) => resolve_model(name),
+        None => Ok(DEFAULT_MODEL),
+    }
+}
+
+/// The snapshot directory of the model `info` describes in the hf-hub cache under
+/// `runtime_dir`, when every file of it is there.
+fn installed_snapshot(info: &ModelInfo<EmbeddingModel>, runtime_dir: &Path) -> Option<PathBuf> {
+    cached_snapshot(&hf_cache_dir(runtime_dir), &info.model_code, &info.model_file, &info.additional_files)
+}
+
 fn cached_snapshot(cache: &Path, repo: &str, model_file: &str, additional: &[String]) -> Option<PathBuf> {
     let repo_dir = cache.join(format!("models--{}", repo.replace('/', "--")));
     let revision = std::fs::read_to_string(repo_dir.join("refs").join("main")).ok()?;

@@ -29,6 +29,11 @@ pub fn lore_bin() -> PathBuf {
     bin
 }
 
+/// The local chat model every test that asks it names, decoding greedily (temperature 0) so a
+/// run answers as the last one did; set beside the server's URL ([`chat_server`]).
+pub const CHAT_MODEL_ENV: [(&str, &str); 2] =
+    [("LORE_LLM_MODEL", "qwen2.5-0.5b-instruct"), ("LORE_LLM_TEMPERATURE", "0.0")];
+
 /// The base URL of the local chat model server the tests talk to: `$LORE_TEST_LLM` when set
 /// (`.ci/run` starts the server and sets it), else the server of `scripts/chat-server.sh`,
 /// started if it is not running (it keeps running for later test runs; `scripts/chat-server.sh

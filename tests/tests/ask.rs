@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use lore_tests::{Lore, chat_server, data};
+use lore_tests::{CHAT_MODEL_ENV, Lore, chat_server, data};
 use serde_json::Value;
 
 /// The pages every test here searches: small FAQ pages with distinct subjects.
@@ -44,15 +44,14 @@ fn ask_json(lore: &Lore, extra_env: &[(&str, &str)], args: &[&str]) -> Value {
 /// The chat model's settings for the tests: the local server, and prompts kept small so a
 /// 0.5B model on 2 cores answers in seconds.
 fn with_model() -> Vec<(&'static str, String)> {
-    vec![
+    let mut env = vec![
         ("LORE_LLM_BASE_URL", chat_server()),
-        ("LORE_LLM_MODEL", "qwen2.5-0.5b-instruct".into()),
-        // Greedy decoding: the same answer on every run.
-        ("LORE_LLM_TEMPERATURE", "0.0".into()),
         ("LORE_LLM_MAX_ANSWER_TOKENS", "160".into()),
         ("LORE_ASK_BUDGET_TOKENS", "700".into()),
         ("LORE_ASK_MAX_PASSAGES", "3".into()),
-    ]
+    ];
+    env.extend(CHAT_MODEL_ENV.map(|(k, v)| (k, v.to_string())));
+    env
 }
 
 /// The server answers one request at a time: the tests that use it take turns, so none waits

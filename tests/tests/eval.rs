@@ -55,8 +55,7 @@ fn eval_reports_answers_that_cite_the_answer_and_false_answers() {
     let url = lore_tests::chat_server();
     let mut cmd =
         lore.cmd(&["eval", set.path().to_str().unwrap(), "--mode", "hybrid", "--answers", "1", "--json"]);
-    cmd.env("LORE_LLM_MODEL", "qwen2.5-0.5b-instruct").env("LORE_LLM_MAX_ANSWER_TOKENS", "160");
-    cmd.env("LORE_LLM_TEMPERATURE", "0.0");
+    cmd.envs(lore_tests::CHAT_MODEL_ENV).env("LORE_LLM_MAX_ANSWER_TOKENS", "160");
     cmd.env("LORE_ASK_MAX_PASSAGES", "3").env("LORE_ASK_BUDGET_TOKENS", "700");
     cmd.args(["--llm-url", &url]);
     let report = lore_tests::Run::from_output(cmd.output().expect("run lore eval")).ok().json();

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use lore_tests::{Lore, chat_server, data, lore_bin};
+use lore_tests::{CHAT_MODEL_ENV, Lore, chat_server, data, lore_bin};
 
 /// Terminal size of the session.
 const WIDTH: usize = 100;
@@ -136,14 +136,13 @@ fn a_session_adds_asks_opens_the_source_and_quits() {
     let opener = opener_script(scratch.path(), &opened);
     let doc = data("docs/html/python3.11-faq/gui.html");
     let doc = std::fs::canonicalize(doc).unwrap();
-    let env = [
+    let mut env = vec![
         ("LORE_HOME", lore.home().display().to_string()),
         ("LORE_LLM_BASE_URL", chat_server()),
-        ("LORE_LLM_MODEL", "qwen2.5-0.5b-instruct".to_string()),
-        ("LORE_LLM_TEMPERATURE", "0.0".to_string()),
         ("LORE_OPENER", opener.display().to_string()),
         ("NO_COLOR", "1".to_string()),
     ];
+    env.extend(CHAT_MODEL_ENV.map(|(k, v)| (k, v.to_string())));
     let t = Tmux::start(&env);
     t.wait_for("the shell's prompt", Duration::from_secs(10), |s| !s.trim().is_empty());
     t.type_text(&format!("{}; echo EXIT=$?", lore_bin().display()));

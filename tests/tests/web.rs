@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use lore_tests::{Lore, Run, chat_server, data};
+use lore_tests::{CHAT_MODEL_ENV, Lore, Run, chat_server, data};
 use serde_json::Value;
 use server::{Body, Reply, Request, TestServer};
 
@@ -190,8 +190,7 @@ fn web_pages_are_added_found_and_cited_by_their_url() {
     let out = lore
         .cmd(&["ask", "--json", "What did James Hansen warn Congress about in 1988?"])
         .env("LORE_LLM_BASE_URL", chat_server())
-        .env("LORE_LLM_MODEL", "qwen2.5-0.5b-instruct")
-        .env("LORE_LLM_TEMPERATURE", "0.0")
+        .envs(CHAT_MODEL_ENV)
         .env("LORE_LLM_MAX_ANSWER_TOKENS", "120")
         .env("LORE_ASK_BUDGET_TOKENS", "700")
         .env("LORE_ASK_MAX_PASSAGES", "3")

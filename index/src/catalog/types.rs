@@ -46,10 +46,9 @@ impl FileStat {
 pub(super) const ROOT_SELECT: &str = "SELECT id, path, kind, tags, added_at FROM roots";
 
 pub(super) fn root_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Root>> {
-    let tags: String = r.get(3)?;
-    let tags = match serde_json::from_str(&tags) {
+    let tags = match string_list_at(r, 3)? {
         Ok(t) => t,
-        Err(e) => return Ok(Err(e.into())),
+        Err(e) => return Ok(Err(e)),
     };
     Ok(Ok(Root { id: r.get(0)?, path: r.get(1)?, kind: r.get(2)?, tags, added_at: r.get(4)? }))
 }
@@ -226,14 +225,20 @@ pub struct SectionInfo {
     pub chars: u64,
 }
 
+/// The JSON list of strings in column `idx` (tags, authors, a heading path); a malformed one is
+/// the inner error.
+fn string_list_at(r: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<Result<Vec<String>>> {
+    let heading: String = r.get(idx)?;
+    Ok(serde_json::from_str(&heading).map_err(Into::into))
+}
+
 pub(super) const SECTION_SELECT: &str =
     "SELECT ordinal, heading_path, anchor, page_start, page_end, chars FROM sections";
 
 pub(super) fn section_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<SectionInfo>> {
-    let heading: String = r.get(1)?;
-    let heading_path = match serde_json::from_str(&heading) {
+    let heading_path = match string_list_at(r, 1)? {
         Ok(h) => h,
-        Err(e) => return Ok(Err(e.into())),
+        Err(e) => return Ok(Err(e)),
     };
     Ok(Ok(SectionInfo {
         ordinal: r.get(0)?,
@@ -315,10 +320,9 @@ pub(super) const CHUNK_SELECT: &str =
     page_end, char_start, char_end, tokens, language, line_start, line_end FROM chunks";
 
 pub(super) fn chunk_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<StoredChunk>> {
-    let heading: String = r.get(5)?;
-    let heading_path = match serde_json::from_str(&heading) {
+    let heading_path = match string_list_at(r, 5)? {
         Ok(h) => h,
-        Err(e) => return Ok(Err(e.into())),
+        Err(e) => return Ok(Err(e)),
     };
     Ok(Ok(StoredChunk {
         id: r.get(0)?,
