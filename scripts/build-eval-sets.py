@@ -96,6 +96,14 @@ PACKAGES = {
             "GPL-2.0-or-later or MIT-style (Debian Reference, Osamu Aoki)",
         ),
         Package(
+            "debian-reference-ja",
+            "2.100",
+            "debian-reference-ja_2.100_all.deb",
+            "f67140e0b994409413bd5fcc8dfcce832445c99d724401f0275fa238daf30325",
+            "8323247a2019069c140e59530fa1d3ff9e309a52",
+            "GPL-2.0-or-later or MIT-style (Debian Reference, Osamu Aoki)",
+        ),
+        Package(
             "debian-reference-en",
             "2.100",
             "debian-reference-en_2.100_all.deb",
@@ -685,6 +693,8 @@ SETS = {
     "git-faq": build_git,
     "debref-zh": lambda: build_debref("debref-zh", "dz", "zh-cn"),
     "debref-en-zhq": lambda: build_debref("debref-en-zhq", "de", "en"),
+    "debref-ja": lambda: build_debref("debref-ja", "dj", "ja"),
+    "debref-en-jaq": lambda: build_debref("debref-en-jaq", "dk", "en"),
 }
 
 

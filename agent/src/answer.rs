@@ -340,7 +340,8 @@ pub async fn ask(
         }
         lore_index::embed_texts(library, texts).ok().flatten()
     };
-    let verdict = support::check(&text, &texts, &mut embed);
+    let cosine_min = lore_index::cosine_scale(library).map_or(support::COSINE_MIN, |s| s.same_meaning);
+    let verdict = support::check(&text, &texts, &mut embed, cosine_min);
     let model = Some(chat.config().model.clone());
     let finish_reason = stream.finish_reason.clone();
     if !verdict.stands() {
@@ -363,6 +364,15 @@ pub async fn ask(
         });
     }
     let model_cited = tracker.cited();
+    // Claims left without a marker that a passage supports by meaning (a Chinese sentence from
+    // an English passage shares no word with it) get that passage's marker.
+    let numbers: Vec<usize> = passages.iter().map(|p| p.n).collect();
+    let mut text = cite::mark_backed_claims(&text, &verdict.backing, &numbers);
+    if let Some(marker) = cite::translated_answer_marker(&text, &passages) {
+        // Told after the answer: it has streamed already.
+        on_event(AskEvent::Text(&marker));
+        text.push_str(&marker);
+    }
     let citations = cite::markers_in(&text)
         .into_iter()
         .filter_map(|n| passages.iter().find(|p| p.n == n))

@@ -266,6 +266,63 @@ mod tests {
     }
 }
 
+/// `text` with a marker added to each claim of `backing` that a passage supports but that carries
+/// none: before the claim's final punctuation, or after it when it has none. `backing` holds the
+/// claims in the order of the text, each with the index of its passage in `numbers` (the
+/// passages' citation numbers). A claim not found as it is in the text is left alone.
+pub fn mark_backed_claims(text: &str, backing: &[(String, Option<usize>)], numbers: &[usize]) -> String {
+    let mut inserts: Vec<(usize, String)> = Vec::new();
+    let mut from = 0;
+    for (claim, passage) in backing {
+        let Some(at) = text.get(from..).and_then(|rest| rest.find(claim.as_str())).map(|i| from + i) else {
+            continue;
+        };
+        let end = at + claim.len();
+        from = end;
+        let Some(n) = passage.and_then(|p| numbers.get(p)) else { continue };
+        let after = text[end..].trim_start();
+        if after.starts_with('[') && after[1..].starts_with(|c: char| c.is_ascii_digit()) {
+            continue;
+        }
+        let last = claim.chars().next_back();
+        match last {
+            Some(c) if ends_sentence(c) && c != '\n' => {
+                let marker = if c.is_ascii() { format!(" [{n}]") } else { format!("[{n}]") };
+                inserts.push((end - c.len_utf8(), marker));
+            }
+            _ => inserts.push((end, format!(" [{n}]"))),
+        }
+    }
+    let mut out = text.to_string();
+    for (at, marker) in inserts.into_iter().rev() {
+        out.insert_str(at, &marker);
+    }
+    out
+}
+
+/// The marker of the first passage, for an answer that cites nothing and is written in another
+/// language than every passage (a Chinese answer from English passages): neither the answer's
+/// words nor the embedding model can tell which passage a sentence in translation comes from
+/// (see [`crate::support::check`]), and a small model asked in one language about sources in
+/// another drops the markers; the first passage is the one the search ranked best for the
+/// question. The citation is marked as lore's (`inferred`), not the model's. `None` when the
+/// answer cites something, shares a language with a passage, or there are no passages.
+pub fn translated_answer_marker(text: &str, passages: &[crate::retrieve::Passage]) -> Option<String> {
+    let first = passages.first()?;
+    if !markers_in(text).is_empty() || text.trim().is_empty() {
+        return None;
+    }
+    let language = lore_index::query_language(text);
+    let across = passages.iter().all(|p| {
+        crate::retrieve::across_languages(language.as_deref(), lore_index::query_language(&p.text).as_deref())
+    });
+    if !across {
+        return None;
+    }
+    let space = if text.trim_end().chars().next_back().is_some_and(|c| c.is_ascii()) { " " } else { "" };
+    Some(format!("{space}[{}]", first.n))
+}
+
 /// Share of a sentence's content words a source must contain for the sentence to be attributed
 /// to it, or for a citation of it to stand.
 const SUPPORT_MIN: f32 = 0.5;
@@ -532,6 +589,52 @@ impl Attributor {
             self.held.push_str(&m);
         }
         self.close()
+    }
+}
+
+#[cfg(test)]
+mod backed_claim_tests {
+    use super::*;
+
+    #[test]
+    fn unmarked_backed_claims_get_their_passages_marker() {
+        let text = "Python 用缩进来划分语句块。这样代码更清楚。 It also reads well. Braces are kept [2].";
+        let backing = vec![
+            ("Python 用缩进来划分语句块。".to_string(), Some(0)),
+            ("这样代码更清楚。".to_string(), None),
+            ("It also reads well.".to_string(), Some(1)),
+            ("Braces are kept.".to_string(), Some(1)),
+        ];
+        let out = mark_backed_claims(text, &backing, &[1, 2]);
+        assert_eq!(
+            out,
+            "Python 用缩进来划分语句块[1]。这样代码更清楚。 It also reads well [2]. Braces are kept [2]."
+        );
+        assert_eq!(
+            mark_backed_claims("No end here", &[("No end here".into(), Some(0))], &[3]),
+            "No end here [3]"
+        );
+        assert_eq!(mark_backed_claims("Other text.", &[("Missing.".into(), Some(0))], &[1]), "Other text.");
+    }
+
+    fn passage(n: usize, text: &str) -> crate::retrieve::Passage {
+        crate::retrieve::Passage { n, text: text.into(), ..Default::default() }
+    }
+
+    #[test]
+    fn an_uncited_answer_in_another_language_cites_the_best_passage() {
+        let english = [
+            passage(1, "Python uses indentation to group statements, which keeps programs clear."),
+            passage(2, "Strings in Python are immutable, which lets them be keys of dictionaries."),
+        ];
+        let zh = "Python 用缩进来划分语句块，这样代码更清楚。";
+        assert_eq!(translated_answer_marker(zh, &english).as_deref(), Some("[1]"));
+        assert_eq!(translated_answer_marker("Python 用缩进来划分语句块 [2]。", &english), None, "cited");
+        let english_answer = "Python groups statements by indentation.";
+        assert_eq!(translated_answer_marker(english_answer, &english), None, "same language");
+        let chinese = [passage(3, "Python 用缩进来划分语句块，这是它的设计。")];
+        assert_eq!(translated_answer_marker(zh, &chinese), None);
+        assert_eq!(translated_answer_marker(zh, &[]), None);
     }
 }
 

@@ -27,8 +27,9 @@ pub struct RetrieveConfig {
     pub max_passages: usize,
     /// The library answers the question when a hit is at least this similar to it (cosine of
     /// the embedding model; counted only for questions in a language the model covers; 0 gates
-    /// nothing). The scale depends on the embedding model.
-    pub min_similarity: f32,
+    /// nothing). The scale depends on the embedding model: `None` takes the model's own, for a
+    /// passage in the question's language and in another (see [`lore_index::CosineScale`]).
+    pub min_similarity: Option<f32>,
     /// ... or when a hit holds at least this share of the question's words (keyword evidence,
     /// see [`lore_index::SearchHit::evidence`]; any language the keyword index analyses).
     pub min_evidence: f32,
@@ -43,7 +44,8 @@ impl Default for RetrieveConfig {
             neighbours: 1,
             budget_tokens: 2400,
             max_passages: 8,
-            // Chosen on five sets (all-MiniLM-L6-v2; `lore eval`, gate false refusal / false
+            // The cosine cut is the embedding model's (all-MiniLM-L6-v2: 0.35). Chosen on five
+            // sets (all-MiniLM-L6-v2; `lore eval`, gate false refusal / false
             // answer): the Python, Django, SQLite and Git FAQs in English, 0.01, 0.02/0.78,
             // 0.00/0.75, 0.00/0.78, and 60 Chinese questions (30 unanswerable) over the Chinese
             // Debian Reference, 0.18/0.33, where only the evidence counts. English questions with
@@ -52,14 +54,14 @@ impl Default for RetrieveConfig {
             // are left to the check of the answer against the passages. Evidence 0.4 refused 30%
             // of the Chinese questions (0.27 false answers) and changed no English figure by
             // more than 0.03; evidence 0.5 or cosine 0.6 refused 21% of the Python FAQ questions.
-            min_similarity: 0.35,
+            min_similarity: None,
             min_evidence: 0.35,
         }
     }
 }
 
 /// One numbered source handed to the model: one or more consecutive chunks of one section.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Passage {
     /// Its number in the prompt, from 1.
     pub n: usize,
@@ -157,7 +159,9 @@ pub fn retrieve(
         SearchRequest { query: query.to_string(), k: cfg.k, mode: cfg.mode, filter: cfg.filter.clone() };
     let hits = library.search(search, &req)?;
     let judged = cfg.mode != Mode::Keyword && lore_index::vectors_judge(library, query);
-    let (answerable, evidence, similarity) = gate(&hits, cfg, judged);
+    let cut = similarity_cut(cfg, lore_index::cosine_scale(library));
+    let language = lore_index::query_language(query);
+    let (answerable, evidence, similarity) = gate(&hits, cfg.min_evidence, cut, judged, language.as_deref());
     let catalog = library.catalog();
     let n = cfg.neighbours;
     let groups = group_hits(&hits, |hit| {
@@ -174,22 +178,67 @@ pub fn retrieve(
     Ok(Retrieval { passages: pack(groups, cfg), answerable, evidence, similarity })
 }
 
-/// Whether the hits can answer the question: some hit holds enough of its words, or (where the
-/// embedding model can judge the question, `judged`) is similar enough to it. Below the best hit
+/// The cosine a hit needs to count as relevant to a question, in the question's language and in
+/// another.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SimilarityCut {
+    /// A passage in the question's language (or either language unknown).
+    pub same: f32,
+    /// A passage in another language.
+    pub across: f32,
+}
+
+/// The cut `cfg` asks for: its `min_similarity` for every passage, else the model's `scale`.
+/// `None` when neither gives one (the gate then goes by words alone).
+pub fn similarity_cut(cfg: &RetrieveConfig, scale: Option<lore_index::CosineScale>) -> Option<SimilarityCut> {
+    match cfg.min_similarity {
+        Some(v) => Some(SimilarityCut { same: v, across: v }),
+        None => scale.map(|s| SimilarityCut { same: s.relevant, across: s.relevant_across }),
+    }
+}
+
+/// Whether two texts of detected languages `a` and `b` (ISO 639-1; `None` when unsure) are in
+/// different languages: both known and different, or one Chinese, Japanese or Korean and the
+/// other not known (text in those scripts is always told, so the other is in another script).
+pub fn across_languages(a: Option<&str>, b: Option<&str>) -> bool {
+    let cjk = |l: &str| matches!(l, "zh" | "ja" | "ko");
+    match (a, b) {
+        (Some(a), Some(b)) => a != b,
+        (Some(l), None) | (None, Some(l)) => cjk(l),
+        (None, None) => false,
+    }
+}
+
+/// Whether the hits can answer the question: some hit holds at least `min_evidence` of its
+/// words, or (where the embedding model can judge the question, `judged`) is similar enough to
+/// it, by the cut for its language against the question's (`language`). Below the best hit
 /// the ranking decides (a per-hit cut lost answer sections whose chunks score lower than their
-/// neighbours: 93.7% against 95.4% of the Python FAQ questions kept their answer). Returns the
-/// verdict with the best evidence and similarity.
-fn gate(hits: &[SearchHit], cfg: &RetrieveConfig, judged: bool) -> (bool, f32, Option<f32>) {
+/// neighbours: 93.7% against 95.4% of the Python FAQ questions kept their answer). A cut and an
+/// evidence of 0 or less gate nothing. Returns the verdict with the best evidence and similarity.
+fn gate(
+    hits: &[SearchHit],
+    min_evidence: f32,
+    cut: Option<SimilarityCut>,
+    judged: bool,
+    language: Option<&str>,
+) -> (bool, f32, Option<f32>) {
     let evidence = hits.iter().map(|h| h.evidence).fold(0.0f32, f32::max);
     let similarity = if judged { hits.iter().filter_map(|h| h.similarity).reduce(f32::max) } else { None };
     if hits.is_empty() {
         return (false, evidence, similarity);
     }
-    if cfg.min_similarity <= 0.0 && cfg.min_evidence <= 0.0 {
+    let cut = cut.filter(|c| c.same > 0.0);
+    if cut.is_none() && min_evidence <= 0.0 {
         return (true, evidence, similarity);
     }
-    let by_words = cfg.min_evidence > 0.0 && evidence >= cfg.min_evidence;
-    let by_meaning = cfg.min_similarity > 0.0 && similarity.is_some_and(|s| s >= cfg.min_similarity);
+    let by_words = min_evidence > 0.0 && evidence >= min_evidence;
+    let by_meaning = judged
+        && cut.is_some_and(|c| {
+            hits.iter().any(|h| {
+                let across = across_languages(language, h.chunk.language.as_deref());
+                h.similarity.is_some_and(|s| s >= if across { c.across } else { c.same })
+            })
+        });
     (by_words || by_meaning, evidence, similarity)
 }
 
@@ -479,22 +528,42 @@ mod tests {
     #[test]
     fn the_gate_takes_words_in_any_language_and_meaning_where_the_model_judges() {
         let a = doc_chunks(1);
-        let cfg = RetrieveConfig { min_similarity: 0.3, min_evidence: 0.5, ..RetrieveConfig::default() };
+        let cut = Some(SimilarityCut { same: 0.3, across: 0.3 });
         let mut weak = vec![hit(a[0].clone(), 0.9, Some(0.2)), hit(a[2].clone(), 0.5, Some(0.1))];
         weak[0].evidence = 0.3;
-        assert!(!gate(&weak, &cfg, true).0, "neither enough words nor meaning");
+        assert!(!gate(&weak, 0.5, cut, true, None).0, "neither enough words nor meaning");
         let mut similar = weak.clone();
         similar[1].similarity = Some(0.6);
-        assert_eq!(gate(&similar, &cfg, true), (true, 0.3, Some(0.6)));
+        assert_eq!(gate(&similar, 0.5, cut, true, None), (true, 0.3, Some(0.6)));
         // A question the model cannot judge (a Chinese one with an English model): its cosine
         // does not count, its words do.
-        assert_eq!(gate(&similar, &cfg, false), (false, 0.3, None));
+        assert_eq!(gate(&similar, 0.5, cut, false, None), (false, 0.3, None));
         let mut worded = weak.clone();
         worded[1].evidence = 0.7;
-        assert!(gate(&worded, &cfg, false).0);
-        assert!(!gate(&[], &cfg, true).0, "no hits, nothing to answer from");
-        let open = RetrieveConfig { min_similarity: 0.0, min_evidence: 0.0, ..cfg };
-        assert!(gate(&weak, &open, true).0);
+        assert!(gate(&worded, 0.5, cut, false, None).0);
+        assert!(!gate(&[], 0.5, cut, true, None).0, "no hits, nothing to answer from");
+        let open = Some(SimilarityCut { same: 0.0, across: 0.0 });
+        assert!(gate(&weak, 0.0, open, true, None).0);
+    }
+
+    #[test]
+    fn a_passage_in_another_language_is_judged_by_the_cut_across_languages() {
+        let mut a = doc_chunks(1);
+        a[0].language = Some("en".into());
+        let cut = Some(SimilarityCut { same: 0.89, across: 0.85 });
+        let hits = vec![hit(a[0].clone(), 0.9, Some(0.86))];
+        assert!(gate(&hits, 0.35, cut, true, Some("zh")).0, "a Chinese question, an English passage");
+        assert!(!gate(&hits, 0.35, cut, true, Some("en")).0, "an English question takes the higher cut");
+        assert!(!gate(&hits, 0.35, cut, true, None).0, "a question of unknown language too");
+        assert!(across_languages(Some("zh"), None), "Chinese against text of unknown language");
+        assert!(!across_languages(Some("en"), None));
+        assert!(!across_languages(None, None));
+        let cfg = RetrieveConfig { min_similarity: Some(0.5), ..RetrieveConfig::default() };
+        let scale = lore_index::CosineScale { relevant: 0.89, relevant_across: 0.85, same_meaning: 0.95 };
+        assert_eq!(similarity_cut(&cfg, Some(scale)), Some(SimilarityCut { same: 0.5, across: 0.5 }));
+        let model = RetrieveConfig::default();
+        assert_eq!(similarity_cut(&model, Some(scale)), Some(SimilarityCut { same: 0.89, across: 0.85 }));
+        assert_eq!(similarity_cut(&model, None), None);
     }
 
     #[test]

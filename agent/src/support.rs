@@ -17,7 +17,7 @@ use crate::words::{content_words, stem, stems};
 pub const LEXICAL_MIN: f32 = 0.5;
 
 /// Cosine of a claim and a passage sentence above which the claim is supported (all-MiniLM-L6-v2
-/// scale).
+/// scale; other models bring their own, see [`lore_index::CosineScale`]).
 pub const COSINE_MIN: f32 = 0.6;
 
 /// Share of an answer's claims that must be supported for the answer to stand.
@@ -32,10 +32,13 @@ const MAX_SOURCE_SENTENCES: usize = 48;
 /// The verdict on an answer.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Support {
-    /// Claims checked.
+    /// Claims checked (those meaning cannot judge, in another language than the passages and
+    /// not close to any of their sentences, are left out).
     pub claims: usize,
     /// Claims a passage supports.
     pub supported: usize,
+    /// Each claim, with the passage that supports it (an index into the passages), if one does.
+    pub backing: Vec<(String, Option<usize>)>,
 }
 
 impl Support {
@@ -87,23 +90,27 @@ pub fn sentences(text: &str) -> Vec<String> {
 /// their language (`None` otherwise, or on failure).
 pub type Embed<'a> = dyn FnMut(&[String]) -> Option<Vec<Vec<f32>>> + 'a;
 
-/// Checks `answer` against the `passages` texts, with `embed` for meaning (see [`Embed`]).
-pub fn check(answer: &str, passages: &[&str], embed: &mut Embed<'_>) -> Support {
+/// Checks `answer` against the `passages` texts, with `embed` for meaning (see [`Embed`]) and
+/// `cosine_min` for how close in meaning a claim and a passage sentence must be (the embedding
+/// model's [`lore_index::CosineScale::same_meaning`]; [`COSINE_MIN`] for all-MiniLM-L6-v2).
+pub fn check(answer: &str, passages: &[&str], embed: &mut Embed<'_>, cosine_min: f32) -> Support {
     let claims: Vec<String> =
         sentences(answer).into_iter().filter(|s| content_words(s).len() >= CLAIM_MIN_WORDS).collect();
     if claims.is_empty() {
         return Support::default();
     }
     let sources: Vec<HashSet<String>> = passages.iter().map(|p| stems(p)).collect();
-    let lexical = |claim: &str| -> f32 {
+    // The passage holding the largest share of a claim's content words, with the share.
+    let lexical = |claim: &str| -> (Option<usize>, f32) {
         let words: HashSet<String> = content_words(claim).iter().map(|w| stem(w)).collect();
         if words.is_empty() {
-            return 0.0;
+            return (None, 0.0);
         }
         sources
             .iter()
             .map(|s| words.iter().filter(|w| s.contains(*w)).count() as f32 / words.len() as f32)
-            .fold(0.0, f32::max)
+            .enumerate()
+            .fold((None, 0.0), |(bi, bs), (i, share)| if share > bs { (Some(i), share) } else { (bi, bs) })
     };
     // A claim naming code identifiers needs a passage naming at least half of them: otherwise
     // it is about something the passages never mention (`octet_length()` answered from a
@@ -113,38 +120,72 @@ pub fn check(answer: &str, passages: &[&str], embed: &mut Embed<'_>) -> Support 
         Some(names) => passages.iter().any(|p| 2 * names.held_in(p) >= names.terms().len()),
     };
     let named: Vec<bool> = claims.iter().map(|c| names_held(c)).collect();
-    let mut supported = vec![false; claims.len()];
+    let mut backing: Vec<Option<usize>> = vec![None; claims.len()];
+    let mut unjudged = vec![false; claims.len()];
     for (i, claim) in claims.iter().enumerate() {
-        supported[i] = named[i] && lexical(claim) >= LEXICAL_MIN;
+        let (best, share) = lexical(claim);
+        if named[i] && share >= LEXICAL_MIN {
+            backing[i] = best;
+        }
     }
-    let doubtful: Vec<usize> = (0..claims.len()).filter(|i| !supported[*i] && named[*i]).collect();
+    // A claim in another language than every passage (a Chinese answer from English passages)
+    // shares no word with them, and meaning cannot judge it either: a summary in translation
+    // scores no higher than unrelated sentences do (multilingual-e5-small, Debian Reference
+    // sentences: a paraphrase 0.83 against the 90th percentile of unrelated pairs 0.833), nor
+    // tell which passage it comes from. It is left out of the verdict: the gate judged the
+    // question across languages.
+    let passage_languages: Vec<Option<String>> =
+        passages.iter().map(|p| lore_index::query_language(p)).collect();
+    for (i, claim) in claims.iter().enumerate() {
+        // A claim naming identifiers no passage names is judged by them, in any language.
+        if backing[i].is_none() && named[i] && !passage_languages.is_empty() {
+            let lang = lore_index::query_language(claim);
+            unjudged[i] = passage_languages
+                .iter()
+                .all(|p| crate::retrieve::across_languages(lang.as_deref(), p.as_deref()));
+        }
+    }
+    let doubtful: Vec<usize> =
+        (0..claims.len()).filter(|i| backing[*i].is_none() && named[*i] && !unjudged[*i]).collect();
     if !doubtful.is_empty() {
         // Passage sentences that share a word with a doubtful claim, as many as are embedded.
         let wanted: HashSet<String> =
             doubtful.iter().flat_map(|i| content_words(&claims[*i])).map(|w| stem(&w)).collect();
-        let candidates: Vec<String> = passages
+        let candidates: Vec<(usize, String)> = passages
             .iter()
-            .flat_map(|p| sentences(p))
-            .filter(|s| content_words(s).iter().any(|w| wanted.contains(&stem(w))))
+            .enumerate()
+            .flat_map(|(p, text)| sentences(text).into_iter().map(move |s| (p, s)))
+            .filter(|(_, s)| content_words(s).iter().any(|w| wanted.contains(&stem(w))))
             .take(MAX_SOURCE_SENTENCES)
             .collect();
         if !candidates.is_empty() {
             let mut texts: Vec<String> = doubtful.iter().map(|i| claims[*i].clone()).collect();
-            texts.extend(candidates.iter().cloned());
+            texts.extend(candidates.iter().map(|(_, s)| s.clone()));
             if let Some(vectors) = embed(&texts) {
                 let (claim_vecs, source_vecs) = vectors.split_at(doubtful.len().min(vectors.len()));
                 for (k, i) in doubtful.iter().enumerate() {
                     let Some(c) = claim_vecs.get(k) else { continue };
                     let best = source_vecs
                         .iter()
-                        .map(|s| s.iter().zip(c).map(|(a, b)| a * b).sum::<f32>())
-                        .fold(f32::MIN, f32::max);
-                    supported[*i] = best >= COSINE_MIN;
+                        .zip(&candidates)
+                        .map(|(v, (p, _))| (*p, v.iter().zip(c).map(|(a, b)| a * b).sum::<f32>()))
+                        .fold(
+                            None,
+                            |b: Option<(usize, f32)>, x| {
+                                if b.is_none_or(|b| x.1 > b.1) { Some(x) } else { b }
+                            },
+                        );
+                    backing[*i] = best.filter(|(_, cos)| *cos >= cosine_min).map(|(p, _)| p);
                 }
             }
         }
     }
-    Support { claims: claims.len(), supported: supported.iter().filter(|s| **s).count() }
+    let judged = |i: &usize| !unjudged[*i];
+    Support {
+        claims: (0..claims.len()).filter(judged).count(),
+        supported: (0..claims.len()).filter(|i| judged(i) && backing[*i].is_some()).count(),
+        backing: claims.into_iter().zip(backing).collect(),
+    }
 }
 
 #[cfg(test)]
@@ -166,8 +207,9 @@ mod tests {
             "Use apt-get install followed by the package name [1]. Configuration files changed by the administrator are kept [2].",
             &PASSAGES,
             &mut no_embed,
+            COSINE_MIN,
         );
-        assert_eq!(s, Support { claims: 2, supported: 2 });
+        assert_eq!((s.claims, s.supported), (2, 2));
         assert!(s.stands());
     }
 
@@ -177,6 +219,7 @@ mod tests {
             "To install an ingress controller, run kubectl apply with the manifest. Then create a TLS secret with kubectl create secret. Finally annotate the service for the load balancer.",
             &PASSAGES,
             &mut no_embed,
+            COSINE_MIN,
         );
         assert_eq!(s.claims, 3);
         assert_eq!(s.supported, 0);
@@ -194,7 +237,7 @@ mod tests {
                     .collect(),
             )
         };
-        let s = check("You can fetch software with the install utility.", &PASSAGES, &mut embed);
+        let s = check("You can fetch software with the install utility.", &PASSAGES, &mut embed, COSINE_MIN);
         assert_eq!(s.supported, 1, "{s:?}");
     }
 
@@ -209,20 +252,37 @@ mod tests {
             "The octet_length() function returns the number of bytes of a string.",
             &passages,
             &mut close,
+            COSINE_MIN,
         );
-        assert_eq!(s, Support { claims: 1, supported: 0 });
+        assert_eq!((s.claims, s.supported), (1, 0));
         let s = check(
             "The length() function returns the number of characters of a string.",
             &passages,
             &mut close,
+            COSINE_MIN,
         );
-        assert_eq!(s, Support { claims: 1, supported: 1 });
+        assert_eq!((s.claims, s.supported), (1, 1));
         let s = check(
             "There is no chomp() in Python, but the length() function returns the number of characters.",
             &passages,
             &mut close,
+            COSINE_MIN,
         );
         assert_eq!(s.supported, 1, "half the names held is enough: {s:?}");
+    }
+
+    #[test]
+    fn claims_in_another_language_than_every_passage_are_not_judged() {
+        let passages = ["Python uses indentation to group statements. Braces are not used."];
+        let mut close =
+            |texts: &[String]| -> Option<Vec<Vec<f32>>> { Some(texts.iter().map(|_| vec![1.0]).collect()) };
+        let s = check("Python 使用缩进来划分语句块，而不是花括号。", &passages, &mut close, COSINE_MIN);
+        assert_eq!((s.claims, s.supported, s.backing[0].1), (0, 0, None), "{s:?}");
+        assert!(s.stands());
+        // Beside a Chinese passage the same claim is judged (and here unsupported).
+        let mixed = [passages[0], "这一段讲的是别的事情，和问题没有关系。"];
+        let s = check("Python 使用缩进来划分语句块，而不是花括号。", &mixed, &mut no_embed, COSINE_MIN);
+        assert_eq!((s.claims, s.supported), (1, 0), "{s:?}");
     }
 
     #[test]
@@ -231,6 +291,7 @@ mod tests {
             "Yes.\n\n```sh\nkubectl apply -f ingress.yaml now please\n```\nOk.",
             &PASSAGES,
             &mut no_embed,
+            COSINE_MIN,
         );
         assert_eq!(s.claims, 0);
         assert!(s.stands());

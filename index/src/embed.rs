@@ -31,7 +31,7 @@ pub const DEFAULT_MODEL: EmbeddingModel = EmbeddingModel::AllMiniLML6V2;
 
 const TOKENIZER_FILES: [&str; 4] =
     ["tokenizer.json", "config.json", "special_tokens_map.json", "tokenizer_config.json"];
-/// fastembed's tokenizer length limit for text models.
+/// fastembed's tokenizer length limit for text models, for models not in [`model_max_tokens`].
 const MAX_TOKENS: usize = 512;
 
 /// Errors of the embedder. Each Display is one line that says what to do where it can.
@@ -268,6 +268,66 @@ fn model_prefixes(model: &EmbeddingModel) -> (&'static str, &'static str) {
     }
 }
 
+/// The longest input a model was trained on, in its tokens: 256 for the all-MiniLM models
+/// (sentence-transformers' `max_seq_length`; longer inputs only cost time and memory), 128 for
+/// the paraphrase-multilingual ones, [`MAX_TOKENS`] for the rest (E5 and BGE were trained at 512).
+fn model_max_tokens(model: &EmbeddingModel) -> usize {
+    match model {
+        EmbeddingModel::AllMiniLML6V2
+        | EmbeddingModel::AllMiniLML6V2Q
+        | EmbeddingModel::AllMiniLML12V2
+        | EmbeddingModel::AllMiniLML12V2Q => 256,
+        EmbeddingModel::ParaphraseMLMiniLML12V2
+        | EmbeddingModel::ParaphraseMLMiniLML12V2Q
+        | EmbeddingModel::ParaphraseMLMpnetBaseV2 => 128,
+        _ => MAX_TOKENS,
+    }
+}
+
+/// Cosine similarities that mean something for one embedding model, in the same language and
+/// across languages. Each model has its own scale: all-MiniLM-L6-v2 gives unrelated English
+/// text about 0.1 and related 0.3-0.9, while multilingual-e5-small gives any two texts in the
+/// same language 0.8 or more, and a translation less than two unrelated sentences of one
+/// language (Debian Reference section openings, Chinese against English: translations median
+/// 0.882, unrelated Chinese pairs 0.893).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CosineScale {
+    /// A question and a passage in one language: the passage is close enough to answer from.
+    pub relevant: f32,
+    /// A question and a passage in different languages.
+    pub relevant_across: f32,
+    /// Two sentences in one language say the same.
+    pub same_meaning: f32,
+}
+
+/// The scale of all-MiniLM-L6-v2, also used for models not measured: a question's best hit at
+/// 0.35 or more (see `lore_agent::RetrieveConfig`), a claim and a source sentence at 0.6.
+const ENGLISH_SCALE: CosineScale = CosineScale { relevant: 0.35, relevant_across: 0.35, same_meaning: 0.6 };
+
+/// The scale of the multilingual E5 models, measured with multilingual-e5-small (int8) on
+/// `lore eval` sets. Questions (share of answerable ones refused / of off-domain questions let
+/// through / of near misses let through, with keyword evidence 0.35 beside the cosine; near
+/// misses are left to the check of the answer, as with all-MiniLM-L6-v2): in one language 0.875
+/// (Chinese Debian Reference 0.00/0.2/0.95, Japanese 0.02/0.1/0.75, Git FAQ 0.00/0.0/0.97, SQLite
+/// FAQ 0.00/0.0/0.93; Python FAQ 0.05 refused), across languages 0.835 (Chinese questions over
+/// the English reference 0.00/0.2/0.95, Japanese 0.00/0.5/1.00; the one-language cut refused
+/// 71% and 60% of them). Sentences of one language: unrelated pairs of Debian Reference section
+/// openings (150, Chinese) reach 0.943 at the 99th percentile, so 0.95. Across languages the
+/// model cannot tell a summary from an unrelated sentence (translations median 0.882, a
+/// paraphrase 0.83, unrelated pairs 90th percentile 0.833), so the answer check does not judge
+/// a claim in another language than its passages.
+const E5_SCALE: CosineScale = CosineScale { relevant: 0.875, relevant_across: 0.835, same_meaning: 0.95 };
+
+/// The cosine scale of a model (see [`CosineScale`]).
+fn cosine_scale(model: &EmbeddingModel) -> CosineScale {
+    match model {
+        EmbeddingModel::MultilingualE5Small
+        | EmbeddingModel::MultilingualE5Base
+        | EmbeddingModel::MultilingualE5Large => E5_SCALE,
+        _ => ENGLISH_SCALE,
+    }
+}
+
 /// The languages a model was trained for (ISO 639-1 codes), when it was trained for few:
 /// English for most of fastembed's models, Chinese and English for the BGE ZH models. `None` for
 /// the multilingual ones (paraphrase-multilingual, multilingual E5, BGE-M3, EmbeddingGemma), which
@@ -416,6 +476,10 @@ pub struct Embedder {
     query_prefix: String,
     passage_prefix: String,
     languages: Option<&'static [&'static str]>,
+    /// The longest input in tokens; longer texts are cut.
+    max_tokens: usize,
+    /// What its cosine similarities mean.
+    scale: CosineScale,
 }
 
 impl std::fmt::Debug for Embedder {
@@ -445,7 +509,9 @@ impl Embedder {
         if installed_snapshot(info, runtime_dir).is_none() && (config.offline || offline_env()) {
             return Err(EmbedError::ModelNotCached { model: name, cache });
         }
+        let max_tokens = model_max_tokens(&model);
         let mut options = TextInitOptions::new(model.clone())
+            .with_max_length(max_tokens)
             .with_cache_dir(runtime_dir.join("hf"))
             .with_show_download_progress(false);
         if let Some(threads) = config.threads {
@@ -467,6 +533,8 @@ impl Embedder {
             query_prefix: config.query_prefix.clone().unwrap_or_else(|| query_prefix.to_string()),
             passage_prefix: config.passage_prefix.clone().unwrap_or_else(|| passage_prefix.to_string()),
             languages: model_languages(&model),
+            max_tokens,
+            scale: cosine_scale(&model),
             name,
         })
     }
@@ -516,6 +584,8 @@ impl Embedder {
             passage_prefix: config.passage_prefix.clone().unwrap_or_default(),
             // A local model's languages are not known: it is trusted with every query.
             languages: None,
+            max_tokens: MAX_TOKENS,
+            scale: ENGLISH_SCALE,
         })
     }
 
@@ -534,6 +604,11 @@ impl Embedder {
     /// for a multilingual or local model.
     pub fn languages(&self) -> Option<&'static [&'static str]> {
         self.languages
+    }
+
+    /// What the model's cosine similarities mean.
+    pub fn cosine_scale(&self) -> CosineScale {
+        self.scale
     }
 
     /// Whether the model was trained for text in `language` (an ISO 639-1 code).
@@ -572,7 +647,7 @@ impl Embedder {
 
     /// The longest input in tokens; longer texts are truncated by the model.
     pub fn max_tokens(&self) -> usize {
-        MAX_TOKENS
+        self.max_tokens
     }
 
     /// Texts per model run.

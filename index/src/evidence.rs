@@ -89,6 +89,12 @@ pub fn vectors_judge(library: &Library, query: &str) -> bool {
     library.engines().map(|engines| engines.embedder.covers_query(query)).unwrap_or(true)
 }
 
+/// What the library's embedding model's cosine similarities mean; `None` when the library has
+/// no engines.
+pub fn cosine_scale(library: &Library) -> Option<crate::embed::CosineScale> {
+    library.engines().ok().map(|engines| engines.embedder.cosine_scale())
+}
+
 /// The embedding model's vectors of `texts` as passages, normalised, for comparing an answer's
 /// sentences with their sources; `None` when the library has no engines.
 pub fn embed_texts(library: &Library, texts: &[String]) -> Result<Option<Vec<Vec<f32>>>> {

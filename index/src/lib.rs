@@ -20,6 +20,7 @@ mod fusion;
 mod keyword;
 mod library;
 mod lock;
+mod model_choice;
 mod search;
 mod vector;
 mod watch;
@@ -39,7 +40,7 @@ pub use library::related::{ChunkPair, PairEnd, RelatedDoc, RelatedMethod, Relate
 pub use fusion::{FusionConfig, FusionMethod};
 pub use search::{Mode, SearchConfig, SearchHit, SearchRequest};
 // What the agent checks answers and passages with.
-pub use evidence::{embed_texts, vectors_judge};
+pub use evidence::{cosine_scale, embed_texts, vectors_judge};
 pub use exact::ExactTerms;
 pub use lore_ingest::query_language;
 // The derived indexes opened together, and what the catalog records of them.
@@ -49,9 +50,10 @@ pub use engines::{
 };
 // The embedding model.
 pub use embed::{
-    EmbedConfig, EmbedError, Embedder, ModelSummary, default_runtime_dir, hf_cache_dir, installed_tokenizer,
-    supported_models,
+    CosineScale, EmbedConfig, EmbedError, Embedder, ModelSummary, default_runtime_dir, hf_cache_dir,
+    installed_tokenizer, supported_models,
 };
+pub use model_choice::{META_MODEL_CHOICE, MULTILINGUAL_MODEL, ModelChoice, choose_model, locale_language};
 // The keyword index (tantivy).
 pub use keyword::{
     KeywordConfig, KeywordDoc, KeywordError, KeywordFilter, KeywordHit, KeywordIndex, KeywordRanking,

@@ -18,6 +18,7 @@ pub mod load;
 pub mod markdown;
 pub mod pdf;
 pub mod retry;
+pub mod sample;
 pub mod text;
 pub mod web;
 
@@ -26,3 +27,4 @@ pub use document::{Chunk, Document, Kind, PageMark, Section};
 pub use error::{IngestError, Result};
 pub use lang::{chunk_language, detect_language, query_language};
 pub use load::{FileSource, LoadOptions, load_bytes, load_path, read_file};
+pub use sample::sample_languages;

@@ -122,6 +122,9 @@ impl Lore {
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(lore_bin());
         c.args(args).env("LORE_HOME", self.home.path()).env("NO_COLOR", "1").current_dir(workspace());
+        // The locale takes part in choosing a new library's embedding model: the tests run in
+        // the C locale unless they set another.
+        c.env("LANG", "C.UTF-8").env_remove("LC_ALL").env_remove("LC_MESSAGES");
         // The tests choose their chat model themselves.
         for (name, _) in std::env::vars_os() {
             let n = name.to_string_lossy();

@@ -1,9 +1,11 @@
 //! A mixed-language library through the `lore` binary: Chinese and Japanese documents beside
 //! English ones are found by queries in their own language, `--lang` keeps one language, and
-//! `lore show` names a document's language.
+//! `lore show` names a document's language; a new library gets the embedding model its
+//! documents and its user's locale need, and a Chinese question over English documents is found
+//! and answered (with the real chat model) in Chinese, citing them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use lore_tests::{Lore, data};
+use lore_tests::{CHAT_MODEL_ENV, Lore, chat_server, data};
 
 fn search(lore: &Lore, args: &[&str]) -> Vec<serde_json::Value> {
     let mut all = vec!["search", "--json"];
@@ -118,4 +120,127 @@ fn chinese_searches_give_snippets_with_valid_highlights() {
         .filter_map(|p| snippet.get(p[0].as_u64()? as usize..p[1].as_u64()? as usize))
         .collect();
     assert!(marked.contains(&"普通用户"), "{marked:?} in {snippet}");
+}
+
+/// The check named `name` of `lore doctor --json`.
+fn doctor_check(lore: &Lore, name: &str) -> serde_json::Value {
+    let out = lore.cmd(&["doctor", "--json"]).output().expect("run lore doctor");
+    let checks: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    checks
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["name"] == name))
+        .cloned()
+        .unwrap_or_else(|| panic!("no {name} check in {checks}"))
+}
+
+fn detail(check: &serde_json::Value) -> &str {
+    check["detail"].as_str().unwrap_or_default()
+}
+
+/// The Python FAQ page that answers why Python uses indentation.
+fn design_page() -> String {
+    data("docs/html/python3.11-faq/design.html").display().to_string()
+}
+
+const INDENTATION_ZH: &str = "为什么 Python 用缩进来划分语句块？";
+
+#[test]
+fn a_new_library_gets_the_embedding_model_its_documents_and_locale_need() {
+    // English documents in the C locale: the English model, chosen without a word.
+    let en = Lore::new();
+    let run = en.run(&["add", &design_page()]).ok();
+    assert!(!run.stderr.contains("embedding model"), "{}", run.stderr);
+    let embedding = doctor_check(&en, "embedding");
+    assert!(detail(&embedding).contains("AllMiniLML6V2"), "{embedding}");
+    assert!(detail(&embedding).contains("chosen for English documents"), "{embedding}");
+
+    // A Chinese document: the multilingual model, said once, kept by the next add.
+    let zh = Lore::new();
+    let chinese = data("docs/multilingual/000_75d7b7a8fa86d89f.txt").display().to_string();
+    let run = zh.run(&["add", &chinese]).ok();
+    assert!(
+        run.stderr.contains("embedding model intfloat/multilingual-e5-small: chosen for documents in zh"),
+        "{}",
+        run.stderr
+    );
+    let run = zh.run(&["add", &design_page()]).ok();
+    assert!(!run.stderr.contains("embedding model"), "{}", run.stderr);
+    let embedding = doctor_check(&zh, "embedding");
+    assert!(detail(&embedding).contains("MultilingualE5Small"), "{embedding}");
+    let languages = doctor_check(&zh, "languages");
+    assert_eq!(languages["status"], "ok", "{languages}");
+    assert!(detail(&languages).contains("zh"), "{languages}");
+
+    // A configured model wins; the doctor then says which chunks are searched by keywords only,
+    // and `lore reindex --model` switches the library.
+    let configured = Lore::new();
+    let mut add = configured.cmd(&["add", &chinese]);
+    add.env("LORE_EMBEDDING_MODEL", "AllMiniLML6V2");
+    let run = lore_tests::Run::from_output(add.output().expect("run lore add")).ok();
+    assert!(!run.stderr.contains("embedding model"), "{}", run.stderr);
+    let languages = doctor_check(&configured, "languages");
+    assert_eq!(languages["status"], "note", "{languages}");
+    assert!(detail(&languages).contains("keywords only"), "{languages}");
+    assert!(
+        detail(&languages).contains("lore reindex --model intfloat/multilingual-e5-small"),
+        "{languages}"
+    );
+    configured.run(&["reindex", "--model", "intfloat/multilingual-e5-small"]).ok();
+    let embedding = doctor_check(&configured, "embedding");
+    assert!(detail(&embedding).contains("MultilingualE5Small"), "{embedding}");
+    assert!(detail(&embedding).contains("lore reindex --model"), "{embedding}");
+    assert_eq!(doctor_check(&configured, "languages")["status"], "ok");
+    assert_eq!(doctor_check(&configured, "library")["status"], "ok");
+
+    // English documents for a reader with a Chinese locale: the multilingual model, and a
+    // Chinese question finds the English section that answers it by meaning alone.
+    let reader = Lore::new();
+    let mut add = reader.cmd(&["add", &design_page()]);
+    add.env("LANG", "zh_CN.UTF-8");
+    let run = lore_tests::Run::from_output(add.output().expect("run lore add")).ok();
+    assert!(run.stderr.contains("chosen for a zh locale"), "{}", run.stderr);
+    let hits = search(&reader, &["--mode", "vector", INDENTATION_ZH]);
+    let heading = hits[0]["chunk"]["heading_path"].to_string();
+    assert!(heading.contains("Why does Python use indentation"), "{heading}");
+    // With the English model the same question finds nothing by meaning.
+    let hits = search(&en, &["--mode", "vector", INDENTATION_ZH]);
+    let heading = hits[0]["chunk"]["heading_path"].to_string();
+    assert!(!heading.contains("Why does Python use indentation"), "{heading}");
+}
+
+#[test]
+fn a_chinese_question_over_english_sources_is_answered_in_chinese_citing_them() {
+    let lore = Lore::new();
+    let dir = data("docs/html/python3.11-faq");
+    let pages: Vec<String> = ["design.html", "windows.html", "gui.html"]
+        .iter()
+        .map(|p| dir.join(p).display().to_string())
+        .collect();
+    let mut add =
+        lore.cmd(&[&["add"], pages.iter().map(String::as_str).collect::<Vec<_>>().as_slice()].concat());
+    add.env("LANG", "zh_CN.UTF-8");
+    lore_tests::Run::from_output(add.output().expect("run lore add")).ok();
+
+    let mut ask = lore.cmd(&["ask", "--json", INDENTATION_ZH]);
+    ask.env("LORE_LLM_BASE_URL", chat_server())
+        .env("LORE_LLM_MAX_ANSWER_TOKENS", "160")
+        .env("LORE_ASK_BUDGET_TOKENS", "700")
+        .env("LORE_ASK_MAX_PASSAGES", "3");
+    for (k, v) in CHAT_MODEL_ENV {
+        ask.env(k, v);
+    }
+    let run = lore_tests::Run::from_output(ask.output().expect("run lore ask")).ok();
+    let answer = run.json();
+    assert_eq!(answer["refused"], false, "{answer}");
+    let text = answer["answer"].as_str().unwrap();
+    let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
+    let han = letters.iter().filter(|c| ('\u{4e00}'..='\u{9fff}').contains(*c)).count();
+    assert!(han * 2 > letters.len(), "not answered in Chinese: {text}");
+    let citations = answer["citations"].as_array().unwrap();
+    assert!(!citations.is_empty(), "no citation: {answer}");
+    for c in citations {
+        assert!(c["source"].as_str().unwrap().ends_with("design.html"), "{c}");
+        assert!(c["section"].as_str().unwrap_or_default().contains("indentation"), "{c}");
+    }
 }

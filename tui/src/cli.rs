@@ -192,6 +192,10 @@ pub struct DoctorArgs {
 /// `lore reindex`
 #[derive(Debug, Args)]
 pub struct ReindexArgs {
+    /// Embed with this model from now on (a fastembed name, e.g. intfloat/multilingual-e5-small
+    /// for text in any language and questions across languages); the library records it.
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
     /// Also build the vector store's HNSW graph now (otherwise search is exact brute force until
     /// the library is large).
     #[arg(long)]

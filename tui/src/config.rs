@@ -230,8 +230,9 @@ pub struct AskSection {
     /// Upper bound of the passages' tokens (also limited by `llm.context_window`).
     pub budget_tokens: usize,
     /// The question counts as answerable when a hit is at least this similar to it (cosine of
-    /// the embedding model, in the languages the model covers)...
-    pub min_similarity: f32,
+    /// the embedding model, in the languages the model covers; unset: the model's own cut, see
+    /// `lore_index::CosineScale`)...
+    pub min_similarity: Option<f32>,
     /// ... or holds at least this share of its words (IDF-weighted keyword evidence, any
     /// language).
     pub min_evidence: f32,

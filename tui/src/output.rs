@@ -69,6 +69,11 @@ pub fn warn_line(msg: &str) {
     let _ = writeln!(std::io::stderr(), "warning: {msg}");
 }
 
+/// Prints one informational line to stderr (nothing when stderr is closed).
+pub fn note_line(msg: &str) {
+    let _ = writeln!(std::io::stderr(), "note: {msg}");
+}
+
 /// Whether stderr is a terminal (progress bars only then).
 pub fn stderr_is_tty() -> bool {
     std::io::stderr().is_terminal()

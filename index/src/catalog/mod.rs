@@ -479,6 +479,19 @@ impl Catalog {
         Ok((docs as u64, chunks as u64))
     }
 
+    /// How many chunks are in each language (the chunk's, else its document's; `None` when
+    /// neither is known), most first.
+    pub fn chunk_languages(&self) -> Result<Vec<(Option<String>, u64)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT COALESCE(c.language, d.language) AS lang, COUNT(*) AS n
+             FROM chunks c JOIN documents d ON d.id = c.doc_id
+             GROUP BY lang ORDER BY n DESC, lang",
+        )?;
+        let rows =
+            stmt.query_map([], |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)? as u64)))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
     /// The tags of a document.
     pub fn tags_of(&self, doc_id: i64) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare_cached("SELECT tag FROM tags WHERE doc_id = ?1 ORDER BY tag")?;

@@ -224,3 +224,16 @@ fn processes_creating_one_catalog_at_once_all_open_it() {
         assert_eq!(Catalog::open(&path).unwrap().counts().unwrap(), (0, 0));
     }
 }
+
+#[test]
+fn chunk_languages_count_each_chunk_by_its_own_language_else_its_documents() {
+    let mut cat = Catalog::open_in_memory().unwrap();
+    let en = doc("/en.txt", "h1", &["one", "two"]);
+    let mut zh = doc("/zh.txt", "h2", &["一", "二", "三"]);
+    zh.0.language = Some("zh".into());
+    zh.1[2].language = Some("en".into());
+    add(&mut cat, &en, &[]);
+    add(&mut cat, &zh, &[]);
+    let langs = cat.chunk_languages().unwrap();
+    assert_eq!(langs, vec![(Some("en".to_string()), 3), (Some("zh".to_string()), 2)]);
+}

@@ -53,6 +53,17 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
         }
         return Ok(ExitCode::from(1));
     }
+    // A new library's embedding model is chosen from what its first documents are written in.
+    if let Some(choice) = ctx.choose_model_for_sources(&paths)
+        && (choice.model.is_some() || choice.multilingual_missing)
+        && !args.json
+    {
+        let model = choice.model.as_deref().unwrap_or("all-MiniLM-L6-v2");
+        output::note_line(&format!(
+            "embedding model {model}: {} (set embedding.model to choose another)",
+            choice.reason
+        ));
+    }
     let mut lib = ctx.writer(Duration::from_secs(args.wait))?;
     if ctx.tokenizer_file().is_none() {
         output::warn_line(

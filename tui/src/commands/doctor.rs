@@ -63,33 +63,44 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitCode> {
     }
 
     let engine_opts = ctx.engine_options();
+    let mut embedder = None;
     checks.push(match &engine_opts {
         Err(e) => fail("embedding", format!("{e:#}")),
         Ok(opts) => {
             let t = Instant::now();
             match Engines::embedder(opts).and_then(|e| Ok((e.embed_query("lore doctor")?, e))) {
-                Ok((v, e)) => ok(
-                    "embedding",
-                    format!(
-                        "{} ({}-d) loaded and ran in {:.1} s",
+                Ok((v, e)) => {
+                    let why = match Context::model_choice_reason(&ctx.paths.home) {
+                        Some(reason) if !ctx.model_configured() => format!("; {reason}"),
+                        _ if ctx.model_configured() => "; set in the configuration".to_string(),
+                        _ => String::new(),
+                    };
+                    let detail = format!(
+                        "{} ({}-d) loaded and ran in {:.1} s{why}",
                         e.model_name(),
                         v.len(),
                         t.elapsed().as_secs_f64()
-                    ),
-                ),
+                    );
+                    embedder = Some(e);
+                    ok("embedding", detail)
+                }
                 Err(e) => fail("embedding", e.to_string()),
             }
         }
     });
 
-    checks.push(match engine_opts.as_ref().ok().map(|o| Library::open_reader(&ctx.paths.home, Some(o))) {
-        None => skip("library", "not checked: the embedding settings are unusable".into()),
+    let library = match engine_opts.as_ref().ok().map(|o| Library::open_reader(&ctx.paths.home, Some(o))) {
+        None => vec![skip("library", "not checked: the embedding settings are unusable".into())],
         Some(Err(lore_index::Error::NoLibrary(home))) => {
-            note("library", format!("{EMPTY_LIBRARY}; it will be created at {}", home.display()))
+            vec![note("library", format!("{EMPTY_LIBRARY}; it will be created at {}", home.display()))]
         }
-        Some(Err(e)) => fail("library", e.to_string()),
-        Some(Ok(lib)) => library_check(ctx, &lib),
-    });
+        Some(Err(e)) => vec![fail("library", e.to_string())],
+        Some(Ok(lib)) => {
+            let languages = embedder.as_ref().and_then(|e| languages_check(&lib, e));
+            std::iter::once(library_check(ctx, &lib)).chain(languages).collect()
+        }
+    };
+    checks.extend(library);
 
     let llm = &ctx.config.llm;
     let key_state = if std::env::var(&llm.api_key_env).is_ok_and(|k| !k.trim().is_empty()) {
@@ -154,6 +165,44 @@ fn repair(ctx: &Context, wait: u64) -> Check {
         }
         Err(e) => fail("repair", format!("{e:#}")),
     }
+}
+
+/// The library's languages against the embedding model's: which chunks get vector search and
+/// which are searched by keywords only. `None` for an empty library.
+fn languages_check(lib: &Library, embedder: &lore_index::Embedder) -> Option<Check> {
+    let counts = lib.catalog().chunk_languages().ok()?;
+    let total: u64 = counts.iter().map(|(_, n)| n).sum();
+    if total == 0 {
+        return None;
+    }
+    let mix: Vec<String> = counts
+        .iter()
+        .take(5)
+        .map(|(lang, n)| {
+            format!("{} {:.0}%", lang.as_deref().unwrap_or("unknown"), *n as f64 * 100.0 / total as f64)
+        })
+        .collect();
+    let uncovered: Vec<&(Option<String>, u64)> = counts
+        .iter()
+        .filter(|(lang, _)| lang.as_deref().is_some_and(|l| !embedder.covers_language(l)))
+        .collect();
+    if uncovered.is_empty() {
+        return Some(ok("languages", format!("{}; {} covers them", mix.join(", "), embedder.model_name())));
+    }
+    let n: u64 = uncovered.iter().map(|(_, n)| n).sum();
+    let names: Vec<&str> = uncovered.iter().filter_map(|(lang, _)| lang.as_deref()).collect();
+    Some(note(
+        "languages",
+        format!(
+            "{}; {n} chunk{} in {} searched by keywords only ({} was not trained on them): `lore reindex \
+             --model {}` gives them vector search and questions across languages",
+            mix.join(", "),
+            plural(n as usize),
+            names.join(", "),
+            embedder.model_name(),
+            lore_index::MULTILINGUAL_MODEL
+        ),
+    ))
 }
 
 /// Compares the chunks of the catalog, the keyword index and the vector store. Documents in the

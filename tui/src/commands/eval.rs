@@ -28,6 +28,8 @@ struct ModeResult {
 #[derive(Debug, Serialize)]
 struct EvalReport {
     dataset: String,
+    /// The embedding model the library was built with.
+    model: String,
     documents: usize,
     queries: usize,
     chunks: usize,
@@ -425,6 +427,29 @@ fn sweep(lib: &Library, ds: &Dataset, base: &lore_index::SearchConfig) -> Result
     Ok(())
 }
 
+/// Documents and questions looked at for their languages.
+const SAMPLED: usize = 40;
+
+/// The languages of a sample of the data set's documents and of its questions, each counted
+/// when it is at least a fifth of its sample (a section of code or a quotation does not make an
+/// English manual multilingual).
+fn dataset_languages(ds: &Dataset) -> Vec<String> {
+    let documents: Vec<String> =
+        ds.corpus.iter().take(SAMPLED).filter_map(|d| lore_ingest::chunk_language(&d.text, None)).collect();
+    let questions: Vec<String> =
+        ds.queries.iter().take(SAMPLED).filter_map(|q| lore_ingest::query_language(&q.text)).collect();
+    let mut languages: Vec<String> = Vec::new();
+    for sample in [documents, questions] {
+        for lang in &sample {
+            let share = sample.iter().filter(|l| *l == lang).count() as f64 / sample.len() as f64;
+            if share >= 0.2 && !languages.contains(lang) {
+                languages.push(lang.clone());
+            }
+        }
+    }
+    languages
+}
+
 /// Runs `lore eval`.
 pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
     let modes: Vec<Mode> = match args.mode.as_str() {
@@ -445,12 +470,16 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
     let tmp = tempfile::tempdir()?;
     let home = args.library.as_deref().unwrap_or(tmp.path());
     let ing = &ctx.config.ingest;
+    // The model a user adding these documents and asking these questions would get.
+    ctx.choose_model(home, &dataset_languages(&ds), None);
+    let engine_options = ctx.engine_options_at(home)?;
+    let model = engine_options.embed.model.clone().unwrap_or_else(|| "AllMiniLML6V2".to_string());
     let options = LibraryOptions {
         chunk: lore_ingest::ChunkConfig {
             target_tokens: ing.chunk_tokens,
             overlap_tokens: ing.chunk_overlap,
         },
-        engines: Some(ctx.engine_options()?),
+        engines: Some(engine_options),
         ..LibraryOptions::default()
     };
     let mut lib = Library::open_writer(home, options)?;
@@ -532,6 +561,7 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
     };
     let report = EvalReport {
         dataset: args.dir.display().to_string(),
+        model,
         documents: ds.corpus.len(),
         queries: ds.queries.len(),
         chunks,
@@ -552,7 +582,12 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
         report.chunks,
         report.queries
     )?;
-    outln!("indexed in {:.1}s ({:.1} chunks/s)", report.index_seconds, report.chunks_per_second)?;
+    outln!(
+        "indexed with {} in {:.1}s ({:.1} chunks/s)",
+        report.model,
+        report.index_seconds,
+        report.chunks_per_second
+    )?;
     outln!(
         "{:<8} {:>8} {:>8} {:>9} {:>7} {:>8} {:>8}",
         "mode",

@@ -29,7 +29,7 @@ use crate::context::Context;
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let home = config::home_dir(cli.library.as_deref());
     let (config, paths) = config::load(&home)?;
-    let ctx = Context { config, paths };
+    let ctx = Context::new(config, paths);
     match cli.command {
         Some(Command::Add(args)) => add::run(&ctx, args),
         Some(Command::Ls(args)) => ls::run(&ctx, args),

@@ -13,7 +13,31 @@ use crate::output::outln;
 
 /// Runs `lore reindex`.
 pub fn run(ctx: &Context, args: ReindexArgs) -> Result<ExitCode> {
+    let switched;
+    let ctx = match &args.model {
+        Some(model) => {
+            if let Some(configured) = ctx.config.embedding.model.as_deref()
+                && configured != model.as_str()
+            {
+                output::warn_line(&format!(
+                    "embedding.model is set to {configured} in the configuration; set it to {model} too, \
+                     or later commands will ask for another reindex"
+                ));
+            }
+            let mut config = ctx.config.clone();
+            config.embedding.model = Some(model.clone());
+            switched = Context::new(config, ctx.paths.clone());
+            &switched
+        }
+        None => ctx,
+    };
     let mut lib = ctx.writer(Duration::ZERO)?;
+    if let Some(model) = &args.model {
+        lib.catalog().meta_set(
+            lore_index::META_MODEL_CHOICE,
+            &format!("chosen with `lore reindex --model {model}`"),
+        )?;
+    }
     let bar = ProgressBar::hidden();
     if output::stderr_is_tty() {
         bar.set_draw_target(ProgressDrawTarget::stderr());

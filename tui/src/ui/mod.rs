@@ -39,7 +39,7 @@ pub fn run(ctx: &Context) -> Result<ExitCode> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         bail!("the terminal UI needs a terminal; see `lore --help` for the commands");
     }
-    let ctx = Arc::new(Context { config: ctx.config.clone(), paths: ctx.paths.clone() });
+    let ctx = Arc::new(Context::new(ctx.config.clone(), ctx.paths.clone()));
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     terminal::install_panic_hook();
     let mut term = terminal::setup()?;

@@ -236,12 +236,13 @@ fn wrap_widths(line: &Line<'_>, first: usize, rest: usize) -> Vec<Line<'static>>
     if cells.is_empty() {
         return vec![Line::default()];
     }
-    // Words are runs of non-spaces with the spaces that follow them.
+    // Words are runs of non-spaces with the spaces that follow them; CJK text, written
+    // without spaces, may also break between its characters.
     let mut words: Vec<&[(char, Style)]> = Vec::new();
     let mut start = 0;
     for i in 1..=cells.len() {
         let at_end = i == cells.len();
-        if at_end || (cells[i - 1].0 == ' ' && cells[i].0 != ' ') {
+        if at_end || break_between(cells[i - 1].0, cells[i].0) {
             words.push(&cells[start..i]);
             start = i;
         }
@@ -275,6 +276,25 @@ fn wrap_widths(line: &Line<'_>, first: usize, rest: usize) -> Vec<Line<'static>>
     }
     lines.into_iter().map(|cells| line_of_cells(&cells)).collect()
 }
+
+/// Whether a line may break between `a` and `b`: after spaces, and around wide (CJK)
+/// characters, except before closing punctuation or a citation marker and after opening
+/// punctuation.
+fn break_between(a: char, b: char) -> bool {
+    if b == ' ' {
+        return false;
+    }
+    if a == ' ' {
+        return true;
+    }
+    (char_width(a) > 1 || char_width(b) > 1) && !NO_LINE_START.contains(b) && !NO_LINE_END.contains(a)
+}
+
+/// Characters that do not start a line (closing punctuation, small kana, `[` of a citation).
+const NO_LINE_START: &str =
+    "，。、；：！？）］｝〕〉》」』】〙〗’”…‥・ー々〻ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ)]},.;:!?%[";
+/// Characters that do not end a line (opening punctuation).
+const NO_LINE_END: &str = "（［｛〔〈《「『【〘〖‘“([{";
 
 fn line_of_cells(cells: &[(char, Style)]) -> Line<'static> {
     let mut spans: Vec<Span<'static>> = Vec::new();
@@ -405,28 +425,45 @@ pub fn with_citations(text: &str, base: Style, cite: Style) -> Vec<Span<'static>
     highlighted(text, &ranges, base, cite)
 }
 
-/// The last `max` characters of `s`, starting at a word, with a leading `…` when cut.
-pub fn tail_chars(s: &str, max: usize) -> String {
-    let n = s.chars().count();
-    if n <= max {
+/// The end of `s`, at most `max` columns of it, starting at a word; a `…` before it when cut.
+pub fn tail_width(s: &str, max: usize) -> String {
+    if str_width(s) <= max {
         return s.to_string();
     }
-    let tail: String = s.chars().skip(n - max).collect();
+    let mut start = s.len();
+    let mut used = 0;
+    for (i, c) in s.char_indices().rev() {
+        used += char_width(c);
+        if used > max {
+            break;
+        }
+        start = i;
+    }
+    let tail = &s[start..];
     let tail = match tail.find(char::is_whitespace) {
-        Some(i) if i < tail.len() / 2 => tail[i..].trim_start().to_string(),
+        Some(i) if str_width(&tail[..i]) < str_width(tail) / 2 => tail[i..].trim_start(),
         _ => tail,
     };
     format!("…{tail}")
 }
 
-/// The first `max` characters of `s`, ending at a word, with a trailing `…` when cut.
-pub fn head_chars(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
+/// The start of `s`, at most `max` columns of it, ending at a word; a `…` after it when cut.
+pub fn head_width(s: &str, max: usize) -> String {
+    if str_width(s) <= max {
         return s.to_string();
     }
-    let head: String = s.chars().take(max).collect();
+    let mut end = 0;
+    let mut used = 0;
+    for (i, c) in s.char_indices() {
+        used += char_width(c);
+        if used > max {
+            break;
+        }
+        end = i + c.len_utf8();
+    }
+    let head = &s[..end];
     let head = match head.rfind(char::is_whitespace) {
-        Some(i) if i > head.len() / 2 => head[..i].trim_end().to_string(),
+        Some(i) if str_width(&head[..i]) > str_width(head) / 2 => head[..i].trim_end(),
         _ => head,
     };
     format!("{head}…")
@@ -499,6 +536,40 @@ mod tests {
         assert_eq!(cited, vec!["[1]", "[2, 3]"]);
     }
 
+    #[test]
+    fn wide_characters_are_measured_in_columns() {
+        // Two columns each: an odd width leaves a column blank rather than half a character.
+        assert_eq!(truncate("全局解释器锁", 7), "全局解…");
+        assert_eq!(truncate("全局解释器锁", 6), "全局…");
+        assert_eq!(truncate("全局解释器锁", 12), "全局解释器锁");
+        assert_eq!(truncate("全局", 1), "…");
+        assert_eq!(truncate_left("/书籍/计算机.pdf", 9), "…算机.pdf");
+        assert_eq!(tail_width("为什么不能在表达式中赋值", 7), "…中赋值");
+        assert_eq!(head_width("我们能去掉全局解释器锁吗", 9), "我们能去…");
+        let mut l = LineInput::with_text("全局解释器锁");
+        assert_eq!(l.visible(13), ("全局解释器锁".to_string(), 12));
+        // Six characters of two columns and the cursor at the end in 8 columns: the last three
+        // show, the cursor after them.
+        assert_eq!(l.visible(8), ("释器锁".to_string(), 6));
+        l.home();
+        l.right();
+        assert_eq!(l.visible(5), ("全局".to_string(), 2));
+    }
+
+    #[test]
+    fn cjk_text_breaks_between_characters_but_not_before_closing_punctuation() {
+        let line = Line::from("GIL 保证同一时刻只有一个线程执行字节码[1]。去掉它会变慢。");
+        let wrapped = wrap_line(&line, 12);
+        assert_eq!(
+            plain(&wrapped),
+            vec!["GIL 保证同一", "时刻只有一个", "线程执行字节", "码[1]。去掉", "它会变慢。"]
+        );
+        // An odd width: a wide character never straddles the edge.
+        assert_eq!(plain(&wrap_line(&Line::from("全局解释器锁"), 5)), vec!["全局", "解释", "器锁"]);
+        // Opening punctuation stays with what follows it.
+        assert_eq!(plain(&wrap_line(&Line::from("一二三（四五）"), 8)), vec!["一二三", "（四五）"]);
+    }
+
     fn bold() -> Style {
         Style::default().add_modifier(ratatui::style::Modifier::BOLD)
     }
@@ -513,8 +584,8 @@ mod tests {
         );
         assert_eq!(truncate("abcdef", 4), "abc…");
         assert_eq!(truncate_left("/a/b/c.pdf", 6), "…c.pdf");
-        assert_eq!(tail_chars("one two three four", 10), "…three four");
-        assert_eq!(head_chars("one two three four", 10), "one two…");
+        assert_eq!(tail_width("one two three four", 10), "…three four");
+        assert_eq!(head_width("one two three four", 10), "one two…");
         assert_eq!(one_line(" a\n b  c "), "a b c");
     }
 }

@@ -962,7 +962,7 @@ mod tests {
     fn context_with_a_library(dir: &Path) -> Arc<Context> {
         let home = dir.join("library");
         let (config, paths) = crate::config::load(&home).unwrap();
-        let ctx = Context { config, paths };
+        let ctx = Context::new(config, paths);
         let note = dir.join("zebrafoo.md");
         let text =
             "# The zebrafoo protocol\n\nThe zebrafoo protocol tells ships how to pass whales at sea.\n";

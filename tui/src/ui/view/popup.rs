@@ -14,7 +14,7 @@ use crate::ui::theme::Theme;
 pub(super) fn draw(frame: &mut Frame<'_>, app: &App, theme: &Theme, m: &mut Metrics) {
     let Some(popup) = &app.popup else { return };
     let area = frame.area();
-    match popup {
+    let rect = match popup {
         Popup::Help { scroll } => {
             let width = area.width.saturating_sub(4).min(76);
             let lines = help_lines(theme, width.saturating_sub(2) as usize);
@@ -28,6 +28,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, theme: &Theme, m: &mut Metr
             frame.render_widget(Paragraph::new(lines[top..end].to_vec()).block(block), rect);
             m.help_lines = lines.len();
             m.help_height = inner.height as usize;
+            rect
         }
         Popup::ConfirmDelete { title, .. } => {
             let width = area.width.saturating_sub(4).min(60);
@@ -45,6 +46,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, theme: &Theme, m: &mut Metr
             let rect = centered(area, width, lines.len() as u16 + 2);
             frame.render_widget(Clear, rect);
             frame.render_widget(Paragraph::new(lines).block(popup_block(" Delete ", theme)), rect);
+            rect
         }
         Popup::Add { input } => {
             let width = area.width.saturating_sub(4).min(72);
@@ -60,6 +62,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, theme: &Theme, m: &mut Metr
                 Paragraph::new(dim_line(truncate(hint, inner.width as usize), theme)),
                 hint_area,
             );
+            rect
         }
         Popup::Conversations { items, selected } => {
             let width = area.width.saturating_sub(4).min(90);
@@ -82,9 +85,11 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, theme: &Theme, m: &mut Metr
                         .map(|(i, c)| {
                             let date = c.updated_at.get(..10).unwrap_or(&c.updated_at);
                             let right = format!("  {} · {date}", crate::ui::text::count(c.turns, "turn"));
-                            let left =
-                                truncate(&format!("#{} {}", c.id, c.title), w.saturating_sub(right.len()));
-                            let pad = w.saturating_sub(str_width(&left) + right.len());
+                            let left = truncate(
+                                &format!("#{} {}", c.id, c.title),
+                                w.saturating_sub(str_width(&right)),
+                            );
+                            let pad = w.saturating_sub(str_width(&left) + str_width(&right));
                             let style = if i == *selected { theme.selected } else { theme.text };
                             Line::from(vec![
                                 Span::styled(left, style),
@@ -97,6 +102,22 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, theme: &Theme, m: &mut Metr
             };
             frame.render_widget(Clear, rect);
             frame.render_widget(Paragraph::new(lines).block(block), rect);
+            rect
+        }
+    };
+    blank_wide_left_of(frame, rect);
+}
+
+/// Blanks a wide character whose second half the popup's left border covered: the terminal
+/// would draw the character over the border.
+fn blank_wide_left_of(frame: &mut Frame<'_>, rect: Rect) {
+    let Some(x) = rect.x.checked_sub(1) else { return };
+    let buf = frame.buffer_mut();
+    for y in rect.top()..rect.bottom() {
+        if let Some(cell) = buf.cell_mut((x, y))
+            && str_width(cell.symbol()) > 1
+        {
+            cell.set_symbol(" ");
         }
     }
 }

@@ -10,14 +10,14 @@ use ratatui::widgets::Paragraph;
 use super::{dim_line, focused, pane, styled_line};
 use crate::ui::app::{App, Focus, Metrics, Subject};
 use crate::ui::text::{
-    head_chars, highlighted, query_terms, tail_chars, term_ranges, thousands, truncate, wrap_lines,
+    head_width, highlighted, query_terms, tail_width, term_ranges, thousands, truncate, wrap_lines,
 };
 use crate::ui::theme::Theme;
 
-/// Most characters of the chunk before a cited chunk shown above it (at most one line).
-const BEFORE_CHARS: usize = 100;
-/// Characters of the chunk after a cited chunk shown below it.
-const AFTER_CHARS: usize = 200;
+/// Most columns of the chunk before a cited chunk shown above it (at most one line).
+const BEFORE_WIDTH: usize = 100;
+/// Columns of the chunk after a cited chunk shown below it.
+const AFTER_WIDTH: usize = 200;
 /// Most `[n]` lines listed above the detail.
 const LIST_ROWS: usize = 5;
 
@@ -264,7 +264,7 @@ fn passage(
 ) {
     raw.push(Line::default());
     if let Some(b) = before.filter(|b| !b.trim().is_empty()) {
-        for l in tail_chars(b.trim(), BEFORE_CHARS.min(width.saturating_sub(2))).lines() {
+        for l in tail_width(b.trim(), BEFORE_WIDTH.min(width.saturating_sub(2))).lines() {
             raw.push(dim_line(l.to_string(), theme));
         }
     }
@@ -273,7 +273,7 @@ fn passage(
         raw.push(Line::from(highlighted(l, &ranges, theme.text, theme.mark)));
     }
     if let Some(a) = after.filter(|a| !a.trim().is_empty()) {
-        for l in head_chars(a.trim(), AFTER_CHARS).lines() {
+        for l in head_width(a.trim(), AFTER_WIDTH).lines() {
             raw.push(dim_line(l.to_string(), theme));
         }
     }

@@ -3,14 +3,21 @@
 //! `tui/src/ui/snapshots/`.
 
 use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use ratatui::backend::{Backend, TestBackend};
+use ratatui::buffer::Buffer;
 
 use super::draw;
 use crate::ui::app::tests::{chunk, citation, doc, feed, hit, news, settings};
 use crate::ui::app::*;
+use crate::ui::text::str_width;
 use crate::ui::theme::Theme;
 
 fn render(app: &mut App, width: u16, height: u16) -> String {
+    render_with_cursor(app, width, height).0
+}
+
+/// The screen and where the terminal's cursor is (after the last frame).
+fn render_with_cursor(app: &mut App, width: u16, height: u16) -> (String, (u16, u16)) {
     let mut term = Terminal::new(TestBackend::new(width, height)).unwrap();
     // Twice, as the runtime does: the second frame uses the sizes of the first.
     for _ in 0..2 {
@@ -18,7 +25,27 @@ fn render(app: &mut App, width: u16, height: u16) -> String {
         term.draw(|f| m = draw(f, app, &Theme::plain())).unwrap();
         app.set_metrics(m);
     }
-    term.backend().to_string()
+    let at = term.backend_mut().get_cursor_position().unwrap();
+    (screen(term.backend().buffer()), (at.x, at.y))
+}
+
+/// The terminal's screen as text, a quoted line a row, each wide character covering the cell
+/// after it. Only what ratatui sent to the terminal is there: a border drawn into the cell a
+/// wide character covers is missing, as it would be on the screen.
+fn screen(buffer: &Buffer) -> String {
+    let mut view = String::new();
+    for cells in buffer.content.chunks(buffer.area.width as usize) {
+        let mut covered = 0;
+        view.push('"');
+        for c in cells {
+            if covered == 0 {
+                view.push_str(c.symbol());
+            }
+            covered = covered.max(str_width(c.symbol())).saturating_sub(1);
+        }
+        view.push_str("\"\n");
+    }
+    view
 }
 
 macro_rules! snapshot {
@@ -238,4 +265,287 @@ fn small_screens_do_not_panic() {
     for (w, h) in [(1, 1), (10, 5), (40, 12), (79, 23)] {
         render(&mut a, w, h);
     }
+}
+
+// Chinese (and Japanese) documents and answers: wide characters must be measured in columns,
+// never cut in half at a border or a truncation point, and the cursor must follow them.
+
+fn zh_library() -> Vec<lore_index::catalog::DocSummary> {
+    vec![
+        doc(21, "深入理解计算机系统（原书第3版）第一章：计算机系统漫游", "pdf", 1204, &["教材"]),
+        doc(22, "全局解释器锁的设计与历史", "html", 42, &["python"]),
+        doc(23, "吾輩は猫である　第一章　夏目漱石", "text", 88, &[]),
+        doc(24, "Rust 程序设计语言 — 所有权与借用", "html", 310, &["rust"]),
+        doc(25, "短标题", "markdown", 7, &["笔记"]),
+    ]
+}
+
+fn with_zh_library() -> App {
+    let mut a = App::new(settings());
+    a.apply(Report::LibraryLoaded { docs: zh_library(), counts: (5, 1651), feeds: vec![] });
+    a.apply(Report::EngineReady);
+    a
+}
+
+fn typed(a: &mut App, text: &str) {
+    for c in text.chars() {
+        a.handle(Action::Edit(Edit::Char(c)));
+    }
+}
+
+const GIL_ZH: &str = "全局解释器锁（GIL）用于在内部确保同一时刻只有一个线程在 Python 虚拟机中运行。\
+一般来说，Python 只在字节码指令之间切换线程；I/O 操作会释放这把锁。";
+
+fn answered_zh() -> App {
+    let mut a = with_zh_library();
+    typed(&mut a, "为什么 Python 需要全局解释器锁？去掉它会怎样？");
+    a.handle(Action::Enter);
+    let id = a.answering.unwrap();
+    let mut design = citation(1, 22, "全局解释器锁的设计与历史", GIL_ZH);
+    design.section = Some("全局解释器锁的设计与历史 > 我们能去掉全局解释器锁吗？".into());
+    let mut rust =
+        citation(2, 24, "Rust 程序设计语言 — 所有权与借用", "扩展模块依赖这把锁来保护自己的状态。");
+    rust.section = Some("线程".into());
+    a.apply(Report::Answer { id, update: AnswerUpdate::Sources(vec![design.clone(), rust]) });
+    for piece in [
+        "全局解释器锁（GIL）保证同一时刻只有一个线程执行 Python 字节码[1]。",
+        "去掉它会让单线程代码变慢，",
+        "而且许多扩展模块依赖它来保护内部状态[2]。",
+    ] {
+        a.apply(Report::Answer { id, update: AnswerUpdate::Text(piece.into()) });
+    }
+    a.apply(Report::Context(ChunkContext {
+        chunk_id: design.chunk_id,
+        chunk: Some(chunk(22, 1, GIL_ZH)),
+        before: Some("为什么不能在表达式中赋值？从 Python 3.8 开始，你可以使用海象运算符了！".into()),
+        after: Some(
+            "我们能去掉全局解释器锁吗？全局解释器锁常被视为一种障碍，它让多线程程序无法充分利用多核处理器。"
+                .into(),
+        ),
+    }));
+    a
+}
+
+#[test]
+fn zh_library_with_long_titles() {
+    let mut a = with_zh_library();
+    a.handle(Action::PrevPane);
+    a.handle(Action::Down);
+    a.handle(Action::Down);
+    let id = a.library.selected_doc().unwrap().id;
+    a.apply(Report::Context(ChunkContext {
+        chunk_id: lore_index::catalog::chunk_id(id, 0),
+        chunk: Some(chunk(id, 0, "吾輩は猫である。名前はまだ無い。どこで生れたかとんと見当がつかぬ。何でも薄暗いじめじめした所でニャーニャー泣いていた事だけは記憶している。")),
+        before: None,
+        after: None,
+    }));
+    snapshot!("zh_library", render(&mut a, 80, 24));
+    snapshot!("zh_library_large", render(&mut a, 120, 30));
+}
+
+#[test]
+fn zh_search_results() {
+    let mut a = with_zh_library();
+    a.handle(Action::Escape);
+    a.handle(Action::StartSearch);
+    typed(&mut a, "全局解释器锁");
+    let seq = a.search.seq;
+    let mut h1 = hit(1, 22, "全局解释器锁的设计与历史", GIL_ZH);
+    h1.chunk.heading_path = vec!["全局解释器锁的设计与历史".into(), "我们能去掉全局解释器锁吗？".into()];
+    let start = GIL_ZH.find("全局解释器锁").unwrap();
+    h1.highlights = vec![(start, start + "全局解释器锁".len())];
+    let mut h2 = hit(
+        2,
+        21,
+        "深入理解计算机系统（原书第3版）第一章：计算机系统漫游",
+        "线程是运行在进程上下文中的逻辑流。多个线程共享同一个虚拟地址空间，\n  因此需要锁来保护共享数据。",
+    );
+    h2.chunk.heading_path = vec!["第一章".into(), "1.9 重要主题".into(), "1.9.2 并发和并行".into()];
+    let mut h3 = hit(3, 23, "吾輩は猫である　第一章　夏目漱石", "吾輩は猫である。名前はまだ無い。");
+    h3.chunk.heading_path = vec![];
+    a.apply(Report::SearchDone { seq, hits: vec![h1, h2, h3], ms: 31.0 });
+    let (shot, cursor) = render_with_cursor(&mut a, 80, 24);
+    // After "/ " and six characters of two columns each, inside the input box's border.
+    assert_eq!(cursor, (1 + 2 + 12, 21));
+    snapshot!("zh_search_results", shot);
+}
+
+#[test]
+fn zh_streamed_answer_with_citations() {
+    let mut a = answered_zh();
+    snapshot!("zh_streamed_answer", render(&mut a, 80, 24));
+}
+
+#[test]
+fn zh_sources_pane() {
+    let mut a = answered_zh();
+    let id = a.answering.unwrap();
+    let text = a.current_turn().unwrap().text.clone();
+    let cites = a.current_turn().unwrap().sources.clone();
+    a.apply(Report::Answer {
+        id,
+        update: AnswerUpdate::Done {
+            text,
+            citations: cites,
+            conversation: Some(7),
+            related: vec!["编程常见问题".into(), "深入理解计算机系统（原书第3版）".into()],
+        },
+    });
+    a.handle(Action::NextPane);
+    snapshot!("zh_sources_pane", render(&mut a, 80, 24));
+    snapshot!("zh_sources_pane_large", render(&mut a, 100, 30));
+}
+
+#[test]
+fn zh_past_conversations_and_history() {
+    let mut a = with_zh_library();
+    a.handle(Action::Escape);
+    a.handle(Action::PastConversations);
+    let summary = |id: i64, title: &str, turns: u64| lore_index::catalog::ConversationSummary {
+        id,
+        title: title.into(),
+        created_at: "2026-11-28T10:00:00Z".into(),
+        updated_at: "2026-11-28T10:05:00Z".into(),
+        turns,
+    };
+    a.apply(Report::Conversations(vec![
+        summary(9, "为什么 Python 需要全局解释器锁？去掉它以后单线程程序会变慢多少？", 3),
+        summary(8, "所有权与借用", 1),
+        summary(7, "吾輩は猫であるの名前は？", 12),
+    ]));
+    snapshot!("zh_past_conversations", render(&mut a, 80, 24));
+    a.handle(Action::Enter);
+    a.apply(Report::ConversationLoaded {
+        id: 9,
+        turns: vec![
+            (
+                "为什么 Python 需要全局解释器锁？".into(),
+                "为了保证同一时刻只有一个线程执行字节码[1]。".into(),
+                vec![citation(1, 22, "全局解释器锁的设计与历史", GIL_ZH)],
+            ),
+            (
+                "去掉它以后单线程程序会变慢多少？".into(),
+                "早期的实验表明，去掉全局解释器锁会让单线程程序慢大约百分之三十到百分之四十[1]。".into(),
+                vec![citation(1, 22, "全局解释器锁的设计与历史", GIL_ZH)],
+            ),
+        ],
+    });
+    snapshot!("zh_conversation_history", render(&mut a, 80, 24));
+}
+
+#[test]
+fn zh_question_being_typed() {
+    let mut a = with_zh_library();
+    typed(&mut a, "请用中文解释一下全局解释器锁为什么会影响多线程程序的性能");
+    let (shot, cursor) = render_with_cursor(&mut a, 80, 24);
+    // The question is wider than the box: it scrolls to keep the cursor, at the end, in view,
+    // and the cursor sits right after the last shown character.
+    let input_line = shot.lines().nth(21).unwrap();
+    let shown = input_line.trim_matches('"').split('│').nth(1).unwrap().trim_end();
+    assert_eq!(cursor, (1 + str_width(shown) as u16, 21));
+    snapshot!("zh_question_typed", shot);
+    for _ in 0..10 {
+        a.handle(Action::Edit(Edit::Left));
+    }
+    let (shot, cursor) = render_with_cursor(&mut a, 80, 24);
+    assert_eq!(cursor.1, 21);
+    let input_line = shot.lines().nth(21).unwrap();
+    let shown = input_line.trim_matches('"').split('│').nth(1).unwrap();
+    // Ten characters from the end: before 影 of 影响多线程程序的性能.
+    let before: String = shown.chars().take_while(|c| *c != '影').collect();
+    assert_eq!(cursor.0, 1 + str_width(&before) as u16);
+}
+
+#[test]
+fn zh_error_and_message() {
+    let mut a = with_zh_library();
+    typed(&mut a, "什么是闭包？");
+    a.handle(Action::Enter);
+    let id = a.answering.unwrap();
+    let e = "无法连接到聊天模型 http://127.0.0.1:9/v1：连接被拒绝（请检查模型服务是否已经启动）";
+    a.apply(Report::Answer { id, update: AnswerUpdate::Failed(e.into()) });
+    a.apply(Report::Message(Message {
+        text: "无法读取《深入理解计算机系统（原书第3版）》：文件已被移动或删除，请重新添加。".into(),
+        error: true,
+    }));
+    snapshot!("zh_error", render(&mut a, 80, 24));
+}
+
+#[test]
+fn zh_delete_confirmation() {
+    // Over a Chinese answer: the popup's left border falls on the second half of a character.
+    let mut a = answered_zh();
+    let id = a.answering.unwrap();
+    let more = "\n另外，自由线程构建（PEP 703）允许在编译时关闭全局解释器锁，但代价是单线程性能下降，\
+而且一些扩展模块需要重新编译才能在没有全局解释器锁的解释器中安全运行。";
+    a.apply(Report::Answer { id, update: AnswerUpdate::Text(more.into()) });
+    a.handle(Action::PrevPane);
+    a.handle(Action::DeleteDocument);
+    let shot = render(&mut a, 80, 24);
+    // The popup spans columns 10 to 69 and rows 8 to 15: its left border is whole.
+    for row in shot.lines().skip(8).take(8) {
+        let mut col = 0;
+        let at_10 = row.trim_start_matches('"').chars().find(|c| {
+            col += str_width(&c.to_string());
+            col > 10
+        });
+        assert!(matches!(at_10, Some('┌' | '│' | '└')), "{row}");
+    }
+    snapshot!("zh_delete_confirmation", shot);
+}
+
+#[test]
+fn zh_ingest_progress() {
+    let mut a = with_zh_library();
+    a.handle(Action::PrevPane);
+    a.apply(Report::Ingest(IngestUpdate::Planned { total: 3 }));
+    a.apply(Report::Ingest(IngestUpdate::Started {
+        index: 1,
+        path: "/home/u/书籍/计算机科学/深入理解计算机系统（原书第3版）.pdf".into(),
+    }));
+    a.apply(Report::Ingest(IngestUpdate::Embedding { done: 64, total: 1204 }));
+    snapshot!("zh_ingest_progress", render(&mut a, 80, 24));
+}
+
+#[test]
+fn zh_feeds() {
+    let mut a = App::new(settings());
+    let mut docs = vec![
+        news(30, "Rust 1.95 发布：更快的编译与全新的借用检查器", "2026-11-28T12:00:00Z"),
+        news(31, "本周 Rust 第 600 期", "2026-11-20T12:00:00Z"),
+    ];
+    docs.extend(zh_library());
+    let feeds = vec![
+        feed(1, "Rust 中文社区周报与官方博客精选", 3, 2, 1, None),
+        feed(2, "少数派", 12, 0, 0, Some("https://sspai.example/feed: HTTP 404 未找到")),
+    ];
+    a.apply(Report::LibraryLoaded { docs, counts: (7, 1657), feeds });
+    a.apply(Report::EngineReady);
+    a.handle(Action::PrevPane);
+    a.handle(Action::Right);
+    snapshot!("zh_feeds", render(&mut a, 80, 24));
+    a.handle(Action::Enter);
+    a.apply(Report::FeedItems(FeedItems { feed_id: 1, docs: vec![30, 31] }));
+    snapshot!("zh_feed_items", render(&mut a, 80, 24));
+}
+
+#[test]
+fn zh_library_filter_and_add_popup() {
+    let mut a = with_zh_library();
+    a.handle(Action::PrevPane);
+    a.handle(Action::StartFilter);
+    typed(&mut a, "计算机");
+    let (shot, cursor) = render_with_cursor(&mut a, 80, 24);
+    // After "filter: " and three characters of two columns, on the row below the tabs.
+    assert_eq!(cursor, (47 + 8 + 6, 15));
+    snapshot!("zh_library_filter", shot);
+    a.handle(Action::Escape);
+    a.handle(Action::AddDocument);
+    typed(&mut a, "~/书籍/计算机科学/经典教材/深入理解计算机系统（原书第3版）第一章：计算机系统漫游.pdf");
+    let (shot, cursor) = render_with_cursor(&mut a, 80, 24);
+    let input_line = shot.lines().find(|l| l.contains("› ")).unwrap();
+    let shown = input_line.split("› ").nth(1).unwrap().trim_end_matches(['"', '│', ' ']);
+    // The popup is 72 columns wide, centred: its inside starts at column 5.
+    assert_eq!(cursor.0, 5 + 2 + str_width(shown) as u16);
+    snapshot!("zh_add_popup", shot);
 }
