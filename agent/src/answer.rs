@@ -13,7 +13,7 @@ use crate::error::{AgentError, Result};
 use crate::prompt::{self, PastTurn};
 use crate::refusal::{self, Phrase};
 use crate::retrieve::{self, Passage, RetrieveConfig, estimate_tokens};
-use crate::{rewrite, support};
+use crate::{rewrite, support, translate};
 
 /// One cited source of an answer.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -180,6 +180,10 @@ pub struct AskOptions {
     pub history_tokens: usize,
     /// Longest wait for a follow-up rewrite before searching the raw question.
     pub rewrite_timeout: Duration,
+    /// Translate a question in another language than the library's main ones into them and
+    /// search each version too (one short chat-model call per language; see
+    /// [`crate::translate`]).
+    pub translate: bool,
 }
 
 impl Default for AskOptions {
@@ -189,6 +193,7 @@ impl Default for AskOptions {
             search: SearchConfig::default(),
             history_tokens: 800,
             rewrite_timeout: Duration::from_secs(30),
+            translate: false,
         }
     }
 }
@@ -251,9 +256,21 @@ pub async fn ask(
 ) -> Result<Answer> {
     let start = Instant::now();
     let query = standalone_query(chat, history, question, opts.rewrite_timeout).await;
+    let mut queries = vec![query.clone()];
+    if opts.translate
+        && let Some(chat) = chat
+    {
+        let targets = translate::targets(
+            lore_index::query_language(&query).as_deref(),
+            &translate::main_languages(library),
+        );
+        if !targets.is_empty() {
+            queries.extend(translate::translate(chat, &query, &targets, opts.rewrite_timeout).await);
+        }
+    }
     let rewrite_ms = ms(start);
-    if query != question.trim() {
-        on_event(AskEvent::Rewritten(&query));
+    if queries.len() > 1 || query != question.trim() {
+        on_event(AskEvent::Rewritten(&queries.join(" / ")));
     }
     let mut rcfg = opts.retrieve.clone();
     let history_tokens = if chat.is_some() { opts.history_tokens } else { 0 };
@@ -267,7 +284,7 @@ pub async fn ask(
             rcfg.budget_tokens,
         );
     }
-    let found = retrieve::retrieve(library, &opts.search, &query, &rcfg)?;
+    let found = retrieve::retrieve_all(library, &opts.search, &queries, &rcfg)?;
     let retrieval_ms = ms(start) - rewrite_ms;
     let passages = found.passages;
     on_event(AskEvent::Sources(&passages));

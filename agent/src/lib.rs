@@ -26,6 +26,7 @@ pub mod retry;
 pub mod rewrite;
 pub mod session;
 pub mod support;
+pub mod translate;
 pub mod words;
 
 pub use answer::{Answer, AnswerMode, AskEvent, AskOptions, Citation, Timings, ask};

@@ -155,13 +155,37 @@ pub fn retrieve(
     query: &str,
     cfg: &RetrieveConfig,
 ) -> Result<Retrieval> {
-    let req =
-        SearchRequest { query: query.to_string(), k: cfg.k, mode: cfg.mode, filter: cfg.filter.clone() };
-    let hits = library.search(search, &req)?;
-    let judged = cfg.mode != Mode::Keyword && lore_index::vectors_judge(library, query);
+    retrieve_all(library, search, std::slice::from_ref(&query.to_string()), cfg)
+}
+
+/// [`retrieve`] for several versions of one question (the question and its translations): each
+/// is searched, the question is answerable when the gate passes any version's hits, and the
+/// hits are fused by their ranks in each list ([`fuse_lists`]).
+pub fn retrieve_all(
+    library: &Library,
+    search: &SearchConfig,
+    queries: &[String],
+    cfg: &RetrieveConfig,
+) -> Result<Retrieval> {
     let cut = similarity_cut(cfg, lore_index::cosine_scale(library));
-    let language = lore_index::query_language(query);
-    let (answerable, evidence, similarity) = gate(&hits, cfg.min_evidence, cut, judged, language.as_deref());
+    let (mut answerable, mut evidence, mut similarity) = (false, 0.0f32, None::<f32>);
+    let mut lists = Vec::with_capacity(queries.len());
+    for query in queries {
+        let req =
+            SearchRequest { query: query.to_string(), k: cfg.k, mode: cfg.mode, filter: cfg.filter.clone() };
+        let hits = library.search(search, &req)?;
+        let judged = cfg.mode != Mode::Keyword && lore_index::vectors_judge(library, query);
+        let language = lore_index::query_language(query);
+        let (a, e, s) = gate(&hits, cfg.min_evidence, cut, judged, language.as_deref());
+        answerable |= a;
+        evidence = evidence.max(e);
+        similarity = match (similarity, s) {
+            (Some(x), Some(y)) => Some(x.max(y)),
+            (x, y) => x.or(y),
+        };
+        lists.push(hits);
+    }
+    let hits = fuse_lists(lists, cfg.k);
     let catalog = library.catalog();
     let n = cfg.neighbours;
     let groups = group_hits(&hits, |hit| {
@@ -176,6 +200,60 @@ pub fn retrieve(
         Ok(window)
     })?;
     Ok(Retrieval { passages: pack(groups, cfg), answerable, evidence, similarity })
+}
+
+/// Searches each of `queries` and fuses the hits ([`fuse_lists`]): `lore search --translate`.
+pub fn search_all(
+    library: &Library,
+    search: &SearchConfig,
+    queries: &[String],
+    req: &SearchRequest,
+) -> Result<Vec<SearchHit>> {
+    let mut lists = Vec::with_capacity(queries.len());
+    for query in queries {
+        lists.push(library.search(search, &SearchRequest { query: query.clone(), ..req.clone() })?);
+    }
+    Ok(fuse_lists(lists, req.k))
+}
+
+/// Rank constant of [`fuse_lists`] (reciprocal rank fusion's usual 60).
+const FUSE_RANK_CONSTANT: f32 = 60.0;
+
+/// Hit lists of several versions of one question, fused: each chunk scores the sum of
+/// `1 / (60 + rank)` over the lists it is in, and keeps the hit of the list where it ranked best
+/// (its snippet, evidence and similarity); the best `k`, ranked anew. One list is returned as
+/// it is.
+pub fn fuse_lists(mut lists: Vec<Vec<SearchHit>>, k: usize) -> Vec<SearchHit> {
+    if lists.len() <= 1 {
+        return lists.pop().unwrap_or_default();
+    }
+    let mut best: BTreeMap<i64, (f32, usize, SearchHit)> = BTreeMap::new();
+    for list in lists {
+        for (i, hit) in list.into_iter().enumerate() {
+            let rank = i + 1;
+            let gain = 1.0 / (FUSE_RANK_CONSTANT + rank as f32);
+            match best.get_mut(&hit.chunk.id) {
+                Some((score, best_rank, kept)) => {
+                    *score += gain;
+                    if rank < *best_rank {
+                        *best_rank = rank;
+                        *kept = hit;
+                    }
+                }
+                None => {
+                    best.insert(hit.chunk.id, (gain, rank, hit));
+                }
+            }
+        }
+    }
+    let mut fused: Vec<(f32, usize, SearchHit)> = best.into_values().collect();
+    fused.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.chunk.id.cmp(&b.2.chunk.id)));
+    fused
+        .into_iter()
+        .take(k)
+        .enumerate()
+        .map(|(i, (score, _, hit))| SearchHit { rank: i + 1, score, ..hit })
+        .collect()
 }
 
 /// The cosine a hit needs to count as relevant to a question, in the question's language and in
@@ -544,6 +622,22 @@ mod tests {
         assert!(!gate(&[], 0.5, cut, true, None).0, "no hits, nothing to answer from");
         let open = Some(SimilarityCut { same: 0.0, across: 0.0 });
         assert!(gate(&weak, 0.0, open, true, None).0);
+    }
+
+    #[test]
+    fn lists_of_several_versions_of_a_question_are_fused_by_rank() {
+        let a = doc_chunks(1);
+        let b = doc_chunks(2);
+        // Chunk b0 is second in both lists, a0 first in one only, b1 first in the other.
+        let first = vec![hit(a[0].clone(), 0.9, None), hit(b[0].clone(), 0.8, None)];
+        let second =
+            vec![hit(b[1].clone(), 0.7, None), hit(b[0].clone(), 0.6, None), hit(a[2].clone(), 0.5, None)];
+        let fused = fuse_lists(vec![first.clone(), second], 3);
+        let ids: Vec<i64> = fused.iter().map(|h| h.chunk.id).collect();
+        assert_eq!(ids, vec![b[0].id, a[0].id, b[1].id]);
+        assert_eq!(fused.iter().map(|h| h.rank).collect::<Vec<_>>(), vec![1, 2, 3]);
+        assert_eq!(fuse_lists(vec![first.clone()], 3).len(), 2, "one list as it is");
+        assert!(fuse_lists(Vec::new(), 3).is_empty());
     }
 
     #[test]

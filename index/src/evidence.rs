@@ -95,6 +95,18 @@ pub fn cosine_scale(library: &Library) -> Option<crate::embed::CosineScale> {
     library.engines().ok().map(|engines| engines.embedder.cosine_scale())
 }
 
+/// The chunks in each language the library's embedding model was not trained for (vector search
+/// cannot judge them; keyword search still finds them), most first. Empty without engines.
+pub fn uncovered_languages(library: &Library) -> Result<Vec<(String, u64)>> {
+    let Ok(engines) = library.engines() else { return Ok(Vec::new()) };
+    Ok(library
+        .catalog()
+        .chunk_languages()?
+        .into_iter()
+        .filter_map(|(lang, n)| lang.filter(|l| !engines.embedder.covers_language(l)).map(|l| (l, n)))
+        .collect())
+}
+
 /// The embedding model's vectors of `texts` as passages, normalised, for comparing an answer's
 /// sentences with their sources; `None` when the library has no engines.
 pub fn embed_texts(library: &Library, texts: &[String]) -> Result<Option<Vec<Vec<f32>>>> {

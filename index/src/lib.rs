@@ -40,7 +40,7 @@ pub use library::related::{ChunkPair, PairEnd, RelatedDoc, RelatedMethod, Relate
 pub use fusion::{FusionConfig, FusionMethod};
 pub use search::{Mode, SearchConfig, SearchHit, SearchRequest};
 // What the agent checks answers and passages with.
-pub use evidence::{cosine_scale, embed_texts, vectors_judge};
+pub use evidence::{cosine_scale, embed_texts, uncovered_languages, vectors_judge};
 pub use exact::ExactTerms;
 pub use lore_ingest::query_language;
 // The derived indexes opened together, and what the catalog records of them.

@@ -77,6 +77,10 @@ pub struct SearchArgs {
     /// Restrictions.
     #[command(flatten)]
     pub filter: FilterArgs,
+    /// Also search the query translated by the chat model into the library's main languages,
+    /// when it is written in another (a Chinese question over English books).
+    #[arg(long)]
+    pub translate: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -222,6 +226,10 @@ pub struct EvalArgs {
     /// Base URL of the chat model for --answers [default: llm.base_url].
     #[arg(long, value_name = "URL")]
     pub llm_url: Option<String>,
+    /// Also rank each query searched with its translations into the library's main languages
+    /// by the chat model (mode `hybrid+translate`; the model of --llm-url or llm.base_url).
+    #[arg(long)]
+    pub translate: bool,
     /// Build the evaluation library in DIR and keep it; a later run with the same DIR finds the
     /// documents unchanged and does not index them again.
     #[arg(long, value_name = "DIR")]

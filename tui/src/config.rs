@@ -238,6 +238,9 @@ pub struct AskSection {
     pub min_evidence: f32,
     /// Earlier turns of a conversation given to the model.
     pub history_turns: usize,
+    /// Translate a question in another language than the library's main ones into them with
+    /// the chat model and search each version too.
+    pub translate: bool,
 }
 
 impl Default for AskSection {
@@ -251,6 +254,7 @@ impl Default for AskSection {
             min_similarity: d.min_similarity,
             min_evidence: d.min_evidence,
             history_turns: 3,
+            translate: false,
         }
     }
 }

@@ -65,6 +65,7 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
         ));
     }
     let mut lib = ctx.writer(Duration::from_secs(args.wait))?;
+    let uncovered_before: u64 = lore_index::uncovered_languages(&lib)?.iter().map(|(_, n)| n).sum();
     if ctx.tokenizer_file().is_none() {
         output::warn_line(
             "the embedding model's tokenizer is not installed; chunk sizes are estimated (run scripts/setup.sh)",
@@ -116,6 +117,16 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
         bar.finish_and_clear();
     }
     report.failed.splice(0..0, refused);
+    let uncovered = lore_index::uncovered_languages(&lib)?;
+    if uncovered.iter().map(|(_, n)| n).sum::<u64>() > uncovered_before && !args.json {
+        let names: Vec<&str> = uncovered.iter().map(|(l, _)| l.as_str()).collect();
+        output::note_line(&format!(
+            "text in {} is searched by keywords only with this library's embedding model; `lore reindex --model {}` \
+             gives it vector search and questions across languages",
+            names.join(", "),
+            lore_index::MULTILINGUAL_MODEL
+        ));
+    }
     if args.json {
         output::print_json(&report)?;
     } else {

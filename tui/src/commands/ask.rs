@@ -62,6 +62,7 @@ pub fn run(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
         ask: AskOptions {
             retrieve: retrieve_config(ctx, args.k, build_filter(&lib, &args.filter)?)?,
             search: ctx.config.search.to_search_config()?,
+            translate: ctx.config.ask.translate,
             ..AskOptions::default()
         },
         related_reading: 0,

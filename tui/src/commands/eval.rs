@@ -427,6 +427,43 @@ fn sweep(lib: &Library, ds: &Dataset, base: &lore_index::SearchConfig) -> Result
     Ok(())
 }
 
+/// Hybrid search of each query with its translations into the library's main languages (see
+/// [`lore_agent::translate`]), fused: the mode `hybrid+translate`. Latency includes the
+/// translation calls.
+fn translated_hybrid(
+    ctx: &Context,
+    lib: &Library,
+    ds: &Dataset,
+    cfg: &lore_index::SearchConfig,
+    chat: &lore_agent::ChatModel,
+) -> Result<ModeResult> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let main = lore_agent::translate::main_languages(lib);
+    let timeout = Duration::from_secs(ctx.config.llm.idle_timeout_secs.max(1));
+    let mut all = Vec::new();
+    let mut times = Vec::new();
+    for q in &ds.queries {
+        let t = Instant::now();
+        let targets = lore_agent::translate::targets(lore_index::query_language(&q.text).as_deref(), &main);
+        let mut queries = vec![q.text.clone()];
+        queries.extend(rt.block_on(lore_agent::translate::translate(chat, &q.text, &targets, timeout)));
+        let req =
+            SearchRequest { query: q.text.clone(), k: 100, mode: Mode::Hybrid, filter: Default::default() };
+        let hits = lore_agent::retrieve::search_all(lib, cfg, &queries, &req)?;
+        times.push(t.elapsed());
+        if let Some(judged) = ds.qrels.get(&q.id) {
+            all.push(Metrics::of(&corpus_ids(&hits), judged));
+        }
+    }
+    times.sort();
+    Ok(ModeResult {
+        mode: "hybrid+translate",
+        metrics: Metrics::mean(&all),
+        p50_ms: percentile(&times, 0.5),
+        p95_ms: percentile(&times, 0.95),
+    })
+}
+
 /// Documents and questions looked at for their languages.
 const SAMPLED: usize = 40;
 
@@ -553,6 +590,13 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
     }
     if let Some(out) = runs {
         out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    }
+    if args.translate {
+        let translator = match &chat {
+            Some(c) => c.clone(),
+            None => chat_model(ctx, args.llm_url.as_deref())?,
+        };
+        results.push(translated_hybrid(ctx, &lib, &ds, &cfg, &translator)?);
     }
     let answers = answer_context(ctx, &lib, &ds, &unanswerable, &cfg)?;
     let model_answers = match &chat {

@@ -23,7 +23,16 @@ pub fn run(ctx: &Context, args: SearchArgs) -> Result<ExitCode> {
         bail!("the query is empty");
     }
     let req = SearchRequest { query, k: args.k.unwrap_or(ctx.config.search.k), mode, filter };
-    let hits = lib.search(&ctx.config.search.to_search_config()?, &req)?;
+    let search = ctx.config.search.to_search_config()?;
+    let hits = if args.translate {
+        let queries = translations(ctx, &lib, &req.query)?;
+        if queries.len() > 1 && !args.json {
+            crate::output::note_line(&format!("searching for: {}", queries.join(" / ")));
+        }
+        lore_agent::retrieve::search_all(&lib, &search, &queries, &req)?
+    } else {
+        lib.search(&search, &req)?
+    };
     if args.json {
         print_json(&hits)?;
         return Ok(ExitCode::SUCCESS);
@@ -37,6 +46,26 @@ pub fn run(ctx: &Context, args: SearchArgs) -> Result<ExitCode> {
         print_hit(hit, color)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The query and its translations into the library's main languages it is not written in, by
+/// the configured chat model.
+fn translations(ctx: &Context, lib: &lore_index::Library, query: &str) -> Result<Vec<String>> {
+    let Some(cfg) = ctx.config.llm.to_chat_config() else {
+        bail!("--translate needs a chat model: set llm.base_url (and llm.model)");
+    };
+    let chat = lore_agent::ChatModel::new(cfg)?;
+    let targets = lore_agent::translate::targets(
+        lore_index::query_language(query).as_deref(),
+        &lore_agent::translate::main_languages(lib),
+    );
+    let mut queries = vec![query.to_string()];
+    if !targets.is_empty() {
+        let runtime = crate::context::web_runtime()?;
+        let timeout = std::time::Duration::from_secs(ctx.config.llm.idle_timeout_secs.max(1));
+        queries.extend(runtime.block_on(lore_agent::translate::translate(&chat, query, &targets, timeout)));
+    }
+    Ok(queries)
 }
 
 /// Where in its document a hit is: page or line span and heading path.

@@ -506,6 +506,7 @@ fn ask_options(ctx: &Context) -> Result<SessionOptions> {
         ask: AskOptions {
             retrieve: retrieve_config(ctx, None, VectorFilter::default())?,
             search: ctx.config.search.to_search_config()?,
+            translate: ctx.config.ask.translate,
             ..AskOptions::default()
         },
         related_reading: RELATED_READING,
