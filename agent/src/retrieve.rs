@@ -170,11 +170,12 @@ pub fn retrieve_all(
     let cut = similarity_cut(cfg, lore_index::cosine_scale(library));
     let (mut answerable, mut evidence, mut similarity) = (false, 0.0f32, None::<f32>);
     let mut lists = Vec::with_capacity(queries.len());
-    for query in queries {
+    for (i, query) in queries.iter().enumerate() {
         let req =
             SearchRequest { query: query.to_string(), k: cfg.k, mode: cfg.mode, filter: cfg.filter.clone() };
         let hits = library.search(search, &req)?;
         let judged = cfg.mode != Mode::Keyword && lore_index::vectors_judge(library, query);
+        let weight = list_weight(i, queries.len(), judged);
         let language = lore_index::query_language(query);
         let (a, e, s) = gate(&hits, cfg.min_evidence, cut, judged, language.as_deref());
         answerable |= a;
@@ -183,7 +184,7 @@ pub fn retrieve_all(
             (Some(x), Some(y)) => Some(x.max(y)),
             (x, y) => x.or(y),
         };
-        lists.push(hits);
+        lists.push((weight, hits));
     }
     let hits = fuse_lists(lists, cfg.k);
     let catalog = library.catalog();
@@ -210,28 +211,39 @@ pub fn search_all(
     req: &SearchRequest,
 ) -> Result<Vec<SearchHit>> {
     let mut lists = Vec::with_capacity(queries.len());
-    for query in queries {
-        lists.push(library.search(search, &SearchRequest { query: query.clone(), ..req.clone() })?);
+    for (i, query) in queries.iter().enumerate() {
+        let judged = req.mode != Mode::Keyword && lore_index::vectors_judge(library, query);
+        let hits = library.search(search, &SearchRequest { query: query.clone(), ..req.clone() })?;
+        lists.push((list_weight(i, queries.len(), judged), hits));
     }
     Ok(fuse_lists(lists, req.k))
+}
+
+/// The weight of the hits of the `i`th of `n` versions of a question in [`fuse_lists`]: the
+/// question itself (the first), when it has translations and the embedding model cannot judge
+/// its language, was searched by keywords alone in a language the library is not written in,
+/// and counts half (a Chinese question over English pages with all-MiniLM-L6-v2 put a page on
+/// running scripts level with the translation's answer).
+fn list_weight(i: usize, n: usize, judged: bool) -> f32 {
+    if i == 0 && n > 1 && !judged { 0.5 } else { 1.0 }
 }
 
 /// Rank constant of [`fuse_lists`] (reciprocal rank fusion's usual 60).
 const FUSE_RANK_CONSTANT: f32 = 60.0;
 
-/// Hit lists of several versions of one question, fused: each chunk scores the sum of
-/// `1 / (60 + rank)` over the lists it is in, and keeps the hit of the list where it ranked best
-/// (its snippet, evidence and similarity); the best `k`, ranked anew. One list is returned as
-/// it is.
-pub fn fuse_lists(mut lists: Vec<Vec<SearchHit>>, k: usize) -> Vec<SearchHit> {
+/// Weighted hit lists of several versions of one question, fused: each chunk scores the sum of
+/// `weight / (60 + rank)` over the lists it is in, and keeps the hit of the list where it ranked
+/// best (its snippet, evidence and similarity); the best `k`, ranked anew. One list is returned
+/// as it is.
+pub fn fuse_lists(mut lists: Vec<(f32, Vec<SearchHit>)>, k: usize) -> Vec<SearchHit> {
     if lists.len() <= 1 {
-        return lists.pop().unwrap_or_default();
+        return lists.pop().map(|(_, hits)| hits).unwrap_or_default();
     }
     let mut best: BTreeMap<i64, (f32, usize, SearchHit)> = BTreeMap::new();
-    for list in lists {
+    for (weight, list) in lists {
         for (i, hit) in list.into_iter().enumerate() {
             let rank = i + 1;
-            let gain = 1.0 / (FUSE_RANK_CONSTANT + rank as f32);
+            let gain = weight / (FUSE_RANK_CONSTANT + rank as f32);
             match best.get_mut(&hit.chunk.id) {
                 Some((score, best_rank, kept)) => {
                     *score += gain;
@@ -632,12 +644,21 @@ mod tests {
         let first = vec![hit(a[0].clone(), 0.9, None), hit(b[0].clone(), 0.8, None)];
         let second =
             vec![hit(b[1].clone(), 0.7, None), hit(b[0].clone(), 0.6, None), hit(a[2].clone(), 0.5, None)];
-        let fused = fuse_lists(vec![first.clone(), second], 3);
+        let fused = fuse_lists(vec![(1.0, first.clone()), (1.0, second.clone())], 3);
         let ids: Vec<i64> = fused.iter().map(|h| h.chunk.id).collect();
         assert_eq!(ids, vec![b[0].id, a[0].id, b[1].id]);
         assert_eq!(fused.iter().map(|h| h.rank).collect::<Vec<_>>(), vec![1, 2, 3]);
-        assert_eq!(fuse_lists(vec![first.clone()], 3).len(), 2, "one list as it is");
+        // The first list at half weight: the second list's first hit leads a0.
+        let fused = fuse_lists(vec![(0.5, first.clone()), (1.0, second)], 3);
+        assert_eq!(fused[0].chunk.id, b[0].id);
+        assert_eq!(fused[1].chunk.id, b[1].id);
+        assert_eq!(fuse_lists(vec![(1.0, first)], 3).len(), 2, "one list as it is");
         assert!(fuse_lists(Vec::new(), 3).is_empty());
+        assert_eq!(
+            (list_weight(0, 2, false), list_weight(0, 2, true), list_weight(1, 2, false)),
+            (0.5, 1.0, 1.0)
+        );
+        assert_eq!(list_weight(0, 1, false), 1.0);
     }
 
     #[test]
