@@ -286,6 +286,18 @@ mod tests {
     }
 
     #[test]
+    fn a_chinese_answer_naming_a_product_stands_on_its_chinese_passage() {
+        let passage = "ChatGPT使用了基于变分自编码器（VAE）和Transformer架构的深度学习技术。它的训练过程分为三个阶段：\n\n1. 预训练：使用大量文本数据进行无监督学习。\n2. 微调：使用有监督学习方法。\n3. 生成回馈：让模型生成回馈以优化其表现。";
+        let s = check(
+            "ChatGPT的训练过程分为三个阶段：预训练、微调和生成回馈 [1]。",
+            &[passage],
+            &mut no_embed,
+            COSINE_MIN,
+        );
+        assert_eq!((s.claims, s.supported), (1, 1), "{s:?}");
+    }
+
+    #[test]
     fn code_and_short_sentences_are_not_claims() {
         let s = check(
             "Yes.\n\n```sh\nkubectl apply -f ingress.yaml now please\n```\nOk.",

@@ -63,7 +63,7 @@ impl ExactTerms {
     /// support it, however many other words they share.
     pub fn code_terms(text: &str) -> Option<ExactTerms> {
         let mut terms: Vec<String> = text
-            .split_whitespace()
+            .split(|c: char| c.is_whitespace() || is_wide(c))
             .map(trim_word)
             .filter(|w| is_identifier(w) && w.chars().any(char::is_alphabetic))
             .map(str::to_lowercase)
@@ -154,6 +154,12 @@ fn trim_word(w: &str) -> &str {
 
 /// Whether a word reads as code: `snake_case`, `call()`, `a::b`, `path/to`, `module.name`,
 /// `--option`, `camelCase` or `PascalCase` with an inner capital.
+/// Whether `c` is a CJK letter or full-width punctuation: Chinese and Japanese write no spaces,
+/// so these end a word (`ChatGPT的训练过程` names `ChatGPT`).
+fn is_wide(c: char) -> bool {
+    matches!(c as u32, 0x2E80..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFFEF)
+}
+
 fn is_identifier(w: &str) -> bool {
     let chars: Vec<char> = w.chars().collect();
     if chars.len() < 2 {
@@ -261,6 +267,10 @@ mod tests {
         assert_eq!(t.terms(), ["jsonb_extract()", "jsonb_extract_path", "os.path"]);
         assert_eq!(t.held_in("json_extract() reads JSON; os.path joins paths"), 1);
         assert!(ExactTerms::code_terms("Version 3.11 is out, i.e. now.").is_none());
+        // Chinese writes no spaces: the identifier ends where the Chinese text starts.
+        let zh = ExactTerms::code_terms("ChatGPT的训练过程分为三个阶段：预训练、微调和 os.path。").unwrap();
+        assert_eq!(zh.terms(), ["chatgpt", "os.path"]);
+        assert_eq!(zh.held_in("ChatGPT使用了基于变分自编码器的技术"), 1);
     }
 
     #[test]

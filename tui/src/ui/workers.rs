@@ -665,6 +665,10 @@ fn run_write(ctx: &Context, reports: &mpsc::UnboundedSender<Report>, job: WriteJ
     let notice = WaitNotice(Arc::new(move |_: &str| {
         let _ = waiting.send(Report::Ingest(IngestUpdate::Waiting));
     }));
+    if let WriteJob::Add(path) = &job {
+        // A new library's embedding model is chosen from what its first documents are written in.
+        ctx.choose_model_for_sources(std::slice::from_ref(path));
+    }
     let lib = ctx.writer_telling(Duration::from_secs(0), notice);
     let mut lib = match lib {
         Ok(l) => l,
