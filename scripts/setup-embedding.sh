@@ -29,15 +29,8 @@ SHA_CONFIG=953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41
 SHA_SPECIAL=303df45a03609e4ead04bc3dc1536d0ab19b5358db685b6f3da123d05ec200e3
 SHA_TOKCONFIG=acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b
 
-if [ $# -ge 1 ]; then
-    DIR=$1
-elif [ -n "${LORE_RUNTIME:-}" ]; then
-    DIR=$LORE_RUNTIME
-else
-    DIR=${XDG_DATA_HOME:-$HOME/.local/share}/lore/runtime
-fi
-mkdir -p "$DIR"
-DIR=$(cd "$DIR" && pwd)
+. "$(dirname "$0")/runtime-dir.sh"
+DIR=$(lore_runtime_dir "$@")
 
 PIP=${PIP:-python3 -m pip}
 for tool in unzip sha256sum; do

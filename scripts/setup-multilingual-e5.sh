@@ -56,15 +56,8 @@ case $VARIANT in
     *) echo "setup-multilingual-e5: LORE_E5_VARIANT must be int8 or fp32, not '$VARIANT'" >&2; exit 1 ;;
 esac
 
-if [ $# -ge 1 ]; then
-    DIR=$1
-elif [ -n "${LORE_RUNTIME:-}" ]; then
-    DIR=$LORE_RUNTIME
-else
-    DIR=${XDG_DATA_HOME:-$HOME/.local/share}/lore/runtime
-fi
-mkdir -p "$DIR"
-DIR=$(cd "$DIR" && pwd)
+. "$(dirname "$0")/runtime-dir.sh"
+DIR=$(lore_runtime_dir "$@")
 CACHE=${LORE_E5_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lore-e5}
 SCRIPTS=$(cd "$(dirname "$0")" && pwd)
 SNAP="$DIR/hf/$MODEL_REPO/snapshots/$REVISION"

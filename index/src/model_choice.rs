@@ -33,20 +33,25 @@ pub struct ModelChoice {
 /// where the models are installed.
 pub fn choose_model(documents: &[String], locale: Option<&str>, runtime_dir: &Path) -> ModelChoice {
     let covered = model_languages(&DEFAULT_MODEL).unwrap_or(&[]);
-    let mut uncovered: Vec<&str> = Vec::new();
-    for lang in documents.iter().map(String::as_str).chain(locale) {
-        if !covered.contains(&lang) && !uncovered.contains(&lang) {
-            uncovered.push(lang);
+    let mut docs: Vec<&str> = Vec::new();
+    for lang in documents.iter().map(String::as_str) {
+        if !covered.contains(&lang) && !docs.contains(&lang) {
+            docs.push(lang);
         }
     }
-    if uncovered.is_empty() {
-        return ModelChoice {
-            model: None,
-            reason: "chosen for English documents".into(),
-            multilingual_missing: false,
-        };
-    }
-    let why = why_multilingual(documents, locale, covered);
+    let locale = locale.filter(|l| !covered.contains(l));
+    let why = match (docs.is_empty(), locale) {
+        (true, None) => {
+            return ModelChoice {
+                model: None,
+                reason: "chosen for English documents".into(),
+                multilingual_missing: false,
+            };
+        }
+        (false, Some(l)) => format!("documents in {} and a {l} locale", docs.join(", ")),
+        (false, None) => format!("documents in {}", docs.join(", ")),
+        (true, Some(l)) => format!("a {l} locale (questions in {l} find passages in any language)"),
+    };
     let multilingual = EmbedConfig { model: Some(MULTILINGUAL_MODEL.into()), ..EmbedConfig::default() };
     if installed_tokenizer(&multilingual, runtime_dir).is_some() {
         ModelChoice {
@@ -55,6 +60,10 @@ pub fn choose_model(documents: &[String], locale: Option<&str>, runtime_dir: &Pa
             multilingual_missing: false,
         }
     } else {
+        let mut uncovered = docs;
+        if let Some(l) = locale.filter(|l| !uncovered.contains(l)) {
+            uncovered.push(l);
+        }
         ModelChoice {
             model: None,
             reason: format!(
@@ -64,23 +73,6 @@ pub fn choose_model(documents: &[String], locale: Option<&str>, runtime_dir: &Pa
             ),
             multilingual_missing: true,
         }
-    }
-}
-
-/// "documents in zh, ja and a zh locale", naming only what is outside `covered`.
-fn why_multilingual(documents: &[String], locale: Option<&str>, covered: &[&str]) -> String {
-    let mut docs: Vec<&str> = Vec::new();
-    for lang in documents.iter().map(String::as_str) {
-        if !covered.contains(&lang) && !docs.contains(&lang) {
-            docs.push(lang);
-        }
-    }
-    let locale = locale.filter(|l| !covered.contains(l));
-    match (docs.is_empty(), locale) {
-        (false, Some(l)) => format!("documents in {} and a {l} locale", docs.join(", ")),
-        (false, None) => format!("documents in {}", docs.join(", ")),
-        (true, Some(l)) => format!("a {l} locale (questions in {l} find passages in any language)"),
-        (true, None) => "documents in other languages".into(),
     }
 }
 

@@ -41,18 +41,12 @@ impl Context {
 
     /// The embedding model the catalog at `home` records, if the library exists and has one.
     pub fn recorded_model(home: &Path) -> Option<String> {
-        if !Library::exists(home) {
-            return None;
-        }
-        lore_index::catalog::Catalog::open_read_only_home(home).ok()?.meta_get(META_MODEL).ok()?
+        catalog_meta(home, META_MODEL)
     }
 
     /// Why the library at `home` has the embedding model it has, when lore chose it.
     pub fn model_choice_reason(home: &Path) -> Option<String> {
-        if !Library::exists(home) {
-            return None;
-        }
-        lore_index::catalog::Catalog::open_read_only_home(home).ok()?.meta_get(META_MODEL_CHOICE).ok()?
+        catalog_meta(home, META_MODEL_CHOICE)
     }
 
     /// Chooses the embedding model of a library at `home` that has none yet, when the
@@ -224,6 +218,14 @@ pub fn retrieve_config(
 /// A runtime for fetching: several workers so requests go on while the library embeds.
 pub fn web_runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?)
+}
+
+/// A value of the catalog's metadata at `home`, read without creating the library.
+fn catalog_meta(home: &Path, key: &str) -> Option<String> {
+    if !Library::exists(home) {
+        return None;
+    }
+    lore_index::catalog::Catalog::open_read_only_home(home).ok()?.meta_get(key).ok()?
 }
 
 /// The language of the person's locale (`LC_ALL`, else `LC_MESSAGES`, else `LANG`), unless it is

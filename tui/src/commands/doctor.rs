@@ -182,15 +182,12 @@ fn languages_check(lib: &Library, embedder: &lore_index::Embedder) -> Option<Che
             format!("{} {:.0}%", lang.as_deref().unwrap_or("unknown"), *n as f64 * 100.0 / total as f64)
         })
         .collect();
-    let uncovered: Vec<&(Option<String>, u64)> = counts
-        .iter()
-        .filter(|(lang, _)| lang.as_deref().is_some_and(|l| !embedder.covers_language(l)))
-        .collect();
+    let uncovered = lore_index::uncovered_languages(lib).ok()?;
     if uncovered.is_empty() {
         return Some(ok("languages", format!("{}; {} covers them", mix.join(", "), embedder.model_name())));
     }
     let n: u64 = uncovered.iter().map(|(_, n)| n).sum();
-    let names: Vec<&str> = uncovered.iter().filter_map(|(lang, _)| lang.as_deref()).collect();
+    let names: Vec<&str> = uncovered.iter().map(|(lang, _)| lang.as_str()).collect();
     Some(note(
         "languages",
         format!(
