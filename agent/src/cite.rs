@@ -5,7 +5,7 @@
 //! left a sentence taken from a source uncited ([`Attributor`]). Nothing is read or inserted
 //! inside Markdown code ([`crate::code_spans`]).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::code_spans::CodeScanner;
 use crate::words::{content_words, stem};
@@ -323,8 +323,8 @@ pub fn translated_answer_marker(text: &str, passages: &[crate::retrieve::Passage
     Some(format!("{space}[{}]", first.n))
 }
 
-/// Share of a sentence's content words a source must contain for the sentence to be attributed
-/// to it, or for a citation of it to stand.
+/// Weighted share of a sentence's content words a source must contain for the sentence to be
+/// attributed to it, or for a citation to be moved to it.
 const SUPPORT_MIN: f32 = 0.5;
 
 /// How much better another source must hold a sentence than the cited one for the citation to
@@ -339,19 +339,24 @@ fn ends_sentence(c: char) -> bool {
     matches!(c, '.' | '!' | '?' | '。' | '！' | '？' | '\n')
 }
 
-/// Checks the citations of an answer's sentences as they stream, against the sources' texts:
-/// - a sentence the model cited keeps its citation when the cited source holds it (at least
-///   half of its content words), else the citation moves to the source that holds it clearly
-///   better;
-/// - a sentence the model left uncited is attributed to the source holding the largest share
-///   (at least half) of its content words: small local models often answer well from the
-///   sources but omit the markers.
+/// Checks the citations of an answer's sentences as they stream, against the sources' texts.
+/// A source's hold on a sentence is the share of the sentence's content words it contains, each
+/// word weighted by how few of the sources contain it (a word every source holds, such as the
+/// product all of them are about, tells nothing about which one a sentence came from):
+/// - a sentence the model cited keeps its citation when the cited source holds it nearly as
+///   well as the best source does, else the citation moves to the best source (of equals, the
+///   one the search ranked higher): small local models often answer from one source and cite
+///   another;
+/// - a sentence the model left uncited is attributed to the source holding it best (at least
+///   half of its weighted content words): small models often omit the markers.
 ///
 /// Text passes through as it streams; from a sentence's first marker, or its final punctuation,
 /// to the end of the sentence it is held, so its markers can be checked before they are shown.
 #[derive(Debug, Clone)]
 pub struct Attributor {
     sources: Vec<HashSet<String>>,
+    /// How many sources hold each word.
+    source_counts: HashMap<String, usize>,
     code: CodeScanner,
     /// The current sentence's text, without markers.
     sentence: String,
@@ -370,8 +375,15 @@ pub struct Attributor {
 impl Attributor {
     /// An attributor over the numbered sources' texts (`texts[0]` is source 1).
     pub fn new(texts: &[&str]) -> Self {
+        let sources: Vec<HashSet<String>> =
+            texts.iter().map(|t| content_words(t).iter().map(|w| stem(w)).collect()).collect();
+        let mut source_counts: HashMap<String, usize> = HashMap::new();
+        for word in sources.iter().flatten() {
+            *source_counts.entry(word.clone()).or_default() += 1;
+        }
         Attributor {
-            sources: texts.iter().map(|t| content_words(t).iter().map(|w| stem(w)).collect()).collect(),
+            sources,
+            source_counts,
             code: CodeScanner::new(),
             sentence: String::new(),
             held: String::new(),
@@ -393,16 +405,27 @@ impl Attributor {
         self.moved
     }
 
-    /// Share of `sentence`'s content words held by each source; `None` when it has too few.
+    /// How much a word of a sentence tells which source it came from: `ln(1 + n / k)` for a word
+    /// `k` of the `n` sources hold (a word none holds weighs as one held by a single source).
+    fn weight(&self, word: &str) -> f32 {
+        let n = self.sources.len().max(1) as f32;
+        let k = self.source_counts.get(word).copied().unwrap_or(1).max(1) as f32;
+        (1.0 + n / k).ln()
+    }
+
+    /// Each source's hold on `sentence`: the weighted share of its content words the source
+    /// contains; `None` when the sentence has too few content words.
     fn support(&self, sentence: &str) -> Option<Vec<f32>> {
         let words: HashSet<String> = content_words(sentence).iter().map(|w| stem(w)).collect();
         if words.len() < ATTRIBUTION_MIN_WORDS {
             return None;
         }
+        let weights: Vec<(&String, f32)> = words.iter().map(|w| (w, self.weight(w))).collect();
+        let total: f32 = weights.iter().map(|(_, x)| x).sum();
         Some(
             self.sources
                 .iter()
-                .map(|s| words.iter().filter(|w| s.contains(*w)).count() as f32 / words.len() as f32)
+                .map(|s| weights.iter().filter(|(w, _)| s.contains(*w)).map(|(_, x)| x).sum::<f32>() / total)
                 .collect(),
         )
     }
@@ -419,18 +442,18 @@ impl Attributor {
         best.map(|(n, _)| n)
     }
 
-    /// The source a citation of `n` for `sentence` should point at.
+    /// The source a citation of `n` for a sentence should point at, given each source's hold
+    /// on the sentence: `n` while it holds the sentence within [`MOVE_MARGIN`] of the best
+    /// source, else the best source (the first of equals) when that holds at least
+    /// [`SUPPORT_MIN`].
     fn checked(&self, n: usize, support: Option<&[f32]>) -> usize {
         let Some(support) = support else { return n };
         let cited = support.get(n - 1).copied().unwrap_or(0.0);
-        if cited >= SUPPORT_MIN {
-            return n;
-        }
         let (best, share) = support
             .iter()
             .enumerate()
             .fold((n - 1, cited), |(bi, bs), (i, s)| if *s > bs { (i, *s) } else { (bi, bs) });
-        if share >= SUPPORT_MIN && share >= cited + MOVE_MARGIN { best + 1 } else { n }
+        if share >= SUPPORT_MIN && share > cited + MOVE_MARGIN { best + 1 } else { n }
     }
 
     /// Ends the current sentence: returns the held text with its markers checked, or with one
@@ -699,6 +722,26 @@ mod attribution_tests {
         // A sentence no source holds keeps the model's citation: lore cannot tell better.
         let (out, _) = run(&["The moon orbits the earth monthly [2]."]);
         assert_eq!(out, "The moon orbits the earth monthly [2].");
+    }
+
+    #[test]
+    fn words_every_source_holds_do_not_decide_where_a_citation_points() {
+        let sources = [
+            "SQLite supports the ALTER TABLE command to rename a table or add, rename and drop columns.",
+            "SQLite is a library; the ALTER TABLE command of SQLite is described in its SQL reference.",
+            "SQLite stores the schema as text in the sqlite_schema table.",
+        ];
+        let mut a = Attributor::new(&sources);
+        // The model cited 2, which holds "SQLite", "ALTER", "TABLE" and "command" like source 1,
+        // but not what the sentence says of them.
+        let out = a.push("In SQLite the ALTER TABLE command can rename and drop columns [2].") + &a.finish();
+        assert_eq!(out, "In SQLite the ALTER TABLE command can rename and drop columns [1].");
+        assert_eq!(a.moved(), 1);
+        // A citation of a source holding the sentence about as well as the best one stands.
+        let mut a = Attributor::new(&sources);
+        let out = a.push("The ALTER TABLE command is described in the SQL reference [2].") + &a.finish();
+        assert_eq!(out, "The ALTER TABLE command is described in the SQL reference [2].");
+        assert_eq!(a.moved(), 0);
     }
 
     #[test]

@@ -65,7 +65,7 @@ impl ExactTerms {
         let mut terms: Vec<String> = text
             .split(|c: char| c.is_whitespace() || is_wide(c))
             .map(trim_word)
-            .filter(|w| is_identifier(w) && w.chars().any(char::is_alphabetic))
+            .filter(|w| is_identifier(w) && w.chars().any(char::is_alphabetic) && !is_word_pair(w))
             .map(str::to_lowercase)
             .collect();
         terms.sort();
@@ -188,6 +188,16 @@ fn is_identifier(w: &str) -> bool {
         || inner_capital
 }
 
+/// Whether `w` is two words joined by a slash ("tables/indices", "read/write", "C/C++"): prose
+/// in a claim, not a path or a name.
+fn is_word_pair(w: &str) -> bool {
+    let word = |p: &str| {
+        let letters = p.trim_end_matches('+');
+        !letters.is_empty() && letters.chars().all(char::is_alphabetic)
+    };
+    matches!(w.split_once('/'), Some((a, b)) if word(a) && word(b))
+}
+
 /// `s` with every run of white space made one space, trimmed.
 fn squash(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -267,6 +277,8 @@ mod tests {
         assert_eq!(t.terms(), ["jsonb_extract()", "jsonb_extract_path", "os.path"]);
         assert_eq!(t.held_in("json_extract() reads JSON; os.path joins paths"), 1);
         assert!(ExactTerms::code_terms("Version 3.11 is out, i.e. now.").is_none());
+        assert!(ExactTerms::code_terms("To list all tables/indices, read/write them from C/C++.").is_none());
+        assert_eq!(ExactTerms::code_terms("Edit usr/local/bin and src/main.rs").unwrap().terms().len(), 2);
         // Chinese writes no spaces: the identifier ends where the Chinese text starts.
         let zh = ExactTerms::code_terms("ChatGPT的训练过程分为三个阶段：预训练、微调和 os.path。").unwrap();
         assert_eq!(zh.terms(), ["chatgpt", "os.path"]);

@@ -71,6 +71,20 @@ fn eval_reports_answers_that_cite_the_answer_and_false_answers() {
         asked["cited"].as_array().unwrap().iter().any(|c| c.as_str().unwrap().ends_with("py-faq-0004"));
     assert_eq!(asked["cites_answer"].as_bool().unwrap(), cites && asked["refused"] == false, "{asked}");
     assert_eq!(answers["cites_answer"].as_f64().unwrap(), if cites { 1.0 } else { 0.0 }, "{answers}");
+    // Where the answer was lost: the passages given to the model, then the citations.
+    let held = !asked["answer_passages"].as_array().unwrap().is_empty();
+    assert_eq!(asked["passages_hold_answer"].as_bool().unwrap(), held, "{asked}");
+    assert_eq!(answers["passages_hold_answer"].as_f64().unwrap(), if held { 1.0 } else { 0.0 }, "{answers}");
+    let cited_numbers: Vec<u64> =
+        asked["cited_passages"].as_array().unwrap().iter().map(|n| n.as_u64().unwrap()).collect();
+    assert_eq!(cited_numbers.len(), asked["cited"].as_array().unwrap().len(), "{asked}");
+    let cites_a_holder =
+        cited_numbers.iter().any(|n| asked["answer_passages"].as_array().unwrap().contains(&(*n).into()));
+    assert_eq!(
+        cites_a_holder && asked["refused"] == false,
+        asked["cites_answer"].as_bool().unwrap(),
+        "{asked}"
+    );
     // The retrieval figures and the gate's are there beside it.
     assert!(report["answers"]["gate_false_answer"].is_number(), "{report}");
 }

@@ -187,6 +187,11 @@ struct AnswerResult {
     /// Share of them whose answer cites a passage of a relevant document (refusals count as
     /// not citing one).
     cites_answer: f64,
+    /// Share of the passages given to the model holding the answer (the most `cites_answer`
+    /// can reach).
+    passages_hold_answer: f64,
+    /// Share of the answers whose passages hold the answer that cite one of those passages.
+    cites_answer_given: f64,
     /// Share of the citations of the answers given that point at a relevant document.
     citation_precision: f64,
     /// Share of them refused (by lore, or by the model saying the sources do not answer).
@@ -215,6 +220,10 @@ struct AnswerOutcome {
     cited: Vec<String>,
     cites_answer: bool,
     passages_hold_answer: bool,
+    /// The numbers of the passages given to the model that hold the answer.
+    answer_passages: Vec<usize>,
+    /// The numbers of the passages the answer cites.
+    cited_passages: Vec<usize>,
     answer: String,
 }
 
@@ -299,6 +308,13 @@ fn answer_quality(
             withheld: a.withheld.is_some(),
             cites_answer: !refused && cited.iter().any(|s| is_relevant(judged, s)),
             passages_hold_answer: a.passages.iter().any(|p| is_relevant(judged, &p.source)),
+            answer_passages: a
+                .passages
+                .iter()
+                .filter(|p| is_relevant(judged, &p.source))
+                .map(|p| p.n)
+                .collect(),
+            cited_passages: a.citations.iter().map(|c| c.n).collect(),
             cited,
             answer: a.withheld.clone().unwrap_or(a.text.clone()),
         });
@@ -314,6 +330,11 @@ fn answer_quality(
         model: format!("{} at {}", chat.config().model, chat.config().base_url),
         questions: yes.len(),
         cites_answer: share(yes.iter().filter(|o| o.cites_answer).count(), yes.len()),
+        passages_hold_answer: share(yes.iter().filter(|o| o.passages_hold_answer).count(), yes.len()),
+        cites_answer_given: share(
+            yes.iter().filter(|o| o.passages_hold_answer && o.cites_answer).count(),
+            yes.iter().filter(|o| o.passages_hold_answer).count(),
+        ),
         citation_precision: share(relevant_citations, citations),
         false_refusal: share(yes.iter().filter(|o| o.refused).count(), yes.len()),
         unanswerable: no.len(),
@@ -674,11 +695,13 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
     }
     if let Some(m) = &report.model_answers {
         outln!(
-            "answers ({}; {} answerable questions, {:.0} s each): cite a passage holding the answer {:.1}%, citation precision {:.1}%, false refusals {:.1}%",
+            "answers ({}; {} answerable questions, {:.0} s each): cite a passage holding the answer {:.1}% (the passages given hold it for {:.1}%; of those, {:.1}% cite it), citation precision {:.1}%, false refusals {:.1}%",
             m.model,
             m.questions,
             m.seconds_mean,
             m.cites_answer * 100.0,
+            m.passages_hold_answer * 100.0,
+            m.cites_answer_given * 100.0,
             m.citation_precision * 100.0,
             m.false_refusal * 100.0
         )?;
