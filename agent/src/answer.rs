@@ -330,7 +330,7 @@ pub async fn ask(
     let mut timings = Timings { request_sent_ms: Some(request_sent), ..timings };
     let mut tracker = CitationTracker::new(passages.len());
     let texts: Vec<&str> = passages.iter().map(|p| p.text.as_str()).collect();
-    let mut attributor = Attributor::new(&texts);
+    let mut attributor = Attributor::new(&texts).with_question(&query);
     let mut text = String::new();
     while let Some(piece) = stream.next().await {
         let piece = piece?;

@@ -370,6 +370,10 @@ pub struct Attributor {
     marker: Option<String>,
     inferred: Vec<usize>,
     moved: usize,
+    /// The question answered (see [`Attributor::with_question`]).
+    question: String,
+    /// Whether a sentence has been closed yet.
+    after_first: bool,
 }
 
 impl Attributor {
@@ -392,7 +396,17 @@ impl Attributor {
             marker: None,
             inferred: Vec::new(),
             moved: 0,
+            question: String::new(),
+            after_first: false,
         }
+    }
+
+    /// The attributor for an answer to `question`: an uncited first sentence too short to judge
+    /// alone ("No, this is not a bug.", "Yes.") is a claim about the question, and is judged
+    /// with the question's words.
+    pub fn with_question(mut self, question: &str) -> Self {
+        self.question = question.trim().to_string();
+        self
     }
 
     /// Source numbers attributed by this attributor (not by the model), in order of first use.
@@ -504,10 +518,17 @@ impl Attributor {
             out.push(c);
             i += 1;
         }
+        let first = !std::mem::replace(&mut self.after_first, true);
         if any || sentence.trim().is_empty() {
             return out;
         }
-        match self.source_of(&sentence) {
+        let judged =
+            if first && !self.question.is_empty() && content_words(&sentence).len() < ATTRIBUTION_MIN_WORDS {
+                format!("{sentence} {}", self.question)
+            } else {
+                sentence
+            };
+        match self.source_of(&judged) {
             Some(n) => {
                 if !self.inferred.contains(&n) {
                     self.inferred.push(n);
@@ -777,6 +798,20 @@ mod attribution_tests {
             "Tkinter ships with Python. [2] Strings are immutable, storage allocated at creation [1]."
         );
         assert_eq!(a.inferred(), &[1]);
+    }
+
+    #[test]
+    fn a_short_first_sentence_is_judged_with_the_question() {
+        let question = "Why are strings immutable, and is their storage allocated once?";
+        let mut a = Attributor::new(&SOURCES).with_question(question);
+        let out = a.push("Yes, it is. Tkinter is included with Python distributions.") + &a.finish();
+        assert_eq!(out, "Yes, it is [1]. Tkinter is included with Python distributions [2].");
+        // Without the question, or after the first sentence, a short sentence stays uncited.
+        let (out, _) = run(&["Yes, it is. Tkinter is included with Python distributions."]);
+        assert_eq!(out, "Yes, it is. Tkinter is included with Python distributions [2].");
+        let mut a = Attributor::new(&SOURCES).with_question(question);
+        let out = a.push("Tkinter is included with Python distributions. Yes, it is.") + &a.finish();
+        assert_eq!(out, "Tkinter is included with Python distributions [2]. Yes, it is.");
     }
 
     #[test]
