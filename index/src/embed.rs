@@ -12,7 +12,9 @@
 //! Vectors are L2-normalised, so a dot product is their cosine similarity.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
 
 use fastembed::{
     EmbeddingModel, InitOptionsUserDefined, ModelInfo, ModelTrait, Pooling, QuantizationMode, TextEmbedding,
@@ -24,11 +26,17 @@ use serde::{Deserialize, Serialize};
 pub const ORT_DYLIB_ENV: &str = "ORT_DYLIB_PATH";
 /// Name of the environment variable that overrides lore's runtime directory.
 pub const RUNTIME_ENV: &str = "LORE_RUNTIME";
-/// Default number of texts run through the model at once. Small batches of length-sorted texts
-/// are as fast and hold far less memory: `lore add` of the 261-page Debian Reference PDF (938
-/// chunks, all-MiniLM-L6-v2, 2 cores, idle machine) took 44.9 s with a peak RSS of 1.78 GB at 32,
-/// 36.4 s / 628 MB at 8, 33.4 s / 415 MB at 4, 32.7 s / 314 MB at 2, 35.9 s / 262 MB at 1.
+/// Default number of texts of the model's longest input run through the model at once; shorter
+/// texts are packed more to a run, up to the same number of tokens (see [`EmbedConfig::batch_size`]).
+/// Small batches of length-sorted texts are as fast and hold far less memory: `lore add` of the
+/// 261-page Debian Reference PDF (938 chunks, all-MiniLM-L6-v2, 2 cores, idle machine) took 44.9 s
+/// with a peak RSS of 1.78 GB at 32, 36.4 s / 628 MB at 8, 33.4 s / 415 MB at 4, 32.7 s / 314 MB
+/// at 2, 35.9 s / 262 MB at 1. With Python ONNX Runtime on the same chunks sorted by length (the
+/// dynamically quantized all-MiniLM-L6-v2, one thread), 1, 4 and 16 texts a run and packing by
+/// tokens gave the same passages/s within 5%.
 pub const DEFAULT_BATCH_SIZE: usize = 4;
+/// Most texts in one model run, however short they are.
+const MAX_TEXTS_PER_RUN: usize = 64;
 /// The model used when none is configured.
 pub const DEFAULT_MODEL: EmbeddingModel = EmbeddingModel::AllMiniLML6V2;
 
@@ -103,6 +111,79 @@ pub enum EmbedError {
     Task(String),
 }
 
+/// Passages embedded by this process and the time it took: what `lore bench` reports as lore's
+/// embedding throughput. Counted by [`Embedder::embed_passages`] and
+/// [`Embedder::embed_passages_async`] over every embedder of the process, from the moment a call
+/// starts (the texts are measured and packed into runs) to the moment its vectors are returned.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct EmbedStats {
+    /// Passages embedded.
+    pub passages: u64,
+    /// Model runs.
+    pub runs: u64,
+    /// Tokens of the passages, as the model sees them (cut at its longest input).
+    pub tokens: u64,
+    /// Tokens the model ran on, padding included.
+    pub padded_tokens: u64,
+    /// Seconds spent embedding them.
+    pub seconds: f64,
+}
+
+impl EmbedStats {
+    /// Passages per second (0 when nothing was timed).
+    pub fn passages_per_s(&self) -> f64 {
+        if self.seconds > 0.0 { self.passages as f64 / self.seconds } else { 0.0 }
+    }
+
+    /// What was counted after `earlier` (a value taken before from [`passage_stats`]).
+    pub fn since(&self, earlier: &EmbedStats) -> EmbedStats {
+        EmbedStats {
+            passages: self.passages.saturating_sub(earlier.passages),
+            runs: self.runs.saturating_sub(earlier.runs),
+            tokens: self.tokens.saturating_sub(earlier.tokens),
+            padded_tokens: self.padded_tokens.saturating_sub(earlier.padded_tokens),
+            seconds: (self.seconds - earlier.seconds).max(0.0),
+        }
+    }
+}
+
+/// The process's counters behind [`passage_stats`].
+struct StatCounters {
+    passages: AtomicU64,
+    runs: AtomicU64,
+    tokens: AtomicU64,
+    padded_tokens: AtomicU64,
+    nanos: AtomicU64,
+}
+
+static STATS: StatCounters = StatCounters {
+    passages: AtomicU64::new(0),
+    runs: AtomicU64::new(0),
+    tokens: AtomicU64::new(0),
+    padded_tokens: AtomicU64::new(0),
+    nanos: AtomicU64::new(0),
+};
+
+/// The passages this process has embedded so far and the time it took (see [`EmbedStats`]).
+pub fn passage_stats() -> EmbedStats {
+    EmbedStats {
+        passages: STATS.passages.load(Ordering::Relaxed),
+        runs: STATS.runs.load(Ordering::Relaxed),
+        tokens: STATS.tokens.load(Ordering::Relaxed),
+        padded_tokens: STATS.padded_tokens.load(Ordering::Relaxed),
+        seconds: STATS.nanos.load(Ordering::Relaxed) as f64 / 1e9,
+    }
+}
+
+/// Adds one embedding call to the process's counters.
+fn count_passages(plan: &RunPlan, elapsed: Duration) {
+    STATS.passages.fetch_add(plan.texts as u64, Ordering::Relaxed);
+    STATS.runs.fetch_add(plan.runs.len() as u64, Ordering::Relaxed);
+    STATS.tokens.fetch_add(plan.tokens as u64, Ordering::Relaxed);
+    STATS.padded_tokens.fetch_add(plan.padded_tokens as u64, Ordering::Relaxed);
+    STATS.nanos.fetch_add(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
+}
+
 #[cfg(target_os = "macos")]
 const ORT_LIB_PREFIX: &str = "libonnxruntime";
 #[cfg(windows)]
@@ -121,7 +202,8 @@ pub struct EmbedConfig {
     /// A directory of local model files: `model.onnx`, `tokenizer.json`, `config.json`,
     /// `special_tokens_map.json`, `tokenizer_config.json`; run with mean pooling.
     pub model_dir: Option<PathBuf>,
-    /// Texts per model run.
+    /// Texts per model run at the model's longest input: a run holds at most `batch_size` times
+    /// that many tokens (padding included), so shorter texts are run more at a time (at most 64).
     pub batch_size: usize,
     /// ONNX Runtime intra-op threads; `None` uses every core in a process that adds, one in a
     /// process that only searches (see [`Engines::query_embedder`](crate::Engines::query_embedder)).
@@ -483,6 +565,9 @@ pub struct Embedder {
     max_tokens: usize,
     /// What its cosine similarities mean.
     scale: CosineScale,
+    /// The tokenizer that measures passages for packing them into runs, loaded on first use
+    /// (`None` when it cannot be: lengths are then estimated).
+    counter: OnceLock<Option<tokenizers::Tokenizer>>,
 }
 
 impl std::fmt::Debug for Embedder {
@@ -538,6 +623,7 @@ impl Embedder {
             languages: model_languages(&model),
             max_tokens,
             scale: cosine_scale(&model),
+            counter: OnceLock::new(),
             name,
         })
     }
@@ -589,6 +675,7 @@ impl Embedder {
             languages: None,
             max_tokens: MAX_TOKENS,
             scale: ENGLISH_SCALE,
+            counter: OnceLock::new(),
         })
     }
 
@@ -658,29 +745,30 @@ impl Embedder {
         self.batch_size
     }
 
-    /// Embeds passages (chunks of documents), with the model's passage prefix. Texts of similar
-    /// length are run together (a batch is padded to its longest text); the result is in the
-    /// order of `texts`.
+    /// Embeds passages (chunks of documents), with the model's passage prefix. The texts are
+    /// measured in tokens and run shortest first, texts of similar length together (a run is
+    /// padded to its longest text), packed up to the token budget of a run (see
+    /// [`EmbedConfig::batch_size`]); the result is in the order of `texts`.
     pub fn embed_passages(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let mut out = vec![Vec::new(); texts.len()];
-        for batch in length_sorted_batches(texts, self.batch_size) {
-            let inputs: Vec<&str> = batch.iter().map(|&i| texts[i].as_str()).collect();
-            let vectors = self.run_batch(&inputs, &self.passage_prefix)?;
-            for (i, v) in batch.into_iter().zip(vectors) {
-                out[i] = v;
-            }
-        }
+        let start = Instant::now();
+        let inputs = with_prefix(texts, &self.passage_prefix);
+        let plan = self.plan_runs(&inputs);
+        let out = in_runs(&plan, |run| {
+            let batch: Vec<&str> = run.iter().map(|&i| inputs[i].as_str()).collect();
+            self.run_batch(&batch)
+        })?;
+        count_passages(&plan, start.elapsed());
         Ok(out)
     }
 
     /// Embeds a search query, with the model's query prefix.
     pub fn embed_query(&self, query: &str) -> Result<Vec<f32>, EmbedError> {
-        let mut vectors = self.run_batch(&[query], &self.query_prefix)?;
+        let mut vectors = self.run_batch(&[format!("{}{query}", self.query_prefix)])?;
         vectors.pop().ok_or_else(|| EmbedError::Shape { expected: "1 vector".into(), got: "none".into() })
     }
 
-    /// Embeds passages batch by batch on tokio's blocking pool, calling `progress(done, total)`
-    /// after each batch (and once with `(0, total)` before the first). Same result as
+    /// Embeds passages run by run on tokio's blocking pool, calling `progress(done, total)`
+    /// after each run (and once with `(0, total)` before the first). Same result as
     /// [`Embedder::embed_passages`].
     pub async fn embed_passages_async<F>(
         self: &Arc<Self>,
@@ -690,27 +778,28 @@ impl Embedder {
     where
         F: FnMut(usize, usize),
     {
+        let start = Instant::now();
         let total = texts.len();
         let mut out = vec![Vec::new(); total];
         progress(0, total);
-        let batches = length_sorted_batches(&texts, self.batch_size);
-        let mut texts: Vec<Option<String>> = texts.into_iter().map(Some).collect();
+        let inputs =
+            if self.passage_prefix.is_empty() { texts } else { with_prefix(&texts, &self.passage_prefix) };
+        let plan = self.plan_runs(&inputs);
+        let mut inputs: Vec<Option<String>> = inputs.into_iter().map(Some).collect();
         let mut done = 0;
-        for batch in batches {
-            let inputs: Vec<String> = batch.iter().filter_map(|&i| texts[i].take()).collect();
+        for run in &plan.runs {
+            let batch: Vec<String> = run.iter().filter_map(|&i| inputs[i].take()).collect();
             let this = Arc::clone(self);
-            let vectors = tokio::task::spawn_blocking(move || {
-                let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
-                this.run_batch(&refs, &this.passage_prefix)
-            })
-            .await
-            .map_err(|e| EmbedError::Task(e.to_string()))??;
-            done += batch.len();
-            for (i, v) in batch.into_iter().zip(vectors) {
+            let vectors = tokio::task::spawn_blocking(move || this.run_batch(&batch))
+                .await
+                .map_err(|e| EmbedError::Task(e.to_string()))??;
+            done += run.len();
+            for (&i, v) in run.iter().zip(vectors) {
                 out[i] = v;
             }
             progress(done, total);
         }
+        count_passages(&plan, start.elapsed());
         Ok(out)
     }
 
@@ -722,21 +811,63 @@ impl Embedder {
             .map_err(|e| EmbedError::Task(e.to_string()))?
     }
 
-    /// One model run over at most `batch_size` texts.
-    fn run_batch(&self, texts: &[&str], prefix: &str) -> Result<Vec<Vec<f32>>, EmbedError> {
-        if texts.is_empty() {
+    /// Times the model alone on `texts`: the same session, threads, prefix and runs as
+    /// [`Embedder::embed_passages`] (measured and packed before the clock starts), and nothing
+    /// of lore's work around it (no checks, no normalising, no counting). The bare-model figure
+    /// that `lore bench` sets lore's embedding throughput against.
+    pub fn time_bare_model(&self, texts: &[String]) -> Result<Duration, EmbedError> {
+        let inputs = with_prefix(texts, &self.passage_prefix);
+        let plan = self.plan_runs(&inputs);
+        let runs: Vec<Vec<&str>> =
+            plan.runs.iter().map(|run| run.iter().map(|&i| inputs[i].as_str()).collect()).collect();
+        let mut model = self.model.lock().unwrap_or_else(PoisonError::into_inner);
+        let start = Instant::now();
+        for run in &runs {
+            let vectors =
+                model.embed(run, Some(run.len())).map_err(|e| EmbedError::Embed(error_chain(&e)))?;
+            std::hint::black_box(vectors);
+        }
+        Ok(start.elapsed())
+    }
+
+    /// The model runs for `inputs` (prefixed texts): packed by their length in the model's
+    /// tokens, within `batch_size` texts of the longest input.
+    fn plan_runs(&self, inputs: &[String]) -> RunPlan {
+        let lengths = self.token_lengths(inputs);
+        pack_runs(
+            &lengths,
+            self.batch_size.saturating_mul(self.max_tokens),
+            MAX_TEXTS_PER_RUN.max(self.batch_size),
+        )
+    }
+
+    /// Each text's length in the model's tokens (special tokens included, cut at the model's
+    /// longest input); estimated from its characters when the tokenizer cannot be loaded.
+    fn token_lengths(&self, texts: &[String]) -> Vec<usize> {
+        let counter = self.counter.get_or_init(|| self.tokenizer().ok());
+        texts
+            .iter()
+            .map(|text| {
+                let counted = counter.as_ref().and_then(|tok| tok.encode_fast(text.as_str(), true).ok());
+                counted.map_or_else(|| estimated_tokens(text), |e| e.len()).clamp(1, self.max_tokens.max(1))
+            })
+            .collect()
+    }
+
+    /// One model run over prefixed texts.
+    fn run_batch<S: AsRef<str> + Send + Sync>(&self, inputs: &[S]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        if inputs.is_empty() {
             return Ok(Vec::new());
         }
-        let inputs: Vec<String> = texts.iter().map(|t| format!("{prefix}{t}")).collect();
         // Dynamically quantized models must see a whole batch in one run.
         let batch = if self.dynamic_quantization { None } else { Some(inputs.len()) };
         let mut vectors = {
             let mut model = self.model.lock().unwrap_or_else(PoisonError::into_inner);
-            model.embed(&inputs, batch).map_err(|e| EmbedError::Embed(error_chain(&e)))?
+            model.embed(inputs, batch).map_err(|e| EmbedError::Embed(error_chain(&e)))?
         };
-        if vectors.len() != texts.len() {
+        if vectors.len() != inputs.len() {
             return Err(EmbedError::Shape {
-                expected: format!("{} vectors", texts.len()),
+                expected: format!("{} vectors", inputs.len()),
                 got: format!("{}", vectors.len()),
             });
         }
@@ -753,12 +884,71 @@ impl Embedder {
     }
 }
 
-/// Indices of `texts` in batches of at most `size`, shortest texts first, so that each batch
-/// holds texts of similar length.
-fn length_sorted_batches(texts: &[String], size: usize) -> Vec<Vec<usize>> {
-    let mut order: Vec<usize> = (0..texts.len()).collect();
-    order.sort_by_key(|&i| texts[i].len());
-    order.chunks(size.max(1)).map(<[usize]>::to_vec).collect()
+/// Runs `embed` over the runs of `plan`, one call a run with the indices of its texts, and puts
+/// each result back at its text's index: the output is in the order of the texts planned.
+fn in_runs<T: Clone + Default, E>(
+    plan: &RunPlan,
+    mut embed: impl FnMut(&[usize]) -> Result<Vec<T>, E>,
+) -> Result<Vec<T>, E> {
+    let mut out = vec![T::default(); plan.texts];
+    for run in &plan.runs {
+        for (&i, v) in run.iter().zip(embed(run)?) {
+            out[i] = v;
+        }
+    }
+    Ok(out)
+}
+
+/// `texts` with `prefix` put before each.
+fn with_prefix(texts: &[String], prefix: &str) -> Vec<String> {
+    texts.iter().map(|t| format!("{prefix}{t}")).collect()
+}
+
+/// A text's length in tokens when no tokenizer is at hand: about four characters a token.
+fn estimated_tokens(text: &str) -> usize {
+    text.chars().count().div_ceil(4) + 2
+}
+
+/// Texts packed into model runs.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct RunPlan {
+    /// Indices of the texts, one list a run, shortest texts first.
+    runs: Vec<Vec<usize>>,
+    /// Texts planned.
+    texts: usize,
+    /// Their tokens.
+    tokens: usize,
+    /// Tokens the model runs on, padding included (each run is as long as its longest text).
+    padded_tokens: usize,
+}
+
+/// Packs texts of `lengths` tokens into model runs: shortest first (equal lengths in the order
+/// given), each run taking the next text while it holds fewer than `max_texts` and its texts
+/// padded to the new one's length stay within `token_budget`. Every run holds at least one text,
+/// so a text longer than the budget runs alone.
+fn pack_runs(lengths: &[usize], token_budget: usize, max_texts: usize) -> RunPlan {
+    let mut order: Vec<usize> = (0..lengths.len()).collect();
+    order.sort_by_key(|&i| lengths[i]);
+    let mut plan = RunPlan { texts: lengths.len(), ..RunPlan::default() };
+    let mut run: Vec<usize> = Vec::new();
+    let mut longest = 0;
+    for i in order {
+        let len = lengths[i].max(1);
+        if !run.is_empty()
+            && (run.len() >= max_texts.max(1) || (run.len() + 1).saturating_mul(len) > token_budget)
+        {
+            plan.padded_tokens += run.len() * longest;
+            plan.runs.push(std::mem::take(&mut run));
+        }
+        run.push(i);
+        longest = len;
+        plan.tokens += lengths[i];
+    }
+    if !run.is_empty() {
+        plan.padded_tokens += run.len() * longest;
+        plan.runs.push(run);
+    }
+    plan
 }
 
 /// Scales `v` to unit length (a zero vector stays zero).
@@ -933,10 +1123,77 @@ mod tests {
     }
 
     #[test]
-    fn batches_group_texts_of_similar_length() {
-        let texts: Vec<String> = ["ccc", "a", "bbbb", "dd", "e"].iter().map(|s| s.to_string()).collect();
-        assert_eq!(length_sorted_batches(&texts, 2), vec![vec![1, 4], vec![3, 0], vec![2]]);
-        assert!(length_sorted_batches(&[], 4).is_empty());
+    fn runs_group_texts_of_similar_length() {
+        // Four texts a run at most, within 8 tokens a run; equal lengths keep their order.
+        let plan = pack_runs(&[3, 1, 4, 2, 1], 8, 4);
+        assert_eq!(plan.runs, vec![vec![1, 4, 3], vec![0, 2]]);
+        assert_eq!((plan.texts, plan.tokens), (5, 11));
+        // Padded: 3 texts at 2 tokens, 2 at 4.
+        assert_eq!(plan.padded_tokens, 3 * 2 + 2 * 4);
+        assert!(pack_runs(&[], 8, 4).runs.is_empty());
+    }
+
+    #[test]
+    fn short_texts_are_packed_more_to_a_run() {
+        // The budget of 4 texts of 256 tokens: 64 texts of 10 tokens share a run (the cap on
+        // texts), two texts of 256 tokens do not fit with four others.
+        let mut lengths = vec![10; 70];
+        lengths.extend([256; 6]);
+        let plan = pack_runs(&lengths, 4 * 256, 64);
+        let sizes: Vec<usize> = plan.runs.iter().map(Vec::len).collect();
+        assert_eq!(sizes, vec![64, 6, 4, 2]);
+        for run in &plan.runs {
+            let longest = run.iter().map(|&i| lengths[i]).max().unwrap();
+            assert!(run.len() == 1 || run.len() * longest <= 4 * 256, "{run:?}");
+        }
+        // Every text is planned once.
+        let mut all: Vec<usize> = plan.runs.concat();
+        all.sort_unstable();
+        assert_eq!(all, (0..lengths.len()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_text_over_the_budget_runs_alone() {
+        let plan = pack_runs(&[5, 50, 5], 20, 8);
+        assert_eq!(plan.runs, vec![vec![0, 2], vec![1]]);
+        assert_eq!(plan.padded_tokens, 2 * 5 + 50);
+    }
+
+    #[test]
+    fn results_come_back_in_the_order_of_the_texts() {
+        let texts = ["a long text here", "a", "medium text", "bb", "the longest text of them all"];
+        let lengths: Vec<usize> = texts.iter().map(|t| t.len()).collect();
+        let plan = pack_runs(&lengths, 30, 2);
+        // The runs are out of order...
+        assert_ne!(plan.runs.concat(), (0..texts.len()).collect::<Vec<_>>());
+        let mut calls = 0;
+        let out = in_runs(&plan, |run| {
+            calls += 1;
+            Ok::<_, ()>(run.iter().map(|&i| texts[i].to_uppercase()).collect())
+        })
+        .unwrap();
+        // ...the output is not.
+        assert_eq!(out, texts.iter().map(|t| t.to_uppercase()).collect::<Vec<_>>());
+        assert_eq!(calls, plan.runs.len());
+        let failed = in_runs(&plan, |_| Err::<Vec<String>, _>("model failed"));
+        assert_eq!(failed, Err("model failed"));
+    }
+
+    #[test]
+    fn stats_subtract_and_give_a_rate() {
+        let before = EmbedStats { passages: 10, runs: 3, tokens: 100, padded_tokens: 120, seconds: 1.0 };
+        let after = EmbedStats { passages: 30, runs: 8, tokens: 300, padded_tokens: 330, seconds: 3.0 };
+        let d = after.since(&before);
+        assert_eq!((d.passages, d.runs, d.tokens, d.padded_tokens), (20, 5, 200, 210));
+        assert!((d.passages_per_s() - 10.0).abs() < 1e-9);
+        assert_eq!(EmbedStats::default().passages_per_s(), 0.0);
+    }
+
+    #[test]
+    fn lengths_are_estimated_without_a_tokenizer() {
+        assert_eq!(estimated_tokens(""), 2);
+        assert_eq!(estimated_tokens("abcdefgh"), 4);
+        assert_eq!(estimated_tokens("文字文字"), 3);
     }
 
     #[test]

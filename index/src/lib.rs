@@ -50,8 +50,8 @@ pub use engines::{
 };
 // The embedding model.
 pub use embed::{
-    CosineScale, EmbedConfig, EmbedError, Embedder, ModelSummary, default_runtime_dir, hf_cache_dir,
-    installed_tokenizer, supported_models,
+    CosineScale, EmbedConfig, EmbedError, EmbedStats, Embedder, ModelSummary, default_runtime_dir,
+    hf_cache_dir, installed_tokenizer, passage_stats, supported_models,
 };
 pub use model_choice::{META_MODEL_CHOICE, MULTILINGUAL_MODEL, ModelChoice, choose_model, locale_language};
 // The keyword index (tantivy).

@@ -489,6 +489,13 @@ pub struct BenchArgs {
     /// Keep the libraries made (their folder is printed).
     #[arg(long)]
     pub keep: bool,
+    /// Only compare lore's embedding throughput inside `lore add` of FILE with the bare model's
+    /// on the same passages (same session settings, threads and runs), in alternating rounds.
+    #[arg(long, value_name = "FILE")]
+    pub embed: Option<PathBuf>,
+    /// Rounds of the --embed comparison (each an add and a bare run) [default: 3; --quick: 1].
+    #[arg(long, value_name = "N")]
+    pub embed_rounds: Option<usize>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

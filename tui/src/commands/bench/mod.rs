@@ -9,6 +9,7 @@
 //!
 //! The figures gathered, the targets judged on them and their printing are in [`report`].
 
+mod embed;
 mod report;
 
 use std::path::{Path, PathBuf};
@@ -103,15 +104,24 @@ pub fn run(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
     if plan.sizes.is_empty() {
         bail!("--sizes needs at least one size above 0");
     }
-    let queries = load_queries(args.queries.as_deref())?;
-    let exe = std::env::current_exe().context("cannot find the lore binary")?;
-
     let base = args.work_dir.clone().unwrap_or_else(std::env::temp_dir);
     std::fs::create_dir_all(&base).with_context(|| format!("cannot create {}", base.display()))?;
     let work = tempfile::Builder::new()
         .prefix("lore-bench-")
         .tempdir_in(&base)
         .with_context(|| format!("cannot make a folder in {}", base.display()))?;
+    if let Some(file) = &args.embed {
+        let rounds = args.embed_rounds.unwrap_or(if args.quick { 1 } else { 3 });
+        let report = embed::compare(ctx, file, rounds, work.path())?;
+        if args.json {
+            print_json(&report)?;
+        } else {
+            embed::print(&report)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let queries = load_queries(args.queries.as_deref())?;
+    let exe = std::env::current_exe().context("cannot find the lore binary")?;
     let home = work.path().join("library");
     std::fs::create_dir_all(&home)?;
     // The children read the same configuration as this run.
