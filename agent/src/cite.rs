@@ -522,12 +522,21 @@ impl Attributor {
         if any || sentence.trim().is_empty() {
             return out;
         }
-        let judged =
-            if first && !self.question.is_empty() && content_words(&sentence).len() < ATTRIBUTION_MIN_WORDS {
-                format!("{sentence} {}", self.question)
-            } else {
-                sentence
-            };
+        // A fragment cut at an abbreviation or an ellipsis ("(a.k.a", "SQLITE_OMIT_..") is not a
+        // sentence of its own.
+        let whole = sentence
+            .split_whitespace()
+            .next_back()
+            .is_some_and(|w| !w.contains('.') && w.chars().filter(|c| c.is_alphanumeric()).count() > 1);
+        let judged = if first
+            && whole
+            && !self.question.is_empty()
+            && content_words(&sentence).len() < ATTRIBUTION_MIN_WORDS
+        {
+            format!("{sentence} {}", self.question)
+        } else {
+            sentence
+        };
         match self.source_of(&judged) {
             Some(n) => {
                 if !self.inferred.contains(&n) {
@@ -812,6 +821,10 @@ mod attribution_tests {
         let mut a = Attributor::new(&SOURCES).with_question(question);
         let out = a.push("Tkinter is included with Python distributions. Yes, it is.") + &a.finish();
         assert_eq!(out, "Tkinter is included with Python distributions [2]. Yes, it is.");
+        // A fragment cut at an abbreviation is not a short sentence.
+        let mut a = Attributor::new(&SOURCES).with_question(question);
+        let out = a.push("Strings (a.k.a. text) are immutable.") + &a.finish();
+        assert!(!out.contains("a.k.a [1]"), "{out}");
     }
 
     #[test]
