@@ -3,11 +3,20 @@
 //!
 //! The chunks are read back from the catalog a batch at a time, in id order, so a folder's
 //! chunks are never all in memory. Vectors are upserted as they are made; the vector store is
-//! flushed, and only then are those chunks' records cleared, at the first document boundary after
-//! [`FLUSH_EVERY_CHUNKS`] chunks (so a small document's vectors appear together), or within a
-//! long document every [`FLUSH_WITHIN_DOCUMENT`]. A kill at any point leaves records for every chunk whose vector is not
-//! durable (and perhaps for a few whose vector is: they are embedded again and upserted under
-//! the same point id), so the next writer finishes the work and no chunk is ever held twice.
+//! flushed, and only then are those chunks' records cleared, at the first document boundary
+//! after [`FLUSH_EVERY_CHUNKS`] chunks and at the end, never within a document. A kill at any
+//! point leaves records for every chunk whose vector is not durable (and perhaps for a few whose
+//! vector is: they are embedded again and upserted under the same point id), so the next writer
+//! finishes the work and no chunk is ever held twice.
+//!
+//! Why a reader never sees part of a document's vectors: a reader of the embedded store reads
+//! either the live store with no writer at work (everything flushed) or a point-in-time copy,
+//! which holds what was flushed when it was taken (the engine's log is not copied). The first
+//! phase dropped the document's old vectors and flushed that before the document became visible
+//! (`Library::commit`), and a copy taken before then leaves the document out altogether (the
+//! visibility sequence). After it, flushes fall between documents only, so a copy holds none of
+//! a document's new vectors or all of them. The price: a kill while a long book is embedded
+//! embeds that book again from its first chunk.
 
 use std::collections::HashSet;
 
@@ -18,11 +27,9 @@ use crate::error::Result;
 /// Chunks read back from the catalog at a time.
 const READ_BATCH: usize = 256;
 
-/// Chunks whose vectors are flushed, and records cleared, together (at a document boundary).
+/// Chunks whose vectors are flushed, and records cleared, together (at a document boundary:
+/// a long document is flushed whole, however many chunks it has).
 const FLUSH_EVERY_CHUNKS: usize = 512;
-
-/// Chunks of one long document whose vectors are flushed together.
-const FLUSH_WITHIN_DOCUMENT: usize = 2048;
 
 impl Library {
     /// Commits what the first phase wrote, then embeds every chunk that awaits its vector (this
@@ -62,12 +69,14 @@ impl Library {
                 if journalled.contains(&doc_id) {
                     continue;
                 }
+                // A group continuing the document of the previous batch is never flushed apart
+                // from it: a reader's copy of the store must hold all of a document's new
+                // vectors or none.
                 let same_doc = doc.as_ref().map(|d| d.id) == Some(doc_id);
-                let due = if same_doc { FLUSH_WITHIN_DOCUMENT } else { FLUSH_EVERY_CHUNKS };
-                if unflushed.len() >= due {
-                    flush(&mut unflushed)?;
-                }
                 if !same_doc {
+                    if unflushed.len() >= FLUSH_EVERY_CHUNKS {
+                        flush(&mut unflushed)?;
+                    }
                     doc = self.catalog.get(doc_id)?;
                 }
                 let Some(d) = &doc else { continue };
