@@ -519,6 +519,7 @@ mod tests {
             vector_rank: Some(1),
             similarity,
             evidence: 0.0,
+            vector_pending: false,
             chunk: c,
         }
     }

@@ -384,6 +384,37 @@ impl Engines {
         self.write_document(doc, chunks, vectors)
     }
 
+    /// The first phase of an add: writes a document's chunks to the keyword index, replacing
+    /// whatever both indexes held for it (its old vectors are dropped: the catalog records its
+    /// chunks as awaiting vectors, which [`Engines::embed_and_upsert`] makes later). No commit.
+    pub fn write_keywords(&self, doc: &DocSummary, chunks: &[StoredChunk]) -> Result<()> {
+        self.vectors.delete_doc(doc.id)?;
+        self.keyword.delete_doc(doc.id)?;
+        self.keyword.add(&keyword_docs(doc, chunks))?;
+        Ok(())
+    }
+
+    /// The second phase of an add: embeds chunks of one document and writes their vectors to
+    /// the vector store (upserts: the document's other points stay), reporting `(chunks
+    /// embedded, chunks)`. No flush.
+    pub fn embed_and_upsert(
+        &self,
+        doc: &DocSummary,
+        chunks: &[StoredChunk],
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<()> {
+        let mut done = 0;
+        for slice in chunks.chunks(EMBED_SLICE) {
+            let texts: Vec<String> =
+                slice.iter().map(|c| Self::passage_text(self.passage_context, &doc.title, c)).collect();
+            let vectors = self.embedder.embed_passages(&texts)?;
+            self.vectors.upsert(&vector_points(doc, slice, vectors))?;
+            done += slice.len();
+            progress(done, chunks.len());
+        }
+        Ok(())
+    }
+
     /// Writes a document's chunks with their vectors to both indexes (no commit).
     pub fn write_document(
         &self,
@@ -391,26 +422,9 @@ impl Engines {
         chunks: &[StoredChunk],
         vectors: Vec<Vec<f32>>,
     ) -> Result<()> {
-        let published = doc.published.as_deref().and_then(epoch_of);
-        let added = epoch_of(&doc.added_at).unwrap_or(0);
         self.vectors.delete_doc(doc.id)?;
         self.keyword.delete_doc(doc.id)?;
-        let points: Vec<VectorPoint> = chunks
-            .iter()
-            .zip(vectors)
-            .map(|(c, vector)| VectorPoint {
-                chunk_id: c.id,
-                doc_id: doc.id,
-                ordinal: i64::from(c.ordinal),
-                vector,
-                kind: doc.kind.clone(),
-                tags: doc.tags.clone(),
-                published,
-                added,
-                lang: chunk_language(doc, c),
-            })
-            .collect();
-        self.vectors.upsert(&points)?;
+        self.vectors.upsert(&vector_points(doc, chunks, vectors))?;
         self.keyword.add(&keyword_docs(doc, chunks))?;
         Ok(())
     }
@@ -523,6 +537,27 @@ impl Engines {
 /// were), else the document's.
 fn chunk_language(doc: &DocSummary, chunk: &StoredChunk) -> Option<String> {
     chunk.language.clone().or_else(|| lore_ingest::chunk_language(&chunk.text, doc.language.as_deref()))
+}
+
+/// A document's chunks with their vectors as the vector store takes them.
+fn vector_points(doc: &DocSummary, chunks: &[StoredChunk], vectors: Vec<Vec<f32>>) -> Vec<VectorPoint> {
+    let published = doc.published.as_deref().and_then(epoch_of);
+    let added = epoch_of(&doc.added_at).unwrap_or(0);
+    chunks
+        .iter()
+        .zip(vectors)
+        .map(|(c, vector)| VectorPoint {
+            chunk_id: c.id,
+            doc_id: doc.id,
+            ordinal: i64::from(c.ordinal),
+            vector,
+            kind: doc.kind.clone(),
+            tags: doc.tags.clone(),
+            published,
+            added,
+            lang: chunk_language(doc, c),
+        })
+        .collect()
 }
 
 /// A document's chunks as the keyword index takes them.

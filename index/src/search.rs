@@ -5,6 +5,10 @@
 //! query with the English all-MiniLM-L6-v2) leans on the keyword results: the vector list is
 //! weighted by [`UNCOVERED_VECTOR_WEIGHT`], since the nearest vectors of such a query are close
 //! by chance, not by meaning.
+//!
+//! A chunk that is searchable by keywords but still awaits its vector (between the two phases
+//! of an add, see `library/vectors.rs`) is ranked by its keyword score alone in a hybrid search
+//! (see `fusion.rs`) and marked [`SearchHit::vector_pending`].
 
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
@@ -136,6 +140,8 @@ pub struct SearchHit {
     /// that the chunk holds (see `evidence.rs`); a measure of relevance in any language the
     /// keyword index analyses.
     pub evidence: f32,
+    /// The chunk still awaits its vector: a hybrid search ranked it by its keyword score alone.
+    pub vector_pending: bool,
 }
 
 /// Runs a search and resolves the hits against the catalog. A search never sees half a
@@ -209,11 +215,18 @@ pub fn search(
     let vector_scores: HashMap<i64, f32> = vector_hits.iter().copied().collect();
     let keyword_scores: HashMap<i64, f32> = keyword_hits.iter().copied().collect();
     let ids = |l: &[(i64, f32)]| l.iter().map(|(id, _)| *id).collect::<Vec<_>>();
+    // Keyword hits still awaiting their vectors are ranked by keywords alone.
+    let awaiting = if req.mode == Mode::Hybrid && vectors_count {
+        catalog.pending_among(&ids(&keyword_hits))?
+    } else {
+        HashSet::new()
+    };
+    let none = HashSet::new();
     let mut fused = match (req.mode, fusion.method) {
-        (Mode::Hybrid, FusionMethod::Rrf) => rrf(&ids(&keyword_hits), &ids(&vector_hits), &fusion),
-        (Mode::Hybrid, FusionMethod::Convex) => convex(&keyword_hits, &vector_hits, fusion.alpha),
-        (Mode::Keyword, _) => rrf(&ids(&keyword_hits), &[], &fusion),
-        (Mode::Vector, _) => rrf(&[], &ids(&vector_hits), &fusion),
+        (Mode::Hybrid, FusionMethod::Rrf) => rrf(&ids(&keyword_hits), &ids(&vector_hits), &fusion, &awaiting),
+        (Mode::Hybrid, FusionMethod::Convex) => convex(&keyword_hits, &vector_hits, fusion.alpha, &awaiting),
+        (Mode::Keyword, _) => rrf(&ids(&keyword_hits), &[], &fusion, &none),
+        (Mode::Vector, _) => rrf(&[], &ids(&vector_hits), &fusion, &none),
     };
     if req.mode == Mode::Hybrid
         && let Some(exact) = ExactTerms::of(&req.query)
@@ -267,8 +280,14 @@ pub fn search(
             vector_rank: f.vector_rank,
             similarity: vector_scores.get(&f.id).copied(),
             evidence: 0.0,
+            vector_pending: false,
             chunk,
         });
+    }
+    let shown: Vec<i64> = hits.iter().map(|h| h.chunk.id).collect();
+    let awaiting = catalog.pending_among(&shown)?;
+    for hit in &mut hits {
+        hit.vector_pending = awaiting.contains(&hit.chunk.id);
     }
     let chunks: Vec<&StoredChunk> = hits.iter().map(|h| &h.chunk).collect();
     let evidence = crate::evidence::keyword_evidence(&engines.keyword, &req.query, &chunks)?;
@@ -277,7 +296,6 @@ pub fn search(
     }
     // Snippets only for the hits shown: loading a chunk's stored text and finding its best
     // passage costs more than ranking it.
-    let shown: Vec<i64> = hits.iter().map(|h| h.chunk.id).collect();
     let mut snippets: HashMap<i64, KeywordSnippet> = match &ranking {
         Some(ranking) => ranking.snippets(&shown)?,
         None => HashMap::new(),

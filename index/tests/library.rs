@@ -86,11 +86,18 @@ fn an_interrupted_ingest_is_repaired_on_open() {
         let other = cat.resolve("Design and History FAQ").unwrap()[0].id;
         cat.begin_remove(other).unwrap();
     }
-    let lib = Library::open_writer(home.path(), options()).unwrap();
+    let mut lib = Library::open_writer(home.path(), options()).unwrap();
     assert!(lib.catalog().journal().unwrap().is_empty());
-    assert_in_step(&lib);
     assert_eq!(lib.catalog().counts().unwrap().0, 1, "the removal was completed");
     let q = "How do I write a function with output parameters (call by reference)?";
+    // Opening repairs the first phase: the document is searchable by keywords, its chunks await
+    // vectors, which the next add or sync (here called directly) makes.
+    let pending = lib.vectors_pending().unwrap();
+    assert!(pending > 0, "the repaired document awaits its vectors");
+    assert!(lib.consistency().unwrap().in_step());
+    assert!(top_source(&lib, q, Mode::Keyword).ends_with("programming.html"));
+    assert_eq!(lib.embed_pending(&mut |_, _| {}).unwrap() as u64, pending);
+    assert_in_step(&lib);
     assert!(
         top_source(&lib, q, Mode::Vector).ends_with("programming.html"),
         "the repaired document is searchable"

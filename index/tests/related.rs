@@ -156,7 +156,7 @@ fn related_methods_on_dev_sets() {
         };
         labels.insert(id, d.title.clone());
     }
-    lib.commit().unwrap();
+    lib.embed_pending(&mut |_, _| {}).unwrap();
     let queries: Vec<i64> = labels.keys().copied().collect();
     let sections = measure(&lib, "pyfaq sections", &queries, &labels);
     let best = sections.iter().map(|(_, m)| *m).fold(0.0, f64::max);

@@ -3,13 +3,20 @@
 
 use std::path::PathBuf;
 
+use crate::document::{Document, Kind};
+use crate::error::Result;
 use crate::folder::scan;
 use crate::lang::detect_language;
-use crate::load::{LoadOptions, load_path};
+use crate::load::{LoadOptions, read_file};
 
 /// Files larger than this are passed over by [`sample_languages`]; parsing a large book only to
 /// look at its language would delay the add it precedes.
 const MAX_SAMPLE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Pages of a PDF read to tell its language: the language is told from the first 8 KiB of text
+/// (see [`detect_language`]), and extracting every page of a book here would double the time
+/// before the add that follows makes it searchable.
+const SAMPLE_PDF_PAGES: usize = 12;
 
 /// The main languages (ISO 639-1 codes, each once, in the order found) of up to `max_files`
 /// files under `paths`, folders walked as `lore add` walks them. Files that cannot be read or
@@ -27,7 +34,7 @@ pub fn sample_languages(paths: &[PathBuf], opts: &LoadOptions, max_files: usize)
                 continue;
             }
             looked += 1;
-            let Ok(doc) = load_path(&file, opts) else { continue };
+            let Ok(doc) = load_sample(&file, opts) else { continue };
             if let Some(lang) = doc.language.clone().or_else(|| detect_language(&doc))
                 && !languages.contains(&lang)
             {
@@ -36,6 +43,16 @@ pub fn sample_languages(paths: &[PathBuf], opts: &LoadOptions, max_files: usize)
         }
     }
     languages
+}
+
+/// Loads a file to look at its language: a PDF's first [`SAMPLE_PDF_PAGES`] pages, anything
+/// else whole.
+fn load_sample(file: &std::path::Path, opts: &LoadOptions) -> Result<Document> {
+    let source = read_file(file, opts)?;
+    match source.kind {
+        Kind::Pdf => crate::pdf::load_first_pages(&source.bytes, &source.item, SAMPLE_PDF_PAGES),
+        _ => source.load(opts),
+    }
 }
 
 #[cfg(test)]

@@ -74,6 +74,19 @@ pub fn note_line(msg: &str) {
     let _ = writeln!(std::io::stderr(), "note: {msg}");
 }
 
+/// What the commands say of chunks that are searchable by keywords but still await their vectors
+/// (`lore search`, the footer of `lore ask`, `lore doctor`).
+pub fn vectors_pending_note(n: u64) -> String {
+    format!(
+        "{n} chunk{} still await{} {} vector{}: searched by keywords alone until a running `lore add` or \
+         `lore sync` embeds them, else the next one (or `lore doctor --repair`)",
+        plural(n as usize),
+        if n == 1 { "s" } else { "" },
+        if n == 1 { "its" } else { "their" },
+        plural(n as usize),
+    )
+}
+
 /// Whether stderr is a terminal (progress bars only then).
 pub fn stderr_is_tty() -> bool {
     std::io::stderr().is_terminal()

@@ -9,6 +9,7 @@ mod conversations;
 mod copies;
 mod error;
 mod feeds;
+mod pending;
 mod roots;
 mod schema;
 mod types;
@@ -233,7 +234,8 @@ impl Catalog {
         Ok(row.and_then(|(mtime, size)| FileStat::from_columns(mtime, size)))
     }
 
-    /// Writes a document and its chunks in one transaction and journals it for indexing.
+    /// Writes a document and its chunks in one transaction and journals it for indexing; its
+    /// chunks are recorded as awaiting their vectors (see [`Catalog::vectors_pending`]).
     ///
     /// A source already present with the same content hash (and not awaiting repair) is left as
     /// it is, gaining any new tags; a changed one keeps its id and has its sections and chunks
@@ -272,6 +274,11 @@ impl Catalog {
         insert_tags(&tx, id, new.tags)?;
         insert_sections(&tx, id, new.doc)?;
         insert_chunks(&tx, id, new.chunks)?;
+        // Every chunk awaits its vector until the second phase of the add embeds it.
+        tx.execute(
+            "INSERT OR IGNORE INTO vectors_pending(chunk_id) SELECT id FROM chunks WHERE doc_id = ?1",
+            [id],
+        )?;
         tx.execute(
             "INSERT INTO journal(doc_id, op, started_at) VALUES (?1, 'index', ?2)
              ON CONFLICT(doc_id) DO UPDATE SET op = 'index', started_at = excluded.started_at",

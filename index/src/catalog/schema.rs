@@ -168,4 +168,13 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE chunks ADD COLUMN line_start INTEGER;
     ALTER TABLE chunks ADD COLUMN line_end INTEGER;
     "#,
+    // 9: the chunks that still lack their vector. An add writes a document to the catalog and the
+    // keyword index first (searchable by keywords at once), then embeds its chunks: each chunk is
+    // recorded here with the document and cleared once its vector is flushed to the vector store.
+    // Replacing or removing a document's chunks drops their rows with them.
+    r#"
+    CREATE TABLE vectors_pending (
+        chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE
+    );
+    "#,
 ];

@@ -136,17 +136,13 @@ impl Library {
             progress(AddEvent::Started { index, path });
             let loaded = task.await.unwrap_or_else(|e| Err(panicked(url, e)));
             let outcome = match loaded {
-                Ok(doc) => {
-                    let mut embedding =
-                        |done, total| progress(AddEvent::Embedding { index, path, done, total });
-                    self.add_item(&doc, tags, &mut embedding)?
-                }
+                Ok(doc) => self.add_item(&doc, tags)?,
                 Err(e) => ItemOutcome::Failed { code: e.reason_code(), message: e.to_string() },
             };
             report.count(&outcome);
             progress(AddEvent::Finished { index, path, outcome: &outcome });
         }
-        self.commit()?;
+        self.embed_pending(&mut |done, total| progress(AddEvent::Vectors { done, total }))?;
         Ok(report)
     }
 
@@ -216,7 +212,7 @@ impl Library {
             progress(FeedEvent::Done { report: &report });
             total.feeds.push(report);
         }
-        self.commit()?;
+        self.embed_pending(&mut |_, _| {})?;
         Ok(total)
     }
 
@@ -276,7 +272,7 @@ impl Library {
             };
             let outcome = match web::item_document(&parsed, &feed.url, item, page) {
                 Ok(doc) => {
-                    let outcome = self.add_item(&doc, &feed.tags, &mut |_, _| {})?;
+                    let outcome = self.add_item(&doc, &feed.tags)?;
                     if let ItemOutcome::Added { doc_id, .. }
                     | ItemOutcome::Updated { doc_id, .. }
                     | ItemOutcome::Unchanged { doc_id } = &outcome
@@ -320,13 +316,8 @@ impl Library {
 
     /// Adds a fetched document; an ingest failure becomes a failed outcome, a library failure an
     /// error.
-    fn add_item(
-        &mut self,
-        doc: &Document,
-        tags: &[String],
-        progress: &mut dyn FnMut(usize, usize),
-    ) -> Result<ItemOutcome> {
-        match self.add_loaded(doc, tags, None, None, progress) {
+    fn add_item(&mut self, doc: &Document, tags: &[String]) -> Result<ItemOutcome> {
+        match self.add_loaded(doc, tags, None, None) {
             Ok(o) => Ok(o),
             Err(Error::Ingest(e)) => {
                 Ok(ItemOutcome::Failed { code: e.reason_code(), message: e.to_string() })

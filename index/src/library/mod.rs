@@ -2,10 +2,17 @@
 //! in step (add, remove, repair). `impl Library` is spread over this module and its submodules:
 //! `sync` (bringing the library in step with its source roots), `feeds` (web pages and feeds),
 //! `related` (related reading), `reindex` (rebuilding the indexes from the catalog) and `copies`
-//! (one document at several paths).
+//! (one document at several paths), `vectors` (the second phase of an add: embedding the chunks
+//! that still lack vectors).
+//!
+//! An add runs in two phases. The first writes each document to the catalog and the keyword
+//! index and commits them (often: see [`KEYWORD_COMMIT_EVERY`]), so the document is searchable
+//! by keywords as soon as it is read; the catalog records its chunks as awaiting vectors. The
+//! second ([`Library::embed_pending`]) reads those chunks back from the catalog in batches,
+//! embeds them and writes their vectors, clearing the records as the vectors are flushed.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lore_ingest::folder;
 use lore_ingest::{ChunkConfig, Chunker, IngestError, LoadOptions};
@@ -22,6 +29,7 @@ pub(crate) mod feeds;
 mod reindex;
 pub(crate) mod related;
 pub(crate) mod sync;
+mod vectors;
 
 pub use copies::RemovedPath;
 pub use reindex::ReindexReport;
@@ -116,18 +124,8 @@ pub enum AddEvent<'a> {
         /// The file.
         path: &'a Path,
     },
-    /// Chunks of the current file embedded so far.
-    Embedding {
-        /// Position in the batch, from 0.
-        index: usize,
-        /// The file.
-        path: &'a Path,
-        /// Chunks embedded.
-        done: usize,
-        /// Chunks of the file.
-        total: usize,
-    },
-    /// A file is done.
+    /// A file is done: it is in the catalog and, once committed (at the latest when the first
+    /// phase ends), searchable by keywords.
     Finished {
         /// Position in the batch, from 0.
         index: usize,
@@ -135,6 +133,14 @@ pub enum AddEvent<'a> {
         path: &'a Path,
         /// What happened.
         outcome: &'a ItemOutcome,
+    },
+    /// The second phase: chunks awaiting vectors (this add's, and any an interrupted run left)
+    /// embedded so far.
+    Vectors {
+        /// Chunks embedded.
+        done: usize,
+        /// Chunks that awaited vectors when the phase started.
+        total: usize,
     },
 }
 
@@ -167,17 +173,23 @@ pub struct Library {
     options: LibraryOptions,
     chunker: Chunker,
     engines: Option<Engines>,
-    /// Documents written to the indexes but not yet committed, and their chunk count.
+    /// Documents written to the keyword index but not yet committed, and their chunk count.
     pending: Vec<i64>,
     pending_chunks: usize,
+    /// When the keyword index was last committed.
+    committed_at: Instant,
     /// A rebuild of the indexes that an interrupted command left and opening completed; cleared
     /// by the first write after it.
     resumed_reindex: Option<ReindexReport>,
     _lock: Option<WriterLock>,
 }
 
-/// Chunks written to the indexes between commits during an add.
+/// Chunks written to the keyword index between commits during an add.
 const COMMIT_EVERY_CHUNKS: usize = 2000;
+
+/// The longest the first phase of an add goes without committing what it wrote, so that the
+/// documents of a long batch become searchable by keywords one after another, not at its end.
+pub const KEYWORD_COMMIT_EVERY: Duration = Duration::from_secs(1);
 
 impl std::fmt::Debug for Library {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -253,6 +265,7 @@ impl Library {
             engines,
             pending: Vec::new(),
             pending_chunks: 0,
+            committed_at: Instant::now(),
             resumed_reindex: None,
             _lock: lock,
         }
@@ -315,8 +328,9 @@ impl Library {
     }
 
     /// Brings the derived indexes in step with the catalog after an interrupted run: journalled
-    /// additions are indexed again from the catalog, journalled removals are completed. Returns
-    /// how many documents it repaired. Without engines it leaves the journal alone.
+    /// additions are written to the keyword index again from the catalog (their chunks then
+    /// await vectors, see [`Library::embed_pending`]), journalled removals are completed.
+    /// Returns how many documents it repaired. Without engines it leaves the journal alone.
     pub fn repair(&mut self) -> Result<usize> {
         let Some(engines) = &self.engines else { return Ok(0) };
         let entries = self.catalog.journal()?;
@@ -328,7 +342,8 @@ impl Library {
                 JournalOp::Index => match self.catalog.get(e.doc_id)? {
                     Some(doc) => {
                         let chunks = self.catalog.chunks_of(e.doc_id, 0, usize::MAX >> 1)?;
-                        engines.index_document(&doc, &chunks, &mut |_, _| {})?;
+                        engines.write_keywords(&doc, &chunks)?;
+                        self.catalog.mark_vectors_pending(e.doc_id)?;
                     }
                     None => engines.remove_document(e.doc_id)?,
                 },
@@ -388,18 +403,29 @@ impl Library {
     /// Compares the chunk ids of the catalog with those of both derived indexes.
     pub fn consistency(&self) -> Result<Consistency> {
         let engines = self.engines()?;
-        let catalog = self.catalog.all_chunk_ids()?;
+        let (catalog, vectors_pending) =
+            self.catalog.read_consistent(|c| Ok((c.all_chunk_ids()?, c.pending_chunk_ids()?)))?;
         let mut vectors = engines.vectors.all_ids()?;
         vectors.sort_unstable();
         let mut keyword = engines.keyword.all_ids()?;
         keyword.sort_unstable();
-        Ok(Consistency { catalog, vectors, keyword })
+        Ok(Consistency { catalog, vectors, keyword, vectors_pending })
+    }
+
+    /// Chunks that are searchable by keywords but still await their vectors: the second phase of
+    /// an add running now, or one an interrupted command left (the next add or sync, or `lore
+    /// doctor --repair`, embeds them: [`Library::embed_pending`]).
+    pub fn vectors_pending(&self) -> Result<u64> {
+        Ok(self.catalog.vectors_pending()?)
     }
 
     /// Adds files and folders (recursively), tagging every document with `tags`. One failing file
     /// never stops the batch: it is reported and the rest go on. Each folder given is recorded as
     /// a source root for `lore sync`, and so is each file given that was added (a file that
     /// failed to load, or is of a type lore does not read, is not).
+    ///
+    /// Every file is read and made searchable by keywords first; then the chunks awaiting
+    /// vectors are embedded ([`Library::embed_pending`], reported as [`AddEvent::Vectors`]).
     pub fn add_paths(
         &mut self,
         paths: &[PathBuf],
@@ -440,8 +466,7 @@ impl Library {
         });
         for (index, (path, root)) in work.iter().enumerate() {
             progress(AddEvent::Started { index, path });
-            let mut embedding = |done, total| progress(AddEvent::Embedding { index, path, done, total });
-            let outcome = match self.add_file(path, *root, tags, &mut embedding) {
+            let outcome = match self.add_file(path, *root, tags) {
                 Ok(o) => o,
                 Err(Error::Ingest(e)) => {
                     ItemOutcome::Failed { code: e.reason_code(), message: e.to_string() }
@@ -476,6 +501,7 @@ impl Library {
         for root in new_file_roots {
             self.catalog.remove_root(root)?;
         }
+        self.embed_pending(&mut |done, total| progress(AddEvent::Vectors { done, total }))?;
         Ok(report)
     }
 
@@ -485,7 +511,6 @@ impl Library {
         path: &Path,
         root: Option<i64>,
         tags: &[String],
-        progress: &mut dyn FnMut(usize, usize),
     ) -> Result<ItemOutcome> {
         let source = lore_ingest::read_file(path, &self.options.load)?;
         let hash = source.hash();
@@ -517,12 +542,14 @@ impl Library {
             return Ok(ItemOutcome::Unchanged { doc_id: id });
         }
         let doc = source.load(&self.options.load)?;
-        self.add_loaded(&doc, tags, root, file, progress)
+        self.add_loaded(&doc, tags, root, file)
     }
 
     /// Adds a document already loaded (a web page, a feed item, an evaluation corpus entry):
-    /// chunks it, writes it to the catalog and indexes it. A document whose source is present
-    /// with the same hash is left unchanged.
+    /// chunks it, writes it to the catalog and the keyword index (the first phase of an add).
+    /// It is searchable by keywords after the next [`Library::commit`], and its vectors are made
+    /// by [`Library::embed_pending`]. A document whose source is present with the same hash is
+    /// left unchanged.
     pub fn add_document(
         &mut self,
         doc: &lore_ingest::Document,
@@ -530,7 +557,7 @@ impl Library {
         root: Option<i64>,
         file: Option<FileStat>,
     ) -> Result<ItemOutcome> {
-        self.add_loaded(doc, tags, root, file, &mut |_, _| {})
+        self.add_loaded(doc, tags, root, file)
     }
 
     pub(crate) fn add_loaded(
@@ -539,7 +566,6 @@ impl Library {
         tags: &[String],
         root: Option<i64>,
         file: Option<FileStat>,
-        progress: &mut dyn FnMut(usize, usize),
     ) -> Result<ItemOutcome> {
         let chunks = self.chunker.chunk(doc)?;
         if chunks.is_empty() {
@@ -550,7 +576,7 @@ impl Library {
         if let Upsert::Unchanged(doc_id) = upsert {
             return Ok(ItemOutcome::Unchanged { doc_id });
         }
-        self.index_document(upsert.doc_id(), progress)?;
+        self.write_keywords(upsert.doc_id())?;
         let (doc_id, title, n) = (upsert.doc_id(), doc.title.clone(), chunks.len());
         Ok(match upsert {
             Upsert::Added(_) => ItemOutcome::Added { doc_id, title, chunks: n },
@@ -559,9 +585,11 @@ impl Library {
         })
     }
 
-    /// Writes a journalled document's chunks to the derived indexes. They are committed, and
-    /// the document's journal entry cleared, in batches: see [`Library::commit`].
-    fn index_document(&mut self, doc_id: i64, progress: &mut dyn FnMut(usize, usize)) -> Result<()> {
+    /// The first phase of an add for one journalled document: writes its chunks to the keyword
+    /// index (dropping any vectors it had; its chunks await new ones). Committed, and the
+    /// journal entry cleared, in batches: every [`COMMIT_EVERY_CHUNKS`] chunks or
+    /// [`KEYWORD_COMMIT_EVERY`], and at the end of the batch (see [`Library::commit`]).
+    fn write_keywords(&mut self, doc_id: i64) -> Result<()> {
         self.resumed_reindex = None;
         let Some(engines) = &self.engines else {
             self.catalog.finish(doc_id)?;
@@ -569,10 +597,10 @@ impl Library {
         };
         let Some(doc) = self.catalog.get(doc_id)? else { return Ok(()) };
         let chunks = self.catalog.chunks_of(doc_id, 0, usize::MAX >> 1)?;
-        engines.index_document(&doc, &chunks, progress)?;
+        engines.write_keywords(&doc, &chunks)?;
         self.pending.push(doc_id);
         self.pending_chunks += chunks.len();
-        if self.pending_chunks >= COMMIT_EVERY_CHUNKS {
+        if self.pending_chunks >= COMMIT_EVERY_CHUNKS || self.committed_at.elapsed() >= KEYWORD_COMMIT_EVERY {
             self.commit()?;
         }
         Ok(())
@@ -584,7 +612,9 @@ impl Library {
     }
 
     /// Commits the derived indexes and clears the journal entries of the documents written
-    /// since the last commit. Until then those documents are invisible to searches.
+    /// since the last commit. Until then those documents are invisible to searches; from then
+    /// on they are searchable by keywords, and by vectors as [`Library::embed_pending`] makes
+    /// them.
     pub fn commit(&mut self) -> Result<()> {
         if self.pending.is_empty() {
             return Ok(());
@@ -596,6 +626,7 @@ impl Library {
             self.catalog.finish(id)?;
         }
         self.pending_chunks = 0;
+        self.committed_at = Instant::now();
         Ok(())
     }
 
@@ -627,12 +658,28 @@ pub struct Consistency {
     pub vectors: Vec<i64>,
     /// In the keyword index.
     pub keyword: Vec<i64>,
+    /// In the catalog, awaiting their vectors (see [`Library::vectors_pending`]).
+    pub vectors_pending: Vec<i64>,
 }
 
 impl Consistency {
-    /// Whether all three hold exactly the same chunks.
+    /// Whether all three hold exactly the same chunks, none awaiting its vector: the state after
+    /// every completed add.
     pub fn agrees(&self) -> bool {
-        self.catalog == self.vectors && self.catalog == self.keyword
+        self.vectors_pending.is_empty() && self.catalog == self.vectors && self.catalog == self.keyword
+    }
+
+    /// Whether the keyword index holds exactly the catalog's chunks, and the vector store too
+    /// apart from chunks awaiting their vectors (which it may hold already or not yet): the
+    /// state between the two phases of an add.
+    pub fn in_step(&self) -> bool {
+        if self.catalog != self.keyword {
+            return false;
+        }
+        let pending: std::collections::HashSet<i64> = self.vectors_pending.iter().copied().collect();
+        let settled =
+            |ids: &[i64]| ids.iter().copied().filter(|id| !pending.contains(id)).collect::<Vec<_>>();
+        settled(&self.catalog) == settled(&self.vectors)
     }
 }
 

@@ -185,6 +185,8 @@ impl Library {
         }
         engines.commit()?;
         engines.record_backend(&self.catalog)?;
+        // Every chunk now has its vector, whatever awaited one.
+        self.catalog.clear_all_vectors_pending()?;
         // Every document is now in the indexes as the catalog holds it, and none of those being
         // removed is: the journal's work is done too.
         for e in journal {

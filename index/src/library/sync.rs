@@ -201,6 +201,7 @@ impl Library {
         for root in &roots {
             self.catalog().clear_failures_under(&root.path, &|p| !is_gone(p))?;
         }
+        self.embed_pending(&mut |done, total| progress(AddEvent::Vectors { done, total }))?;
         report.seconds = started.elapsed().as_secs_f64();
         Ok(report)
     }
@@ -397,7 +398,11 @@ impl Library {
                     Ok(stored) if stored.iter().map(|(c, _)| *c).eq(chunks.iter().map(|c| c.id)) => {
                         engines.write_document(&doc, &chunks, stored.into_iter().map(|(_, v)| v).collect())?
                     }
-                    _ => engines.index_document(&doc, &chunks, &mut |_, _| {})?,
+                    // Some chunks await their vectors: all are made again in the second phase.
+                    _ => {
+                        engines.write_keywords(&doc, &chunks)?;
+                        self.catalog().mark_vectors_pending(id)?;
+                    }
                 }
             }
             engines.commit()?;
@@ -478,8 +483,7 @@ impl Library {
             let path = read.path.as_path();
             progress(AddEvent::Started { index, path });
             let root_tags = tags.get(&read.root).map(Vec::as_slice).unwrap_or_default();
-            let mut embedding = |done, total| progress(AddEvent::Embedding { index, path, done, total });
-            let outcome = match self.add_file(path, Some(read.root), root_tags, &mut embedding) {
+            let outcome = match self.add_file(path, Some(read.root), root_tags) {
                 Ok(o) => o,
                 Err(Error::Ingest(e)) => {
                     ItemOutcome::Failed { code: e.reason_code(), message: e.to_string() }

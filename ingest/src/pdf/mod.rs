@@ -33,14 +33,20 @@ pub const NO_TEXT_HINT: &str = "no text layer (scanned pages?); run OCR first";
 /// Loads a PDF from its bytes. `item` names it in errors and becomes the document's source; the
 /// caller fills in the hash.
 pub fn load(bytes: &[u8], item: &str) -> Result<Document> {
-    guard::catch(item, "PDF", || load_unguarded(bytes, item))
+    guard::catch(item, "PDF", || load_unguarded(bytes, item, usize::MAX))
+}
+
+/// Loads only the first `max_pages` pages of a PDF: enough to tell what it is written in
+/// without extracting a whole book (see `sample.rs`).
+pub(crate) fn load_first_pages(bytes: &[u8], item: &str, max_pages: usize) -> Result<Document> {
+    guard::catch(item, "PDF", || load_unguarded(bytes, item, max_pages))
 }
 
 fn corrupt(item: &str, reason: impl Into<String>) -> IngestError {
     IngestError::Corrupt { item: item.to_string(), format: "PDF", reason: reason.into() }
 }
 
-fn load_unguarded(bytes: &[u8], item: &str) -> Result<Document> {
+fn load_unguarded(bytes: &[u8], item: &str, max_pages: usize) -> Result<Document> {
     if bytes.is_empty() {
         return Err(IngestError::Empty { item: item.to_string() });
     }
@@ -49,11 +55,12 @@ fn load_unguarded(bytes: &[u8], item: &str) -> Result<Document> {
         return Err(corrupt(item, "no %PDF- header"));
     }
     let doc = open(bytes, item)?;
-    let page_ids: Vec<(u32, ObjectId)> = doc.get_pages().into_iter().collect();
+    let mut page_ids: Vec<(u32, ObjectId)> = doc.get_pages().into_iter().collect();
     if page_ids.is_empty() {
         return Err(corrupt(item, "no pages found"));
     }
     let page_count = u32::try_from(page_ids.len()).unwrap_or(u32::MAX);
+    page_ids.truncate(max_pages);
 
     let extracted = extract_pages(&doc, &page_ids, item);
     let mut pages = extracted.pages;
@@ -270,6 +277,15 @@ mod tests {
         assert!(results.text.starts_with("Body of page 3"));
         assert_eq!(results.pages.first().map(|m| (m.offset, m.page)), Some((0, 3)));
         assert_eq!(results.page_at(results.text.len() - 1), Some(4));
+    }
+
+    #[test]
+    fn the_first_pages_alone_are_read_when_asked() {
+        let doc = load_first_pages(&sample_pdf(), "q3.pdf", 2).unwrap();
+        let text: String = doc.sections.iter().map(|s| s.text.as_str()).collect();
+        assert!(text.contains("Body of page 1") && text.contains("Body of page 2"), "{text}");
+        assert!(!text.contains("Body of page 3") && !text.contains("Body of page 4"), "{text}");
+        assert_eq!(doc.page_count, Some(4), "the page count is the file's");
     }
 
     #[test]

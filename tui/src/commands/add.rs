@@ -85,15 +85,16 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
             }
         }
         AddEvent::Started { path, .. } => bar.set_message(item_name(path)),
-        AddEvent::Embedding { path, done, total, .. } => {
+        AddEvent::Vectors { done, total } => {
             // A single large file shows its own progress too.
             if !bar_on && total > 128 && output::stderr_is_tty() {
                 bar.set_draw_target(ProgressDrawTarget::stderr());
                 bar.set_length(1);
+                bar.set_position(1);
                 bar.set_style(bar_style());
                 bar_on = true;
             }
-            bar.set_message(format!("{}: embedding {done}/{total} chunks", item_name(path)));
+            bar.set_message(format!("embedding {done}/{total} chunks (searchable by keywords meanwhile)"));
         }
         AddEvent::Finished { outcome, .. } => {
             if let ItemOutcome::Failed { message, .. } = outcome {

@@ -34,6 +34,8 @@ struct AskJson<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     nearest: Vec<lore_agent::Citation>,
     timings: &'a lore_agent::Timings,
+    /// Chunks of the library that still await their vectors (searched by keywords alone).
+    vectors_pending: u64,
 }
 
 /// Runs `lore ask`.
@@ -106,6 +108,7 @@ pub fn run(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
     };
     let id = asked.recorded?;
     let answer = asked.answer;
+    let vectors_pending = lib.vectors_pending()?;
 
     if args.json {
         print_json(&AskJson {
@@ -129,6 +132,7 @@ pub fn run(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
                 Vec::new()
             },
             timings: &answer.timings,
+            vectors_pending,
         })?;
     } else {
         outln!()?;
@@ -148,6 +152,9 @@ pub fn run(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
             }
         }
         eprintln!("conversation {id} · continue with `lore ask -c ...`");
+        if vectors_pending > 0 {
+            crate::output::note_line(&crate::output::vectors_pending_note(vectors_pending));
+        }
     }
     if args.timings {
         let t = &answer.timings;

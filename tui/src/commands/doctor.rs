@@ -35,6 +35,8 @@ struct StoreCounts {
     vectors: usize,
     /// Documents an interrupted command left in the journal.
     pending: usize,
+    /// Chunks searchable by keywords that still await their vectors.
+    vectors_pending: usize,
 }
 
 fn ok(name: &'static str, detail: String) -> Check {
@@ -147,7 +149,8 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitCode> {
 }
 
 /// Opens the library for writing, which completes or rolls back what an interrupted command
-/// left in the journal, and says how much there was.
+/// left in the journal, then embeds the chunks that await their vectors, and says how much there
+/// was.
 fn repair(ctx: &Context, wait: u64) -> Check {
     if !Library::exists(&ctx.paths.home) {
         return ok("repair", "no library yet: nothing to repair".into());
@@ -155,12 +158,27 @@ fn repair(ctx: &Context, wait: u64) -> Check {
     let pending = Library::open_reader(&ctx.paths.home, None)
         .and_then(|lib| Ok(lib.catalog().journal()?.len()))
         .unwrap_or(0);
-    match ctx.writer(Duration::from_secs(wait)) {
-        Ok(lib) => {
-            drop(lib);
-            match pending {
-                0 => ok("repair", "nothing to repair".into()),
-                n => ok("repair", format!("completed {n} document{} an interrupted command left", plural(n))),
+    let embedded = ctx.writer(Duration::from_secs(wait)).and_then(|mut lib| {
+        let n = lib.embed_pending(&mut |_, _| {})?;
+        drop(lib);
+        Ok(n)
+    });
+    match embedded {
+        Ok(embedded) => {
+            let mut done = Vec::new();
+            if pending > 0 {
+                done.push(format!(
+                    "completed {pending} document{} an interrupted command left",
+                    plural(pending)
+                ));
+            }
+            if embedded > 0 {
+                done.push(format!("embedded {embedded} chunk{} that awaited vectors", plural(embedded)));
+            }
+            if done.is_empty() {
+                ok("repair", "nothing to repair".into())
+            } else {
+                ok("repair", done.join("; "))
             }
         }
         Err(e) => fail("repair", format!("{e:#}")),
@@ -229,13 +247,18 @@ fn library_check(ctx: &Context, lib: &Library) -> Check {
         keyword: c.keyword.len(),
         vectors: c.vectors.len(),
         pending: journal.len(),
+        vectors_pending: c.vectors_pending.len(),
     };
+    let awaiting: BTreeSet<i64> = c.vectors_pending.iter().copied().collect();
     let settled = |ids: &[i64]| -> Vec<i64> {
         ids.iter().copied().filter(|id| !journal.contains(&doc_of_chunk(*id))).collect()
     };
+    // Chunks awaiting vectors may or may not be in the vector store yet.
+    let with_vectors =
+        |ids: &[i64]| -> Vec<i64> { settled(ids).into_iter().filter(|id| !awaiting.contains(id)).collect() };
     let mut check = if c.agrees() || {
         let catalog = settled(&c.catalog);
-        catalog == settled(&c.keyword) && catalog == settled(&c.vectors)
+        catalog == settled(&c.keyword) && with_vectors(&c.catalog) == with_vectors(&c.vectors)
     } {
         let threshold = ctx.config.qdrant.optimize_after;
         let brute = match lib.unindexed_vectors() {
@@ -261,10 +284,22 @@ fn library_check(ctx: &Context, lib: &Library) -> Check {
                 plural(n)
             ),
         };
+        let awaiting = match awaiting.len() {
+            0 => String::new(),
+            n => {
+                let docs: BTreeSet<i64> = awaiting.iter().map(|id| doc_of_chunk(*id)).collect();
+                format!(
+                    "; {} (of {} document{})",
+                    crate::output::vectors_pending_note(n as u64),
+                    docs.len(),
+                    plural(docs.len())
+                )
+            }
+        };
         ok(
             "library",
             format!(
-                "{docs} documents, {chunks} chunks; catalog, keyword and vector indexes agree{brute}{outdated}{pending}"
+                "{docs} documents, {chunks} chunks; catalog, keyword and vector indexes agree{brute}{outdated}{pending}{awaiting}"
             ),
         )
     } else {

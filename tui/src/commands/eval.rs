@@ -563,7 +563,7 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
             chunks += n;
         }
     }
-    lib.commit()?;
+    lib.embed_pending(&mut |_, _| {})?;
     let index_seconds = started.elapsed().as_secs_f64();
     let cfg = ctx.config.search.to_search_config()?;
     let mut results = Vec::new();

@@ -33,6 +33,11 @@ pub fn run(ctx: &Context, args: SearchArgs) -> Result<ExitCode> {
     } else {
         lib.search(&search, &req)?
     };
+    // Chunks between the two phases of an add: said on stderr, and per hit in the JSON.
+    let pending = lib.vectors_pending()?;
+    if pending > 0 {
+        crate::output::note_line(&crate::output::vectors_pending_note(pending));
+    }
     if args.json {
         print_json(&hits)?;
         return Ok(ExitCode::SUCCESS);

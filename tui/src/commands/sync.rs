@@ -69,9 +69,8 @@ fn sync_once(ctx: &Context, roots: &[Root], wait: Duration, watching: bool) -> R
         AddEvent::Started { path, .. } => {
             bar.set_message(path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
         }
-        AddEvent::Embedding { path, done, total, .. } => {
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            bar.set_message(format!("{name}: embedding {done}/{total} chunks"));
+        AddEvent::Vectors { done, total } => {
+            bar.set_message(format!("embedding {done}/{total} chunks (searchable by keywords meanwhile)"));
         }
         AddEvent::Finished { outcome, .. } => {
             if watching && let ItemOutcome::Failed { message, .. } = outcome {

@@ -577,9 +577,12 @@ fn catalog_thread(
 fn catalog_request(catalog: Option<&Catalog>, msg: &CatalogMsg) -> Result<Report> {
     let Some(cat) = catalog else {
         return Ok(match msg {
-            CatalogMsg::LoadLibrary => {
-                Report::LibraryLoaded { docs: Vec::new(), counts: (0, 0), feeds: Vec::new() }
-            }
+            CatalogMsg::LoadLibrary => Report::LibraryLoaded {
+                docs: Vec::new(),
+                counts: (0, 0),
+                vectors_pending: 0,
+                feeds: Vec::new(),
+            },
             CatalogMsg::LoadConversations => Report::Conversations(Vec::new()),
             CatalogMsg::LoadConversation(id) => anyhow::bail!("no conversation {id}"),
             CatalogMsg::Context(id) => {
@@ -594,7 +597,9 @@ fn catalog_request(catalog: Option<&Catalog>, msg: &CatalogMsg) -> Result<Report
             let docs = cat.list(&Default::default())?;
             // A catalog written by an older lore has no feeds table until its next write.
             let feeds = cat.feeds().unwrap_or_default();
-            Report::LibraryLoaded { counts: cat.counts()?, docs, feeds }
+            // A catalog written by an older lore has no record of pending vectors until its next write.
+            let vectors_pending = cat.vectors_pending().unwrap_or(0);
+            Report::LibraryLoaded { counts: cat.counts()?, vectors_pending, docs, feeds }
         }
         CatalogMsg::FeedItems(id) => {
             Report::FeedItems(FeedItems { feed_id: *id, docs: cat.feed_documents(*id)? })
@@ -724,7 +729,7 @@ fn add_progress(ingest: &impl Fn(IngestUpdate)) -> impl FnMut(AddEvent<'_>) + '_
         AddEvent::Started { index, path } => {
             ingest(IngestUpdate::Started { index, path: path.display().to_string() })
         }
-        AddEvent::Embedding { done, total, .. } => ingest(IngestUpdate::Embedding { done, total }),
+        AddEvent::Vectors { done, total } => ingest(IngestUpdate::Embedding { done, total }),
         AddEvent::Finished { index, outcome, .. } => {
             let failed = match outcome {
                 ItemOutcome::Failed { message, .. } => Some(message.clone()),
@@ -873,7 +878,7 @@ mod tests {
         let (home, doc, feed) = catalog_with_news(dir.path());
         let cat = Catalog::open_read_only_home(&home).unwrap();
         match catalog_request(Some(&cat), &CatalogMsg::LoadLibrary).unwrap() {
-            Report::LibraryLoaded { docs, counts, feeds } => {
+            Report::LibraryLoaded { docs, counts, feeds, .. } => {
                 assert_eq!(docs.iter().map(|d| d.id).collect::<Vec<_>>(), vec![doc]);
                 assert_eq!(counts.0, 1);
                 assert_eq!(

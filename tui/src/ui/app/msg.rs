@@ -206,6 +206,8 @@ pub enum Report {
         docs: Vec<DocSummary>,
         /// Documents and chunks.
         counts: (u64, u64),
+        /// Chunks searchable by keywords that still await their vectors.
+        vectors_pending: u64,
         /// The feed subscriptions.
         feeds: Vec<Feed>,
     },

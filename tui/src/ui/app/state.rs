@@ -322,6 +322,8 @@ pub struct LibraryState {
     pub loaded: bool,
     /// Documents and chunks in the library.
     pub counts: Option<(u64, u64)>,
+    /// Chunks searchable by keywords that still await their vectors.
+    pub vectors_pending: u64,
 }
 
 impl LibraryState {

@@ -120,6 +120,7 @@ pub(crate) fn hit(rank: usize, doc_id: i64, title: &str, text: &str) -> SearchHi
         vector_rank: None,
         similarity: None,
         evidence: 0.0,
+        vector_pending: false,
     }
 }
 
@@ -344,7 +345,7 @@ fn tab_cycles_panes_and_typing_follows_the_conversation_pane() {
 fn the_library_filters_as_you_type_and_shows_the_selected_document() {
     let mut a = app();
     let docs = vec![doc(1, "Python FAQ", "html", 40, &["python"]), doc(2, "R intro", "pdf", 300, &[])];
-    a.apply(Report::LibraryLoaded { docs, counts: (2, 340), feeds: vec![] });
+    a.apply(Report::LibraryLoaded { vectors_pending: 0, docs, counts: (2, 340), feeds: vec![] });
     a.handle(Action::NextPane);
     let cmds = a.handle(Action::NextPane);
     assert_eq!(a.subject, Subject::Document(1));
@@ -371,6 +372,7 @@ fn the_library_filters_as_you_type_and_shows_the_selected_document() {
 fn deleting_asks_first() {
     let mut a = app();
     a.apply(Report::LibraryLoaded {
+        vectors_pending: 0,
         docs: vec![doc(4, "Old notes", "text", 2, &[])],
         counts: (1, 2),
         feeds: vec![],
@@ -452,6 +454,7 @@ fn scrolling_follows_the_end_until_moved_up() {
 fn the_wheel_scrolls_the_pane_under_the_pointer() {
     let mut a = app();
     a.apply(Report::LibraryLoaded {
+        vectors_pending: 0,
         docs: vec![doc(1, "A", "pdf", 1, &[]), doc(2, "B", "pdf", 1, &[])],
         counts: (2, 2),
         feeds: vec![],
@@ -532,7 +535,7 @@ fn with_feeds() -> App {
         feed(2, "Broken Feed", 0, 0, 0, Some("HTTP 404 Not Found")),
         feed(3, "Python Insider", 0, 0, 0, None),
     ];
-    a.apply(Report::LibraryLoaded { docs, counts: (3, 46), feeds });
+    a.apply(Report::LibraryLoaded { vectors_pending: 0, docs, counts: (3, 46), feeds });
     a.handle(Action::Escape);
     a
 }
@@ -541,7 +544,7 @@ fn with_feeds() -> App {
 fn r_refreshes_the_feeds_in_the_background_and_reports_progress() {
     // No feeds: nothing runs.
     let mut a = app();
-    a.apply(Report::LibraryLoaded { docs: vec![], counts: (0, 0), feeds: vec![] });
+    a.apply(Report::LibraryLoaded { vectors_pending: 0, docs: vec![], counts: (0, 0), feeds: vec![] });
     a.handle(Action::Escape);
     assert!(a.handle(Action::RefreshFeeds).is_empty());
     assert_eq!(a.message.as_ref().map(|m| (m.text.as_str(), m.error)), Some((NO_FEEDS, false)));
@@ -709,6 +712,7 @@ fn a_reload_keeps_the_feed_items_fresh() {
     a.handle(Action::Enter);
     a.apply(Report::FeedItems(FeedItems { feed_id: 1, docs: vec![10, 11] }));
     let cmds = a.apply(Report::LibraryLoaded {
+        vectors_pending: 0,
         docs: a.library.docs.clone(),
         counts: (3, 46),
         feeds: a.library.feeds.clone(),

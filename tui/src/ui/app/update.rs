@@ -647,10 +647,11 @@ impl App {
                 }
             }
             Report::Answer { id, update } => self.answer_update(id, update, &mut out),
-            Report::LibraryLoaded { docs, counts, feeds } => {
+            Report::LibraryLoaded { docs, counts, vectors_pending, feeds } => {
                 self.library.docs = docs;
                 self.library.loaded = true;
                 self.library.counts = Some(counts);
+                self.library.vectors_pending = vectors_pending;
                 self.feeds_loaded(feeds, &mut out);
                 // The feed's items may have changed with the library: read them again.
                 if let Some(id) = self.library.feed_items.as_ref().map(|i| i.feed_id) {

@@ -98,6 +98,10 @@ fn status_line(frame: &mut Frame<'_>, app: &App, theme: &Theme, areas: &Areas) {
     if let Some((docs, chunks)) = app.library.counts {
         left.push_str(&format!(" · {}, {}", count(docs, "doc"), count(chunks, "chunk")));
     }
+    if app.library.vectors_pending > 0 {
+        // Between the two phases of an add: these are searched by keywords alone.
+        left.push_str(&format!(" · {} awaiting vectors", count(app.library.vectors_pending, "chunk")));
+    }
     let keys = match (app.popup.is_some(), app.editing.is_some(), app.focus) {
         (true, _, _) => "Esc closes ",
         (false, true, _) => "Esc stop typing · ^C quit ",

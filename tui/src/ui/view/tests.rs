@@ -67,7 +67,7 @@ fn library() -> Vec<lore_index::catalog::DocSummary> {
 
 fn with_library() -> App {
     let mut a = App::new(settings());
-    a.apply(Report::LibraryLoaded { docs: library(), counts: (4, 501), feeds: vec![] });
+    a.apply(Report::LibraryLoaded { vectors_pending: 0, docs: library(), counts: (4, 501), feeds: vec![] });
     a.apply(Report::EngineReady);
     a
 }
@@ -110,7 +110,7 @@ fn answered() -> App {
 #[test]
 fn empty_library() {
     let mut a = App::new(settings());
-    a.apply(Report::LibraryLoaded { docs: vec![], counts: (0, 0), feeds: vec![] });
+    a.apply(Report::LibraryLoaded { vectors_pending: 0, docs: vec![], counts: (0, 0), feeds: vec![] });
     a.apply(Report::EngineUnavailable { reason: "no library yet".into(), error: false });
     snapshot!("empty_library", render(&mut a, 80, 24));
 }
@@ -220,7 +220,7 @@ fn with_feeds() -> App {
         feed(3, "Python Insider", 25, 10, 3, None),
         untitled,
     ];
-    a.apply(Report::LibraryLoaded { docs, counts: (7, 510), feeds });
+    a.apply(Report::LibraryLoaded { vectors_pending: 0, docs, counts: (7, 510), feeds });
     a.apply(Report::EngineReady);
     a
 }
@@ -282,7 +282,12 @@ fn zh_library() -> Vec<lore_index::catalog::DocSummary> {
 
 fn with_zh_library() -> App {
     let mut a = App::new(settings());
-    a.apply(Report::LibraryLoaded { docs: zh_library(), counts: (5, 1651), feeds: vec![] });
+    a.apply(Report::LibraryLoaded {
+        vectors_pending: 0,
+        docs: zh_library(),
+        counts: (5, 1651),
+        feeds: vec![],
+    });
     a.apply(Report::EngineReady);
     a
 }
@@ -519,7 +524,7 @@ fn zh_feeds() {
         feed(1, "Rust 中文社区周报与官方博客精选", 3, 2, 1, None),
         feed(2, "少数派", 12, 0, 0, Some("https://sspai.example/feed: HTTP 404 未找到")),
     ];
-    a.apply(Report::LibraryLoaded { docs, counts: (7, 1657), feeds });
+    a.apply(Report::LibraryLoaded { vectors_pending: 0, docs, counts: (7, 1657), feeds });
     a.apply(Report::EngineReady);
     a.handle(Action::PrevPane);
     a.handle(Action::Right);
@@ -548,4 +553,19 @@ fn zh_library_filter_and_add_popup() {
     // The popup is 72 columns wide, centred: its inside starts at column 5.
     assert_eq!(cursor.0, 5 + 2 + str_width(shown) as u16);
     snapshot!("zh_add_popup", shot);
+}
+
+#[test]
+fn the_status_line_counts_chunks_awaiting_vectors() {
+    let mut a = App::new(settings());
+    a.apply(Report::LibraryLoaded {
+        vectors_pending: 1234,
+        docs: library(),
+        counts: (4, 1501),
+        feeds: vec![],
+    });
+    let screen = render(&mut a, 160, 20);
+    assert!(screen.contains("1,234 chunks awaiting vectors"), "{screen}");
+    a.apply(Report::LibraryLoaded { vectors_pending: 0, docs: library(), counts: (4, 1501), feeds: vec![] });
+    assert!(!render(&mut a, 160, 20).contains("awaiting"));
 }
