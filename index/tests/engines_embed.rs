@@ -137,12 +137,13 @@ fn async_embedding_reports_progress_per_batch() {
         .block_on(e.embed_passages_async(texts.clone(), |done, total| seen.push((done, total))))
         .unwrap();
     assert_eq!(vectors.len(), 70);
-    // One report before each batch and one at the end: 0, n, 2n, ..., 70.
-    let n = e.batch_size();
-    assert!(n < 70, "several batches");
-    let mut expected: Vec<(usize, usize)> = (0..70).step_by(n).map(|done| (done, 70)).collect();
-    expected.push((70, 70));
-    assert_eq!(seen, expected);
+    // One report before each run and one at the end: from 0 to 70, rising. Short texts of
+    // similar length are packed many to a run (at most 64), so 70 of them take more than one.
+    assert_eq!(seen.first(), Some(&(0, 70)), "{seen:?}");
+    assert_eq!(seen.last(), Some(&(70, 70)), "{seen:?}");
+    assert!(seen.len() >= 3, "several runs: {seen:?}");
+    assert!(seen.windows(2).all(|w| w[0].0 < w[1].0 && w[1].0 - w[0].0 <= 64), "{seen:?}");
+    assert!(seen.iter().all(|(_, total)| *total == 70), "{seen:?}");
     let sync = e.embed_passages(&texts[65..66]).unwrap();
     assert!(cosine(&sync[0], &vectors[65]) > 0.9999);
     let q = runtime.block_on(e.embed_query_async("lore".to_string())).unwrap();
