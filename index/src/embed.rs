@@ -13,7 +13,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use fastembed::{
@@ -552,7 +552,12 @@ fn load_onnxruntime(runtime_dir: &Path) -> Result<PathBuf, EmbedError> {
 
 /// An embedding model ready to run. `Send + Sync`: runs are serialised internally.
 pub struct Embedder {
-    model: Mutex<TextEmbedding>,
+    /// The ONNX Runtime session: loaded on first use (see [`Embedder::warm`]) when the model's
+    /// files are installed, so that a process that only searches by keywords, or reads and
+    /// chunks documents before it embeds them, does not wait for it.
+    model: OnceLock<Mutex<TextEmbedding>>,
+    /// How the session is made, until it is.
+    pending: Mutex<Option<TextInitOptions>>,
     name: String,
     dim: usize,
     tokenizer_json: PathBuf,
@@ -605,15 +610,23 @@ impl Embedder {
         if let Some(threads) = config.threads {
             options = options.with_intra_threads(threads.max(1));
         }
-        let text_embedding = TextEmbedding::try_new(options)
-            .map_err(|e| EmbedError::ModelLoad { model: name.clone(), reason: error_chain(&e) })?;
+        // Installed files are loaded on first use; otherwise fastembed fetches them now.
+        let (session, pending) = match installed_snapshot(info, runtime_dir) {
+            Some(_) => (OnceLock::new(), Some(options)),
+            None => {
+                let loaded = TextEmbedding::try_new(options)
+                    .map_err(|e| EmbedError::ModelLoad { model: name.clone(), reason: error_chain(&e) })?;
+                (OnceLock::from(Mutex::new(loaded)), None)
+            }
+        };
         let snapshot = installed_snapshot(info, runtime_dir).ok_or_else(|| EmbedError::ModelLoad {
             model: name.clone(),
             reason: format!("its files are not in {} after loading", cache.display()),
         })?;
         let (query_prefix, passage_prefix) = model_prefixes(&model);
         Ok(Embedder {
-            model: Mutex::new(text_embedding),
+            model: session,
+            pending: Mutex::new(pending),
             dim: info.dim,
             tokenizer_json: snapshot.join("tokenizer.json"),
             batch_size,
@@ -663,7 +676,8 @@ impl Embedder {
             });
         }
         Ok(Embedder {
-            model: Mutex::new(text_embedding),
+            model: OnceLock::from(Mutex::new(text_embedding)),
+            pending: Mutex::new(None),
             name,
             dim,
             tokenizer_json: dir.join("tokenizer.json"),
@@ -820,7 +834,7 @@ impl Embedder {
         let plan = self.plan_runs(&inputs);
         let runs: Vec<Vec<&str>> =
             plan.runs.iter().map(|run| run.iter().map(|&i| inputs[i].as_str()).collect()).collect();
-        let mut model = self.model.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut model = self.session()?;
         let start = Instant::now();
         for run in &runs {
             let vectors =
@@ -828,6 +842,46 @@ impl Embedder {
             std::hint::black_box(vectors);
         }
         Ok(start.elapsed())
+    }
+
+    /// Loads the model's session now, if it is not loaded yet: what a process that is about to
+    /// embed does while it waits for something else, so that its first embedding does not pay
+    /// for the load.
+    pub fn warm(&self) -> Result<(), EmbedError> {
+        self.session().map(drop)
+    }
+
+    /// Whether the model's session is loaded.
+    pub fn is_loaded(&self) -> bool {
+        self.model.get().is_some()
+    }
+
+    /// The model's session, loaded on first use.
+    fn session(&self) -> Result<MutexGuard<'_, TextEmbedding>, EmbedError> {
+        fn lock(m: &Mutex<TextEmbedding>) -> MutexGuard<'_, TextEmbedding> {
+            m.lock().unwrap_or_else(PoisonError::into_inner)
+        }
+        if let Some(m) = self.model.get() {
+            return Ok(lock(m));
+        }
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.model.get().is_none() {
+            // The options stay until a load succeeds, so that a failed load is tried again.
+            let options = pending.clone().ok_or_else(|| EmbedError::ModelLoad {
+                model: self.name.clone(),
+                reason: "no way to load it is left".into(),
+            })?;
+            let loaded = TextEmbedding::try_new(options)
+                .map_err(|e| EmbedError::ModelLoad { model: self.name.clone(), reason: error_chain(&e) })?;
+            // Only this thread sets it: the others wait for `pending`.
+            let _ = self.model.set(Mutex::new(loaded));
+            *pending = None;
+        }
+        drop(pending);
+        self.model.get().map(lock).ok_or_else(|| EmbedError::ModelLoad {
+            model: self.name.clone(),
+            reason: "the loaded session was lost".into(),
+        })
     }
 
     /// The model runs for `inputs` (prefixed texts): packed by their length in the model's
@@ -862,7 +916,7 @@ impl Embedder {
         // Dynamically quantized models must see a whole batch in one run.
         let batch = if self.dynamic_quantization { None } else { Some(inputs.len()) };
         let mut vectors = {
-            let mut model = self.model.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut model = self.session()?;
             model.embed(inputs, batch).map_err(|e| EmbedError::Embed(error_chain(&e)))?
         };
         if vectors.len() != inputs.len() {

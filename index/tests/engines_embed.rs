@@ -64,6 +64,28 @@ fn default_model_is_minilm_with_384_dimensions() {
 }
 
 #[test]
+fn an_installed_model_loads_on_first_use_and_once() {
+    // An embedder of its own: the shared one may have been used already.
+    let config = EmbedConfig { threads: Some(1), ..EmbedConfig::default() };
+    let e = Arc::new(Embedder::new(&config, &runtime_dir()).unwrap());
+    assert!(!e.is_loaded(), "the model was loaded before anything was embedded");
+    assert_eq!(e.dim(), 384);
+    // Several threads asking at once share one load.
+    let threads: Vec<_> = (0..3)
+        .map(|i| {
+            let e = e.clone();
+            std::thread::spawn(move || e.embed_query(&format!("question {i}")).unwrap())
+        })
+        .collect();
+    let vectors: Vec<Vec<f32>> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    assert!(e.is_loaded());
+    assert!(vectors.iter().all(|v| v.len() == 384));
+    e.warm().unwrap();
+    let again = e.embed_query("question 0").unwrap();
+    assert!(cosine(&again, &vectors[0]) > 0.9999);
+}
+
+#[test]
 fn passage_vector_matches_the_python_reference() {
     let r = reference();
     assert_eq!(r.vector.len(), 384);

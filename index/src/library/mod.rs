@@ -322,6 +322,16 @@ impl Library {
         &mut self.catalog
     }
 
+    /// Loads the embedding model now if the library has engines and it is not loaded yet (it
+    /// is loaded on first use otherwise): for a process about to search by meaning that has
+    /// time to spare first.
+    pub fn warm_model(&self) -> Result<()> {
+        if let Some(e) = &self.engines {
+            e.embedder.warm()?;
+        }
+        Ok(())
+    }
+
     /// The chunker in use.
     pub fn chunker(&self) -> &Chunker {
         &self.chunker
@@ -460,6 +470,12 @@ impl Library {
             };
             work.extend(scan.files.into_iter().map(|f| (f, root)));
         }
+        // The embedding model loads on the other core while the files are read and made
+        // searchable by keywords; the vectors that follow do not wait for it.
+        let warming = self.engines.as_ref().filter(|_| !work.is_empty()).map(|e| {
+            let embedder = e.embedder.clone();
+            std::thread::spawn(move || embedder.warm())
+        });
         progress(AddEvent::Planned {
             total: work.len(),
             skipped: report.skipped_unsupported.len() + report.skipped_hidden,
@@ -500,6 +516,10 @@ impl Library {
         self.commit()?;
         for root in new_file_roots {
             self.catalog.remove_root(root)?;
+        }
+        // A failed load is met again, and reported, by the embedding itself.
+        if let Some(w) = warming {
+            let _ = w.join();
         }
         self.embed_pending(&mut |done, total| progress(AddEvent::Vectors { done, total }))?;
         Ok(report)

@@ -344,7 +344,10 @@ impl Engine {
     /// Opens (or reopens) the reader.
     fn open(&mut self) {
         self.lib = None;
-        match self.ctx.snapshot_searcher() {
+        // The engine is ready when it can search by meaning: the embedding model is loaded
+        // here rather than by the first search.
+        match self.ctx.snapshot_searcher().and_then(|lib| lib.warm_model().map(|()| lib).map_err(Into::into))
+        {
             Ok(lib) => {
                 self.lib = Some(Rc::new(lib));
                 self.send(Report::EngineReady);
