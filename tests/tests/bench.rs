@@ -66,6 +66,7 @@ fn a_quick_bench_prints_sane_figures() {
         }
     }
     assert!(num(s, "search_peak_rss_mb") > 10.0, "{s}");
+    assert!(num(s, "first_query_ms") > 0.0, "{s}");
     assert!(num(&s["ls"], "p50_ms") > 0.0, "{s}");
     let tui = &s["tui"];
     if tui["skipped"].is_null() {
@@ -73,6 +74,18 @@ fn a_quick_bench_prints_sane_figures() {
         assert!(first > 0.0 && num(tui, "first_frame_wall_p50_ms") >= first, "{tui}");
         assert!(num(tui, "engine_ready_p50_ms") >= first, "{tui}");
     }
+
+    // A thousand chunks more, written as `lore add` writes them: below `qdrant.optimize_after`
+    // no index build starts, and the new vectors are searched exactly.
+    let inc = &r["increment"];
+    assert_eq!(num(inc, "chunks"), 1000.0, "{inc}");
+    assert_eq!(num(inc, "library_chunks"), 3000.0, "{inc}");
+    assert_eq!(inc["builds_index"], false, "{inc}");
+    assert!(num(inc, "unindexed_vectors") >= 1000.0, "{inc}");
+    assert!(num(&inc["hybrid"], "hits_mean") > 0.0, "{inc}");
+    assert!(num(inc, "write_s") > 0.0 && num(inc, "update_s") >= 0.0, "{inc}");
+    // The quick library is too small for an HNSW index: there is no full build to compare with.
+    assert!(inc["full_build_s"].is_null(), "{inc}");
 
     // The tests configure no chat model: the retrieval overhead is measured, the rest skipped.
     let ask = &r["ask"];

@@ -489,6 +489,11 @@ pub struct BenchArgs {
     /// Keep the libraries made (their folder is printed).
     #[arg(long)]
     pub keep: bool,
+    /// Chunks added to the largest library after its searches are timed, as `lore add` writes
+    /// them; searches are timed again and the index update a later `lore optimize` makes is
+    /// set beside the full build (0: skip).
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub increment: usize,
     /// Only compare lore's embedding throughput inside `lore add` of FILE with the bare model's
     /// on the same passages (same session settings, threads and runs), in alternating rounds.
     #[arg(long, value_name = "FILE")]

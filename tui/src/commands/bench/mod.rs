@@ -27,8 +27,8 @@ use crate::cli::BenchArgs;
 use crate::context::{Context, retrieve_config};
 use crate::output::print_json;
 use report::{
-    AskReport, Bar, FIRST_PASS, IngestReport, Report, SearchChild, SizeReport, Startup, TuiStartup,
-    print_report, status, targets,
+    AskReport, Bar, FIRST_PASS, Increment, IngestReport, Report, SearchChild, SizeReport, Startup,
+    TuiStartup, print_report, status, targets,
 };
 
 /// The folder ingested when none is given, from the current directory.
@@ -185,6 +185,7 @@ pub fn run(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
             unindexed_vectors: unindexed,
             optimize_s,
             search_open_ms: child.open_ms,
+            first_query_ms: child.first_query_ms,
             searches: child.searches,
             search_peak_rss_mb: child.peak_rss_bytes.map(mb),
             ls,
@@ -192,7 +193,16 @@ pub fn run(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
         });
     }
 
-    // 3. Ask, on the largest library.
+    // 3. A thousand chunks more on the largest library: what `lore add` writes, and what the
+    // index update after it costs next to the full build.
+    let increment = match sizes.last() {
+        Some(last) if args.increment > 0 => {
+            Some(measure_increment(ctx, &mut lib, last, args.increment, &exe, &home, &queries_file, &plan)?)
+        }
+        _ => None,
+    };
+
+    // 4. Ask, on the largest library.
     status("timing ask");
     let ask = time_ask(ctx, &lib, &queries, &plan, args.llm_url.as_deref())?;
 
@@ -205,6 +215,7 @@ pub fn run(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
         targets: Vec::new(),
         ingest,
         sizes,
+        increment,
         ask,
         bench_peak_rss_mb: lore_index::bench::peak_rss_bytes().map(mb),
         plan,
@@ -221,6 +232,42 @@ pub fn run(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
         print_report(&report)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Adds `n` chunks to the bench library as `lore add` would write them (no index build: fewer
+/// than `qdrant.optimize_after` vectors stay outside the HNSW index and are searched exactly),
+/// times hybrid searches in a new process, then times the index update a later `lore optimize`
+/// makes, to set beside the full build of `last`.
+#[allow(clippy::too_many_arguments)]
+fn measure_increment(
+    ctx: &Context,
+    lib: &mut BenchLibrary,
+    last: &SizeReport,
+    n: usize,
+    exe: &Path,
+    home: &Path,
+    queries: &Path,
+    plan: &Plan,
+) -> Result<Increment> {
+    let mut bar = Bar::new(&format!("{n} chunks more"), "chunks");
+    let write = lib.grow_to(lib.chunks() + n, &mut |d, t| bar.show(d, t))?;
+    bar.done();
+    let unindexed = lib.unindexed()?;
+    let optimize_after = ctx.config.qdrant.optimize_after;
+    status(&format!("timing searches at {} chunks ({unindexed} searched exactly)", lib.chunks()));
+    let child = run_search_child(exe, home, queries, plan)?;
+    status(&format!("timing the index update after {n} chunks more"));
+    let update_s = lib.optimize()?;
+    Ok(Increment {
+        chunks: write.written,
+        library_chunks: lib.chunks(),
+        write_s: write.seconds,
+        unindexed_vectors: unindexed,
+        builds_index: optimize_after > 0 && unindexed >= optimize_after,
+        hybrid: child.searches.into_iter().find(|f| f.mode == "hybrid"),
+        update_s,
+        full_build_s: last.optimize_s,
+    })
 }
 
 /// Megabytes (2^20 bytes) of a byte count.
@@ -272,10 +319,21 @@ fn search_child(ctx: &Context, args: &BenchArgs) -> Result<ExitCode> {
     // One process searching many times keeps the vector store open, as a searching process
     // of its own would: opening it is part of `open_ms`, not of the first search.
     let _hold = lib.hold_vectors()?;
+    // A process that searches by meaning loads the model before its first search too (the
+    // terminal UI does, while it draws; `lore search` as the query comes in).
+    lib.warm_model()?;
     let open_ms = t.elapsed().as_secs_f64() * 1000.0;
     let cfg = ctx.config.search.to_search_config()?;
     let k = ctx.config.search.k;
     let mut searches = Vec::new();
+    // The very first search of the process, before anything else has been read.
+    let first_query_ms = match queries.first() {
+        Some(q) => Some(
+            lore_index::bench::time_searches(&lib, &cfg, std::slice::from_ref(q), Mode::Hybrid, k, 0, 1)?
+                .max_ms,
+        ),
+        None => None,
+    };
     // First, each question once in hybrid mode, before this process has read the index pages
     // the question needs: what a new process (and a question new to it) meets.
     let mut first = lore_index::bench::time_searches(
@@ -303,6 +361,7 @@ fn search_child(ctx: &Context, args: &BenchArgs) -> Result<ExitCode> {
     searches.push(lore_index::bench::time_query_embedding(&lib, &queries, plan.warmup, plan.runs)?);
     print_json(&SearchChild {
         open_ms,
+        first_query_ms,
         searches,
         peak_rss_bytes: lore_index::bench::peak_rss_bytes(),
         rss_bytes: lore_index::bench::rss_bytes(),
