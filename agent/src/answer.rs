@@ -13,6 +13,7 @@ use crate::error::{AgentError, Result};
 use crate::prompt::{self, PastTurn};
 use crate::refusal::{self, Phrase};
 use crate::retrieve::{self, Passage, RetrieveConfig, estimate_tokens};
+use crate::verify::{self, Verification};
 use crate::{rewrite, support, translate};
 
 /// One cited source of an answer.
@@ -119,6 +120,9 @@ pub struct Timings {
     pub request_sent_ms: Option<f64>,
     /// Until the first piece of the answer arrived.
     pub first_token_ms: Option<f64>,
+    /// Verifying the answer's sentences against their sources, after the stream ended
+    /// ([`crate::verify`]).
+    pub verify_ms: Option<f64>,
     /// Until the answer was complete.
     pub total_ms: f64,
 }
@@ -151,6 +155,9 @@ pub struct Answer {
     pub refused: bool,
     /// The model's answer that the passages did not support, when it was withheld.
     pub withheld: Option<String>,
+    /// Each sentence of a model's answer checked against its cited sources ([`crate::verify`]);
+    /// `None` for extractive answers and refusals. Not stored with the turn.
+    pub verification: Option<Verification>,
     /// Timings.
     pub timings: Timings,
 }
@@ -305,6 +312,7 @@ pub async fn ask(
             notice: None,
             refused: true,
             withheld: None,
+            verification: None,
             timings: Timings { total_ms: ms(start), ..timings },
         };
         return Ok(answer);
@@ -377,6 +385,7 @@ pub async fn ask(
             notice: None,
             refused: true,
             withheld: Some(text),
+            verification: None,
             timings,
         });
     }
@@ -397,6 +406,10 @@ pub async fn ask(
         .collect::<Vec<_>>();
     let mut citations = citations;
     citations.sort_by_key(|c| c.n);
+    let verify_start = Instant::now();
+    let sources = verify_sources(library, &passages);
+    let verification = verify::verify_in_library(library, &text, &sources);
+    timings.verify_ms = Some(ms(verify_start));
     timings.total_ms = ms(start);
     Ok(Answer {
         question: question.trim().to_string(),
@@ -410,8 +423,25 @@ pub async fn ask(
         notice: None,
         refused: false,
         withheld: None,
+        verification: Some(verification),
         timings,
     })
+}
+
+/// The passages as [`verify::verify`] reads them: the text the model was given, and the chunks
+/// it covers (read from the catalog; the cited chunk alone when they cannot be read).
+fn verify_sources(library: &Library, passages: &[Passage]) -> Vec<verify::Source> {
+    passages
+        .iter()
+        .map(|p| {
+            let mut chunks = vec![verify::ChunkText { id: p.chunk_id, text: p.hit_text.clone() }];
+            let others: Vec<i64> = p.chunk_ids.iter().copied().filter(|id| *id != p.chunk_id).collect();
+            if let Ok(stored) = library.catalog().chunks_by_ids(&others) {
+                chunks.extend(stored.into_iter().map(|c| verify::ChunkText { id: c.id, text: c.text }));
+            }
+            verify::Source { n: p.n, text: p.text.clone(), chunks }
+        })
+        .collect()
 }
 
 /// Longest quote of a passage in an extractive answer, in characters.
@@ -461,6 +491,7 @@ pub fn extractive(
         notice,
         refused: passages_empty,
         withheld: None,
+        verification: None,
         timings: Timings { total_ms: ms(start), ..timings },
     }
 }

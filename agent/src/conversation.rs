@@ -60,6 +60,7 @@ pub(crate) mod tests {
             notice: None,
             refused: false,
             withheld: None,
+            verification: None,
             timings: Timings::default(),
         }
     }

@@ -6,6 +6,8 @@
 //! - [`prompt`]: the instructions, the fenced numbered sources, follow-up rewriting.
 //! - [`cite`]: `[n]` markers recognised in the stream and mapped to sources.
 //! - [`support`]: whether the passages support an answer's claims.
+//! - [`verify`]: each sentence of an answer labelled by how far its cited sources back it,
+//!   with the supporting quote.
 //! - [`refusal`]: what is said, in the question's language, when the library has no answer.
 //! - [`answer`]: the whole flow, and the extractive answer used without a model.
 //! - [`rewrite`]: a follow-up's rewrite checked before it is searched.
@@ -27,6 +29,7 @@ pub mod rewrite;
 pub mod session;
 pub mod support;
 pub mod translate;
+pub mod verify;
 pub mod words;
 
 pub use answer::{Answer, AnswerMode, AskEvent, AskOptions, Citation, Timings, ask};

@@ -24,7 +24,7 @@ pub const COSINE_MIN: f32 = 0.6;
 pub const SUPPORTED_MIN: f32 = 0.5;
 
 /// Fewest content words a sentence needs to count as a claim.
-const CLAIM_MIN_WORDS: usize = 3;
+pub(crate) const CLAIM_MIN_WORDS: usize = 3;
 
 /// Most passage sentences embedded for one answer.
 const MAX_SOURCE_SENTENCES: usize = 48;

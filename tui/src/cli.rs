@@ -44,6 +44,9 @@ pub enum Command {
     Ask(AskArgs),
     /// List past conversations, or show one.
     History(HistoryArgs),
+    /// Check answers again, as `lore ask --json` prints them (edited or not): each sentence
+    /// labelled supported, partly supported or unsupported by the texts of its citations.
+    Verify(VerifyArgs),
     /// Check the configuration, embedding model, library and chat model, one line each.
     Doctor(DoctorArgs),
     /// Build the vector store's search index now (`add` starts this in the background after
@@ -343,6 +346,18 @@ pub struct RootsRmArgs {
     /// Wait this many seconds for another writer to finish instead of stopping at once.
     #[arg(long, default_value_t = 0, value_name = "SECS")]
     pub wait: u64,
+}
+
+/// `lore verify`
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A file of answers as `lore ask --json` prints them, one JSON value after another (`-`:
+    /// standard input); `answer` and each citation's `n`, `chunk_id` and `text` are read.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Print JSON lines: one `{"sentences", "summary"}` object per answer.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `lore related`

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Result, anyhow, bail};
 use lore_agent::answer::AskEvent;
+use lore_agent::verify::{Label, Verification};
 use lore_agent::{AgentError, AnswerSession, AskOptions, ChatModel, Continue, SessionOptions};
 use serde::Serialize;
 
@@ -33,6 +34,10 @@ struct AskJson<'a> {
     /// The nearest passages of a refused question.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     nearest: Vec<lore_agent::Citation>,
+    /// Each sentence of the answer checked against its cited sources, with the counts (absent
+    /// for extractive answers and refusals).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verification: Option<&'a Verification>,
     timings: &'a lore_agent::Timings,
     /// Chunks of the library that still await their vectors (searched by keywords alone).
     vectors_pending: u64,
@@ -131,6 +136,7 @@ pub fn run(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
             } else {
                 Vec::new()
             },
+            verification: answer.verification.as_ref(),
             timings: &answer.timings,
             vectors_pending,
         })?;
@@ -139,6 +145,9 @@ pub fn run(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
         if answer.mode == lore_agent::AnswerMode::Llm && !answer.refused {
             if answer.finish_reason.as_deref() == Some("length") {
                 warn_line("the answer was cut at llm.max_answer_tokens");
+            }
+            if let Some(v) = &answer.verification {
+                print_verification(v)?;
             }
             if !answer.citations.is_empty() {
                 outln!("\nSources:")?;
@@ -169,6 +178,25 @@ pub fn run(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The summary line of a verification (`Verified: 7 of 8 sentences supported, 1 unsupported`),
+/// then each sentence not supported, marked: `⚠ unsupported` or `~ partly supported`.
+pub(crate) fn print_verification(v: &Verification) -> Result<()> {
+    if v.summary.checked == 0 {
+        return Ok(());
+    }
+    outln!("\nVerified: {}", v.summary.line())?;
+    for s in &v.sentences {
+        let mark = match s.label {
+            Label::Unsupported => "⚠",
+            Label::PartlySupported => "~",
+            _ => continue,
+        };
+        let better = s.better_source.map(|n| format!(" ([{n}] backs it better)")).unwrap_or_default();
+        outln!("  {mark} {}: {}{better}", s.label.as_str(), s.text.replace('\n', " "))?;
+    }
+    Ok(())
 }
 
 fn passages_list(passages: &[lore_agent::Passage]) -> String {

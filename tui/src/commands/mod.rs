@@ -16,6 +16,7 @@ mod roots;
 mod search;
 mod show;
 mod sync;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -45,6 +46,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Sync(args)) => sync::run(&ctx, args),
         Some(Command::Roots(args)) => roots::run(&ctx, args),
         Some(Command::Related(args)) => related::run(&ctx, args),
+        Some(Command::Verify(args)) => verify::run(&ctx, args),
         Some(Command::Feed(args)) => feed::run(&ctx, args),
         Some(Command::Bench(args)) => bench::run(&ctx, args),
         None => crate::ui::run(&ctx),
