@@ -24,6 +24,8 @@ pub struct Theme {
     pub citation: Style,
     /// Query terms found in a passage.
     pub mark: Style,
+    /// The part of a source that best supports the answer's sentences citing it.
+    pub quote: Style,
     /// The selected row of a list.
     pub selected: Style,
     /// Error messages.
@@ -55,6 +57,7 @@ impl Theme {
             question: Style::default().fg(Color::Blue).add_modifier(Modifier::BOLD),
             citation: Style::default().fg(Color::Magenta).add_modifier(Modifier::BOLD),
             mark: Style::default().fg(Color::Black).bg(Color::Yellow),
+            quote: Style::default().fg(Color::Green).add_modifier(Modifier::UNDERLINED),
             selected: Style::default().add_modifier(Modifier::REVERSED),
             error: Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
             notice: Style::default().fg(Color::Magenta),
@@ -75,6 +78,7 @@ impl Theme {
             question: bold,
             citation: bold,
             mark: Style::default().add_modifier(Modifier::REVERSED),
+            quote: Style::default().add_modifier(Modifier::UNDERLINED),
             selected: Style::default().add_modifier(Modifier::REVERSED),
             error: bold,
             notice: Style::default().add_modifier(Modifier::ITALIC),

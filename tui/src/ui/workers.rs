@@ -34,7 +34,9 @@ use lore_index::{
 };
 use tokio::sync::{mpsc, oneshot};
 
-use super::app::{AnswerUpdate, ChunkContext, Command, FeedItems, IngestUpdate, Message, Report};
+use super::app::{
+    AnswerUpdate, ChunkContext, Command, FeedItems, IngestUpdate, Message, Report, SourceQuote,
+};
 use crate::context::{Context, retrieve_config, web_runtime};
 use crate::output::plural;
 
@@ -480,11 +482,18 @@ impl Engine {
                             None
                         }
                     };
+                    let quotes = asked
+                        .answer
+                        .verification
+                        .as_ref()
+                        .map(SourceQuote::of_verification)
+                        .unwrap_or_default();
                     update(AnswerUpdate::Done {
                         text: asked.answer.text,
                         citations: asked.answer.citations,
                         conversation,
                         related: asked.related.into_iter().map(|d| d.title).collect(),
+                        quotes,
                     });
                 }
             }

@@ -253,6 +253,8 @@ pub enum AnswerUpdate {
         conversation: Option<i64>,
         /// Titles of other documents near the cited passages.
         related: Vec<String>,
+        /// The part of each cited source that best supports the answer.
+        quotes: Vec<SourceQuote>,
     },
     /// It failed.
     Failed(String),

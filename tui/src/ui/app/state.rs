@@ -134,6 +134,46 @@ pub struct Turn {
     pub notice: Option<String>,
     /// Titles of other documents near the cited passages ("related reading").
     pub related: Vec<String>,
+    /// For each cited source, the part of it that best supports the answer's sentences citing it
+    /// (from the answer's verification), shown highlighted in the sources pane.
+    pub quotes: Vec<SourceQuote>,
+}
+
+/// The part of source `[n]` that best supports a sentence of the answer citing it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceQuote {
+    /// The source's number.
+    pub n: usize,
+    /// The chunk the quote is in, when known.
+    pub chunk_id: Option<i64>,
+    /// The quote, as it stands in the chunk.
+    pub text: String,
+    /// Its span in the chunk, in characters, when known.
+    pub span: Option<(usize, usize)>,
+}
+
+impl SourceQuote {
+    /// The quotes of an answer's verification: for each source, the quote of the first sentence
+    /// it supports, else of the first it partly supports.
+    pub fn of_verification(v: &lore_agent::verify::Verification) -> Vec<SourceQuote> {
+        use lore_agent::verify::Label;
+        let mut out: Vec<SourceQuote> = Vec::new();
+        for wanted in [Label::Supported, Label::PartlySupported] {
+            for s in v.sentences.iter().filter(|s| s.label == wanted) {
+                let Some(q) = &s.quote else { continue };
+                if out.iter().any(|o| o.n == q.passage) || !s.citations.contains(&q.passage) {
+                    continue;
+                }
+                out.push(SourceQuote {
+                    n: q.passage,
+                    chunk_id: q.chunk_id,
+                    text: q.text.clone(),
+                    span: q.start.zip(q.end),
+                });
+            }
+        }
+        out
+    }
 }
 
 impl Turn {
@@ -146,6 +186,7 @@ impl Turn {
             state: TurnState::Searching,
             notice: None,
             related: Vec::new(),
+            quotes: Vec::new(),
         }
     }
 
@@ -507,6 +548,8 @@ pub struct Metrics {
     pub detail_lines: usize,
     /// Rows of the source detail area.
     pub detail_height: usize,
+    /// The first line of the source detail drawn.
+    pub detail_top: usize,
     /// Rows of the library list.
     pub library_height: usize,
     /// Lines of the help text.
@@ -553,6 +596,9 @@ pub struct App {
     pub context: Option<ChunkContext>,
     /// Scroll position of the source detail.
     pub detail_scroll: usize,
+    /// Whether the source detail shows the selected source's quote (set when a source of an
+    /// answer is shown, cleared when the user scrolls it or something else is shown).
+    pub detail_at_quote: bool,
     /// The running answer's number.
     pub answering: Option<u64>,
     /// Number of the last answer asked.
@@ -588,6 +634,7 @@ impl App {
             library: LibraryState::default(),
             context: None,
             detail_scroll: 0,
+            detail_at_quote: false,
             answering: None,
             ask_seq: 0,
             ingest: None,

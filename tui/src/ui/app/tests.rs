@@ -166,6 +166,7 @@ fn a_question_streams_into_a_turn_with_its_sources() {
             citations: vec![sources[0].clone()],
             conversation: Some(7),
             related: vec!["Programming FAQ".into()],
+            quotes: vec![],
         },
     });
     assert_eq!(a.answering, None);
@@ -187,6 +188,7 @@ fn follow_ups_carry_history_and_the_conversation() {
             citations: vec![],
             conversation: Some(5),
             related: vec![],
+            quotes: vec![],
         };
         a.apply(Report::Answer { id, update: done });
     }

@@ -50,6 +50,7 @@ impl App {
                 self.focus = Focus::Conversation;
                 self.editing = Some(Editing::Question);
                 self.detail_scroll = 0;
+                self.detail_at_quote = false;
                 self.say("new conversation");
             }
             Action::PastConversations => {
@@ -78,6 +79,7 @@ impl App {
                 self.editing = Some(Editing::Search);
                 self.subject = Subject::Hit;
                 self.detail_scroll = 0;
+                self.detail_at_quote = false;
                 self.fetch_subject(&mut out);
             }
             Action::StartFilter => {
@@ -169,6 +171,7 @@ impl App {
     fn show_citations(&mut self, out: &mut Vec<Command>) {
         self.subject = Subject::Citations;
         self.detail_scroll = 0;
+        self.detail_at_quote = true;
         self.fetch_subject(out);
     }
 
@@ -182,6 +185,7 @@ impl App {
         if self.subject != subject {
             self.subject = subject;
             self.detail_scroll = 0;
+            self.detail_at_quote = false;
             self.fetch_subject(out);
         }
     }
@@ -306,6 +310,7 @@ impl App {
             }
             Nav::Hits => self.move_hit(dir * (m.main_height / 3).max(1) as isize, out),
             Nav::Sources => {
+                self.scroll_detail_from_drawn();
                 let page = m.detail_height.saturating_sub(1).max(1) as isize;
                 let max = m.detail_lines.saturating_sub(m.detail_height) as isize;
                 self.detail_scroll = (self.detail_scroll as isize + dir * page).clamp(0, max.max(0)) as usize;
@@ -334,7 +339,17 @@ impl App {
             (self.search.selected as isize).saturating_add(delta).clamp(0, n as isize - 1) as usize;
         self.subject = Subject::Hit;
         self.detail_scroll = 0;
+        self.detail_at_quote = false;
         self.fetch_subject(out);
+    }
+
+    /// The user scrolls the source detail: from where it was drawn (at the quote, maybe), no
+    /// longer held at the quote.
+    fn scroll_detail_from_drawn(&mut self) {
+        if self.detail_at_quote {
+            self.detail_scroll = self.metrics.detail_top;
+            self.detail_at_quote = false;
+        }
     }
 
     fn move_source(&mut self, delta: isize, out: &mut Vec<Command>) {
@@ -392,6 +407,7 @@ impl App {
         self.conversation.selected_source = 0;
         self.subject = Subject::Citations;
         self.detail_scroll = 0;
+        self.detail_at_quote = false;
         self.message = None;
         out.push(Command::Ask { id: self.ask_seq, question, history, conversation: self.conversation.id });
     }
@@ -477,6 +493,7 @@ impl App {
                 self.conversation.scroll.by(delta, m.main_lines, m.main_height);
             }
         } else if m.sources.contains(at) {
+            self.scroll_detail_from_drawn();
             let max = m.detail_lines.saturating_sub(m.detail_height) as isize;
             self.detail_scroll = (self.detail_scroll as isize + delta).clamp(0, max.max(0)) as usize;
         } else if m.library.contains(at) {
@@ -635,6 +652,7 @@ impl App {
                     if self.view == MainView::Search {
                         self.subject = Subject::Hit;
                         self.detail_scroll = 0;
+                        self.detail_at_quote = false;
                         self.fetch_subject(&mut out);
                     }
                 }
@@ -703,6 +721,8 @@ impl App {
                             state: TurnState::Done,
                             notice: None,
                             related: Vec::new(),
+                            // Verification is not stored with a turn.
+                            quotes: Vec::new(),
                         })
                         .collect(),
                     scroll: Scroll::default(),
@@ -764,9 +784,10 @@ impl App {
                 turn.text.push_str(&t);
                 turn.state = TurnState::Streaming;
             }
-            AnswerUpdate::Done { text, citations, conversation, related } => {
+            AnswerUpdate::Done { text, citations, conversation, related, quotes } => {
                 turn.text = text;
                 turn.related = related;
+                turn.quotes = quotes;
                 if !citations.is_empty() {
                     let selected = turn.sources.get(self.conversation.selected_source).map(|c| c.n);
                     turn.sources = citations;

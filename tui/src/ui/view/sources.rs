@@ -8,7 +8,7 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
 use super::{dim_line, focused, pane, styled_line};
-use crate::ui::app::{App, Focus, Metrics, Subject};
+use crate::ui::app::{App, Focus, Metrics, SourceQuote, Subject};
 use crate::ui::text::{
     head_width, highlighted, query_terms, tail_width, term_ranges, thousands, truncate, wrap_lines,
 };
@@ -37,13 +37,20 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, theme: &Theme, area: Rect, 
         shown.push(dim_line("─".repeat(width), theme));
         frame.render_widget(Paragraph::new(shown), list_area);
     }
-    let lines = detail_lines(app, theme, width);
+    let (lines, quote_line) = detail_lines_and_quote(app, theme, width);
     let height = detail_area.height as usize;
-    let top = app.detail_scroll.min(lines.len().saturating_sub(height));
+    // A source just selected opens at its quote (the line before it kept for context), until
+    // the user scrolls.
+    let wanted = match quote_line {
+        Some(l) if app.detail_at_quote => l.saturating_sub(1),
+        _ => app.detail_scroll,
+    };
+    let top = wanted.min(lines.len().saturating_sub(height));
     let end = (top + height).min(lines.len());
     frame.render_widget(Paragraph::new(lines[top..end].to_vec()), detail_area);
     m.detail_lines = lines.len();
     m.detail_height = height;
+    m.detail_top = top;
 }
 
 fn title(app: &App) -> Line<'static> {
@@ -83,9 +90,11 @@ fn list_lines(app: &App, theme: &Theme, width: usize) -> Vec<Line<'static>> {
         .collect()
 }
 
-/// The detail of what is shown, wrapped to `width`.
-pub(super) fn detail_lines(app: &App, theme: &Theme, width: usize) -> Vec<Line<'static>> {
+/// The detail of what is shown, wrapped to `width`, and the line where the selected source's
+/// quote (the part supporting the answer) starts, when one is shown.
+fn detail_lines_and_quote(app: &App, theme: &Theme, width: usize) -> (Vec<Line<'static>>, Option<usize>) {
     let mut raw: Vec<Line<'static>> = Vec::new();
+    let mut quote_at: Option<usize> = None;
     let ctx = app.subject_context();
     match app.subject {
         Subject::Citations => {
@@ -94,7 +103,7 @@ pub(super) fn detail_lines(app: &App, theme: &Theme, width: usize) -> Vec<Line<'
                     "No sources yet. Ask a question, or press / (after Esc) to search.",
                     theme,
                 ));
-                return wrap_lines(&raw, width);
+                return (wrap_lines(&raw, width), None);
             };
             // The title is on the selected [n] line above.
             let mut loc: Vec<String> = Vec::new();
@@ -110,11 +119,16 @@ pub(super) fn detail_lines(app: &App, theme: &Theme, width: usize) -> Vec<Line<'
                 ));
             }
             let terms = app.current_turn().map(|t| query_terms(t.search_query())).unwrap_or_default();
-            let text = ctx
-                .and_then(|x| x.chunk.as_ref())
-                .map(|ch| ch.text.clone())
-                .unwrap_or_else(|| c.text.clone());
-            passage(
+            let shown = ctx.and_then(|x| x.chunk.as_ref());
+            let text = shown.map(|ch| ch.text.clone()).unwrap_or_else(|| c.text.clone());
+            let quote = app
+                .current_turn()
+                .and_then(|t| t.quotes.iter().find(|q| q.n == c.n))
+                .and_then(|q| quote_range(&text, q, shown.map_or(c.chunk_id, |ch| ch.id)));
+            if quote.is_some() {
+                raw.push(dim_line("(underlined: what supports the answer's sentences citing it)", theme));
+            }
+            quote_at = passage(
                 &mut raw,
                 theme,
                 width,
@@ -122,12 +136,13 @@ pub(super) fn detail_lines(app: &App, theme: &Theme, width: usize) -> Vec<Line<'
                 &text,
                 ctx.and_then(|x| x.after.as_deref()),
                 &terms,
+                quote,
             );
         }
         Subject::Hit => {
             let Some(h) = app.search.selected_hit() else {
                 raw.push(dim_line("No result selected.", theme));
-                return wrap_lines(&raw, width);
+                return (wrap_lines(&raw, width), None);
             };
             raw.push(styled_line(h.title.clone(), theme.title));
             let mut loc: Vec<String> = Vec::new();
@@ -148,12 +163,13 @@ pub(super) fn detail_lines(app: &App, theme: &Theme, width: usize) -> Vec<Line<'
                 &h.chunk.text,
                 ctx.and_then(|x| x.after.as_deref()),
                 &terms,
+                None,
             );
         }
         Subject::Document(id) => {
             let Some(d) = app.library.docs.iter().find(|d| d.id == id) else {
                 raw.push(dim_line("The document is no longer in the library.", theme));
-                return wrap_lines(&raw, width);
+                return (wrap_lines(&raw, width), None);
             };
             raw.push(styled_line(d.title.clone(), theme.title));
             let mut facts = vec![d.kind.clone()];
@@ -188,7 +204,24 @@ pub(super) fn detail_lines(app: &App, theme: &Theme, width: usize) -> Vec<Line<'
         }
         Subject::Feed(id) => feed_lines(app, theme, id, &mut raw),
     }
-    wrap_lines(&raw, width)
+    let quote_line = quote_at.map(|i| wrap_lines(&raw[..i.min(raw.len())], width).len());
+    (wrap_lines(&raw, width), quote_line)
+}
+
+/// Where `quote` stands in `text` (the chunk `chunk_id`, or the source's own text), as a byte
+/// range: at its recorded character span when that is this chunk and still holds the quote,
+/// else wherever the quote's text is found.
+fn quote_range(text: &str, quote: &SourceQuote, chunk_id: i64) -> Option<(usize, usize)> {
+    if quote.text.is_empty() {
+        return None;
+    }
+    let byte_at = |chars: usize| text.char_indices().map(|(b, _)| b).chain([text.len()]).nth(chars);
+    let at_span = quote
+        .span
+        .filter(|_| quote.chunk_id == Some(chunk_id))
+        .and_then(|(a, b)| Some((byte_at(a)?, byte_at(b)?)))
+        .filter(|&(a, b)| text.get(a..b) == Some(quote.text.as_str()));
+    at_span.or_else(|| text.find(&quote.text).map(|a| (a, a + quote.text.len())))
 }
 
 /// A feed: where it is, how its last fetch went (the whole error line when it failed), its
@@ -253,6 +286,9 @@ const FEED_ITEMS_SHOWN: usize = 20;
 
 /// The chunk with the query's words marked, between the end of the chunk before and the start
 /// of the chunk after (dimmed).
+/// `quote` (a byte range of `text`) is underlined; returns the index in `raw` of the line where
+/// it starts.
+#[allow(clippy::too_many_arguments)]
 fn passage(
     raw: &mut Vec<Line<'static>>,
     theme: &Theme,
@@ -261,20 +297,41 @@ fn passage(
     text: &str,
     after: Option<&str>,
     terms: &[String],
-) {
+    quote: Option<(usize, usize)>,
+) -> Option<usize> {
     raw.push(Line::default());
     if let Some(b) = before.filter(|b| !b.trim().is_empty()) {
         for l in tail_width(b.trim(), BEFORE_WIDTH.min(width.saturating_sub(2))).lines() {
             raw.push(dim_line(l.to_string(), theme));
         }
     }
-    for l in text.lines() {
-        let ranges = term_ranges(l, terms);
-        raw.push(Line::from(highlighted(l, &ranges, theme.text, theme.mark)));
+    let mut quote_at = None;
+    let mut offset = 0;
+    for line in text.split('\n') {
+        let (start, end) = (offset, offset + line.len());
+        offset = end + 1;
+        let l = line.strip_suffix('\r').unwrap_or(line);
+        // The part of this line inside the quote, relative to the line.
+        let inside = quote
+            .map(|(a, b)| (a.max(start) - start, b.min(start + l.len()).saturating_sub(start)))
+            .filter(|(a, b)| a < b && l.is_char_boundary(*a) && l.is_char_boundary(*b));
+        let spans = match inside {
+            Some((a, b)) => {
+                quote_at.get_or_insert(raw.len());
+                let mut spans = Vec::new();
+                for (piece, base) in [(&l[..a], theme.text), (&l[a..b], theme.quote), (&l[b..], theme.text)] {
+                    spans.extend(highlighted(piece, &term_ranges(piece, terms), base, theme.mark));
+                }
+                spans
+            }
+            None => highlighted(l, &term_ranges(l, terms), theme.text, theme.mark),
+        };
+        raw.push(Line::from(spans));
     }
     if let Some(a) = after.filter(|a| !a.trim().is_empty()) {
         for l in head_width(a.trim(), AFTER_WIDTH).lines() {
             raw.push(dim_line(l.to_string(), theme));
         }
     }
+    quote_at
 }

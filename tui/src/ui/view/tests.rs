@@ -134,6 +134,7 @@ fn sources_pane() {
             citations: cites,
             conversation: Some(12),
             related: vec!["Programming FAQ".into(), "Library and Extension FAQ".into()],
+            quotes: vec![],
         },
     });
     a.handle(Action::NextPane);
@@ -394,6 +395,7 @@ fn zh_sources_pane() {
             citations: cites,
             conversation: Some(7),
             related: vec!["编程常见问题".into(), "深入理解计算机系统（原书第3版）".into()],
+            quotes: vec![],
         },
     });
     a.handle(Action::NextPane);
@@ -568,4 +570,74 @@ fn the_status_line_counts_chunks_awaiting_vectors() {
     assert!(screen.contains("1,234 chunks awaiting vectors"), "{screen}");
     a.apply(Report::LibraryLoaded { vectors_pending: 0, docs: library(), counts: (4, 1501), feeds: vec![] });
     assert!(!render(&mut a, 160, 20).contains("awaiting"));
+}
+
+#[test]
+fn a_source_opens_at_the_quote_that_supports_the_answer_until_scrolled() {
+    let mut a = with_library();
+    for c in "Why does Python have a global interpreter lock?".chars() {
+        a.handle(Action::Edit(Edit::Char(c)));
+    }
+    a.handle(Action::Enter);
+    let id = a.answering.unwrap();
+    // A long chunk whose supporting sentence is far below the first screen.
+    let filler: Vec<String> = (1..=40).map(|i| format!("Filler line {i} about something else.")).collect();
+    let quote = "Only one thread runs in the Python VM at a time, ensured by the GIL.";
+    let text = format!("{}\n{quote} The rest of the line.\n{}", filler.join("\n"), filler[..5].join("\n"));
+    let design = citation(1, 3, "Design and History FAQ", &text);
+    a.apply(Report::Answer { id, update: AnswerUpdate::Sources(vec![design.clone()]) });
+    let span_start = text.chars().count() - text[text.find(quote).unwrap()..].chars().count();
+    a.apply(Report::Answer {
+        id,
+        update: AnswerUpdate::Done {
+            text: "The GIL lets one thread run at a time [1].".into(),
+            citations: vec![design.clone()],
+            conversation: Some(3),
+            related: vec![],
+            quotes: vec![SourceQuote {
+                n: 1,
+                chunk_id: Some(design.chunk_id),
+                text: quote.into(),
+                span: Some((span_start, span_start + quote.chars().count())),
+            }],
+        },
+    });
+    a.apply(Report::Context(ChunkContext {
+        chunk_id: design.chunk_id,
+        chunk: Some(chunk(3, 1, &text)),
+        before: None,
+        after: None,
+    }));
+    a.handle(Action::NextPane);
+    assert!(a.detail_at_quote);
+    let mut term = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    let mut draw_once = |a: &mut App| {
+        let mut m = a.metrics;
+        term.draw(|f| m = draw(f, a, &Theme::plain())).unwrap();
+        a.set_metrics(m);
+        term.backend().buffer().clone()
+    };
+    draw_once(&mut a);
+    let buffer = draw_once(&mut a);
+    let shown = screen(&buffer);
+    assert!(shown.contains("Only one thread runs in the Python VM"), "{shown}");
+    assert!(!shown.contains("Filler line 20 about"), "the pane did not open at the quote:\n{shown}");
+    // The quote's cells are underlined; the rest of its line is not.
+    let width = buffer.area.width as usize;
+    let underlined_at = |needle: &str| {
+        let row = shown.lines().position(|l| l.contains(needle)).unwrap();
+        let cells = &buffer.content[row * width..(row + 1) * width];
+        let line: String = cells.iter().map(|c| c.symbol()).collect();
+        // Cells, not bytes: the borders are box-drawing characters.
+        let col = line[..line.find(needle).unwrap()].chars().count();
+        cells[col].modifier.contains(ratatui::style::Modifier::UNDERLINED)
+    };
+    assert!(underlined_at("Only one thread"));
+    assert!(!underlined_at("The rest"));
+    // Scrolling starts from where the quote was shown, and the pane no longer holds it.
+    let top = a.metrics.detail_top;
+    assert!(top > 0);
+    a.handle(Action::PageUp);
+    assert!(!a.detail_at_quote);
+    assert!(a.detail_scroll < top, "{} {top}", a.detail_scroll);
 }
