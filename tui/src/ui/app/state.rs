@@ -134,8 +134,8 @@ pub struct Turn {
     pub notice: Option<String>,
     /// Titles of other documents near the cited passages ("related reading").
     pub related: Vec<String>,
-    /// For each cited source, the part of it that best supports the answer's sentences citing it
-    /// (from the answer's verification), shown highlighted in the sources pane.
+    /// The parts of the cited sources that best support the answer's sentences citing them (from
+    /// the answer's verification), shown underlined in the sources pane.
     pub quotes: Vec<SourceQuote>,
 }
 
@@ -153,15 +153,17 @@ pub struct SourceQuote {
 }
 
 impl SourceQuote {
-    /// The quotes of an answer's verification: for each source, the quote of the first sentence
-    /// it supports, else of the first it partly supports.
+    /// The quotes of an answer's verification, each source's in the answer's order: those of the
+    /// sentences they support, then of those they partly support. A source spans several chunks;
+    /// the sources pane shows the first of its quotes that is in the chunk it shows.
     pub fn of_verification(v: &lore_agent::verify::Verification) -> Vec<SourceQuote> {
         use lore_agent::verify::Label;
         let mut out: Vec<SourceQuote> = Vec::new();
         for wanted in [Label::Supported, Label::PartlySupported] {
             for s in v.sentences.iter().filter(|s| s.label == wanted) {
                 let Some(q) = &s.quote else { continue };
-                if out.iter().any(|o| o.n == q.passage) || !s.citations.contains(&q.passage) {
+                let known = out.iter().any(|o| o.n == q.passage && o.text == q.text);
+                if known || !s.citations.contains(&q.passage) {
                     continue;
                 }
                 out.push(SourceQuote {

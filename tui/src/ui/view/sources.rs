@@ -121,10 +121,15 @@ fn detail_lines_and_quote(app: &App, theme: &Theme, width: usize) -> (Vec<Line<'
             let terms = app.current_turn().map(|t| query_terms(t.search_query())).unwrap_or_default();
             let shown = ctx.and_then(|x| x.chunk.as_ref());
             let text = shown.map(|ch| ch.text.clone()).unwrap_or_else(|| c.text.clone());
-            let quote = app
-                .current_turn()
-                .and_then(|t| t.quotes.iter().find(|q| q.n == c.n))
-                .and_then(|q| quote_range(&text, q, shown.map_or(c.chunk_id, |ch| ch.id)));
+            let shown_id = shown.map_or(c.chunk_id, |ch| ch.id);
+            let quote = app.current_turn().and_then(|t| {
+                let mine = || t.quotes.iter().filter(|q| q.n == c.n);
+                // A quote recorded in the chunk shown first, then any found in its text.
+                mine()
+                    .filter(|q| q.chunk_id == Some(shown_id))
+                    .chain(mine())
+                    .find_map(|q| quote_range(&text, q, shown_id))
+            });
             if quote.is_some() {
                 raw.push(dim_line("(underlined: what supports the answer's sentences citing it)", theme));
             }

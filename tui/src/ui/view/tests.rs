@@ -594,12 +594,21 @@ fn a_source_opens_at_the_quote_that_supports_the_answer_until_scrolled() {
             citations: vec![design.clone()],
             conversation: Some(3),
             related: vec![],
-            quotes: vec![SourceQuote {
-                n: 1,
-                chunk_id: Some(design.chunk_id),
-                text: quote.into(),
-                span: Some((span_start, span_start + quote.chars().count())),
-            }],
+            quotes: vec![
+                // The source's first quote is in a neighbouring chunk the pane does not show.
+                SourceQuote {
+                    n: 1,
+                    chunk_id: Some(design.chunk_id - 1),
+                    text: "A sentence of the chunk before.".into(),
+                    span: Some((3, 34)),
+                },
+                SourceQuote {
+                    n: 1,
+                    chunk_id: Some(design.chunk_id),
+                    text: quote.into(),
+                    span: Some((span_start, span_start + quote.chars().count())),
+                },
+            ],
         },
     });
     a.apply(Report::Context(ChunkContext {
