@@ -339,10 +339,9 @@ impl Fit {
 /// Checks each sentence of `answer` (with `[n]` markers) against `sources`, with `embed` for
 /// meaning (see [`Embed`]) and `cosine_scale` the embedding model's
 /// [`lore_index::CosineScale::same_meaning`] ([`crate::support::COSINE_MIN`] for
-/// all-MiniLM-L6-v2; the cosine thresholds are scaled by it).
+/// all-MiniLM-L6-v2; the cosine thresholds are moved to it, see [`cosine_thresholds`]).
 pub fn verify(answer: &str, sources: &[Source], embed: &mut Embed<'_>, cosine_scale: f32) -> Verification {
-    let ratio = cosine_scale / crate::support::COSINE_MIN;
-    let (cos_supported, cos_partly) = (COSINE_SUPPORTED * ratio, COSINE_PARTLY * ratio);
+    let (cos_supported, cos_partly) = cosine_thresholds(cosine_scale);
 
     // The sentences of the sources, and the windows over them.
     let mut source_sentences: Vec<(usize, Span)> = Vec::new();
@@ -553,6 +552,18 @@ pub fn verify_in_library(library: &lore_index::Library, answer: &str, sources: &
     verify(answer, sources, &mut embed, scale)
 }
 
+/// The cosine thresholds (supported, partly supported) for a model whose same-meaning cut is
+/// `same_meaning`: [`COSINE_SUPPORTED`] and [`COSINE_PARTLY`] were measured with all-MiniLM-L6-v2
+/// (same-meaning cut [`crate::support::COSINE_MIN`]); another model keeps their place in the room
+/// between its own cut and 1 (multiplying them by the ratio of the cuts put the multilingual E5
+/// model's above 1, where no cosine reaches).
+pub fn cosine_thresholds(same_meaning: f32) -> (f32, f32) {
+    let base = crate::support::COSINE_MIN;
+    let cut = same_meaning.clamp(0.0, 0.999);
+    let moved = |t: f32| cut + (t - base) / (1.0 - base) * (1.0 - cut);
+    (moved(COSINE_SUPPORTED), moved(COSINE_PARTLY))
+}
+
 /// The quote of `window` of `source`, located in the chunk that holds it (a window of two
 /// sentences no chunk holds whole falls back to its first sentence a chunk holds).
 fn quote(source: &Source, window: &Window, sentences: &[(usize, Span)]) -> Quote {
@@ -741,5 +752,14 @@ mod tests {
         assert_eq!(q.start, Some(passage.chars().position(|c| c == '。').unwrap() + 1));
         let v = run("量子计算机可以破解所有的密码系统[1]。", &[source(1, 1, passage)]);
         assert_eq!(v.sentences[0].label, Label::Unsupported, "{v:?}");
+    }
+
+    #[test]
+    fn cosine_thresholds_keep_their_place_on_every_model_scale() {
+        let (s, p) = cosine_thresholds(crate::support::COSINE_MIN);
+        assert!((s - COSINE_SUPPORTED).abs() < 1e-6 && (p - COSINE_PARTLY).abs() < 1e-6);
+        // The multilingual E5 scale: both between its same-meaning cut (0.95) and 1, in order.
+        let (s, p) = cosine_thresholds(0.95);
+        assert!(0.95 < p && p < s && s < 1.0, "{p} {s}");
     }
 }
