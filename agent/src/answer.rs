@@ -358,14 +358,10 @@ pub async fn ask(
         on_event(AskEvent::Text(&rest));
     }
     let text = text.trim().to_string();
-    let judged = lore_index::vectors_judge(library, &text);
-    let mut embed = |texts: &[String]| -> Option<Vec<Vec<f32>>> {
-        if !judged {
-            return None;
-        }
-        lore_index::embed_texts(library, texts).ok().flatten()
-    };
-    let cosine_min = lore_index::cosine_scale(library).map_or(support::COSINE_MIN, |s| s.same_meaning);
+    // One embedder for the support check and the verification below: they read the same
+    // passage sentences.
+    let mut embed = support::library_embed(library, &text);
+    let cosine_min = verify::same_meaning(library);
     let verdict = support::check(&text, &texts, &mut embed, cosine_min);
     let model = Some(chat.config().model.clone());
     let finish_reason = stream.finish_reason.clone();
@@ -408,7 +404,7 @@ pub async fn ask(
     citations.sort_by_key(|c| c.n);
     let verify_start = Instant::now();
     let sources = verify_sources(library, &passages);
-    let verification = verify::verify_in_library(library, &text, &sources);
+    let verification = verify::verify(&text, &sources, &mut embed, cosine_min);
     timings.verify_ms = Some(ms(verify_start));
     timings.total_ms = ms(start);
     Ok(Answer {

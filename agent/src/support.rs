@@ -5,7 +5,7 @@
 //! them. An answer most of whose claims no passage supports was made up, not taken from the
 //! library.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use lore_index::ExactTerms;
 
@@ -89,6 +89,34 @@ pub fn sentences(text: &str) -> Vec<String> {
 /// Normalised embedding vectors of texts, one per text, when the embedding model can judge
 /// their language (`None` otherwise, or on failure).
 pub type Embed<'a> = dyn FnMut(&[String]) -> Option<Vec<Vec<f32>>> + 'a;
+
+/// `library`'s embedding model as an [`Embed`] for checking `answer`: `None` when the model
+/// cannot judge the answer's language (or has failed); each distinct text is embedded once, so
+/// the support check and the verification of one answer, which read the same passage sentences,
+/// share their vectors.
+pub fn library_embed<'a>(
+    library: &'a lore_index::Library,
+    answer: &str,
+) -> impl FnMut(&[String]) -> Option<Vec<Vec<f32>>> + 'a {
+    let judged = lore_index::vectors_judge(library, answer);
+    let mut known: HashMap<String, Vec<f32>> = HashMap::new();
+    move |texts: &[String]| {
+        if !judged {
+            return None;
+        }
+        let mut missing: Vec<String> = Vec::new();
+        for t in texts {
+            if !known.contains_key(t) && !missing.contains(t) {
+                missing.push(t.clone());
+            }
+        }
+        if !missing.is_empty() {
+            let vectors = lore_index::embed_texts(library, &missing).ok().flatten()?;
+            known.extend(missing.into_iter().zip(vectors));
+        }
+        texts.iter().map(|t| known.get(t).cloned()).collect()
+    }
+}
 
 /// Checks `answer` against the `passages` texts, with `embed` for meaning (see [`Embed`]) and
 /// `cosine_min` for how close in meaning a claim and a passage sentence must be (the embedding

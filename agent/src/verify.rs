@@ -541,15 +541,13 @@ pub fn verify(answer: &str, sources: &[Source], embed: &mut Embed<'_>, cosine_sc
 /// [`verify`] with `library`'s embedding model judging meaning (where it covers the answer's
 /// language) on its cosine scale.
 pub fn verify_in_library(library: &lore_index::Library, answer: &str, sources: &[Source]) -> Verification {
-    let judged = lore_index::vectors_judge(library, answer);
-    let mut embed = |texts: &[String]| -> Option<Vec<Vec<f32>>> {
-        if !judged {
-            return None;
-        }
-        lore_index::embed_texts(library, texts).ok().flatten()
-    };
-    let scale = lore_index::cosine_scale(library).map_or(crate::support::COSINE_MIN, |s| s.same_meaning);
-    verify(answer, sources, &mut embed, scale)
+    let mut embed = crate::support::library_embed(library, answer);
+    verify(answer, sources, &mut embed, same_meaning(library))
+}
+
+/// `library`'s same-meaning cosine ([`crate::support::COSINE_MIN`] without engines).
+pub fn same_meaning(library: &lore_index::Library) -> f32 {
+    lore_index::cosine_scale(library).map_or(crate::support::COSINE_MIN, |s| s.same_meaning)
 }
 
 /// The cosine thresholds (supported, partly supported) for a model whose same-meaning cut is

@@ -34,6 +34,20 @@ pub fn lore_bin() -> PathBuf {
 pub const CHAT_MODEL_ENV: [(&str, &str); 2] =
     [("LORE_LLM_MODEL", "qwen2.5-0.5b-instruct"), ("LORE_LLM_TEMPERATURE", "0.0")];
 
+/// The settings of the tests that ask the local chat model: its server ([`chat_server`]) and
+/// name ([`CHAT_MODEL_ENV`]), and prompts kept small so a 0.5B model on 2 cores answers in
+/// seconds (160 answer tokens, a 700-token budget of at most 3 passages).
+pub fn small_chat_env() -> Vec<(&'static str, String)> {
+    let mut env = vec![
+        ("LORE_LLM_BASE_URL", chat_server()),
+        ("LORE_LLM_MAX_ANSWER_TOKENS", "160".into()),
+        ("LORE_ASK_BUDGET_TOKENS", "700".into()),
+        ("LORE_ASK_MAX_PASSAGES", "3".into()),
+    ];
+    env.extend(CHAT_MODEL_ENV.map(|(k, v)| (k, v.to_string())));
+    env
+}
+
 /// The base URL of the local chat model server the tests talk to: `$LORE_TEST_LLM` when set
 /// (`.ci/run` starts the server and sets it), else the server of `scripts/chat-server.sh`,
 /// started if it is not running (it keeps running for later test runs; `scripts/chat-server.sh
@@ -138,6 +152,18 @@ impl Lore {
     /// Runs `lore ARGS...` and waits for it.
     pub fn run(&self, args: &[&str]) -> Run {
         Run::from(self.cmd(args).output().expect("run lore"))
+    }
+
+    /// A new library holding `files` of the data folder `dir` (relative to `../shared/data`),
+    /// added in one `lore add` that must succeed.
+    pub fn with_files(dir: &str, files: &[&str]) -> Lore {
+        let lore = Lore::new();
+        let dir = data_dir::data(dir);
+        let paths: Vec<String> = files.iter().map(|p| dir.join(p).display().to_string()).collect();
+        let mut args = vec!["add"];
+        args.extend(paths.iter().map(String::as_str));
+        lore.run(&args).ok();
+        lore
     }
 
     /// `lore ls --json` as a list of documents.

@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use lore_tests::{CHAT_MODEL_ENV, Lore, chat_server, data};
+use lore_tests::{Lore, data, small_chat_env};
 use serde_json::Value;
 
 /// The pages every test here searches: small FAQ pages with distinct subjects.
@@ -18,15 +18,7 @@ const PAGES: &[&str] = &["gui.html", "installed.html", "windows.html", "design.h
 /// One library shared by the tests of this file (embedding it once keeps them quick).
 fn library() -> &'static Lore {
     static LIB: OnceLock<Lore> = OnceLock::new();
-    LIB.get_or_init(|| {
-        let lore = Lore::new();
-        let dir = data("docs/html/python3.11-faq");
-        let paths: Vec<String> = PAGES.iter().map(|p| dir.join(p).display().to_string()).collect();
-        let mut args = vec!["add"];
-        args.extend(paths.iter().map(String::as_str));
-        lore.run(&args).ok();
-        lore
-    })
+    LIB.get_or_init(|| Lore::with_files("docs/html/python3.11-faq", PAGES))
 }
 
 fn ask_json(lore: &Lore, extra_env: &[(&str, &str)], args: &[&str]) -> Value {
@@ -39,19 +31,6 @@ fn ask_json(lore: &Lore, extra_env: &[(&str, &str)], args: &[&str]) -> Value {
     assert!(out.status.success(), "lore ask failed: {stderr}");
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
-}
-
-/// The chat model's settings for the tests: the local server, and prompts kept small so a
-/// 0.5B model on 2 cores answers in seconds.
-fn with_model() -> Vec<(&'static str, String)> {
-    let mut env = vec![
-        ("LORE_LLM_BASE_URL", chat_server()),
-        ("LORE_LLM_MAX_ANSWER_TOKENS", "160".into()),
-        ("LORE_ASK_BUDGET_TOKENS", "700".into()),
-        ("LORE_ASK_MAX_PASSAGES", "3".into()),
-    ];
-    env.extend(CHAT_MODEL_ENV.map(|(k, v)| (k, v.to_string())));
-    env
 }
 
 /// The server answers one request at a time: the tests that use it take turns, so none waits
@@ -78,7 +57,7 @@ fn cited_pages(answer: &Value) -> Vec<String> {
 fn answers_cite_the_page_that_holds_the_answer() {
     let lore = library();
     let _turn = model_turn();
-    let env = with_model();
+    let env = small_chat_env();
     let cases = [
         ("Why is Python installed on my computer?", "installed.html"),
         ("Which GUI toolkits can I use with Python?", "gui.html"),
@@ -128,7 +107,7 @@ fn the_answer_streams_before_the_command_ends() {
     let lore = library();
     let _turn = model_turn();
     let mut cmd = lore.cmd(&["ask", "How do I run a Python program under Windows?"]);
-    for (k, v) in with_model() {
+    for (k, v) in small_chat_env() {
         cmd.env(k, v);
     }
     let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn lore ask");
@@ -159,7 +138,7 @@ fn the_answer_streams_before_the_command_ends() {
 fn a_question_the_library_cannot_answer_is_refused_with_the_nearest_passages() {
     let lore = library();
     let _turn = model_turn();
-    let env = with_model();
+    let env = small_chat_env();
     let a = ask_json(
         lore,
         &env_refs(&env),
@@ -234,7 +213,7 @@ fn extractive_answers_quote_passages_with_citations() {
     assert!(text.starts_with("[1] "), "{text}");
     assert!(text.contains("\n> "), "quoted: {text}");
     // --no-llm wins over a configured model.
-    let env = with_model();
+    let env = small_chat_env();
     let b = ask_json(lore, &env_refs(&env), &["--no-llm", "Why are Python strings immutable?"]);
     assert_eq!(b["mode"], "extractive");
 }
@@ -262,7 +241,7 @@ fn follow_ups_continue_the_conversation() {
     let lore = Lore::new();
     let dir = data("docs/html/python3.11-faq");
     lore.run(&["add", dir.join("gui.html").to_str().unwrap()]).ok();
-    let env = with_model();
+    let env = small_chat_env();
     let _turn = model_turn();
     let first = ask_json(&lore, &env_refs(&env), &["What GUI toolkits exist for Python?"]);
     let second = ask_json(&lore, &env_refs(&env), &["-c", "Is the first one included with Python?"]);
@@ -288,7 +267,7 @@ fn a_follow_up_is_searched_with_its_own_words() {
     // A library of its own: `-c` continues the library's last conversation.
     let lore = Lore::new();
     lore.run(&["add", data("docs/html/python3.11-faq/design.html").to_str().unwrap()]).ok();
-    let env = with_model();
+    let env = small_chat_env();
     let _turn = model_turn();
     ask_json(&lore, &env_refs(&env), &["What is the global interpreter lock?"]);
     // The local model rewrote this follow-up as "global interpreter lock", losing what is asked.
@@ -303,7 +282,7 @@ fn doctor_checks_everything_without_showing_the_key() {
     let lore = library();
     let _turn = model_turn();
     let mut cmd = lore.cmd(&["doctor"]);
-    for (k, v) in with_model() {
+    for (k, v) in small_chat_env() {
         cmd.env(k, v);
     }
     cmd.env("OPENAI_API_KEY", "sk-lore-doctor-secret");
@@ -333,7 +312,7 @@ fn ctrl_c_stops_a_streaming_answer_at_once() {
     let lore = library();
     let _turn = model_turn();
     let mut cmd = lore.cmd(&["ask", "Explain everything the FAQ says about Windows, in detail."]);
-    for (k, v) in with_model() {
+    for (k, v) in small_chat_env() {
         cmd.env(k, v);
     }
     cmd.env("LORE_LLM_MAX_ANSWER_TOKENS", "600");

@@ -5,7 +5,7 @@
 //! and answered (with the real chat model) in Chinese, citing them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use lore_tests::{CHAT_MODEL_ENV, Lore, chat_server, data};
+use lore_tests::{Lore, data};
 
 fn search(lore: &Lore, args: &[&str]) -> Vec<serde_json::Value> {
     let mut all = vec!["search", "--json"];
@@ -224,13 +224,7 @@ fn a_chinese_question_over_english_sources_is_answered_in_chinese_citing_them() 
     lore_tests::Run::from_output(add.output().expect("run lore add")).ok();
 
     let mut ask = lore.cmd(&["ask", "--json", INDENTATION_ZH]);
-    ask.env("LORE_LLM_BASE_URL", chat_server())
-        .env("LORE_LLM_MAX_ANSWER_TOKENS", "160")
-        .env("LORE_ASK_BUDGET_TOKENS", "700")
-        .env("LORE_ASK_MAX_PASSAGES", "3");
-    for (k, v) in CHAT_MODEL_ENV {
-        ask.env(k, v);
-    }
+    ask.envs(lore_tests::small_chat_env());
     let run = lore_tests::Run::from_output(ask.output().expect("run lore ask")).ok();
     let answer = run.json();
     assert_eq!(answer["refused"], false, "{answer}");

@@ -4,32 +4,20 @@
 //! claim injected, checked again with `lore verify`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use lore_tests::{CHAT_MODEL_ENV, Lore, chat_server, data};
+use lore_tests::{Lore, small_chat_env};
 use serde_json::Value;
 
 /// The pages searched: small FAQ pages with distinct subjects.
 const PAGES: &[&str] = &["gui.html", "installed.html", "design.html"];
 
 fn library() -> Lore {
-    let lore = Lore::new();
-    let dir = data("docs/html/python3.11-faq");
-    let paths: Vec<String> = PAGES.iter().map(|p| dir.join(p).display().to_string()).collect();
-    let mut args = vec!["add"];
-    args.extend(paths.iter().map(String::as_str));
-    lore.run(&args).ok();
-    lore
+    Lore::with_files("docs/html/python3.11-faq", PAGES)
 }
 
 /// `lore ask --json QUESTION` with the local chat model, prompts kept small.
 fn ask(lore: &Lore, question: &str) -> Value {
     let mut cmd = lore.cmd(&["ask", "--json", question]);
-    cmd.env("LORE_LLM_BASE_URL", chat_server())
-        .env("LORE_LLM_MAX_ANSWER_TOKENS", "160")
-        .env("LORE_ASK_BUDGET_TOKENS", "700")
-        .env("LORE_ASK_MAX_PASSAGES", "3");
-    for (k, v) in CHAT_MODEL_ENV {
-        cmd.env(k, v);
-    }
+    cmd.envs(small_chat_env());
     let out = cmd.output().expect("run lore ask");
     assert!(out.status.success(), "lore ask failed: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("JSON")
