@@ -323,6 +323,10 @@ pub async fn ask(
         return Ok(answer);
     };
     let messages = prompt::answer_messages(&passages, question, history, history_tokens);
+    let notice = injection_notice(&passages);
+    if let Some(n) = &notice {
+        on_event(AskEvent::Notice(n));
+    }
     let request_sent = ms(start);
     let mut stream = match chat.stream(&messages).await {
         Ok(s) => s,
@@ -416,12 +420,37 @@ pub async fn ask(
         mode: AnswerMode::Llm,
         model,
         finish_reason,
-        notice: None,
+        notice,
         refused: false,
         withheld: None,
         verification: Some(verification),
         timings,
     })
+}
+
+/// What the user is told when sources gave instructions to the model that were left out of the
+/// prompt ([`crate::injection`]).
+fn injection_notice(passages: &[Passage]) -> Option<String> {
+    let marked: Vec<String> = passages
+        .iter()
+        .filter(|p| {
+            crate::injection::defuse(&p.text).is_some()
+                || crate::injection::instructs_a_model(&p.title)
+                || crate::injection::instructs_a_model(&p.location())
+        })
+        .map(|p| format!("[{}]", p.n))
+        .collect();
+    match marked.len() {
+        0 => None,
+        1 => Some(format!(
+            "source {} gives instructions to an AI model; they were left out of what the model read",
+            marked[0]
+        )),
+        _ => Some(format!(
+            "sources {} give instructions to an AI model; they were left out of what the model read",
+            marked.join(", ")
+        )),
+    }
 }
 
 /// The passages as [`verify::verify`] reads them: the text the model was given, and the chunks

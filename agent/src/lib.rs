@@ -21,6 +21,7 @@ pub mod cite;
 pub mod code_spans;
 pub mod conversation;
 pub mod error;
+pub mod injection;
 pub mod prompt;
 pub mod refusal;
 pub mod retrieve;
