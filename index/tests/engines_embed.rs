@@ -217,7 +217,7 @@ fn an_uncached_model_is_reported_not_downloaded_when_offline() {
 /// Throughput on 256-token chunks in batches of 32. Run with
 /// `cargo test -p lore-index --test engines_embed throughput -- --ignored --nocapture`.
 #[test]
-#[ignore]
+#[ignore = "measurement without a target: prints embedding throughput (-- --ignored --nocapture)"]
 fn throughput() {
     let e = embedder();
     let tokenizer = e.tokenizer().unwrap();

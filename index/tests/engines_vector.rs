@@ -230,7 +230,7 @@ fn median_search_ms(store: &dyn VectorStore, queries: &[Vec<f32>], filter: &Vect
 /// Figures for the report: `cargo test -p lore-index --test engines_vector figures -- --ignored --nocapture`
 /// (`LORE_FIGURES_N` sets the number of 384-d points, default 20000).
 #[test]
-#[ignore]
+#[ignore = "measurement without a target: prints the vector store's timings (-- --ignored --nocapture)"]
 fn figures() {
     let n: usize = std::env::var("LORE_FIGURES_N").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
     let dim = 384;
@@ -297,9 +297,8 @@ fn figures() {
 }
 
 /// What survives a crash: a child process writes, flushes, writes more and aborts.
-/// `cargo test -p lore-index --test engines_vector crash -- --ignored --nocapture`
+/// The test runs itself again as that child (`LORE_CRASH_CHILD` names the store's folder).
 #[test]
-#[ignore]
 fn crash_keeps_what_was_flushed() {
     if let Ok(path) = std::env::var("LORE_CRASH_CHILD") {
         let store = EdgeStore::open(Path::new(&path), DIM, EdgeOptions::default()).unwrap();
@@ -314,7 +313,7 @@ fn crash_keeps_what_was_flushed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("vectors");
     let status = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "crash_keeps_what_was_flushed", "--ignored", "--nocapture"])
+        .args(["--exact", "crash_keeps_what_was_flushed", "--nocapture"])
         .env("LORE_CRASH_CHILD", &path)
         .status()
         .unwrap();

@@ -1,6 +1,7 @@
 //! Every vector backend against the same CRUD and filter suite: qdrant-edge always, a Qdrant
 //! server only when `QDRANT_URL` points at one (e.g. `QDRANT_URL=http://localhost:6334`, with
-//! `QDRANT_API_KEY` if it wants a key). Each server test works in a collection of its own, named
+//! `QDRANT_API_KEY` if it wants a key); without one each server test says it skipped, and fails
+//! when `LORE_REQUIRE` names `qdrant`. Each server test works in a collection of its own, named
 //! for the test and the run, and deletes it afterwards. Also: switching backend asks for
 //! `lore reindex`, which rebuilds into the configured one (needs the embedding runtime).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -45,9 +46,16 @@ impl Drop for Collection {
 /// on stderr, shown even when the output is captured) when there is no server to test against.
 fn server(test: &str) -> Option<Collection> {
     let Some(url) = std::env::var("QDRANT_URL").ok().filter(|u| !u.trim().is_empty()) else {
+        let required = std::env::var("LORE_REQUIRE")
+            .is_ok_and(|v| v.split(',').any(|w| w.trim().eq_ignore_ascii_case("qdrant")));
+        assert!(
+            !required,
+            "{test}: a Qdrant server is required here (LORE_REQUIRE) but QDRANT_URL is not set"
+        );
         let _ = writeln!(
             std::io::stderr(),
-            "{test}: skipped: QDRANT_URL is not set (no Qdrant server on this machine)"
+            "{test}: skipped: QDRANT_URL is not set (no Qdrant server on this machine; \
+             LORE_REQUIRE=qdrant makes this a failure)"
         );
         return None;
     };

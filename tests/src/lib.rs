@@ -174,3 +174,22 @@ impl Lore {
         }
     }
 }
+
+/// Whether `what` (e.g. `fulldisk`, `qdrant`) is named in `LORE_REQUIRE` (comma-separated): the
+/// machine is said to have it, so a test needing it must run rather than skip.
+pub fn required(what: &str) -> bool {
+    std::env::var("LORE_REQUIRE").is_ok_and(|v| v.split(',').any(|w| w.trim().eq_ignore_ascii_case(what)))
+}
+
+/// A test that cannot run here because `what` is missing (`why`): says so on stderr (shown
+/// even when output is captured) and returns, so the caller returns too; when `LORE_REQUIRE`
+/// names `what` (`.ci/run` sets it for what CI provides) it fails instead, so a missing
+/// facility is never counted as a pass there.
+pub fn skip(what: &str, why: &str) {
+    assert!(!required(what), "{what} is required here (LORE_REQUIRE) but unavailable: {why}");
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped (needs {what}; LORE_REQUIRE={what} makes this a failure): {why}"
+    );
+}

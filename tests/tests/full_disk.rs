@@ -4,7 +4,8 @@
 //! The library lives on a small ext4 file system the test makes in a file and mounts through a
 //! loop device (it needs root; tmpfs would not do: reading a hole of a mapped file allocates
 //! memory there, so it fills differently from a disk). Where mounting is not possible the test
-//! says `skipped: ...` and passes. `LORE_DISKFULL_RUNS` sets how many amounts of free space are
+//! says `skipped (needs fulldisk): ...` and returns, or fails when `LORE_REQUIRE` names `fulldisk`
+//! (`.ci/run` sets it: CI runs as root with loop devices). `LORE_DISKFULL_RUNS` sets how many amounts of free space are
 //! tried (2 by default); `LORE_DISKFULL_SEED` replays them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -98,7 +99,10 @@ fn a_full_disk_stops_add_cleanly_and_leaves_a_consistent_library() {
     let (lore, _scratch, mount) = match library_on_small_disk() {
         Ok(l) => l,
         Err(why) => {
-            eprintln!("skipped: a full disk needs a small file system the test can mount ({why})");
+            lore_tests::skip(
+                "fulldisk",
+                &format!("a full disk needs a small file system the test can mount ({why})"),
+            );
             return;
         }
     };
@@ -166,7 +170,10 @@ fn a_full_disk_is_reported_once() {
     let (lore, _scratch, mount) = match library_on_small_disk() {
         Ok(l) => l,
         Err(why) => {
-            eprintln!("skipped: a full disk needs a small file system the test can mount ({why})");
+            lore_tests::skip(
+                "fulldisk",
+                &format!("a full disk needs a small file system the test can mount ({why})"),
+            );
             return;
         }
     };
