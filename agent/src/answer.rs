@@ -443,11 +443,11 @@ fn injection_notice(passages: &[Passage]) -> Option<String> {
     match marked.len() {
         0 => None,
         1 => Some(format!(
-            "source {} gives instructions to an AI model; they were left out of what the model read",
+            "source {} contains instructions to an AI model; lore left them out of the prompt",
             marked[0]
         )),
         _ => Some(format!(
-            "sources {} give instructions to an AI model; they were left out of what the model read",
+            "sources {} contain instructions to an AI model; lore left them out of the prompt",
             marked.join(", ")
         )),
     }
