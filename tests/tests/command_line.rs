@@ -172,3 +172,41 @@ fn epub_hits_name_each_heading_once() {
         assert_ne!(path.first().copied(), hit["title"].as_str(), "the book title leads the path: {path:?}");
     }
 }
+
+#[test]
+fn completions_and_manual_pages_need_no_library_and_no_valid_config() {
+    let lore = Lore::new();
+    // A broken configuration stops the commands that read it, not these two.
+    std::fs::write(lore.home().join("config.toml"), "[ingest\n").unwrap();
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let run = lore.run(&["completions", shell]).ok();
+        assert!(run.stdout.contains("lore") && run.stdout.contains("search"), "{shell}: {}", run.stdout);
+    }
+    let page = lore.run(&["man"]).ok().stdout;
+    assert!(page.contains(".TH lore 1") && page.contains("Exit status"), "{page}");
+    let dir = tempfile::tempdir().unwrap();
+    let run = lore.run(&["man", "--dir", dir.path().to_str().unwrap()]).ok();
+    assert!(run.stdout.starts_with("Wrote "), "{}", run.stdout);
+    let add = std::fs::read_to_string(dir.path().join("lore-add.1")).unwrap();
+    assert!(add.contains("lore\\-add"), "{add}");
+    assert_ne!(lore.run(&["completions", "tcsh"]).code, 0, "an unknown shell is a usage error");
+    assert_ne!(lore.run(&["ls"]).code, 0, "the broken configuration still stops a command that reads it");
+}
+
+#[test]
+fn color_follows_the_flag_and_no_color() {
+    let dir = tempfile::tempdir().unwrap();
+    let lore = library(dir.path());
+    let colored = lore.run(&["--color", "always", "search", "package manager"]).ok().stdout;
+    assert!(colored.contains("\x1b["), "--color always colours even a pipe: {colored}");
+    let mut cmd = lore.cmd(&["--color", "always", "search", "package manager"]);
+    cmd.env("NO_COLOR", "1");
+    let run = Run::from_output(cmd.output().unwrap()).ok();
+    assert!(run.stdout.contains("\x1b["), "an explicit --color always wins over NO_COLOR");
+    for args in [&["search", "package manager"][..], &["--color", "never", "search", "package manager"][..]] {
+        let plain = lore.run(args).ok().stdout;
+        assert!(!plain.contains('\x1b') && plain.contains("Package management"), "{args:?}: {plain}");
+    }
+    let help = lore.run(&["--help"]).ok().stdout;
+    assert!(help.contains("Exit status: 0 done; 1 an error") && help.contains("130 interrupted"), "{help}");
+}

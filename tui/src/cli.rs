@@ -2,22 +2,37 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The footer of `lore --help`: the UI, and what the exit status means.
+const MAIN_HELP: &str = "\
+Run `lore` with no command to open the terminal UI: ask, search and browse the library there \
+(press ? in it for every key, q to quit).
+
+Exit status: 0 done; 1 an error. A failing item of add, sync, rm or feed is one `error:` line on \
+stderr and the others go on; the status is then 1 when nothing could be added or synced, when \
+every feed failed, or when a document to remove was not found. 2 a usage error; 130 interrupted \
+(Ctrl-C); 141 the reader of the output went away (`lore ls | head`).
+
+Colour: `--color auto` (the default) colours a terminal unless NO_COLOR is set; `always` or \
+`never` decide for the command line and the UI.";
 
 /// lore: your own books, pages and feeds, searchable and answerable from the terminal.
 #[derive(Debug, Parser)]
 #[command(
     name = "lore",
     version,
-    about,
+    about = "lore: your own books, pages and feeds, searchable and answerable (with citations) from the terminal",
     long_about = None,
-    after_help = "Run `lore` with no command to open the terminal UI: ask, search and browse the library \
-                  there (press ? in it for every key, q to quit)."
+    after_help = MAIN_HELP
 )]
 pub struct Cli {
     /// The library directory (default: $LORE_HOME, else ~/.local/share/lore).
     #[arg(long, global = true, value_name = "DIR")]
     pub library: Option<PathBuf>,
+    /// When to colour the output: auto (a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
     /// What to do; with none, the terminal UI opens.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -63,6 +78,43 @@ pub enum Command {
     /// Measure ingest throughput, search latency, memory and start-up times in temporary
     /// libraries (your library is not touched).
     Bench(BenchArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to stdout.
+    Completions(CompletionsArgs),
+    /// Print lore's manual page (roff) to stdout, or write one page per command into a folder.
+    Man(ManArgs),
+}
+
+/// When output is coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour a terminal, unless `NO_COLOR` is set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// `lore completions`
+#[derive(Debug, Args)]
+#[command(after_help = "Install, for example:\n  \
+    bash: lore completions bash > ~/.local/share/bash-completion/completions/lore\n  \
+    zsh:  lore completions zsh > ~/.zfunc/_lore   (with `fpath+=~/.zfunc` before compinit)\n  \
+    fish: lore completions fish > ~/.config/fish/completions/lore.fish")]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `lore man`
+#[derive(Debug, Args)]
+#[command(after_help = "Install, for example: lore man --dir ~/.local/share/man/man1 (then `man lore`, \
+    `man lore-add`).")]
+pub struct ManArgs {
+    /// Write lore.1 and a lore-COMMAND.1 page for every command into this folder instead.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// `lore search`

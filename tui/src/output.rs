@@ -87,6 +87,29 @@ pub fn vectors_pending_note(n: u64) -> String {
     )
 }
 
+/// The `--color` choice of this run ([`set_color`]; `auto` until set).
+static COLOR: std::sync::OnceLock<crate::cli::ColorChoice> = std::sync::OnceLock::new();
+
+/// Records the `--color` choice; the first call wins.
+pub fn set_color(choice: crate::cli::ColorChoice) {
+    let _ = COLOR.set(choice);
+}
+
+/// Whether colour is wanted where the output is a terminal (`is_tty`): `--color always` or
+/// `never` decide; `auto` colours a terminal unless `NO_COLOR` is set to anything non-empty.
+pub fn color_for(is_tty: bool) -> bool {
+    match COLOR.get().copied().unwrap_or(crate::cli::ColorChoice::Auto) {
+        crate::cli::ColorChoice::Always => true,
+        crate::cli::ColorChoice::Never => false,
+        crate::cli::ColorChoice::Auto => is_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    }
+}
+
+/// Whether stdout is coloured ([`color_for`] a terminal stdout).
+pub fn stdout_color() -> bool {
+    color_for(std::io::stdout().is_terminal())
+}
+
 /// Whether stderr is a terminal (progress bars only then).
 pub fn stderr_is_tty() -> bool {
     std::io::stderr().is_terminal()

@@ -14,6 +14,7 @@ mod related;
 mod rm;
 mod roots;
 mod search;
+mod shell;
 mod show;
 mod sync;
 mod verify;
@@ -28,6 +29,13 @@ use crate::context::Context;
 
 /// Runs the command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
+    crate::output::set_color(cli.color);
+    // These need no library and no configuration (a broken config.toml must not stop them).
+    match cli.command {
+        Some(Command::Completions(args)) => return shell::completions(args),
+        Some(Command::Man(args)) => return shell::man(args),
+        _ => {}
+    }
     let home = config::home_dir(cli.library.as_deref());
     let (config, paths) = config::load(&home)?;
     let ctx = Context::new(config, paths);
@@ -49,6 +57,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Verify(args)) => verify::run(&ctx, args),
         Some(Command::Feed(args)) => feed::run(&ctx, args),
         Some(Command::Bench(args)) => bench::run(&ctx, args),
+        Some(Command::Completions(args)) => shell::completions(args),
+        Some(Command::Man(args)) => shell::man(args),
         None => crate::ui::run(&ctx),
     }
 }

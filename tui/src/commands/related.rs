@@ -1,6 +1,5 @@
 //! `lore related`: the documents nearest to a document, with the passages that connect them.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -30,7 +29,7 @@ pub fn run(ctx: &Context, args: RelatedArgs) -> Result<ExitCode> {
         outln!("Nothing else in the library is related to {}.", doc.title)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color = crate::output::stdout_color();
     let (bold, dim, reset) = if color { ("\x1b[1m", "\x1b[2m", "\x1b[0m") } else { ("", "", "") };
     outln!("Related to {bold}{}{reset} ({}):", doc.title, doc.id)?;
     for r in &related {

@@ -1,6 +1,5 @@
 //! `lore search`: hybrid, keyword or vector search with highlighted snippets.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
@@ -46,7 +45,7 @@ pub fn run(ctx: &Context, args: SearchArgs) -> Result<ExitCode> {
         outln!("No results for {:?}.", req.query)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color = crate::output::stdout_color();
     for hit in &hits {
         print_hit(hit, color)?;
     }

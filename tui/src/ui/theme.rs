@@ -39,10 +39,10 @@ pub struct Theme {
 }
 
 impl Theme {
-    /// The theme for this terminal: colourless when `NO_COLOR` is set to anything non-empty.
+    /// The theme for this terminal: colourless with `--color never`, or with `--color auto` (the
+    /// default) when `NO_COLOR` is set to anything non-empty.
     pub fn from_env() -> Theme {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        if no_color { Theme::plain() } else { Theme::colored() }
+        if crate::output::color_for(true) { Theme::colored() } else { Theme::plain() }
     }
 
     /// Colours from the basic ANSI palette.
