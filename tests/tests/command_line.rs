@@ -210,3 +210,39 @@ fn color_follows_the_flag_and_no_color() {
     let help = lore.run(&["--help"]).ok().stdout;
     assert!(help.contains("Exit status: 0 done; 1 an error") && help.contains("130 interrupted"), "{help}");
 }
+
+#[test]
+fn config_shows_each_value_with_its_origin_and_hides_secrets() {
+    let lore = Lore::new();
+    let file = lore.home().join("config.toml");
+    std::fs::write(
+        &file,
+        "[search]\nk = 7\n[llm]\nbase_url = \"http://bob:hunter2@127.0.0.1:9/v1\"\n[qdrant]\napi_key = \"qk-secret-1\"\n",
+    )
+    .unwrap();
+    let mut cmd = lore.cmd(&["config", "--json"]);
+    cmd.env("LORE_LLM_MODEL", "qwen-test");
+    let run = Run::from_output(cmd.output().unwrap()).ok();
+    assert!(!run.stdout.contains("hunter2") && !run.stdout.contains("qk-secret-1"), "{}", run.stdout);
+    let shown = run.json();
+    assert_eq!(shown["file"].as_str(), Some(file.to_str().unwrap()));
+    let setting = |s: &str, k: &str| {
+        shown["settings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["section"] == s && x["key"] == k)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(setting("search", "k")["origin"], "file");
+    assert_eq!(setting("search", "k")["value"], 7);
+    assert_eq!(setting("llm", "model")["origin"], "env");
+    assert_eq!(setting("llm", "model")["from"], "LORE_LLM_MODEL");
+    assert_eq!(setting("search", "mode")["origin"], "default");
+    assert_eq!(setting("llm", "base_url")["value"], "http://<hidden>@127.0.0.1:9/v1");
+    let text = lore.run(&["config"]).ok().stdout;
+    assert!(text.contains("k = 7  # file") && text.contains("[qdrant]"), "{text}");
+    assert!(!text.contains("hunter2") && !text.contains("qk-secret-1"), "{text}");
+    assert_eq!(lore.run(&["config", "path"]).ok().stdout.trim(), file.to_str().unwrap());
+}

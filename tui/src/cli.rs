@@ -78,10 +78,33 @@ pub enum Command {
     /// Measure ingest throughput, search latency, memory and start-up times in temporary
     /// libraries (your library is not touched).
     Bench(BenchArgs),
+    /// Show the effective configuration, each value with where it came from (default, file,
+    /// environment), secrets hidden; `lore config path` prints the file's path.
+    Config(ConfigArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to stdout.
     Completions(CompletionsArgs),
     /// Print lore's manual page (roff) to stdout, or write one page per command into a folder.
     Man(ManArgs),
+}
+
+/// `lore config`
+#[derive(Debug, Args)]
+#[command(after_help = "Values are set in the file (`lore config path`) as `[section]` tables, or by \
+    LORE_<SECTION>_<KEY> environment variables, which win (LORE_LLM_MODEL=...).")]
+pub struct ConfigArgs {
+    /// `path`: print the configuration file's path.
+    #[command(subcommand)]
+    pub action: Option<ConfigAction>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `lore config` does besides showing the configuration.
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Print the path of the configuration file in use (or the one lore would read).
+    Path,
 }
 
 /// When output is coloured.

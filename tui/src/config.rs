@@ -4,10 +4,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use lore_index::layout::config_path;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Everything a user can configure.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Loading and chunking.
@@ -29,7 +29,7 @@ pub struct Config {
 }
 
 /// `[web]`: fetching web pages and feeds.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebSection {
     /// Seconds one request may take, from sending it to the last byte.
@@ -78,7 +78,7 @@ impl WebSection {
 }
 
 /// `[search]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SearchSection {
     /// Default mode: hybrid, keyword or vector.
@@ -132,7 +132,7 @@ impl SearchSection {
 }
 
 /// `[keyword]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KeywordSection {
     /// Text analyzer: en_stem (English stemming), default (none), or another <lang>_stem.
@@ -151,7 +151,7 @@ impl Default for KeywordSection {
 }
 
 /// `[llm]`: the OpenAI-compatible chat endpoint.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LlmSection {
     /// Base URL of the API, e.g. `http://127.0.0.1:8080/v1` (llama.cpp), `http://localhost:11434/v1`
@@ -218,7 +218,7 @@ impl LlmSection {
 }
 
 /// `[ask]`: what answers are built from.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AskSection {
     /// Search hits considered.
@@ -263,7 +263,7 @@ impl Default for AskSection {
 }
 
 /// `[qdrant]`: a Qdrant server or cluster that keeps the vectors instead of the embedded store.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct QdrantSection {
     /// gRPC URL of the server, `http://host:6334` or `https://host:6334` (TLS); unset or empty:
@@ -339,7 +339,7 @@ impl QdrantSection {
 }
 
 /// `[ingest]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct IngestConfig {
     /// Largest text/Markdown/HTML file, in MB.
@@ -359,7 +359,7 @@ impl Default for IngestConfig {
 }
 
 /// `[embedding]`
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EmbeddingConfig {
     /// A fastembed model name; the default is all-MiniLM-L6-v2.
@@ -407,22 +407,71 @@ pub fn runtime_dir(cfg: &Config) -> PathBuf {
     lore_index::default_runtime_dir().unwrap_or_else(|| PathBuf::from("runtime"))
 }
 
-/// Loads the configuration for the library at `home`: `$home/config.toml`, else
-/// `~/.config/lore/config.toml`, then environment overrides.
-pub fn load(home: &Path) -> Result<(Config, Paths)> {
-    let candidates = [
+/// The configuration files looked at for the library at `home`, in order: the first that exists
+/// is read.
+pub fn candidate_files(home: &Path) -> Vec<PathBuf> {
+    [
         Some(config_path(home)),
         dirs::config_dir().map(|d| d.join("lore").join(lore_index::layout::CONFIG_FILE)),
-    ];
-    let file = candidates.into_iter().flatten().find(|p| p.is_file());
-    let mut table = match &file {
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The configuration file read for the library at `home`, if any.
+pub fn file_in_use(home: &Path) -> Option<PathBuf> {
+    candidate_files(home).into_iter().find(|p| p.is_file())
+}
+
+/// Where a configured value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// lore's default.
+    Default,
+    /// The configuration file.
+    File(PathBuf),
+    /// An environment variable (its name).
+    Env(String),
+}
+
+/// Where the value of `section.key` came from, given the file read (`file`, with its parsed
+/// table) and the environment (`vars`).
+pub fn origin_of(
+    section: &str,
+    key: &str,
+    file: Option<(&Path, &toml::Table)>,
+    vars: &[(String, String)],
+) -> Origin {
+    let name = format!("LORE_{}_{}", section.to_ascii_uppercase(), key.to_ascii_uppercase());
+    if vars.iter().any(|(k, _)| *k == name) {
+        return Origin::Env(name);
+    }
+    match file {
+        Some((path, table)) if table.get(section).and_then(|s| s.get(key)).is_some() => {
+            Origin::File(path.to_path_buf())
+        }
+        _ => Origin::Default,
+    }
+}
+
+/// The configuration file's table, as read (empty without a file).
+pub fn file_table(file: Option<&Path>) -> Result<toml::Table> {
+    match file {
         Some(path) => {
             let text =
                 std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-            text.parse::<toml::Table>().with_context(|| format!("{} is not valid TOML", path.display()))?
+            text.parse::<toml::Table>().with_context(|| format!("{} is not valid TOML", path.display()))
         }
-        None => toml::Table::new(),
-    };
+        None => Ok(toml::Table::new()),
+    }
+}
+
+/// Loads the configuration for the library at `home`: `$home/config.toml`, else
+/// `~/.config/lore/config.toml`, then environment overrides.
+pub fn load(home: &Path) -> Result<(Config, Paths)> {
+    let file = file_in_use(home);
+    let mut table = file_table(file.as_deref())?;
     apply_env(&mut table, std::env::vars());
     let cfg: Config = toml::Value::Table(table).try_into().with_context(|| {
         format!(

@@ -14,6 +14,7 @@ mod related;
 mod rm;
 mod roots;
 mod search;
+mod settings;
 mod shell;
 mod show;
 mod sync;
@@ -57,6 +58,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Verify(args)) => verify::run(&ctx, args),
         Some(Command::Feed(args)) => feed::run(&ctx, args),
         Some(Command::Bench(args)) => bench::run(&ctx, args),
+        Some(Command::Config(args)) => settings::run(&ctx, args),
         Some(Command::Completions(args)) => shell::completions(args),
         Some(Command::Man(args)) => shell::man(args),
         None => crate::ui::run(&ctx),
