@@ -268,4 +268,20 @@ mod tests {
         let addrs: Vec<SocketAddr> = open.resolve("localhost".parse().unwrap()).await.unwrap().collect();
         assert!(addrs.iter().all(|a| a.ip().is_loopback()) && !addrs.is_empty(), "{addrs:?}");
     }
+
+    #[tokio::test]
+    async fn the_open_resolver_answers_a_name_as_it_did_the_first_time() {
+        let open = Resolver::with_proxies(false, Vec::new());
+        let first: Vec<SocketAddr> = open.resolve("localhost".parse().unwrap()).await.unwrap().collect();
+        assert_eq!(open.inner.pinned("localhost"), Some(first));
+        // What a name was pinned to is what it resolves to, whatever DNS would say now.
+        let elsewhere: SocketAddr = "93.184.216.34:0".parse().unwrap();
+        open.inner.pin("localhost", &[elsewhere]);
+        let again: Vec<SocketAddr> = open.resolve("localhost".parse().unwrap()).await.unwrap().collect();
+        assert_eq!(again, [elsewhere]);
+        // The guarded resolver judges the pinned addresses too.
+        let guarded = Resolver::with_proxies(true, Vec::new());
+        guarded.inner.pin("example.test", &["10.0.0.7:0".parse().unwrap()]);
+        assert!(guarded.resolve("example.test".parse().unwrap()).await.is_err());
+    }
 }

@@ -245,8 +245,19 @@ impl Failure {
 impl Fetcher {
     /// A fetcher with these options.
     pub fn new(opts: FetchOptions) -> Result<Fetcher> {
+        Fetcher::build(opts, &[])
+    }
+
+    /// A fetcher whose clients resolve each of `fixed` names to its address without asking
+    /// DNS or the guarded resolver (reqwest's overrides), so a test can stand a public host on
+    /// a local server. Not in the library outside its own tests.
+    fn build(opts: FetchOptions, fixed: &[(&str, std::net::SocketAddr)]) -> Result<Fetcher> {
         let client = |guarded: bool| {
-            reqwest::Client::builder()
+            let mut builder = reqwest::Client::builder();
+            for (name, addr) in fixed {
+                builder = builder.resolve(name, *addr);
+            }
+            builder
                 .user_agent(opts.user_agent.clone())
                 .connect_timeout(opts.connect_timeout)
                 .timeout(opts.timeout)
@@ -588,9 +599,57 @@ fn describe(e: &(dyn std::error::Error + 'static)) -> String {
     }
 }
 
+/// The integration tests' local HTTP server, for the tests below.
+#[cfg(test)]
+#[path = "../../tests/common/server.rs"]
+#[allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+mod test_server;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use super::test_server::{Reply, TestServer};
+
+    /// A redirect from a public host to a private one: the test server stands for a public
+    /// host, `public.test`, resolved to it by a fixed name (`Fetcher::build`, test-only).
+    #[tokio::test]
+    async fn a_public_host_redirecting_to_a_private_one_is_refused() {
+        let target = TestServer::start(|_| Reply::ok("text/html", "<p>secret</p>")).await;
+        let (to_ip, to_name) = (target.url("/secret"), target.url_as_localhost("/secret"));
+        let public = TestServer::start(move |req| match req.path.as_str() {
+            "/article.html" => Reply::ok("text/html", "<p>An article.</p>"),
+            "/to-ip" => Reply::redirect(&to_ip),
+            "/to-name" => Reply::redirect(&to_name),
+            _ => Reply::status(404),
+        })
+        .await;
+        let port = public.addr().port();
+        let f = Fetcher::build(FetchOptions::default(), &[("public.test", public.addr())]).unwrap();
+        let feed = "https://feeds.example.org/feed.xml";
+        let link = format!("http://public.test:{port}/article.html");
+        let got = f.get_linked(&link, None, feed).await.unwrap();
+        assert!(matches!(got, Fetched::Body(ref r) if r.bytes == b"<p>An article.</p>"), "{got:?}");
+        let link = format!("http://public.test:{port}/to-ip");
+        let err = f.get_linked(&link, None, feed).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{link}: refused the redirect to {}: 127.0.0.1 is a loopback address, chosen by the \
+                 server, not by you (set web.allow_private = true to allow it)",
+                target.url("/secret")
+            )
+        );
+        let link = format!("http://public.test:{port}/to-name");
+        let err = f.get_linked(&link, None, feed).await.unwrap_err();
+        assert_eq!(err.reason_code(), "private_address", "{err}");
+        assert!(err.to_string().contains("loopback address, chosen by the server"), "{err}");
+        // The same from a URL the user typed: the server chose the second host, not the user.
+        let err = f.get(&format!("http://public.test:{port}/to-ip"), None).await.unwrap_err();
+        assert_eq!(err.reason_code(), "private_address", "{err}");
+        assert!(target.requests().is_empty(), "{:?}", target.requests());
+        assert_eq!(public.requests().len(), 4);
+    }
 
     #[test]
     fn books_by_type_or_extension() {
