@@ -105,6 +105,21 @@ pub enum IngestError {
         /// What went wrong, e.g. "redirect loop at https://x/a".
         reason: String,
     },
+    /// A link or a redirect that a document or a server chose (not the user) leads to a
+    /// loopback, private, link-local or unspecified address; refused unless `web.allow_private`.
+    #[error("{url}: refused {}: {address} is a {kind} address, chosen by {}, not by you (set web.allow_private = true to allow it)",
+        redirect.as_ref().map(|t| format!("the redirect to {t}")).unwrap_or_else(|| "it".into()),
+        if redirect.is_some() { "the server" } else { "a link" })]
+    PrivateAddress {
+        /// The URL requested.
+        url: String,
+        /// The redirect's target, when a redirect led there.
+        redirect: Option<String>,
+        /// The address refused.
+        address: String,
+        /// Its kind: loopback, private, link-local, unspecified, ...
+        kind: &'static str,
+    },
     /// The server could not be reached, the connection broke, or the answer was unreadable.
     #[error("{url}: {reason}")]
     Network {
@@ -178,6 +193,7 @@ impl IngestError {
             IngestError::Timeout { .. } => "timeout",
             IngestError::Redirect { .. } => "redirect",
             IngestError::Network { .. } => "network",
+            IngestError::PrivateAddress { .. } => "private_address",
             IngestError::DownloadTooLarge { .. } => "too_large",
             IngestError::NotAFeed { .. } => "not_a_feed",
             IngestError::MalformedFeed { .. } => "malformed_feed",

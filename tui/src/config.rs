@@ -42,6 +42,12 @@ pub struct WebSection {
     pub retries: u32,
     /// The User-Agent header; unset: lore's own.
     pub user_agent: Option<String>,
+    /// Whether feed item links and redirects to another host (addresses a document or a server
+    /// chose) may lead to loopback, private, link-local or unspecified addresses. Addresses typed
+    /// on the command line are allowed either way.
+    pub allow_private: bool,
+    /// Article pages fetched at once in one feed refresh, whatever their hosts.
+    pub item_fetches: usize,
 }
 
 impl Default for WebSection {
@@ -53,6 +59,8 @@ impl Default for WebSection {
             per_host: d.per_host,
             retries: d.retries,
             user_agent: None,
+            allow_private: d.allow_private,
+            item_fetches: d.item_fetches,
         }
     }
 }
@@ -72,6 +80,8 @@ impl WebSection {
                 .clone()
                 .filter(|u| !u.trim().is_empty())
                 .unwrap_or(d.user_agent.clone()),
+            allow_private: self.allow_private,
+            item_fetches: self.item_fetches.max(1),
             ..d
         }
     }
@@ -523,6 +533,19 @@ fn apply_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn web_allow_private_and_item_fetches_reach_the_fetcher() {
+        let d = Config::default().web.fetch_options(&IngestConfig::default());
+        assert!(!d.allow_private);
+        assert_eq!(d.item_fetches, 4);
+        let mut t: toml::Table = "[web]\nitem_fetches = 3\n".parse().unwrap();
+        apply_env(&mut t, [("LORE_WEB_ALLOW_PRIVATE".to_string(), "true".to_string())].into_iter());
+        let cfg: Config = toml::Value::Table(t).try_into().unwrap();
+        let opts = cfg.web.fetch_options(&cfg.ingest);
+        assert!(opts.allow_private);
+        assert_eq!(opts.item_fetches, 3);
+    }
 
     #[test]
     fn env_overrides_config_values() {

@@ -7,10 +7,12 @@
 //! tokio runtime.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use lore_ingest::web::{self, Fetched, Fetcher, ParsedFeed, Validators};
 use lore_ingest::{Document, IngestError};
 use serde::Serialize;
+use tokio::sync::Semaphore;
 
 use super::{AddEvent, AddReport, ItemOutcome, Library};
 use crate::catalog::{Feed, FeedSettings, FetchRecord, FullText};
@@ -150,6 +152,11 @@ impl Library {
     /// and changed items are added (with their full article page when the feed carries only a
     /// summary and the feed's setting asks for it), the fetch is recorded, and retention applied.
     /// A failing feed is reported and the others go on.
+    ///
+    /// Article pages are links the feed chose: they are fetched with
+    /// [`Fetcher::get_linked`](lore_ingest::web::Fetcher::get_linked), so a private address is
+    /// refused (the item keeps the feed's summary, with a warning), and at most
+    /// [`FetchOptions::item_fetches`](lore_ingest::web::FetchOptions::item_fetches) at once.
     pub async fn refresh_feeds(
         &mut self,
         fetcher: &Fetcher,
@@ -177,13 +184,16 @@ impl Library {
                 })
             })
             .collect();
+        // Article pages fetched at once across the refresh, whatever their hosts.
+        let item_gate = Arc::new(Semaphore::new(fetcher.options().item_fetches.max(1)));
         let mut total = RefreshReport::default();
         for (feed, task) in feeds.iter().zip(fetches) {
             let fetched: std::result::Result<_, IngestError> =
                 task.await.unwrap_or_else(|e| Err(panicked(&feed.url, e)));
             let report = match fetched {
                 Ok(Some((parsed, etag, last_modified))) => {
-                    self.refresh_items(fetcher, feed, parsed, etag, last_modified, progress).await?
+                    let fetched = (parsed, etag, last_modified);
+                    self.refresh_items(fetcher, &item_gate, feed, fetched, progress).await?
                 }
                 Ok(None) => {
                     let rec = FetchRecord { status: "not-modified".into(), ..Default::default() };
@@ -216,13 +226,14 @@ impl Library {
         Ok(total)
     }
 
+    /// Adds a fetched feed's new and changed items (the feed, its `ETag` and `Last-Modified`),
+    /// fetching their article pages as links the feed chose, at most `item_gate`'s permits at once.
     async fn refresh_items(
         &mut self,
         fetcher: &Fetcher,
+        item_gate: &Arc<Semaphore>,
         feed: &Feed,
-        parsed: ParsedFeed,
-        etag: Option<String>,
-        last_modified: Option<String>,
+        (parsed, etag, last_modified): (ParsedFeed, Option<String>, Option<String>),
         progress: &mut dyn FnMut(FeedEvent<'_>),
     ) -> Result<FeedReport> {
         let mut report = FeedReport::for_feed(feed, "ok");
@@ -253,7 +264,13 @@ impl Library {
                 };
                 let link = item.link.clone().filter(|_| wanted);
                 let (fetcher, load) = (fetcher.clone(), self.load_options().clone());
-                link.map(|link| tokio::spawn(async move { web::fetch_page(&fetcher, &link, &load).await }))
+                let (gate, from) = (item_gate.clone(), feed.url.clone());
+                link.map(|link| {
+                    tokio::spawn(async move {
+                        let _permit = gate.acquire_owned().await;
+                        web::fetch_linked_page(&fetcher, &link, &from, &load).await
+                    })
+                })
             })
             .collect();
         for (item, page) in changed.into_iter().zip(pages) {

@@ -1,6 +1,14 @@
-//! Fetching over HTTP(S): one shared client, a few concurrent requests per host, retries with
-//! backoff, conditional GETs, a size cap checked while the body streams in, and a total time
-//! limit per attempt that also covers a server that trickles its bytes.
+//! Fetching over HTTP(S): a few concurrent requests per host, retries with backoff, conditional
+//! GETs, a size cap checked on the decompressed body while it streams in, and a total time limit
+//! per attempt that also covers a server that trickles its bytes.
+//!
+//! Addresses a document or a server chose (a feed item's link, a redirect to another host) are
+//! refused when they are loopback, private, link-local or unspecified ([`super::address`]),
+//! unless [`FetchOptions::allow_private`]. Redirects are followed here, hop by hop, so each hop
+//! is judged: a hop to a host the user named goes through the open client; any other through
+//! the guarded client, whose resolver hands reqwest only the addresses that passed (the
+//! connection goes to the address checked, not to a second lookup), and an IP address in the
+//! URL itself is checked before anything is sent.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -8,7 +16,9 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::{self, HeaderMap};
 use tokio::sync::Semaphore;
-use url::Url;
+use url::{Host, Url};
+
+use super::address::{Refusal, Resolver, restricted};
 
 use super::mime::{is_generic_mime, mime_of};
 use super::url::parse_web_url;
@@ -58,6 +68,13 @@ pub struct FetchOptions {
     pub backoff: Duration,
     /// The `User-Agent` header.
     pub user_agent: String,
+    /// Whether links and redirects that a document or a server chose may lead to loopback,
+    /// private, link-local and unspecified addresses (`web.allow_private`). Addresses the user
+    /// gave ([`Fetcher::get`]) are allowed either way.
+    pub allow_private: bool,
+    /// Most article pages fetched at once in one feed refresh, across its feeds and hosts
+    /// (`web.item_fetches`); read by the library's feed refresh.
+    pub item_fetches: usize,
 }
 
 impl Default for FetchOptions {
@@ -75,6 +92,8 @@ impl Default for FetchOptions {
                 "lore/{} (personal knowledge agent; +https://github.com/lore)",
                 env!("CARGO_PKG_VERSION")
             ),
+            allow_private: false,
+            item_fetches: 4,
         }
     }
 }
@@ -145,7 +164,10 @@ pub struct Fetcher {
 }
 
 struct Inner {
-    client: reqwest::Client,
+    /// For hosts the user named: any address.
+    open: reqwest::Client,
+    /// For hosts a document or a server chose: restricted addresses refused.
+    guarded: reqwest::Client,
     opts: FetchOptions,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
@@ -159,12 +181,26 @@ impl std::fmt::Debug for Fetcher {
 /// Why one attempt failed, before it is known whether it is retried.
 #[derive(Debug)]
 enum Failure {
-    Status { status: u16, reason: String, retry_after: Option<Duration> },
+    Status {
+        status: u16,
+        reason: String,
+        retry_after: Option<Duration>,
+    },
     Timeout,
     Connect(String),
     Broken(String),
     Redirect(String),
-    TooLarge { size: Option<u64>, limit: u64, book: bool },
+    TooLarge {
+        size: Option<u64>,
+        limit: u64,
+        book: bool,
+    },
+    /// A restricted address; `redirect` is the hop's URL when a redirect led there.
+    Private {
+        redirect: Option<Url>,
+        addr: std::net::IpAddr,
+        kind: &'static str,
+    },
     Other(String),
 }
 
@@ -173,7 +209,9 @@ impl Failure {
         match self {
             Failure::Status { status, .. } => policy.retries_status(*status),
             Failure::Timeout | Failure::Connect(_) | Failure::Broken(_) => true,
-            Failure::Redirect(_) | Failure::TooLarge { .. } | Failure::Other(_) => false,
+            Failure::Redirect(_) | Failure::TooLarge { .. } | Failure::Private { .. } | Failure::Other(_) => {
+                false
+            }
         }
     }
 
@@ -188,6 +226,12 @@ impl Failure {
             }
             Failure::Other(reason) => IngestError::Network { url, reason },
             Failure::Redirect(reason) => IngestError::Redirect { url, reason },
+            Failure::Private { redirect, addr, kind } => IngestError::PrivateAddress {
+                url,
+                redirect: redirect.map(String::from),
+                address: addr.to_string(),
+                kind,
+            },
             Failure::TooLarge { size, limit, book } => IngestError::DownloadTooLarge {
                 url,
                 size_mb: size.map(|s| s as f64 / MIB as f64),
@@ -198,45 +242,34 @@ impl Failure {
     }
 }
 
-/// A redirect the policy refused; its message becomes the error's reason.
-#[derive(Debug)]
-struct RedirectRefused(String);
-
-impl std::fmt::Display for RedirectRefused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for RedirectRefused {}
-
 impl Fetcher {
     /// A fetcher with these options.
     pub fn new(opts: FetchOptions) -> Result<Fetcher> {
-        let max_redirects = opts.max_redirects;
-        let policy = reqwest::redirect::Policy::custom(move |attempt| {
-            let next = attempt.url().clone();
-            if !matches!(next.scheme(), "http" | "https") {
-                let msg = format!("redirected to {next}, which is not a web address");
-                return attempt.error(RedirectRefused(msg));
+        Fetcher::build(opts, &[])
+    }
+
+    /// A fetcher whose clients resolve each of `fixed` names to its address without asking
+    /// DNS or the guarded resolver (reqwest's overrides), so a test can stand a public host on
+    /// a local server. Not in the library outside its own tests.
+    fn build(opts: FetchOptions, fixed: &[(&str, std::net::SocketAddr)]) -> Result<Fetcher> {
+        let client = |guarded: bool| {
+            let mut builder = reqwest::Client::builder();
+            for (name, addr) in fixed {
+                builder = builder.resolve(name, *addr);
             }
-            if attempt.previous().iter().any(|u| same_resource(u, &next)) {
-                return attempt.error(RedirectRefused(format!("redirect loop at {next}")));
-            }
-            if attempt.previous().len() > max_redirects {
-                let msg = format!("too many redirects (more than {max_redirects})");
-                return attempt.error(RedirectRefused(msg));
-            }
-            attempt.follow()
-        });
-        let client = reqwest::Client::builder()
-            .user_agent(opts.user_agent.clone())
-            .connect_timeout(opts.connect_timeout)
-            .timeout(opts.timeout)
-            .redirect(policy)
-            .build()
-            .map_err(|e| IngestError::HttpClient { reason: describe(&e) })?;
-        Ok(Fetcher { inner: Arc::new(Inner { client, opts, hosts: Mutex::new(HashMap::new()) }) })
+            builder
+                .user_agent(opts.user_agent.clone())
+                .connect_timeout(opts.connect_timeout)
+                .timeout(opts.timeout)
+                // Redirects are followed in `attempt`, where each hop is judged.
+                .redirect(reqwest::redirect::Policy::none())
+                .dns_resolver(Resolver::new(guarded))
+                .build()
+                .map_err(|e| IngestError::HttpClient { reason: describe(&e) })
+        };
+        let (open, guarded) = (client(false)?, client(true)?);
+        let hosts = Mutex::new(HashMap::new());
+        Ok(Fetcher { inner: Arc::new(Inner { open, guarded, opts, hosts }) })
     }
 
     /// The options this fetcher was made with.
@@ -247,10 +280,47 @@ impl Fetcher {
     /// GETs `url` (http or https only), following redirects, retrying transient failures, and
     /// reading the whole body up to the size limit. With `validators`, a 304 answer is
     /// [`Fetched::NotModified`]. Every error is one line naming `url`.
+    ///
+    /// `url` is one the user gave (`lore add URL`, a feed subscribed to): its host may be at any
+    /// address, and so may a redirect to the same host and port. A redirect to another host was
+    /// chosen by the server, not the user, and is refused at a restricted address (see
+    /// [`Fetcher::get_linked`]), even when the user's own host is a private one.
     pub async fn get(&self, url: &str, validators: Option<&Validators>) -> Result<Fetched> {
         let parsed = parse_web_url(url)?;
+        self.fetch(url, &parsed, validators, Some(parsed.clone())).await
+    }
+
+    /// GETs `url`, a link that a document at `from` chose (a feed item's link, `from` being the
+    /// feed's URL, one the user gave), as [`Fetcher::get`] does, except that `url` and every
+    /// redirect are refused with [`IngestError::PrivateAddress`] when they lead to a loopback,
+    /// private, link-local or unspecified address, unless [`FetchOptions::allow_private`].
+    ///
+    /// One exception: a link to the very host and port of `from` when `from` names its host by
+    /// an IP address or as `localhost` goes where the user's own URL went, so it is allowed.
+    /// A host `from` names by another name is judged like any other, since its name may resolve
+    /// elsewhere by the time the link is fetched.
+    pub async fn get_linked(
+        &self,
+        url: &str,
+        validators: Option<&Validators>,
+        from: &str,
+    ) -> Result<Fetched> {
+        let parsed = parse_web_url(url)?;
+        let trusted = parse_web_url(from).ok().filter(names_a_fixed_address);
+        self.fetch(url, &parsed, validators, trusted).await
+    }
+
+    /// The fetch behind [`Fetcher::get`] and [`Fetcher::get_linked`]: hops to the host and port
+    /// of `trusted` may go to any address.
+    async fn fetch(
+        &self,
+        url: &str,
+        parsed: &Url,
+        validators: Option<&Validators>,
+        trusted: Option<Url>,
+    ) -> Result<Fetched> {
         let opts = &self.inner.opts;
-        let gate = self.host_gate(&parsed);
+        let gate = self.host_gate(parsed);
         let policy = opts.retry_policy();
         let mut retries = 0;
         loop {
@@ -259,7 +329,8 @@ impl Fetcher {
                     url: url.to_string(),
                     reason: "the fetcher was shut down".into(),
                 })?;
-                match tokio::time::timeout(opts.timeout, self.attempt(&parsed, validators)).await {
+                let attempt = self.attempt(parsed, validators, trusted.as_ref());
+                match tokio::time::timeout(opts.timeout, attempt).await {
                     Ok(outcome) => outcome,
                     Err(_) => Err(Failure::Timeout),
                 }
@@ -288,13 +359,25 @@ impl Fetcher {
         hosts.entry(key).or_insert_with(|| Arc::new(Semaphore::new(self.inner.opts.per_host.max(1)))).clone()
     }
 
-    async fn attempt(
+    /// Sends one request, no redirect followed. A URL whose host is the host and port of
+    /// `trusted` (or any, with `allow_private`) goes through the open client; any other is
+    /// refused when it names a restricted IP address, and goes through the guarded client,
+    /// whose resolver refuses a name that resolves only to restricted addresses.
+    async fn hop(
         &self,
         url: &Url,
         validators: Option<&Validators>,
-    ) -> std::result::Result<Fetched, Failure> {
-        let opts = &self.inner.opts;
-        let mut req = self.inner.client.get(url.clone()).header(header::ACCEPT, ACCEPT);
+        trusted: Option<&Url>,
+    ) -> std::result::Result<reqwest::Response, Failure> {
+        let open = self.inner.opts.allow_private || trusted.is_some_and(|t| same_host(t, url));
+        if !open
+            && let Some(addr) = ip_of(url)
+            && let Some(kind) = restricted(addr)
+        {
+            return Err(Failure::Private { redirect: None, addr, kind });
+        }
+        let client = if open { &self.inner.open } else { &self.inner.guarded };
+        let mut req = client.get(url.clone()).header(header::ACCEPT, ACCEPT);
         if let Some(v) = validators {
             if let Some(etag) = v.etag.as_deref().filter(|e| !e.is_empty()) {
                 req = req.header(header::IF_NONE_MATCH, etag);
@@ -303,14 +386,48 @@ impl Fetcher {
                 req = req.header(header::IF_MODIFIED_SINCE, lm);
             }
         }
-        let mut resp = req.send().await.map_err(|e| classify(&e))?;
+        req.send().await.map_err(|e| classify(&e))
+    }
+
+    /// One attempt: the request and its redirects, hop by hop, each judged by [`Fetcher::hop`].
+    async fn attempt(
+        &self,
+        url: &Url,
+        validators: Option<&Validators>,
+        trusted: Option<&Url>,
+    ) -> std::result::Result<Fetched, Failure> {
+        let opts = &self.inner.opts;
+        let mut visited = vec![url.clone()];
+        let mut resp = loop {
+            let current = visited.last().unwrap_or(url).clone();
+            let redirected = (visited.len() > 1).then(|| current.clone());
+            let resp = self.hop(&current, validators, trusted).await.map_err(|f| match f {
+                Failure::Private { addr, kind, .. } => Failure::Private { redirect: redirected, addr, kind },
+                f => f,
+            })?;
+            let next = match resp.status().as_u16() {
+                301 | 302 | 303 | 307 | 308 => {
+                    header_str(resp.headers(), header::LOCATION).and_then(|loc| current.join(&loc).ok())
+                }
+                _ => None,
+            };
+            let Some(next) = next.filter(|n| matches!(n.scheme(), "http" | "https")) else { break resp };
+            if visited.iter().any(|u| same_resource(u, &next)) {
+                return Err(Failure::Redirect(format!("redirect loop at {next}")));
+            }
+            if visited.len() > opts.max_redirects {
+                let max = opts.max_redirects;
+                return Err(Failure::Redirect(format!("too many redirects (more than {max})")));
+            }
+            visited.push(next);
+        };
         let final_url = resp.url().to_string();
         let status = resp.status();
         if status == reqwest::StatusCode::NOT_MODIFIED {
             return Ok(Fetched::NotModified { final_url });
         }
         if status.is_redirection() {
-            // A redirect the client did not follow: to another scheme, or without a location.
+            // A redirect not followed: to another scheme, or without a usable location.
             let reason = match header_str(resp.headers(), header::LOCATION) {
                 Some(loc) => match resp.url().join(&loc) {
                     Ok(next) if !matches!(next.scheme(), "http" | "https") => {
@@ -342,10 +459,17 @@ impl Fetcher {
         {
             return Err(Failure::TooLarge { size: Some(len), limit, book });
         }
+        // `chunk` yields the body decompressed, so the cap counts what a compressed body expands
+        // to, and the buffer never grows past the cap.
         let mut bytes = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e))? {
-            if (bytes.len() + chunk.len()) as u64 > limit {
+            let needed = bytes.len() + chunk.len();
+            if needed as u64 > limit {
                 return Err(Failure::TooLarge { size: None, limit, book });
+            }
+            if needed > bytes.capacity() {
+                let grown = (bytes.capacity() * 2).clamp(needed, usize::try_from(limit).unwrap_or(needed));
+                bytes.reserve_exact(grown - bytes.len());
             }
             bytes.extend_from_slice(&chunk);
         }
@@ -358,6 +482,29 @@ impl Fetcher {
             bytes,
         }))
     }
+}
+
+/// Whether two URLs are on the same host and port; `http://h` and `https://h`, both on their
+/// scheme's default port, count as the same.
+fn same_host(a: &Url, b: &Url) -> bool {
+    a.host() == b.host()
+        && (a.port_or_known_default() == b.port_or_known_default()
+            || (a.port().is_none() && b.port().is_none()))
+}
+
+/// The IP address a URL names as its host, when it names one rather than a host name.
+fn ip_of(url: &Url) -> Option<std::net::IpAddr> {
+    match url.host()? {
+        Host::Ipv4(ip) => Some(ip.into()),
+        Host::Ipv6(ip) => Some(ip.into()),
+        Host::Domain(_) => None,
+    }
+}
+
+/// Whether a URL names its host by an address no lookup can change: an IP address or
+/// `localhost`.
+fn names_a_fixed_address(url: &Url) -> bool {
+    ip_of(url).is_some() || url.host_str().is_some_and(|h| h.eq_ignore_ascii_case("localhost"))
 }
 
 /// Whether two URLs name the same resource (the fragment aside).
@@ -395,8 +542,8 @@ fn is_book(content_type: Option<&str>, url: &Url) -> bool {
 
 /// Turns a reqwest error into a failure with a short reason.
 fn classify(e: &reqwest::Error) -> Failure {
-    if let Some(refused) = find_source::<RedirectRefused>(e) {
-        return Failure::Redirect(refused.0.clone());
+    if let Some(refusal) = find_source::<Refusal>(e) {
+        return Failure::Private { redirect: None, addr: refusal.addr, kind: refusal.kind };
     }
     if e.is_timeout() {
         return if e.is_connect() { Failure::Connect("timed out".into()) } else { Failure::Timeout };
@@ -452,9 +599,57 @@ fn describe(e: &(dyn std::error::Error + 'static)) -> String {
     }
 }
 
+/// The integration tests' local HTTP server, for the tests below.
+#[cfg(test)]
+#[path = "../../tests/common/server.rs"]
+#[allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+mod test_server;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use super::test_server::{Reply, TestServer};
+
+    /// A redirect from a public host to a private one: the test server stands for a public
+    /// host, `public.test`, resolved to it by a fixed name (`Fetcher::build`, test-only).
+    #[tokio::test]
+    async fn a_public_host_redirecting_to_a_private_one_is_refused() {
+        let target = TestServer::start(|_| Reply::ok("text/html", "<p>secret</p>")).await;
+        let (to_ip, to_name) = (target.url("/secret"), target.url_as_localhost("/secret"));
+        let public = TestServer::start(move |req| match req.path.as_str() {
+            "/article.html" => Reply::ok("text/html", "<p>An article.</p>"),
+            "/to-ip" => Reply::redirect(&to_ip),
+            "/to-name" => Reply::redirect(&to_name),
+            _ => Reply::status(404),
+        })
+        .await;
+        let port = public.addr().port();
+        let f = Fetcher::build(FetchOptions::default(), &[("public.test", public.addr())]).unwrap();
+        let feed = "https://feeds.example.org/feed.xml";
+        let link = format!("http://public.test:{port}/article.html");
+        let got = f.get_linked(&link, None, feed).await.unwrap();
+        assert!(matches!(got, Fetched::Body(ref r) if r.bytes == b"<p>An article.</p>"), "{got:?}");
+        let link = format!("http://public.test:{port}/to-ip");
+        let err = f.get_linked(&link, None, feed).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{link}: refused the redirect to {}: 127.0.0.1 is a loopback address, chosen by the \
+                 server, not by you (set web.allow_private = true to allow it)",
+                target.url("/secret")
+            )
+        );
+        let link = format!("http://public.test:{port}/to-name");
+        let err = f.get_linked(&link, None, feed).await.unwrap_err();
+        assert_eq!(err.reason_code(), "private_address", "{err}");
+        assert!(err.to_string().contains("loopback address, chosen by the server"), "{err}");
+        // The same from a URL the user typed: the server chose the second host, not the user.
+        let err = f.get(&format!("http://public.test:{port}/to-ip"), None).await.unwrap_err();
+        assert_eq!(err.reason_code(), "private_address", "{err}");
+        assert!(target.requests().is_empty(), "{:?}", target.requests());
+        assert_eq!(public.requests().len(), 4);
+    }
 
     #[test]
     fn books_by_type_or_extension() {

@@ -250,9 +250,26 @@ fn finish(doc: &mut Document, url: &Url, source: String, bytes: &[u8]) {
     }
 }
 
-/// Fetches `url` and loads it with [`load_page`].
+/// Fetches `url`, an address the user gave, with [`Fetcher::get`] and loads it with
+/// [`load_page`].
 pub async fn fetch_page(fetcher: &Fetcher, url: &str, opts: &LoadOptions) -> Result<Document> {
-    match fetcher.get(url, None).await? {
+    loaded(fetcher.get(url, None).await?, url, opts)
+}
+
+/// Fetches `url`, a link a document at `from` chose (a feed item's article, `from` being the
+/// feed's URL), with [`Fetcher::get_linked`], which refuses private addresses, and loads it with
+/// [`load_page`].
+pub async fn fetch_linked_page(
+    fetcher: &Fetcher,
+    url: &str,
+    from: &str,
+    opts: &LoadOptions,
+) -> Result<Document> {
+    loaded(fetcher.get_linked(url, None, from).await?, url, opts)
+}
+
+fn loaded(fetched: Fetched, url: &str, opts: &LoadOptions) -> Result<Document> {
+    match fetched {
         Fetched::Body(resp) => load_page(&resp, opts),
         Fetched::NotModified { .. } => {
             Err(IngestError::HttpStatus { url: url.to_string(), status: 304, reason: "Not Modified".into() })

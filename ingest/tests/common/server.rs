@@ -65,6 +65,18 @@ pub enum Body {
         /// How many times it is sent.
         count: usize,
     },
+    /// With `Content-Length`: `head`, then `count` times `chunk`, then `tail` (a large body
+    /// made of one repeated part, never held in memory whole).
+    Repeated {
+        /// Sent first.
+        head: Vec<u8>,
+        /// Sent `count` times.
+        chunk: Vec<u8>,
+        /// How many times.
+        count: usize,
+        /// Sent last.
+        tail: Vec<u8>,
+    },
     /// `Content-Length: len`, then one byte every `every` (bounded by [`MAX_HOLD`]).
     Trickle {
         /// The declared length.
@@ -160,6 +172,8 @@ struct State {
     requests: Mutex<Vec<Request>>,
     /// Per `Host` header: (in flight now, most in flight at once).
     in_flight: Mutex<HashMap<String, (usize, usize)>>,
+    /// Across hosts: (in flight now, most in flight at once).
+    total_in_flight: Mutex<(usize, usize)>,
     bytes_sent: AtomicU64,
 }
 
@@ -226,6 +240,11 @@ impl TestServer {
         self.state.in_flight.lock().unwrap().values().map(|(_, max)| *max).max().unwrap_or(0)
     }
 
+    /// The most requests handled at once, whatever their hosts.
+    pub fn max_in_flight_total(&self) -> usize {
+        self.state.total_in_flight.lock().unwrap().1
+    }
+
     /// Body bytes written to clients so far (what a client that stopped reading cut short).
     pub fn bytes_sent(&self) -> u64 {
         self.state.bytes_sent.load(Ordering::SeqCst)
@@ -254,6 +273,10 @@ impl InFlight {
         e.0 += 1;
         e.1 = e.1.max(e.0);
         drop(map);
+        let mut total = state.total_in_flight.lock().unwrap();
+        total.0 += 1;
+        total.1 = total.1.max(total.0);
+        drop(total);
         InFlight { state, host, done: false }
     }
 
@@ -263,6 +286,7 @@ impl InFlight {
             if let Some(e) = self.state.in_flight.lock().unwrap().get_mut(&self.host) {
                 e.0 -= 1;
             }
+            self.state.total_in_flight.lock().unwrap().0 -= 1;
         }
     }
 }
@@ -336,6 +360,10 @@ async fn write_reply(stream: &mut TcpStream, reply: &Reply, state: &State) -> st
         Body::Bytes(b) => head.push_str(&format!("Content-Length: {}\r\n", b.len())),
         Body::Chunked { .. } => head.push_str("Transfer-Encoding: chunked\r\n"),
         Body::Trickle { len, .. } => head.push_str(&format!("Content-Length: {len}\r\n")),
+        Body::Repeated { head: h, chunk, count, tail } => {
+            let len = h.len() + chunk.len() * count + tail.len();
+            head.push_str(&format!("Content-Length: {len}\r\n"))
+        }
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).await?;
@@ -354,6 +382,13 @@ async fn write_reply(stream: &mut TcpStream, reply: &Reply, state: &State) -> st
                 state.bytes_sent.fetch_add(chunk.len() as u64, Ordering::SeqCst);
             }
             stream.write_all(b"0\r\n\r\n").await?;
+        }
+        Body::Repeated { head, chunk, count, tail } => {
+            let parts = std::iter::once(head).chain(std::iter::repeat_n(chunk, *count)).chain([tail]);
+            for part in parts {
+                stream.write_all(part).await?;
+                state.bytes_sent.fetch_add(part.len() as u64, Ordering::SeqCst);
+            }
         }
         Body::Trickle { len, every } => {
             let started = Instant::now();
