@@ -73,6 +73,9 @@ pub enum Command {
     Roots(RootsArgs),
     /// Documents related to a document, with the passages that connect them.
     Related(RelatedArgs),
+    /// Serve the library to AI assistants over the Model Context Protocol (JSON-RPC on stdin
+    /// and stdout): search, read, list_documents, related, and ask when a chat model is set.
+    Mcp(McpArgs),
     /// News feeds (RSS, Atom, JSON Feed): subscribe, list, unsubscribe, refresh.
     Feed(FeedArgs),
     /// Measure ingest throughput, search latency, memory and start-up times in temporary
@@ -433,6 +436,18 @@ pub struct VerifyArgs {
     /// Print JSON lines: one `{"sentences", "summary"}` object per answer.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `lore mcp`
+#[derive(Debug, Args)]
+#[command(
+    after_help = "A client starts it as {\"command\": \"lore\", \"args\": [\"mcp\"]} (Claude Desktop: \
+    under \"mcpServers\"). Read-only unless --allow-add is given."
+)]
+pub struct McpArgs {
+    /// Offer an `add` tool that adds files under this folder (repeatable) and http(s) URLs.
+    #[arg(long, value_name = "ROOT")]
+    pub allow_add: Vec<PathBuf>,
 }
 
 /// `lore related`

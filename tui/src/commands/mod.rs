@@ -8,6 +8,7 @@ mod eval;
 mod feed;
 mod history;
 mod ls;
+mod mcp;
 mod optimize;
 mod reindex;
 mod related;
@@ -59,6 +60,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Feed(args)) => feed::run(&ctx, args),
         Some(Command::Bench(args)) => bench::run(&ctx, args),
         Some(Command::Config(args)) => settings::run(&ctx, args),
+        Some(Command::Mcp(args)) => mcp::run(ctx, args),
         Some(Command::Completions(args)) => shell::completions(args),
         Some(Command::Man(args)) => shell::man(args),
         None => crate::ui::run(&ctx),
