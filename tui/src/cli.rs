@@ -18,6 +18,10 @@ pub struct Cli {
     /// The library directory (default: $LORE_HOME, else ~/.local/share/lore).
     #[arg(long, global = true, value_name = "DIR")]
     pub library: Option<PathBuf>,
+    /// Show the details of internal errors: when a file's parser panics (a bug to report), the
+    /// panic's message and the place it was raised, on a `note:` line.
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
     /// What to do; with none, the terminal UI opens.
     #[command(subcommand)]
     pub command: Option<Command>,
