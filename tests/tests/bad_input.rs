@@ -101,7 +101,15 @@ fn the_pypdf_test_suite_adds_what_can_be_read_and_names_the_rest() {
     let total = std::fs::read_dir(&dir).unwrap().count();
     let run = lore.run(&["add", dir.to_str().unwrap()]).ok();
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-    assert!(!run.stderr.contains("internal error"), "a parser panicked:\n{}", run.stderr);
+    // pdf-extract panics on every page of issue-301.pdf (an unsupported ToUnicode entry; see
+    // KNOWN_PARSER_PANICS in ingest/tests/pdf_bad.rs): a known internal error, and the only one.
+    let internal: Vec<&str> = run.stderr.lines().filter(|l| l.contains("internal error")).collect();
+    assert_eq!(internal.len(), 1, "a parser panicked:\n{}", run.stderr);
+    assert!(
+        internal[0].contains("pdf-pypdf-tests/issue-301.pdf: internal error while reading it (PDF parser)"),
+        "{}",
+        internal[0]
+    );
     let errors: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("error:")).collect();
     let added = lore.docs().len();
     // hello-world.pdf and multilang.pdf are the same file: one is kept as the other's path.
