@@ -69,12 +69,12 @@ pub enum IngestError {
     /// parser or a case lore does not handle, not (only) a damaged file. The one line shown asks
     /// for a report; the panic's message and place are kept in `panic`.
     #[error(
-        "{item}: internal error while reading it ({parser} parser): please report it (--verbose shows the details)"
+        "{item}: internal error while reading it ({parser}): please report it (--verbose shows the details)"
     )]
     Internal {
         /// The file or URL.
         item: String,
-        /// The parser that panicked, e.g. "PDF".
+        /// What panicked, e.g. "PDF parser", "text splitter".
         parser: &'static str,
         /// The panic's message and the place it was raised.
         panic: String,

@@ -36,7 +36,7 @@ const MAX_KEPT: usize = 256;
 pub struct CaughtPanic {
     /// The file or URL being read.
     pub item: String,
-    /// The parser that panicked, e.g. `"PDF"`.
+    /// What panicked, e.g. `"PDF parser"`.
     pub parser: &'static str,
     /// The panic message, on one line and bounded in length.
     pub message: String,
@@ -80,7 +80,7 @@ thread_local! {
 struct OwnPanic(Box<dyn Any + Send>);
 
 /// Runs the third-party parser call `f` for `item`; a panic inside it becomes
-/// [`IngestError::Internal`] naming `parser` (e.g. `"PDF"`), with the panic's message and place.
+/// [`IngestError::Internal`] naming `parser` (e.g. `"PDF parser"`), with the panic's message and place.
 /// A panic in lore's own code called back from `f` under [`own`] is raised again, not caught.
 pub fn catch<T>(item: &str, parser: &'static str, f: impl FnOnce() -> T) -> Result<T> {
     let outcome = {
@@ -297,8 +297,8 @@ mod tests {
     fn a_parser_panic_becomes_an_internal_error_naming_the_item() {
         install_quiet_panic_hook();
         take_caught();
-        let err =
-            catch::<()>("books/x.pdf", "PDF", || panic!("index out of bounds:\n the len is 3")).unwrap_err();
+        let err = catch::<()>("books/x.pdf", "PDF parser", || panic!("index out of bounds:\n the len is 3"))
+            .unwrap_err();
         assert_eq!(err.reason_code(), "internal");
         let shown = err.to_string();
         assert_eq!(
@@ -306,7 +306,7 @@ mod tests {
             "books/x.pdf: internal error while reading it (PDF parser): please report it (--verbose shows the details)"
         );
         let IngestError::Internal { parser, panic, .. } = &err else { panic!("{err:?}") };
-        assert_eq!(*parser, "PDF");
+        assert_eq!(*parser, "PDF parser");
         assert!(panic.starts_with("index out of bounds: the len is 3 (at ingest/src/guard.rs:"), "{panic}");
         let caught = take_caught();
         assert_eq!(caught.len(), 1);
@@ -318,17 +318,18 @@ mod tests {
 
     #[test]
     fn results_pass_through_and_nesting_is_tracked() {
-        let inner_seen = catch("a", "PDF", || {
+        let inner_seen = catch("a", "PDF parser", || {
             assert!(in_catch());
-            let nested = catch::<u8>("b", "PDF", || panic!("{}", String::from("boom")));
+            let nested = catch::<u8>("b", "PDF parser", || panic!("{}", String::from("boom")));
             assert!(matches!(nested, Err(IngestError::Internal { ref panic, .. }) if panic.contains("boom")));
             own(|| assert!(!in_catch()));
             in_catch()
         });
         assert!(inner_seen.unwrap());
         assert!(!in_catch());
-        let err =
-            catch("c", "PDF", || Err::<(), _>(IngestError::Empty { item: "c".into() })).unwrap().unwrap_err();
+        let err = catch("c", "PDF parser", || Err::<(), _>(IngestError::Empty { item: "c".into() }))
+            .unwrap()
+            .unwrap_err();
         assert_eq!(err.reason_code(), "empty");
         take_caught();
     }
@@ -337,7 +338,7 @@ mod tests {
     fn a_panic_in_own_code_leaves_the_guards_unchanged() {
         install_quiet_panic_hook();
         let escaped = panic::catch_unwind(|| {
-            catch("a", "PDF", || quietly(|| own(|| -> u8 { panic!("lore's own bug") })))
+            catch("a", "PDF parser", || quietly(|| own(|| -> u8 { panic!("lore's own bug") })))
         });
         let payload = escaped.unwrap_err();
         assert_eq!(panic_message(payload.as_ref()), "lore's own bug");
@@ -345,7 +346,9 @@ mod tests {
         assert!(!in_catch());
         // Guards and own code nested in each other: the panic still leaves them all.
         let escaped = panic::catch_unwind(|| {
-            catch("a", "PDF", || own(|| catch("b", "PDF", || own(|| -> u8 { panic!("a deeper bug") }))))
+            catch("a", "PDF parser", || {
+                own(|| catch("b", "PDF parser", || own(|| -> u8 { panic!("a deeper bug") })))
+            })
         });
         assert_eq!(panic_message(escaped.unwrap_err().as_ref()), "a deeper bug");
         assert!(take_caught().is_empty());
@@ -365,7 +368,7 @@ mod tests {
     #[test]
     fn long_messages_are_cut_and_places_shortened() {
         let long = "x".repeat(1000);
-        let err = catch::<()>("d", "PDF", || panic!("{long}")).unwrap_err();
+        let err = catch::<()>("d", "PDF parser", || panic!("{long}")).unwrap_err();
         assert!(err.to_string().len() < 100);
         let IngestError::Internal { panic, .. } = err else { panic!() };
         assert!(panic.chars().count() < 300, "{panic}");

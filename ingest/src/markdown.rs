@@ -79,8 +79,9 @@ fn sections(body: &str, first_line: usize, item: &str) -> Result<(Vec<Section>, 
     let mut headings: Vec<HeadingSpan> = Vec::new();
     let mut depth = 0usize;
     let mut open: Option<HeadingSpan> = None;
-    let events: Vec<(Event<'_>, Range<usize>)> =
-        crate::guard::catch(item, "Markdown", || Parser::new_ext(body, opts).into_offset_iter().collect())?;
+    let events: Vec<(Event<'_>, Range<usize>)> = crate::guard::catch(item, "Markdown parser", || {
+        Parser::new_ext(body, opts).into_offset_iter().collect()
+    })?;
     for (event, range) in events {
         match event {
             Event::Start(Tag::Heading { level, id, .. }) if depth == 0 => {

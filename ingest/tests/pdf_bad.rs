@@ -65,7 +65,7 @@ fn check(path: &Path, tally: &mut Tally) -> Duration {
                     tally.corrupt.push(format!("{name} ({reason})"));
                 }
                 IngestError::Internal { parser, .. } => {
-                    assert_eq!(parser, "PDF");
+                    assert_eq!(parser, "PDF parser");
                     assert!(
                         tally.panicked.last().is_some_and(|(n, _)| *n == name),
                         "{message}: an internal error without a caught panic"

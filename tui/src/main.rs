@@ -34,7 +34,7 @@ fn main() -> ExitCode {
             .unwrap_or_else(PoisonError::into_inner)
             .insert((caught.item.clone(), detail.clone()));
         if first {
-            output::note_line(&format!("{}: the {} parser panicked: {detail}", caught.item, caught.parser));
+            output::note_line(&format!("{}: the {} panicked: {detail}", caught.item, caught.parser));
         }
     });
     match commands::run(cli) {

@@ -372,5 +372,5 @@ impl AddReport {
 /// A fetch task that panicked (a bug, reported by the panic hook as it happened), as an internal
 /// error naming the URL: not a damaged page.
 fn panicked(url: &str, e: tokio::task::JoinError) -> IngestError {
-    IngestError::Internal { item: url.to_string(), parser: "web page", panic: e.to_string() }
+    IngestError::Internal { item: url.to_string(), parser: "web page fetch", panic: e.to_string() }
 }

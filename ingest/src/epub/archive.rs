@@ -38,7 +38,7 @@ pub(crate) fn corrupt(item: &str, reason: impl Into<String>) -> IngestError {
 /// that cannot be read are passed over here; reading them later fails on its own. The zip
 /// reader's calls run under [`crate::guard::catch`].
 pub(crate) fn check(bytes: &[u8], item: &str) -> Result<()> {
-    let mut zip = crate::guard::catch(item, "EPUB", || zip::ZipArchive::new(Cursor::new(bytes)))?
+    let mut zip = crate::guard::catch(item, "EPUB parser", || zip::ZipArchive::new(Cursor::new(bytes)))?
         .map_err(|e| corrupt(item, format!("not a zip archive ({e})")))?;
     if zip.len() > MAX_ENTRIES {
         return Err(corrupt(
@@ -50,7 +50,9 @@ pub(crate) fn check(bytes: &[u8], item: &str) -> Result<()> {
     let mut encryption_xml = None;
     for i in 0..zip.len() {
         let archive = &mut zip;
-        let Ok(mut entry) = crate::guard::catch(item, "EPUB", move || archive.by_index(i))? else { continue };
+        let Ok(mut entry) = crate::guard::catch(item, "EPUB parser", move || archive.by_index(i))? else {
+            continue;
+        };
         if entry.is_dir() {
             continue;
         }
@@ -58,7 +60,7 @@ pub(crate) fn check(bytes: &[u8], item: &str) -> Result<()> {
         let is_encryption = name == "META-INF/encryption.xml";
         let mut counter = Counter(0);
         let mut keep = Vec::new();
-        let copied = crate::guard::catch(item, "EPUB", || {
+        let copied = crate::guard::catch(item, "EPUB parser", || {
             if is_encryption {
                 (&mut entry).take(MAX_ENTRY_BYTES + 1).read_to_end(&mut keep).map(|n| n as u64)
             } else {

@@ -37,7 +37,7 @@ pub fn load(bytes: &[u8], item: &str) -> Result<Document> {
         return Err(IngestError::Empty { item: item.to_string() });
     }
     archive::check(bytes, item)?;
-    let epub = crate::guard::catch(item, "EPUB", || {
+    let epub = crate::guard::catch(item, "EPUB parser", || {
         Epub::options().strict(false).read(Cursor::new(bytes.to_vec()))
     })?
     .map_err(|e| corrupt(item, one_line(&e.to_string())))?;
@@ -83,7 +83,8 @@ fn build(epub: &Epub, item: &str, byte_len: usize) -> Result<Document> {
             continue;
         }
         chapters += 1;
-        let bytes = match crate::guard::catch(item, "EPUB", || epub.read_resource_bytes(file.as_str())) {
+        let bytes = match crate::guard::catch(item, "EPUB parser", || epub.read_resource_bytes(file.as_str()))
+        {
             Ok(Ok(bytes)) => bytes,
             Ok(Err(_)) => {
                 unreadable += 1;
@@ -103,7 +104,7 @@ fn build(epub: &Epub, item: &str, byte_len: usize) -> Result<Document> {
         let fragments = toc.fragments(&file);
         let markers: HashSet<String> = fragments.keys().cloned().collect();
         let html = prepass::prepare(&decoded.text, true);
-        let doc = match crate::guard::catch(item, "EPUB", || scraper::Html::parse_document(&html)) {
+        let doc = match crate::guard::catch(item, "EPUB parser", || scraper::Html::parse_document(&html)) {
             Ok(doc) => doc,
             Err(err) => {
                 panicked(err);

@@ -54,7 +54,7 @@ pub(crate) fn extract(
     let Some(article) = readable else {
         return Ok(MainText { pieces: fallback, ..Default::default() });
     };
-    let content = crate::guard::catch(item, "HTML", || Html::parse_document(&article.content))?;
+    let content = crate::guard::catch(item, "HTML parser", || Html::parse_document(&article.content))?;
     let pieces = text::walk_html(&content, &WalkOptions { strip_chrome: true, ..Default::default() });
     let use_fallback = prefer_fallback(&pieces, &fallback);
     Ok(MainText {
@@ -120,7 +120,7 @@ fn readability(html: &str, item: &str, url: Option<&str>) -> Option<dom_smoothie
         keep_classes: true,
         ..Default::default()
     };
-    crate::guard::catch(item, "HTML", || {
+    crate::guard::catch(item, "HTML parser", || {
         let mut r = dom_smoothie::Readability::new(html, url, Some(cfg.clone()))
             .or_else(|_| dom_smoothie::Readability::new(html, None, Some(cfg)))
             .ok()?;

@@ -37,7 +37,7 @@ pub fn load_with_url(html: &str, item: &str, url: Option<&str>) -> Result<Docume
 fn load_inner(original: &str, item: &str, url: Option<&str>) -> Result<Document> {
     let html = prepass::prepare(original, prepass::looks_like_xhtml(original));
     let html = html.as_ref();
-    let doc = crate::guard::catch(item, "HTML", || scraper::Html::parse_document(html))?;
+    let doc = crate::guard::catch(item, "HTML parser", || scraper::Html::parse_document(html))?;
     let page_meta = meta::extract(&doc);
     let main = main_text::extract(html, &doc, item, url, page_meta.generator.as_deref())?;
     let title = choose_title(&page_meta, main.title.as_deref());

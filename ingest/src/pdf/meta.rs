@@ -153,7 +153,7 @@ fn xmp_packet(doc: &Document, item: &str) -> Option<String> {
     let catalog = doc.catalog().ok()?;
     let (_, obj) = doc.dereference(catalog.get(b"Metadata").ok()?).ok()?;
     let Object::Stream(stream) = obj else { return None };
-    let bytes = crate::guard::catch(item, "PDF", || stream.decompressed_content()).ok()?.ok()?;
+    let bytes = crate::guard::catch(item, "PDF parser", || stream.decompressed_content()).ok()?.ok()?;
     if bytes.len() > 4 * 1024 * 1024 {
         return None;
     }

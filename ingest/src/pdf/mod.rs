@@ -58,7 +58,7 @@ fn load_pages(bytes: &[u8], item: &str, max_pages: usize) -> Result<Document> {
     }
     let doc = open(bytes, item)?;
     let mut page_ids: Vec<(u32, ObjectId)> =
-        guard::catch(item, "PDF", || doc.get_pages())?.into_iter().collect();
+        guard::catch(item, "PDF parser", || doc.get_pages())?.into_iter().collect();
     if page_ids.is_empty() {
         return Err(corrupt(item, "no pages found"));
     }
@@ -121,8 +121,8 @@ fn open(bytes: &[u8], item: &str) -> Result<lopdf::Document> {
                 | lopdf::Error::UnsupportedSecurityHandler(_)
         )
     };
-    let parse = |bytes: &[u8]| guard::catch(item, "PDF", || lopdf::Document::load_mem(bytes));
-    let has_pages = |doc: &lopdf::Document| guard::catch(item, "PDF", || !doc.get_pages().is_empty());
+    let parse = |bytes: &[u8]| guard::catch(item, "PDF parser", || lopdf::Document::load_mem(bytes));
+    let has_pages = |doc: &lopdf::Document| guard::catch(item, "PDF parser", || !doc.get_pages().is_empty());
     let repaired = || -> Result<Option<lopdf::Document>> {
         let Some(fixed) = repair::rebuild_xref(bytes) else { return Ok(None) };
         match parse(&fixed)? {
@@ -170,7 +170,7 @@ fn extract_pages(doc: &lopdf::Document, page_ids: &[(u32, ObjectId)], item: &str
         let result = sanity::check_page(doc, id, &mut forms, item)
             .map_err(|why| corrupt(item, format!("page {number} cannot be read: {why}")))
             .and_then(|()| {
-                guard::catch(item, "PDF", || pdf_extract::output_doc_page(doc, &mut collector, number))
+                guard::catch(item, "PDF parser", || pdf_extract::output_doc_page(doc, &mut collector, number))
             })
             .and_then(|extracted| {
                 extracted.map_err(|e| corrupt(item, format!("page {number}: {}", one_line(&e.to_string()))))

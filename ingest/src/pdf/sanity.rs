@@ -151,11 +151,12 @@ fn walk_form<'a>(
         .names
         .entry(id)
         .or_insert_with(|| {
-            let content = crate::guard::catch(item, "PDF", || stream.decompressed_content())
+            let content = crate::guard::catch(item, "PDF parser", || stream.decompressed_content())
                 .ok()
                 .and_then(Result::ok)
                 .unwrap_or_else(|| stream.content.clone());
-            let Ok(Ok(content)) = crate::guard::catch(item, "PDF", || Content::decode(&content)) else {
+            let Ok(Ok(content)) = crate::guard::catch(item, "PDF parser", || Content::decode(&content))
+            else {
                 return Vec::new();
             };
             drawn_names(content)

@@ -86,7 +86,7 @@ pub fn parse_feed(bytes: &[u8], feed_url: &str) -> Result<ParsedFeed> {
     // feed-rs runs under the guard (a panic in it is an internal error); its errors are read
     // by lore's own code outside it.
     let parse = |bytes: &[u8]| {
-        crate::guard::catch(feed_url, "feed", || {
+        crate::guard::catch(feed_url, "feed parser", || {
             feed_rs::parser::Builder::new()
                 .base_uri(Some(feed_url))
                 // Missing ids stay empty: the key then falls back to the link (see `item`).
