@@ -166,8 +166,8 @@ pub fn in_catch() -> bool {
     ZONES.with(|z| z.borrow().last().is_some_and(|zone| !matches!(zone, Zone::Own)))
 }
 
-/// The panics [`catch`] turned into errors on this thread since the last call (at most
-/// [`MAX_KEPT`]), oldest first, including those a loader then got past (a PDF page that
+/// The panics [`catch`] turned into errors on this thread since the last call (at most 256),
+/// oldest first, including those a loader then got past (a PDF page that
 /// failed while the others loaded).
 pub fn take_caught() -> Vec<CaughtPanic> {
     CAUGHT.with(|c| std::mem::take(&mut *c.borrow_mut()))
