@@ -33,6 +33,10 @@ pub struct Cli {
     /// When to colour the output: auto (a terminal, unless NO_COLOR is set), always or never.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+    /// Show the details of internal errors: when a file's parser panics (a bug to report), the
+    /// panic's message and the place it was raised, on a `note:` line.
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
     /// What to do; with none, the terminal UI opens.
     #[command(subcommand)]
     pub command: Option<Command>,
