@@ -35,8 +35,12 @@ pub struct Cli {
     pub color: ColorChoice,
     /// Show the details of internal errors: when a file's parser panics (a bug to report), the
     /// panic's message and the place it was raised, on a `note:` line.
-    #[arg(long, short = 'v', global = true)]
+    #[arg(long, short = 'v', global = true, conflicts_with = "quiet")]
     pub verbose: bool,
+    /// Say less: no progress bars, notes or warnings on stderr (errors and the results on
+    /// stdout stay).
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
     /// What to do; with none, the terminal UI opens.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -255,9 +259,6 @@ pub struct OptimizeArgs {
     /// Wait this many seconds for another writer to finish.
     #[arg(long, default_value_t = 0, value_name = "SECS")]
     pub wait: u64,
-    /// Print nothing.
-    #[arg(long)]
-    pub quiet: bool,
 }
 
 /// `lore doctor`

@@ -64,14 +64,39 @@ pub fn error_line(msg: &str) {
     let _ = writeln!(std::io::stderr(), "error: {msg}");
 }
 
-/// Prints one warning line to stderr (nothing when stderr is closed).
-pub fn warn_line(msg: &str) {
-    let _ = writeln!(std::io::stderr(), "warning: {msg}");
+/// Whether `--quiet` was given ([`set_quiet`]).
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Records `--quiet`: no progress bars, notes or warnings from then on.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, std::sync::atomic::Ordering::Relaxed);
 }
 
-/// Prints one informational line to stderr (nothing when stderr is closed).
+/// Whether `--quiet` was given.
+pub fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Prints one warning line to stderr (nothing when stderr is closed, or with `--quiet`).
+pub fn warn_line(msg: &str) {
+    if !quiet() {
+        let _ = writeln!(std::io::stderr(), "warning: {msg}");
+    }
+}
+
+/// Prints one line to stderr as it is (nothing when stderr is closed, or with `--quiet`): a
+/// command's own commentary, such as `lore ask`'s footer or a long run's progress.
+pub fn info_line(msg: &str) {
+    if !quiet() {
+        let _ = writeln!(std::io::stderr(), "{msg}");
+    }
+}
+
+/// Prints one informational line to stderr (nothing when stderr is closed, or with `--quiet`).
 pub fn note_line(msg: &str) {
-    let _ = writeln!(std::io::stderr(), "note: {msg}");
+    if !quiet() {
+        let _ = writeln!(std::io::stderr(), "note: {msg}");
+    }
 }
 
 /// What the commands say of chunks that are searchable by keywords but still await their vectors
@@ -110,9 +135,9 @@ pub fn stdout_color() -> bool {
     color_for(std::io::stdout().is_terminal())
 }
 
-/// Whether stderr is a terminal (progress bars only then).
+/// Whether progress bars are shown: stderr is a terminal and `--quiet` was not given.
 pub fn stderr_is_tty() -> bool {
-    std::io::stderr().is_terminal()
+    !quiet() && std::io::stderr().is_terminal()
 }
 
 /// Cuts `s` to at most `max` terminal columns (a Chinese or Japanese character takes two),

@@ -288,12 +288,12 @@ fn answer_quality(
         .chain(sample(unanswerable, n).into_iter().map(|q| (q, false)))
         .collect();
     for (i, (q, answerable)) in asked.iter().enumerate() {
-        eprintln!("answer {}/{}: {}", i + 1, asked.len(), q.text);
+        crate::output::info_line(&format!("answer {}/{}: {}", i + 1, asked.len(), q.text));
         let a = match rt.block_on(lore_agent::ask(lib, Some(chat), &q.text, &[], &opts, &mut |_| {})) {
             Ok(a) => a,
             Err(e) => {
                 // One failed request (a busy server, a timeout) costs one question, not the run.
-                eprintln!("answer {}/{} failed: {e}", i + 1, asked.len());
+                crate::output::error_line(&format!("answer {}/{} failed: {e}", i + 1, asked.len()));
                 failed += 1;
                 continue;
             }

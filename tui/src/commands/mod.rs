@@ -31,6 +31,7 @@ use crate::context::Context;
 /// Runs the command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     crate::output::set_color(cli.color);
+    crate::output::set_quiet(cli.quiet);
     // These need no library and no configuration (a broken config.toml must not stop them).
     match cli.command {
         Some(Command::Completions(args)) => return shell::completions(args),
