@@ -69,3 +69,5 @@ pub use error::{Error, Result};
 pub use lock::LockError;
 // The retry policy lore's network clients share (lore-ingest's `retry`).
 pub use lore_ingest::retry::{RetryPolicy, parse_retry_after};
+// The one redaction of credentials in messages (lore-ingest's `redact`).
+pub use lore_ingest::redact::{HIDDEN, Redactor, redact_url, redact_urls};
