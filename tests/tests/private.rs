@@ -6,9 +6,12 @@
 #![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 
 use lore_tests::{Lore, Run, data};
 
@@ -111,4 +114,178 @@ fn a_library_readable_by_others_is_tightened_by_the_next_add_with_one_notice() {
     let run = lore_umask_022(&lore, &home, &["rm", "installed.html"]).ok();
     assert!(privacy_notices(&run).is_empty(), "{}", run.stderr);
     assert_eq!(not_private(&home), Vec::<String>::new());
+}
+
+/// `lore doctor`'s lines starting with `warn`.
+fn doctor_warnings(run: &Run) -> Vec<String> {
+    run.stdout.lines().filter(|l| l.starts_with("warn")).map(str::to_string).collect()
+}
+
+#[test]
+fn doctor_warns_of_a_config_file_holding_a_key_that_others_can_read() {
+    let lore = Lore::new();
+    let file = lore.home().join("config.toml");
+    let secret = "qd-doctor-secret-4711";
+    std::fs::write(&file, format!("[qdrant]\napi_key = \"{secret}\"\n")).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let run = lore.run(&["doctor"]);
+    let warnings = doctor_warnings(&run);
+    assert_eq!(warnings.len(), 1, "{}", run.stdout);
+    assert!(warnings[0].contains("qdrant.api_key"), "{}", warnings[0]);
+    assert!(warnings[0].contains(&format!("chmod 600 {}", file.display())), "{}", warnings[0]);
+    assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
+    let json = lore.run(&["doctor", "--json"]).json();
+    let warned: Vec<&serde_json::Value> =
+        json.as_array().unwrap().iter().filter(|c| c["status"] == "warn").collect();
+    assert_eq!(warned.len(), 1, "{json}");
+
+    // The same file for its owner alone: no warning.
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert_eq!(doctor_warnings(&lore.run(&["doctor"])), Vec::<String>::new());
+
+    // A password in a URL is a key too, in the user's own configuration as well; a file
+    // without one is no concern.
+    let user = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(user.path().join("lore")).unwrap();
+    let user_file = user.path().join("lore").join("config.toml");
+    std::fs::write(&user_file, "[llm]\nbase_url = \"http://me:pw-doctor-0815@127.0.0.1:1/v1\"\n").unwrap();
+    std::fs::set_permissions(&user_file, std::fs::Permissions::from_mode(0o640)).unwrap();
+    // The library has no configuration file of its own now: the user's is read.
+    std::fs::remove_file(&file).unwrap();
+    let mut cmd = lore.cmd(&["doctor"]);
+    cmd.env("XDG_CONFIG_HOME", user.path()).env("LORE_LLM_RETRIES", "0");
+    let run = Run::from_output(cmd.output().unwrap());
+    let warnings = doctor_warnings(&run);
+    assert_eq!(warnings.len(), 1, "{}", run.stdout);
+    assert!(warnings[0].contains("llm.base_url"), "{}", warnings[0]);
+    assert!(warnings[0].contains(&format!("chmod 600 {}", user_file.display())), "{}", warnings[0]);
+    assert!(!run.stdout.contains("pw-doctor-0815") && !run.stderr.contains("pw-doctor-0815"), "{run:?}");
+}
+
+/// What the fake chat endpoint received.
+#[derive(Default)]
+struct Seen {
+    requests: usize,
+    authorization: Vec<String>,
+}
+
+/// A chat endpoint that refuses every request with `status`, echoing the request's headers (the
+/// `Authorization` header with the key) in the error body: in OpenAI's JSON error shape for 401,
+/// as plain text otherwise.
+fn echoing_server(status: u16) -> (u16, Arc<Mutex<Seen>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = Vec::new();
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                let lower = line.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                if lower.starts_with("authorization:") {
+                    log.lock().unwrap().authorization.push(line.trim().to_string());
+                }
+                head.push(line.trim().to_string());
+            }
+            let mut body = vec![0u8; length];
+            let _ = reader.read_exact(&mut body);
+            log.lock().unwrap().requests += 1;
+            let echoed = head.join("; ");
+            let (reason, content_type, text) = if status == 401 {
+                let message = format!("Incorrect API key provided. You sent {echoed}");
+                (
+                    "Unauthorized",
+                    "application/json",
+                    serde_json::json!({"error": {"message": message}}).to_string(),
+                )
+            } else {
+                ("Internal Server Error", "text/plain", format!("upstream failed for request {echoed}"))
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                text.len()
+            );
+        }
+    });
+    (port, seen)
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ABC[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn credentials_a_chat_server_echoes_are_never_shown() {
+    let lore = Lore::with_files(FAQ, &["gui.html"]);
+    let key = "sk-lore-echo-9f8e7d6c5b4a";
+    let (user, password) = ("lore-user", "pa55-echo-s3cret");
+    let basic = base64(format!("{user}:{password}").as_bytes());
+    for status in [401u16, 500] {
+        let (port, seen) = echoing_server(status);
+        let base_url = format!("http://{user}:{password}@127.0.0.1:{port}/v1");
+        // The key in the library's configuration file, and in the environment.
+        let config =
+            format!("[llm]\nbase_url = \"{base_url}\"\nmodel = \"m\"\nretries = 1\napi_key = \"{key}\"\n");
+        std::fs::write(lore.home().join("config.toml"), &config).unwrap();
+        let mut runs = Vec::new();
+        for args in [&["ask"][..], &["ask", "--json"], &["doctor"], &["doctor", "--json"]] {
+            let mut args = args.to_vec();
+            if args[0] == "ask" {
+                args.push("What GUI toolkits exist for Python?");
+            }
+            runs.push((args.join(" "), lore.run(&args)));
+        }
+        std::fs::write(
+            lore.home().join("config.toml"),
+            config.replace(&format!("api_key = \"{key}\"\n"), ""),
+        )
+        .unwrap();
+        let mut cmd = lore.cmd(&["ask", "What GUI toolkits exist for Python?"]);
+        cmd.env("OPENAI_API_KEY", key);
+        runs.push(("ask, key in OPENAI_API_KEY".into(), Run::from_output(cmd.output().unwrap())));
+
+        let seen = seen.lock().unwrap();
+        assert!(seen.requests >= 5, "the server was asked {} times", seen.requests);
+        assert!(
+            seen.authorization.iter().any(|h| h.contains(key)),
+            "the key never reached the server: {:?}",
+            seen.authorization
+        );
+        for (what, run) in &runs {
+            for secret in [key, password, basic.as_str()] {
+                assert!(
+                    !run.stdout.contains(secret) && !run.stderr.contains(secret),
+                    "`lore {what}` against a {status} showed {secret:?}:\nstdout:\n{}\nstderr:\n{}",
+                    run.stdout,
+                    run.stderr
+                );
+            }
+            // The server's answer is reported (its status), with the secrets hidden.
+            let all = format!("{}{}", run.stdout, run.stderr);
+            assert!(all.contains(&status.to_string()), "`lore {what}`: no {status} in {all}");
+        }
+    }
 }
