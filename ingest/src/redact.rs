@@ -53,13 +53,19 @@ impl Redactor {
             Some((u, p)) => (u, Some(p)),
             None => (userinfo, None),
         };
-        let mut values = vec![userinfo.to_string(), user.to_string(), percent_decoded(user)];
-        if let Some(p) = password {
-            values.push(p.to_string());
-            values.push(percent_decoded(p));
-            values.push(base64(format!("{}:{}", percent_decoded(user), percent_decoded(p)).as_bytes()));
-        } else {
-            values.push(base64(format!("{}:", percent_decoded(user)).as_bytes()));
+        // The user name alone is hidden only when it is the whole credential (a token as in
+        // `https://TOKEN@host`); beside a password it is often a common word ("user").
+        let mut values = vec![userinfo.to_string()];
+        match password {
+            Some(p) => {
+                values.push(p.to_string());
+                values.push(percent_decoded(p));
+                values.push(base64(format!("{}:{}", percent_decoded(user), percent_decoded(p)).as_bytes()));
+            }
+            None => {
+                values.push(percent_decoded(user));
+                values.push(base64(format!("{}:", percent_decoded(user)).as_bytes()));
+            }
         }
         for v in values {
             self = self.with_secret(Some(&v));
@@ -216,6 +222,11 @@ mod tests {
             assert!(!shown.contains(secret), "{secret} in {shown}");
         }
         assert!(shown.contains("Bearer <hidden>"), "{shown}");
+        // The user name beside a password is no secret: the word stays readable elsewhere.
+        let r = Redactor::new().with_url(Some("http://user:s3cret-pw@h/"));
+        assert_eq!(r.redact("other users; s3cret-pw"), "other users; <hidden>");
+        let r = Redactor::new().with_url(Some("https://tok-123456@h/"));
+        assert_eq!(r.redact("token tok-123456"), "token <hidden>");
         assert!(r.has_secrets());
         // Short values are not hidden by value; nothing at all is not a secret.
         let r = Redactor::new().with_secret(Some("ab")).with_secret(Some("  ")).with_secret(None);

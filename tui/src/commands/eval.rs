@@ -293,7 +293,12 @@ fn answer_quality(
             Ok(a) => a,
             Err(e) => {
                 // One failed request (a busy server, a timeout) costs one question, not the run.
-                eprintln!("answer {}/{} failed: {e}", i + 1, asked.len());
+                eprintln!(
+                    "answer {}/{} failed: {}",
+                    i + 1,
+                    asked.len(),
+                    crate::output::shown(&e.to_string())
+                );
                 failed += 1;
                 continue;
             }

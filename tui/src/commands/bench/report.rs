@@ -451,7 +451,7 @@ fn tui_cell(t: &TuiStartup, v: f64) -> String {
 
 /// Prints a phase on stderr.
 pub(super) fn status(msg: &str) {
-    eprintln!("bench: {msg}");
+    eprintln!("bench: {}", crate::output::shown(msg));
 }
 
 /// Progress of a long phase on stderr: redrawn in place on a terminal, a line every few
