@@ -43,6 +43,19 @@ fn not_private(home: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Asserts that every folder under `home` is 0700 and every file 0600, naming the first few
+/// that are not.
+fn assert_private(home: &Path) {
+    let open = not_private(home);
+    assert!(
+        open.is_empty(),
+        "{} of {} entries not private, e.g. {:#?}",
+        open.len(),
+        modes(home).len(),
+        &open[..open.len().min(8)]
+    );
+}
+
 /// Sets every folder under `home` to 0755 and every file to 0644, as an older lore left them.
 fn loosen(home: &Path) {
     for (path, dir, _) in modes(home) {
@@ -90,12 +103,12 @@ fn a_new_library_and_everything_in_it_is_for_its_owner_alone() {
         assert!(all.iter().any(|(p, _, _)| p.ends_with(name)), "no {name} in {all:?}");
     }
     assert!(all.len() > 10, "{all:?}");
-    assert_eq!(not_private(&home), Vec::<String>::new());
+    assert_private(&home);
     // Writing again (a second add, an answer recorded in a conversation) keeps it so, silently.
     let run = lore_umask_022(&lore, &home, &["add", &faq("installed.html")]).ok();
     assert!(privacy_notices(&run).is_empty(), "{}", run.stderr);
     lore_umask_022(&lore, &home, &["ask", "--no-llm", "What GUI toolkits exist for Python?"]).ok();
-    assert_eq!(not_private(&home), Vec::<String>::new());
+    assert_private(&home);
 }
 
 #[test]
@@ -109,11 +122,11 @@ fn a_library_readable_by_others_is_tightened_by_the_next_add_with_one_notice() {
     let notices = privacy_notices(&run);
     assert_eq!(notices.len(), 1, "{}", run.stderr);
     assert!(notices[0].contains(&home.display().to_string()), "{}", notices[0]);
-    assert_eq!(not_private(&home), Vec::<String>::new());
+    assert_private(&home);
     // Once private, the next write says nothing.
     let run = lore_umask_022(&lore, &home, &["rm", "installed.html"]).ok();
     assert!(privacy_notices(&run).is_empty(), "{}", run.stderr);
-    assert_eq!(not_private(&home), Vec::<String>::new());
+    assert_private(&home);
 }
 
 /// `lore doctor`'s lines starting with `warn`.
