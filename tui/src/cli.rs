@@ -235,7 +235,7 @@ Chat model: any OpenAI-compatible endpoint, set in config.toml ($LORE_HOME/confi
   model = \"qwen2.5-0.5b-instruct\"         # LORE_LLM_MODEL
   api_key_env = \"OPENAI_API_KEY\"          # the variable holding the key (local servers need none)
 
-With OPENAI_API_KEY set and no base_url, OpenAI is used. scripts/chat-server.sh start runs a local
+With an API key (llm.api_key, or OPENAI_API_KEY) and no base_url, OpenAI is used. scripts/chat-server.sh start runs a local
 model (llama.cpp, set up by scripts/setup.sh) and prints its base_url. Without a chat model, ask
 quotes the best passages with their citations (as --no-llm does). `lore doctor` checks the set-up.";
 

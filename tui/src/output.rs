@@ -25,11 +25,32 @@ impl std::fmt::Display for OutputError {
 
 impl std::error::Error for OutputError {}
 
+/// What hides the configuration's credentials from everything lore prints (set once, when
+/// the configuration is loaded); until then, the credentials of URLs only.
+static REDACTOR: std::sync::OnceLock<lore_index::Redactor> = std::sync::OnceLock::new();
+
+/// Hides the credentials `redactor` knows (the configured keys, the passwords of the configured
+/// URLs) from every line printed from now on, and from the terminal UI's messages.
+pub fn hide_credentials(redactor: lore_index::Redactor) {
+    let _ = REDACTOR.set(redactor);
+}
+
+/// `text` with every credential hidden: the configured keys and passwords, and the user and
+/// password of any URL in it.
+pub fn shown(text: &str) -> String {
+    match REDACTOR.get() {
+        Some(r) => r.redact(text),
+        None => lore_index::redact_urls(text),
+    }
+}
+
 /// Writes to stdout. Unlike `print!`, which panics when the reader of a pipe has gone away,
-/// this returns [`OutputError::Closed`] then, which `main` turns into a quiet exit.
+/// this returns [`OutputError::Closed`] then, which `main` turns into a quiet exit. What it
+/// writes goes through [`shown`].
 pub fn write_out(args: std::fmt::Arguments<'_>) -> Result<(), OutputError> {
+    let text = shown(&args.to_string());
     let mut stdout = std::io::stdout().lock();
-    stdout.write_fmt(args).map_err(|e| match e.kind() {
+    stdout.write_all(text.as_bytes()).map_err(|e| match e.kind() {
         std::io::ErrorKind::BrokenPipe => OutputError::Closed,
         _ => OutputError::Io(e),
     })
@@ -61,7 +82,7 @@ pub(crate) use {out, outln};
 
 /// Prints one error line to stderr (nothing when stderr is closed).
 pub fn error_line(msg: &str) {
-    let _ = writeln!(std::io::stderr(), "error: {msg}");
+    let _ = writeln!(std::io::stderr(), "error: {}", shown(msg));
 }
 
 /// Whether `--quiet` was given ([`set_quiet`]).
@@ -80,7 +101,7 @@ pub fn quiet() -> bool {
 /// Prints one warning line to stderr (nothing when stderr is closed, or with `--quiet`).
 pub fn warn_line(msg: &str) {
     if !quiet() {
-        let _ = writeln!(std::io::stderr(), "warning: {msg}");
+        let _ = writeln!(std::io::stderr(), "warning: {}", shown(msg));
     }
 }
 
@@ -88,14 +109,14 @@ pub fn warn_line(msg: &str) {
 /// command's own commentary, such as `lore ask`'s footer or a long run's progress.
 pub fn info_line(msg: &str) {
     if !quiet() {
-        let _ = writeln!(std::io::stderr(), "{msg}");
+        let _ = writeln!(std::io::stderr(), "{}", shown(msg));
     }
 }
 
 /// Prints one informational line to stderr (nothing when stderr is closed, or with `--quiet`).
 pub fn note_line(msg: &str) {
     if !quiet() {
-        let _ = writeln!(std::io::stderr(), "note: {msg}");
+        let _ = writeln!(std::io::stderr(), "note: {}", shown(msg));
     }
 }
 

@@ -327,7 +327,7 @@ fn answer_quality(
     let relevant_citations: usize =
         given.iter().map(|o| o.cited.iter().filter(|s| is_relevant(ds.qrels.get(&o.id), s)).count()).sum();
     Ok(AnswerResult {
-        model: format!("{} at {}", chat.config().model, chat.config().base_url),
+        model: format!("{} at {}", chat.config().model, chat.config().shown_url()),
         questions: yes.len(),
         cites_answer: share(yes.iter().filter(|o| o.cites_answer).count(), yes.len()),
         passages_hold_answer: share(yes.iter().filter(|o| o.passages_hold_answer).count(), yes.len()),

@@ -40,6 +40,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
     let home = config::home_dir(cli.library.as_deref());
     let (config, paths) = config::load(&home)?;
+    crate::output::hide_credentials(config.redactor());
     let ctx = Context::new(config, paths);
     match cli.command {
         Some(Command::Add(args)) => add::run(&ctx, args),
