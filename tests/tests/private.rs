@@ -264,9 +264,16 @@ fn credentials_a_chat_server_echoes_are_never_shown() {
             format!("[llm]\nbase_url = \"{base_url}\"\nmodel = \"m\"\nretries = 1\napi_key = \"{key}\"\n");
         std::fs::write(lore.home().join("config.toml"), &config).unwrap();
         let mut runs = Vec::new();
-        for args in [&["ask"][..], &["ask", "--json"], &["doctor"], &["doctor", "--json"]] {
+        for args in [
+            &["ask"][..],
+            &["ask", "--json"],
+            &["-v", "ask"],
+            &["doctor"],
+            &["doctor", "--json"],
+            &["-v", "doctor"],
+        ] {
             let mut args = args.to_vec();
-            if args[0] == "ask" {
+            if args.contains(&"ask") {
                 args.push("What GUI toolkits exist for Python?");
             }
             runs.push((args.join(" "), lore.run(&args)));

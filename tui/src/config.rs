@@ -459,10 +459,13 @@ pub fn runtime_dir(cfg: &Config) -> PathBuf {
 /// The configuration files looked at for the library at `home`, in order: the first that exists
 /// is read.
 pub fn candidate_files(home: &Path) -> Vec<PathBuf> {
-    [Some(config_path(home)), dirs::config_dir().map(|d| d.join("lore").join(lore_index::layout::CONFIG_FILE))]
-        .into_iter()
-        .flatten()
-        .collect()
+    [
+        Some(config_path(home)),
+        dirs::config_dir().map(|d| d.join("lore").join(lore_index::layout::CONFIG_FILE)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// The configuration file read for the library at `home`, if any.
