@@ -1,6 +1,6 @@
 //! Crash safety: `lore add`, `lore reindex`, `lore rm`, `lore sync` (files changed, added and
 //! deleted), `lore feed refresh` (new and changed items from a local feed server), `lore
-//! optimize` (the HNSW build of a library of 8,700 vectors), the terminal UI's background add
+//! optimize` (the HNSW build of a library of about 8,000 vectors), the terminal UI's background add
 //! (in tmux) and an add with the vectors on a Qdrant server (`QDRANT_URL`, else skipped) killed
 //! with SIGKILL at random moments leave a library that opens; once a writer has opened it (here
 //! `lore doctor --repair`; any write does the same) the catalog, the keyword index and the
@@ -638,13 +638,13 @@ fn optimize_killed_at_random_moments_is_repaired_and_completed() {
     let dir = tempfile::tempdir().unwrap();
     let book = dir.path().join("book");
     std::fs::create_dir_all(&book).unwrap();
-    for n in 1..=60 {
+    for n in 1..=40 {
         let name = format!("chapter_{n}.txt");
         std::fs::copy(data(&format!("docs/text/moby-dick/{name}")), book.join(&name)).unwrap();
     }
     let start = Lore::new();
     // Short chunks make many vectors from little text; no background optimize during the add.
-    let config = "[ingest]\nchunk_tokens = 24\nchunk_overlap = 0\n\n[qdrant]\noptimize_after = 0\n";
+    let config = "[ingest]\nchunk_tokens = 16\nchunk_overlap = 0\n\n[qdrant]\noptimize_after = 0\n";
     std::fs::write(start.home().join("config.toml"), config).unwrap();
     add(&start, std::slice::from_ref(&book)).ok();
     std::fs::write(
