@@ -32,6 +32,7 @@ use lore_ingest::redact::{HIDDEN, Redactor, redact_url};
 use lore_ingest::retry::RetryPolicy;
 use qdrant_client::qdrant::r#match::MatchValue;
 use qdrant_client::qdrant::value::Kind;
+use qdrant_client::qdrant::vector_output::Vector;
 use qdrant_client::qdrant::{
     CollectionExistsRequest, CollectionInfo, Condition, CountPoints, CreateCollection,
     CreateFieldIndexCollection, DeleteCollection, DeletePoints, Distance, FieldType, Filter,
@@ -466,6 +467,46 @@ impl VectorStore for ServerStore {
         }
         ids.sort_unstable();
         Ok(ids)
+    }
+
+    fn doc_vectors(&self, doc_id: i64) -> Result<Vec<(i64, Vec<f32>)>, VectorError> {
+        let mut out: Vec<(i64, i64, Vec<f32>)> = Vec::new();
+        let mut offset: Option<PointId> = None;
+        loop {
+            let request = ScrollPoints {
+                collection_name: self.connection.collection(),
+                filter: Some(Filter::must([integers(DOC_ID, vec![doc_id])])),
+                offset: offset.take(),
+                limit: Some(ID_BATCH as u32),
+                with_payload: Some(vec![CHUNK_ID, ORDINAL].into()),
+                with_vectors: Some(true.into()),
+                ..Default::default()
+            };
+            let page = self.connection.call("reading a document's vectors", move |c| {
+                let request = request.clone();
+                async move { c.scroll(request).await }
+            })?;
+            for point in page.result {
+                let chunk_id = int_field(&point.payload, CHUNK_ID);
+                let ordinal = int_field(&point.payload, ORDINAL);
+                let vector = point.vectors.as_ref().and_then(|v| v.get_vector_by_name(VECTOR));
+                match (chunk_id, ordinal, vector) {
+                    (Some(c), Some(o), Some(Vector::Dense(dense))) => out.push((o, c, dense.data)),
+                    _ => {
+                        return Err(self.connection.engine(&format!(
+                            "point {:?} lacks its chunk id, ordinal or dense vector",
+                            point.id
+                        )));
+                    }
+                }
+            }
+            match page.next_page_offset {
+                Some(next) => offset = Some(next),
+                None => break,
+            }
+        }
+        out.sort_by_key(|(o, _, _)| *o);
+        Ok(out.into_iter().map(|(_, c, v)| (c, v)).collect())
     }
 
     /// Nothing to do: every write waited until the server had applied it.
