@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{AgentError, Result};
 use crate::retry::{CHAT_RETRY, RetryPolicy, RetryingTransport, TransportError};
+use lore_index::{Redactor, redact_url};
 
 /// Where the chat model is and how to talk to it.
 #[derive(Clone)]
@@ -39,7 +40,7 @@ pub struct ChatConfig {
 impl std::fmt::Debug for ChatConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ChatConfig")
-            .field("base_url", &self.base_url)
+            .field("base_url", &redact_url(&self.base_url))
             .field("model", &self.model)
             .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
             .field("connect_timeout", &self.connect_timeout)
@@ -66,6 +67,17 @@ impl ChatConfig {
             max_answer_tokens: 700,
             context_window: 4096,
         }
+    }
+
+    /// What hides this configuration's secrets (the API key, the user and password of the base
+    /// URL) from a message.
+    pub fn redactor(&self) -> Redactor {
+        Redactor::new().with_secret(self.api_key.as_deref()).with_url(Some(&self.base_url))
+    }
+
+    /// The base URL as messages show it, without its user and password.
+    pub fn shown_url(&self) -> String {
+        redact_url(self.base_url.trim())
     }
 }
 
@@ -157,6 +169,8 @@ struct CompletionMessage {
 pub struct ChatModel {
     client: Client<OpenAIConfig>,
     cfg: ChatConfig,
+    /// Hides the key and the URL's password from every error.
+    redactor: Redactor,
 }
 
 impl std::fmt::Debug for ChatModel {
@@ -172,7 +186,9 @@ type ChunkStream = Pin<Box<dyn Stream<Item = Result<StreamChunk, OpenAIError>> +
 pub struct TokenStream {
     inner: ChunkStream,
     idle: Duration,
+    /// The base URL as errors show it.
     url: String,
+    redactor: Redactor,
     finished: bool,
     /// Why the model stopped (`stop`, `length`, ...), once it has.
     pub finish_reason: Option<String>,
@@ -220,40 +236,47 @@ impl TokenStream {
                 }
                 Err(e) => {
                     self.finished = true;
-                    return Some(Err(map_error(&self.url, e)));
+                    return Some(Err(map_error(&self.url, &self.redactor, e)));
                 }
             }
         }
     }
 }
 
-/// Turns async-openai's errors into the agent's, keeping the endpoint's name and dropping
-/// anything that could carry the API key.
-fn map_error(url: &str, e: OpenAIError) -> AgentError {
+/// Turns async-openai's errors into the agent's, keeping the endpoint's name (`url`, as shown)
+/// and hiding what `redactor` hides (the key, the URL's password) from every text an error
+/// carries.
+fn map_error(url: &str, redactor: &Redactor, e: OpenAIError) -> AgentError {
     let url = url.to_string();
+    let hide = |text: &str| redactor.redact(text);
     match e {
         OpenAIError::Boxed(b) => match b.downcast::<TransportError>() {
             Ok(t) => match *t {
-                TransportError::Connect(reason) => AgentError::Unreachable { url, reason },
-                TransportError::Status { status, message } => AgentError::Status { url, status, message },
+                TransportError::Connect(reason) => AgentError::Unreachable { url, reason: hide(&reason) },
+                TransportError::Status { status, message } => {
+                    AgentError::Status { url, status, message: hide(&message) }
+                }
             },
-            Err(other) => AgentError::Malformed { url, reason: other.to_string() },
+            Err(other) => AgentError::Malformed { url, reason: hide(&other.to_string()) },
         },
         OpenAIError::Reqwest(e) if e.is_timeout() => {
             AgentError::Stalled { url, idle: Duration::from_secs(0) }
         }
-        OpenAIError::Reqwest(e) => AgentError::Unreachable { url, reason: e.without_url().to_string() },
+        OpenAIError::Reqwest(e) => {
+            AgentError::Unreachable { url, reason: hide(&e.without_url().to_string()) }
+        }
         OpenAIError::ApiError(api) => AgentError::Status {
             url,
             status: api.status_code.as_u16(),
-            message: api.api_error.message.clone(),
+            message: hide(&api.api_error.message),
         },
         OpenAIError::JSONDeserialize(err, content) => {
-            let shown: String = content.chars().take(120).collect();
-            AgentError::Malformed { url, reason: format!("{err} in {shown:?}") }
+            // Hidden before it is cut, so no part of a secret is left at the cut.
+            let shown: String = hide(&content).chars().take(120).collect();
+            AgentError::Malformed { url, reason: hide(&format!("{err} in {shown:?}")) }
         }
-        OpenAIError::StreamError(s) => AgentError::Malformed { url, reason: s.to_string() },
-        other => AgentError::Malformed { url, reason: other.to_string() },
+        OpenAIError::StreamError(s) => AgentError::Malformed { url, reason: hide(&s.to_string()) },
+        other => AgentError::Malformed { url, reason: hide(&other.to_string()) },
     }
 }
 
@@ -263,10 +286,14 @@ impl ChatModel {
         if cfg.base_url.trim().is_empty() {
             return Err(AgentError::Config("llm.base_url is empty".into()));
         }
-        let url = reqwest::Url::parse(cfg.base_url.trim())
-            .map_err(|e| AgentError::Config(format!("llm.base_url {:?} is not a URL: {e}", cfg.base_url)))?;
+        let redactor = cfg.redactor();
+        let url = reqwest::Url::parse(cfg.base_url.trim()).map_err(|e| {
+            AgentError::Config(
+                redactor.redact(&format!("llm.base_url {:?} is not a URL: {e}", cfg.shown_url())),
+            )
+        })?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(AgentError::Config(format!("llm.base_url {:?} is not http(s)", cfg.base_url)));
+            return Err(AgentError::Config(format!("llm.base_url {:?} is not http(s)", cfg.shown_url())));
         }
         let http = reqwest::Client::builder()
             .connect_timeout(cfg.connect_timeout)
@@ -276,9 +303,9 @@ impl ChatModel {
         let mut oc = OpenAIConfig::new().with_api_base(cfg.base_url.trim().trim_end_matches('/'));
         // Local servers need no key; async-openai sends whatever is set.
         oc = oc.with_api_key(cfg.api_key.clone().unwrap_or_else(|| "none".to_string()));
-        let client =
-            Client::with_config(oc).with_http_service(RetryingTransport::new(http, cfg.retry.clone()));
-        Ok(ChatModel { client, cfg })
+        let transport = RetryingTransport::new(http, cfg.retry.clone()).with_redactor(redactor.clone());
+        let client = Client::with_config(oc).with_http_service(transport);
+        Ok(ChatModel { client, cfg, redactor })
     }
 
     /// The configuration.
@@ -300,7 +327,8 @@ impl ChatModel {
         Ok(TokenStream {
             inner,
             idle: self.cfg.idle_timeout,
-            url: self.cfg.base_url.clone(),
+            url: self.cfg.shown_url(),
+            redactor: self.redactor.clone(),
             finished: false,
             finish_reason: None,
         })
@@ -334,8 +362,8 @@ impl ChatModel {
     ) -> Result<T> {
         let wait = self.cfg.idle_timeout + self.cfg.connect_timeout;
         match tokio::time::timeout(wait, call).await {
-            Err(_) => Err(AgentError::Stalled { url: self.cfg.base_url.clone(), idle: wait }),
-            Ok(r) => r.map_err(|e| map_error(&self.cfg.base_url, e)),
+            Err(_) => Err(AgentError::Stalled { url: self.cfg.shown_url(), idle: wait }),
+            Ok(r) => r.map_err(|e| map_error(&self.cfg.shown_url(), &self.redactor, e)),
         }
     }
 

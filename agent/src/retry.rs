@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 use async_openai::error::OpenAIError;
 use async_openai::middleware::HttpRequestFactory;
 pub use lore_index::RetryPolicy;
-use lore_index::parse_retry_after;
+use lore_index::{Redactor, parse_retry_after};
 
 /// The chat client's retries: 3 after the first attempt, waits from 250 ms doubling up to 20 s,
 /// a `Retry-After` honoured up to 20 s, and the statuses 408, 429, 500, 502, 503 and 504 retried
@@ -55,12 +55,21 @@ pub enum TransportError {
 pub struct RetryingTransport {
     client: reqwest::Client,
     policy: RetryPolicy,
+    redactor: Redactor,
 }
 
 impl RetryingTransport {
     /// A transport over `client`.
     pub fn new(client: reqwest::Client, policy: RetryPolicy) -> Self {
-        RetryingTransport { client, policy }
+        RetryingTransport { client, policy, redactor: Redactor::new() }
+    }
+
+    /// The transport, hiding what `redactor` hides (the API key, the endpoint's password) from
+    /// its errors: an error body that echoes them is redacted before it is shortened, so no
+    /// part of a secret is left at the cut.
+    pub fn with_redactor(mut self, redactor: Redactor) -> Self {
+        self.redactor = redactor;
+        self
     }
 }
 
@@ -112,6 +121,7 @@ impl tower::Service<HttpRequestFactory> for RetryingTransport {
     fn call(&mut self, factory: HttpRequestFactory) -> Self::Future {
         let client = self.client.clone();
         let policy = self.policy.clone();
+        let redactor = self.redactor.clone();
         Box::pin(async move {
             let mut retries = 0u32;
             loop {
@@ -129,13 +139,14 @@ impl tower::Service<HttpRequestFactory> for RetryingTransport {
                             continue;
                         }
                         let body = resp.bytes().await.unwrap_or_default();
-                        let message = error_message(&body);
+                        let message =
+                            error_message(redactor.redact(&String::from_utf8_lossy(&body)).as_bytes());
                         return Err(OpenAIError::Boxed(Box::new(TransportError::Status { status, message })));
                     }
                     Err(e) if e.is_connect() || e.is_timeout() || e.is_request() => {
                         if last {
                             return Err(OpenAIError::Boxed(Box::new(TransportError::Connect(
-                                connect_reason(&e),
+                                redactor.redact(&connect_reason(&e)),
                             ))));
                         }
                         retries += 1;

@@ -302,3 +302,28 @@ async fn complete_returns_the_whole_answer() {
     let text = model(&s.url).complete(&[Message::user("rewrite")], 16).await.unwrap();
     assert_eq!(text, "GIL python");
 }
+
+#[tokio::test]
+async fn keys_and_passwords_a_server_echoes_are_hidden_even_at_the_cut() {
+    let key = "sk-test-secret-123";
+    // The key where the message is cut (300 characters), so a shortening before hiding would
+    // leave its first part; then the key and the password in a body that is not a chat chunk.
+    let padding = "x".repeat(295);
+    let echo = format!(r#"{{"error":{{"message":"{padding} Bearer {key} (user me, password pa55-w0rd)"}}}}"#);
+    let malformed =
+        Reply::Sse { data: vec![format!("{{\"auth\": \"{key}\"")], stall: false, gap: Duration::ZERO };
+    for reply in [Reply::Status(401, vec![], echo), malformed] {
+        let s = serve(vec![reply]).await;
+        let url = s.url.replace("http://", "http://me:pa55-w0rd@");
+        let mut cfg = model(&url).config().clone();
+        cfg.retry.max_retries = 0;
+        assert!(!format!("{cfg:?}").contains("pa55-w0rd"));
+        let (_, err) = collect(&ChatModel::new(cfg).unwrap()).await;
+        let m = err.expect("an error").to_string();
+        check_message(&AgentError::Config(m.clone()));
+        for secret in ["pa55-w0rd", "sk-tes", "sk-test-secret"] {
+            assert!(!m.contains(secret), "{secret} in {m}");
+        }
+        assert!(m.contains("http://<hidden>@127.0.0.1:"), "{m}");
+    }
+}

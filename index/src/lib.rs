@@ -21,6 +21,7 @@ mod keyword;
 mod library;
 mod lock;
 mod model_choice;
+mod private;
 mod search;
 mod vector;
 mod watch;
@@ -67,5 +68,9 @@ pub use vector::{
 // Errors.
 pub use error::{Error, Result};
 pub use lock::LockError;
+// A library is its owner's alone (Unix modes); the notice of a library made private.
+pub use private::{DIR_MODE, FILE_MODE, Tightened};
 // The retry policy lore's network clients share (lore-ingest's `retry`).
 pub use lore_ingest::retry::{RetryPolicy, parse_retry_after};
+// The one redaction of credentials in messages (lore-ingest's `redact`).
+pub use lore_ingest::redact::{HIDDEN, Redactor, redact_url, redact_urls};

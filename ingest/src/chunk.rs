@@ -51,7 +51,12 @@ struct ScaledEstimate {
 
 impl ChunkSizer for ScaledEstimate {
     fn size(&self, chunk: &str) -> usize {
-        (estimate_tokens(chunk) as f64 * self.scale).ceil() as usize
+        // lore's code, called back from inside text-splitter: a panic here is lore's bug.
+        crate::guard::own(|| {
+            #[cfg(test)]
+            crate::guard::bug_site("chunk-estimate");
+            (estimate_tokens(chunk) as f64 * self.scale).ceil() as usize
+        })
     }
 }
 
@@ -164,12 +169,11 @@ impl Chunker {
             if section.text.trim().is_empty() {
                 continue;
             }
-            let err = |reason| IngestError::Chunking { item: doc.source.clone(), reason };
             // Splitting sizes many candidate pieces; the estimate does that fast. Each piece is
             // then counted with the real tokenizer, and the rare piece over the target is split
             // again by real token counts, so every chunk fits the model's tokens.
             let sizer = ScaledEstimate { scale: self.calibration(&section.text) };
-            let pieces = split_windows(&section.text, markdown, sizer, target, overlap).map_err(err)?;
+            let pieces = split_windows(&section.text, markdown, sizer, target, overlap, &doc.source)?;
             // (byte span in the section, tokens) of the section's chunks.
             let mut spans: Vec<(usize, usize, usize)> = Vec::new();
             for (start, piece) in pieces {
@@ -177,7 +181,7 @@ impl Chunker {
                 match &self.sizer {
                     Sizer::Tokens(tok) if tokens > target => {
                         for (sub_start, sub) in
-                            split(piece, markdown, tok.as_ref(), target, overlap).map_err(err)?
+                            split(piece, markdown, tok.as_ref(), target, overlap, &doc.source)?
                         {
                             let from = start + sub_start;
                             spans.push((from, from + sub.len(), self.count_tokens(sub)));
@@ -331,16 +335,17 @@ fn window_bytes(target: usize) -> usize {
 /// takes time quadratic in the text's length on a long section (a million lines without a
 /// heading, megabytes without a break). No chunk crosses a window's end; the scraps windows may
 /// leave at their ends are joined to their neighbours afterwards (`merge_scraps`).
-fn split_windows<S: ChunkSizer + Copy>(
-    text: &str,
+fn split_windows<'t, S: ChunkSizer + Copy>(
+    text: &'t str,
     markdown: bool,
     sizer: S,
     target: usize,
     overlap: usize,
-) -> std::result::Result<Vec<(usize, &str)>, String> {
+    item: &str,
+) -> Result<Vec<(usize, &'t str)>> {
     let mut pieces = Vec::new();
     for (start, window) in windows(text, window_bytes(target)) {
-        let found = split(window, markdown, sizer, target, overlap)?;
+        let found = split(window, markdown, sizer, target, overlap, item)?;
         pieces.extend(found.into_iter().map(|(offset, piece)| (start + offset, piece)));
     }
     Ok(pieces)
@@ -410,26 +415,28 @@ fn window_end(text: &str, start: usize, max: usize) -> usize {
     }
 }
 
-/// Splits one section's text into (byte offset, piece) pairs. A sizer that panics on odd text
-/// (a tokenizer that cannot encode it) becomes an error.
-fn split<S: ChunkSizer>(
-    text: &str,
+/// Splits one section's text of `item` into (byte offset, piece) pairs. text-splitter, and a
+/// tokenizer sizing the pieces, run under [`crate::guard::catch`]: a panic in them on odd text
+/// is an internal error; lore's own estimate runs under [`crate::guard::own`].
+fn split<'t, S: ChunkSizer>(
+    text: &'t str,
     markdown: bool,
     sizer: S,
     target: usize,
     overlap: usize,
-) -> std::result::Result<Vec<(usize, &str)>, String> {
-    let capacity = ChunkCapacity::new(target * 3 / 4).with_max(target).map_err(|e| e.to_string())?;
+    item: &str,
+) -> Result<Vec<(usize, &'t str)>> {
+    let err = |reason: String| IngestError::Chunking { item: item.to_string(), reason };
+    let capacity = ChunkCapacity::new(target * 3 / 4).with_max(target).map_err(|e| err(e.to_string()))?;
     let config =
-        SplitConfig::new(capacity).with_sizer(sizer).with_overlap(overlap).map_err(|e| e.to_string())?;
-    crate::guard::quietly(|| {
+        SplitConfig::new(capacity).with_sizer(sizer).with_overlap(overlap).map_err(|e| err(e.to_string()))?;
+    crate::guard::catch(item, "text splitter", || {
         if markdown {
             MarkdownSplitter::new(config).chunk_indices(text).collect::<Vec<_>>()
         } else {
             TextSplitter::new(config).chunk_indices(text).collect::<Vec<_>>()
         }
     })
-    .map_err(|_| "the tokenizer could not encode the text".to_string())
 }
 
 #[cfg(test)]

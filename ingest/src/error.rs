@@ -65,6 +65,20 @@ pub enum IngestError {
         /// What went wrong.
         reason: String,
     },
+    /// A third-party parser panicked on the input (see [`crate::guard::catch`]): a bug in the
+    /// parser or a case lore does not handle, not (only) a damaged file. The one line shown asks
+    /// for a report; the panic's message and place are kept in `panic`.
+    #[error(
+        "{item}: internal error while reading it ({parser}): please report it (--verbose shows the details)"
+    )]
+    Internal {
+        /// The file or URL.
+        item: String,
+        /// What panicked, e.g. "PDF parser", "text splitter".
+        parser: &'static str,
+        /// The panic's message and the place it was raised.
+        panic: String,
+    },
     /// The text could not be chunked.
     #[error("{item}: cannot split into chunks: {reason}")]
     Chunking {
@@ -186,6 +200,7 @@ impl IngestError {
             IngestError::Encrypted { .. } => "encrypted",
             IngestError::NoText { .. } => "no_text",
             IngestError::Corrupt { .. } => "corrupt",
+            IngestError::Internal { .. } => "internal",
             IngestError::Chunking { .. } => "chunking",
             IngestError::Tokenizer { .. } => "tokenizer",
             IngestError::NotWebUrl { .. } => "not_web_url",

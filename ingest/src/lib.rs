@@ -17,6 +17,7 @@ pub mod lang;
 pub mod load;
 pub mod markdown;
 pub mod pdf;
+pub mod redact;
 pub mod retry;
 pub mod sample;
 pub mod text;

@@ -243,8 +243,12 @@ fn broken_archives_are_corrupt_errors() {
     assert_eq!(lore_ingest::epub::load(b"", "empty.epub").unwrap_err().reason_code(), "empty");
 }
 
+/// Damaged copies of a real book load or fail with a named reason: no panic escapes, and no
+/// parser panics (which the guard would turn into an internal error) on any of them.
 #[test]
 fn damaged_copies_never_panic() {
+    lore_ingest::guard::install_quiet_panic_hook();
+    lore_ingest::guard::take_caught();
     let good = std::fs::read(data("docs/epub/Metamorphosis-jackson.epub")).unwrap();
     let mut state = 0x2545_f491_4f6c_dd1du64;
     for round in 0..60 {
@@ -256,8 +260,13 @@ fn damaged_copies_never_panic() {
             let at = (state as usize) % bytes.len();
             bytes[at] = (state >> 32) as u8;
         }
-        // Ok or a clean error; a panic inside a parser is turned into an error too.
-        let _ = lore_ingest::epub::load(&bytes, "damaged.epub");
+        let outcome = lore_ingest::epub::load(&bytes, "damaged.epub");
+        let caught = lore_ingest::guard::take_caught();
+        assert!(caught.is_empty(), "round {round}: a parser panicked: {caught:?}");
+        if let Err(err) = outcome {
+            assert_ne!(err.reason_code(), "internal", "round {round}: {err}");
+            assert!(err.to_string().starts_with("damaged.epub: "), "round {round}: {err}");
+        }
     }
 }
 

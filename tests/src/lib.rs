@@ -11,6 +11,7 @@ pub mod junk;
 pub mod process;
 pub mod rng;
 pub mod stores;
+pub mod tmux;
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {

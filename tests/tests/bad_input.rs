@@ -51,6 +51,7 @@ fn bad_files_are_named_once_and_the_rest_is_added() {
     let run = lore.run(&["add", batch.path().to_str().unwrap(), missing.to_str().unwrap()]);
     assert_eq!(run.code, 0, "some documents were added, so add succeeds:\n{}", run.stderr);
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert!(!run.stderr.contains("internal error"), "a parser panicked:\n{}", run.stderr);
 
     for (name, reason) in [
         ("truncated.pdf", ""),
@@ -100,6 +101,15 @@ fn the_pypdf_test_suite_adds_what_can_be_read_and_names_the_rest() {
     let total = std::fs::read_dir(&dir).unwrap().count();
     let run = lore.run(&["add", dir.to_str().unwrap()]).ok();
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    // pdf-extract panics on every page of issue-301.pdf (an unsupported ToUnicode entry; see
+    // KNOWN_PARSER_PANICS in ingest/tests/pdf_bad.rs): a known internal error, and the only one.
+    let internal: Vec<&str> = run.stderr.lines().filter(|l| l.contains("internal error")).collect();
+    assert_eq!(internal.len(), 1, "a parser panicked:\n{}", run.stderr);
+    assert!(
+        internal[0].contains("pdf-pypdf-tests/issue-301.pdf: internal error while reading it (PDF parser)"),
+        "{}",
+        internal[0]
+    );
     let errors: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("error:")).collect();
     let added = lore.docs().len();
     // hello-world.pdf and multilang.pdf are the same file: one is kept as the other's path.

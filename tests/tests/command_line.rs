@@ -246,3 +246,23 @@ fn config_shows_each_value_with_its_origin_and_hides_secrets() {
     assert!(!text.contains("hunter2") && !text.contains("qk-secret-1"), "{text}");
     assert_eq!(lore.run(&["config", "path"]).ok().stdout.trim(), file.to_str().unwrap());
 }
+
+#[test]
+fn quiet_keeps_errors_and_results_and_drops_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.md"), "# 菜园\n\n番茄七月收获。\n").unwrap();
+    std::fs::write(dir.path().join("bad.pdf"), "not a pdf").unwrap();
+    let loud = Lore::new();
+    let run = loud.run(&["add", dir.path().to_str().unwrap()]);
+    assert!(run.stderr.contains("note: ") && run.stderr.contains("error: "), "{}", run.stderr);
+    let lore = Lore::new();
+    let run = lore.run(&["--quiet", "add", dir.path().to_str().unwrap()]).ok();
+    assert!(run.stderr.contains("error: ") && run.stderr.contains("bad.pdf"), "errors stay: {}", run.stderr);
+    assert!(!run.stderr.contains("note: ") && !run.stderr.contains("warning: "), "{}", run.stderr);
+    assert!(run.stdout.contains("Added 1 document"), "the result stays: {}", run.stdout);
+    // -q after the subcommand too, and never with -v.
+    let run = lore.run(&["search", "-q", "番茄"]).ok();
+    assert!(run.stdout.contains("菜园") && run.stderr.is_empty(), "{} | {}", run.stdout, run.stderr);
+    assert_eq!(lore.run(&["-q", "-v", "ls"]).code, 2);
+    assert!(lore.run(&["optimize", "--quiet"]).ok().stdout.is_empty());
+}

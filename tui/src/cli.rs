@@ -33,6 +33,14 @@ pub struct Cli {
     /// When to colour the output: auto (a terminal, unless NO_COLOR is set), always or never.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+    /// Show the details of internal errors: when a file's parser panics (a bug to report), the
+    /// panic's message and the place it was raised, on a `note:` line.
+    #[arg(long, short = 'v', global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+    /// Say less: no progress bars, notes or warnings on stderr (errors and the results on
+    /// stdout stay).
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
     /// What to do; with none, the terminal UI opens.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -230,7 +238,7 @@ Chat model: any OpenAI-compatible endpoint, set in config.toml ($LORE_HOME/confi
   model = \"qwen2.5-0.5b-instruct\"         # LORE_LLM_MODEL
   api_key_env = \"OPENAI_API_KEY\"          # the variable holding the key (local servers need none)
 
-With OPENAI_API_KEY set and no base_url, OpenAI is used. scripts/chat-server.sh start runs a local
+With an API key (llm.api_key, or OPENAI_API_KEY) and no base_url, OpenAI is used. scripts/chat-server.sh start runs a local
 model (llama.cpp, set up by scripts/setup.sh) and prints its base_url. Without a chat model, ask
 quotes the best passages with their citations (as --no-llm does). `lore doctor` checks the set-up.";
 
@@ -254,9 +262,6 @@ pub struct OptimizeArgs {
     /// Wait this many seconds for another writer to finish.
     #[arg(long, default_value_t = 0, value_name = "SECS")]
     pub wait: u64,
-    /// Print nothing.
-    #[arg(long)]
-    pub quiet: bool,
 }
 
 /// `lore doctor`

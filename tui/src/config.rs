@@ -161,14 +161,16 @@ impl Default for KeywordSection {
 }
 
 /// `[llm]`: the OpenAI-compatible chat endpoint.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LlmSection {
     /// Base URL of the API, e.g. `http://127.0.0.1:8080/v1` (llama.cpp), `http://localhost:11434/v1`
-    /// (Ollama); unset with an API key in the environment means OpenAI.
+    /// (Ollama); unset with an API key means OpenAI.
     pub base_url: Option<String>,
     /// Model name.
     pub model: Option<String>,
+    /// API key; when unset, the variable `api_key_env` names holds it (if set).
+    pub api_key: Option<String>,
     /// Name of the environment variable holding the API key.
     pub api_key_env: String,
     /// The model's context window in tokens.
@@ -191,6 +193,7 @@ impl Default for LlmSection {
         LlmSection {
             base_url: None,
             model: None,
+            api_key: None,
             api_key_env: "OPENAI_API_KEY".into(),
             context_window: d.context_window,
             max_answer_tokens: d.max_answer_tokens,
@@ -202,13 +205,47 @@ impl Default for LlmSection {
     }
 }
 
+impl std::fmt::Debug for LlmSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmSection")
+            .field("base_url", &self.base_url.as_deref().map(lore_index::redact_url))
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| lore_index::HIDDEN))
+            .field("api_key_env", &self.api_key_env)
+            .field("context_window", &self.context_window)
+            .field("max_answer_tokens", &self.max_answer_tokens)
+            .field("temperature", &self.temperature)
+            .field("connect_timeout_secs", &self.connect_timeout_secs)
+            .field("idle_timeout_secs", &self.idle_timeout_secs)
+            .field("retries", &self.retries)
+            .finish()
+    }
+}
+
 /// OpenAI's API, used when only an API key is configured.
 pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 
 impl LlmSection {
+    /// The API key: `api_key`, else the variable `api_key_env` names, when set and not blank.
+    pub fn key(&self) -> Option<String> {
+        self.api_key
+            .clone()
+            .or_else(|| std::env::var(&self.api_key_env).ok())
+            .map(|k| k.trim().to_string())
+            .filter(|k| !k.is_empty())
+    }
+
+    /// Where the API key comes from, for `lore doctor` (never the key itself).
+    pub fn key_source(&self) -> Option<String> {
+        match &self.api_key {
+            Some(k) if !k.trim().is_empty() => Some("llm.api_key".into()),
+            _ => self.key().map(|_| self.api_key_env.clone()),
+        }
+    }
+
     /// The chat model's settings, or `None` when no model is configured (extractive answers).
     pub fn to_chat_config(&self) -> Option<lore_agent::ChatConfig> {
-        let key = std::env::var(&self.api_key_env).ok().filter(|k| !k.trim().is_empty());
+        let key = self.key();
         let base_url = match (&self.base_url, &key) {
             (Some(u), _) if !u.trim().is_empty() => u.trim().to_string(),
             (_, Some(_)) => OPENAI_BASE_URL.to_string(),
@@ -395,6 +432,8 @@ pub struct Paths {
     pub home: PathBuf,
     /// The embedding runtime directory.
     pub runtime: PathBuf,
+    /// The configuration files lore looks for, in order: the library's own, then the user's.
+    pub config_files: Vec<PathBuf>,
 }
 
 /// The library directory: `--library`/`$LORE_HOME`, else the platform data dir.
@@ -471,7 +510,14 @@ pub fn file_table(file: Option<&Path>) -> Result<toml::Table> {
         Some(path) => {
             let text =
                 std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-            text.parse::<toml::Table>().with_context(|| format!("{} is not valid TOML", path.display()))
+            // A syntax error quotes the line: a key or a URL's password on it is hidden.
+            text.parse::<toml::Table>().map_err(|e| {
+                anyhow::anyhow!(
+                    "{} is not valid TOML: {}",
+                    path.display(),
+                    raw_redactor(&text).redact(&e.to_string())
+                )
+            })
         }
         None => Ok(toml::Table::new()),
     }
@@ -480,17 +526,76 @@ pub fn file_table(file: Option<&Path>) -> Result<toml::Table> {
 /// Loads the configuration for the library at `home`: `$home/config.toml`, else
 /// `~/.config/lore/config.toml`, then environment overrides.
 pub fn load(home: &Path) -> Result<(Config, Paths)> {
-    let file = file_in_use(home);
+    let candidates = candidate_files(home);
+    let file = candidates.iter().find(|p| p.is_file()).cloned();
     let mut table = file_table(file.as_deref())?;
     apply_env(&mut table, std::env::vars());
-    let cfg: Config = toml::Value::Table(table).try_into().with_context(|| {
-        format!(
-            "bad configuration{}",
-            file.as_ref().map(|f| format!(" in {}", f.display())).unwrap_or_default()
+    // An unknown key or a wrong type is reported with the line it is on: the keys and
+    // passwords of the file are hidden from it.
+    let hide = table_redactor(&table);
+    let cfg: Config = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| {
+        anyhow::anyhow!(
+            "bad configuration{}: {}",
+            file.as_ref().map(|f| format!(" in {}", f.display())).unwrap_or_default(),
+            hide.redact(&e.to_string())
         )
     })?;
-    let paths = Paths { home: home.to_path_buf(), runtime: runtime_dir(&cfg) };
+    let paths = Paths { home: home.to_path_buf(), runtime: runtime_dir(&cfg), config_files: candidates };
     Ok((cfg, paths))
+}
+
+/// The keys and URLs a configuration file may hold a credential in (`[section] key`).
+pub const SECRET_KEYS: &[(&str, &str)] =
+    &[("llm", "api_key"), ("llm", "base_url"), ("qdrant", "api_key"), ("qdrant", "url")];
+
+/// The settings of `table` that hold a credential: an API key, or a URL with a user name or
+/// password; as `section.key`.
+pub fn credentials_in(table: &toml::Table) -> Vec<String> {
+    SECRET_KEYS
+        .iter()
+        .filter(|(section, key)| {
+            let value = table.get(*section).and_then(|s| s.get(*key)).and_then(|v| v.as_str()).unwrap_or("");
+            if key.ends_with("api_key") {
+                !value.trim().is_empty()
+            } else {
+                lore_index::redact_url(value.trim()) != value.trim()
+            }
+        })
+        .map(|(section, key)| format!("{section}.{key}"))
+        .collect()
+}
+
+/// What hides the keys of a configuration file that is not valid TOML: the quoted value of
+/// every `api_key = "..."` line (URLs' passwords are hidden anyway).
+fn raw_redactor(text: &str) -> lore_index::Redactor {
+    text.lines()
+        .filter_map(|line| {
+            let (key, value) = line.split_once('=')?;
+            key.trim().ends_with("api_key").then(|| value.trim().trim_matches(['"', '\'']).to_string())
+        })
+        .fold(lore_index::Redactor::new(), |r, v| r.with_secret(Some(&v)))
+}
+
+/// What hides the credentials a configuration table holds (see [`SECRET_KEYS`]).
+fn table_redactor(table: &toml::Table) -> lore_index::Redactor {
+    SECRET_KEYS.iter().fold(lore_index::Redactor::new(), |r, (section, key)| {
+        let value = table.get(*section).and_then(|s| s.get(*key)).and_then(|v| v.as_str());
+        if key.ends_with("api_key") { r.with_secret(value) } else { r.with_url(value) }
+    })
+}
+
+impl Config {
+    /// What hides every credential of this configuration (the chat model's and the Qdrant
+    /// server's keys, the user and password of their URLs) from a message.
+    pub fn redactor(&self) -> lore_index::Redactor {
+        let qdrant = self.qdrant.server_options();
+        lore_index::Redactor::new()
+            .with_secret(self.llm.key().as_deref())
+            .with_url(self.llm.base_url.as_deref())
+            .with_secret(self.qdrant.api_key.as_deref())
+            .with_secret(qdrant.as_ref().and_then(|o| o.api_key.as_deref()))
+            .with_url(self.qdrant.url.as_deref())
+    }
 }
 
 /// Sections whose keys can be set from the environment as `LORE_<SECTION>_<KEY>`.
@@ -498,8 +603,16 @@ const SECTIONS: &[&str] = &["ingest", "embedding", "keyword", "qdrant", "search"
 
 /// `<section>_<key>`s whose environment values are strings whatever they look like (an API key
 /// or a collection name may be all digits).
-const STRING_KEYS: &[&str] =
-    &["qdrant_url", "qdrant_api_key", "qdrant_api_key_env", "qdrant_collection", "web_user_agent"];
+const STRING_KEYS: &[&str] = &[
+    "qdrant_url",
+    "qdrant_api_key",
+    "qdrant_api_key_env",
+    "qdrant_collection",
+    "web_user_agent",
+    "llm_base_url",
+    "llm_api_key",
+    "llm_api_key_env",
+];
 
 /// Applies `LORE_<SECTION>_<KEY>=value` overrides to a config table. Values that parse as
 /// integers, floats or booleans are stored as such, except for the [`STRING_KEYS`].
@@ -595,6 +708,29 @@ mod tests {
         let t: toml::Table = "[qdrant]\nurl = \" \"\n".parse().unwrap();
         let cfg: Config = toml::Value::Table(t).try_into().unwrap();
         assert!(cfg.qdrant.server_options_with(|_| None).is_none());
+    }
+
+    #[test]
+    fn the_chat_models_key_and_the_credentials_of_a_file_are_known_and_hidden() {
+        let t: toml::Table = "[llm]\nbase_url = \"http://me:pw-1234@h:1/v1\"\napi_key = \"sk-cfg-5678\"\n\
+                              [qdrant]\nurl = \"http://q:6334\"\n"
+            .parse()
+            .unwrap();
+        assert_eq!(credentials_in(&t), ["llm.api_key", "llm.base_url"]);
+        let cfg: Config = toml::Value::Table(t).try_into().unwrap();
+        assert_eq!(cfg.llm.key().as_deref(), Some("sk-cfg-5678"));
+        assert_eq!(cfg.llm.key_source().as_deref(), Some("llm.api_key"));
+        assert_eq!(cfg.llm.to_chat_config().unwrap().api_key.as_deref(), Some("sk-cfg-5678"));
+        let shown = format!("{:?} {:?}", cfg.llm, cfg.llm.to_chat_config().unwrap());
+        assert!(!shown.contains("sk-cfg-5678") && !shown.contains("pw-1234"), "{shown}");
+        let hidden = cfg.redactor().redact("Bearer sk-cfg-5678 for http://me:pw-1234@h:1/v1 (pw-1234)");
+        assert_eq!(hidden, "Bearer <hidden> for http://<hidden>@h:1/v1 (<hidden>)");
+        // A file that is not TOML: the key on a quoted line is hidden all the same.
+        let text = "[llm]\napi_key = \"sk-raw-0000\"\nbase_url = \"http://me:pw-9@h\n";
+        let err = text.parse::<toml::Table>().unwrap_err().to_string();
+        assert!(!raw_redactor(text).redact(&format!("{err} sk-raw-0000")).contains("sk-raw-0000"));
+        let none: toml::Table = "[llm]\nbase_url = \"http://h:1/v1\"\napi_key_env = \"K\"\n".parse().unwrap();
+        assert!(credentials_in(&none).is_empty());
     }
 
     #[test]

@@ -96,14 +96,20 @@ impl Context {
     }
 
     /// Opens the library for writing, waiting up to `wait` for another writer. Waiting for a
-    /// search to finish reading the vector store is told on stderr.
+    /// search to finish reading the vector store, and a library that others could read made
+    /// private, are told on stderr.
     pub fn writer(&self, wait: Duration) -> Result<Library> {
         let notice = WaitNotice(std::sync::Arc::new(|m: &str| crate::output::warn_line(m)));
-        self.writer_telling(wait, notice)
+        let mut lib = self.writer_telling(wait, notice)?;
+        if let Some(tightened) = lib.take_tightened() {
+            crate::output::warn_line(&tightened.to_string());
+        }
+        Ok(lib)
     }
 
     /// Opens the library for writing, waiting up to `wait` for another writer; `notice` is told
-    /// when it waits for a search to finish reading the vector store.
+    /// when it waits for a search to finish reading the vector store. A library that others
+    /// could read is made private, which the caller tells ([`Library::take_tightened`]).
     pub fn writer_telling(&self, wait: Duration, notice: WaitNotice) -> Result<Library> {
         // A library created without a look at its documents (the UI, feeds) goes by the locale.
         self.choose_model(&self.paths.home, &[], locale_language().as_deref());

@@ -25,11 +25,32 @@ impl std::fmt::Display for OutputError {
 
 impl std::error::Error for OutputError {}
 
+/// What hides the configuration's credentials from everything lore prints (set once, when
+/// the configuration is loaded); until then, the credentials of URLs only.
+static REDACTOR: std::sync::OnceLock<lore_index::Redactor> = std::sync::OnceLock::new();
+
+/// Hides the credentials `redactor` knows (the configured keys, the passwords of the configured
+/// URLs) from every line printed from now on, and from the terminal UI's messages.
+pub fn hide_credentials(redactor: lore_index::Redactor) {
+    let _ = REDACTOR.set(redactor);
+}
+
+/// `text` with every credential hidden: the configured keys and passwords, and the user and
+/// password of any URL in it.
+pub fn shown(text: &str) -> String {
+    match REDACTOR.get() {
+        Some(r) => r.redact(text),
+        None => lore_index::redact_urls(text),
+    }
+}
+
 /// Writes to stdout. Unlike `print!`, which panics when the reader of a pipe has gone away,
-/// this returns [`OutputError::Closed`] then, which `main` turns into a quiet exit.
+/// this returns [`OutputError::Closed`] then, which `main` turns into a quiet exit. What it
+/// writes goes through [`shown`].
 pub fn write_out(args: std::fmt::Arguments<'_>) -> Result<(), OutputError> {
+    let text = shown(&args.to_string());
     let mut stdout = std::io::stdout().lock();
-    stdout.write_fmt(args).map_err(|e| match e.kind() {
+    stdout.write_all(text.as_bytes()).map_err(|e| match e.kind() {
         std::io::ErrorKind::BrokenPipe => OutputError::Closed,
         _ => OutputError::Io(e),
     })
@@ -61,17 +82,42 @@ pub(crate) use {out, outln};
 
 /// Prints one error line to stderr (nothing when stderr is closed).
 pub fn error_line(msg: &str) {
-    let _ = writeln!(std::io::stderr(), "error: {msg}");
+    let _ = writeln!(std::io::stderr(), "error: {}", shown(msg));
 }
 
-/// Prints one warning line to stderr (nothing when stderr is closed).
+/// Whether `--quiet` was given ([`set_quiet`]).
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Records `--quiet`: no progress bars, notes or warnings from then on.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether `--quiet` was given.
+pub fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Prints one warning line to stderr (nothing when stderr is closed, or with `--quiet`).
 pub fn warn_line(msg: &str) {
-    let _ = writeln!(std::io::stderr(), "warning: {msg}");
+    if !quiet() {
+        let _ = writeln!(std::io::stderr(), "warning: {}", shown(msg));
+    }
 }
 
-/// Prints one informational line to stderr (nothing when stderr is closed).
+/// Prints one line to stderr as it is (nothing when stderr is closed, or with `--quiet`): a
+/// command's own commentary, such as `lore ask`'s footer or a long run's progress.
+pub fn info_line(msg: &str) {
+    if !quiet() {
+        let _ = writeln!(std::io::stderr(), "{}", shown(msg));
+    }
+}
+
+/// Prints one informational line to stderr (nothing when stderr is closed, or with `--quiet`).
 pub fn note_line(msg: &str) {
-    let _ = writeln!(std::io::stderr(), "note: {msg}");
+    if !quiet() {
+        let _ = writeln!(std::io::stderr(), "note: {}", shown(msg));
+    }
 }
 
 /// What the commands say of chunks that are searchable by keywords but still await their vectors
@@ -110,9 +156,9 @@ pub fn stdout_color() -> bool {
     color_for(std::io::stdout().is_terminal())
 }
 
-/// Whether stderr is a terminal (progress bars only then).
+/// Whether progress bars are shown: stderr is a terminal and `--quiet` was not given.
 pub fn stderr_is_tty() -> bool {
-    std::io::stderr().is_terminal()
+    !quiet() && std::io::stderr().is_terminal()
 }
 
 /// Cuts `s` to at most `max` terminal columns (a Chinese or Japanese character takes two),

@@ -96,6 +96,9 @@ fn now() -> String {
 impl Catalog {
     /// Opens (creating and migrating as needed) the catalog at `path`.
     pub fn open(path: &Path) -> Result<Self> {
+        // Created for its owner alone (SQLite gives the `-wal` and `-shm` files the same mode);
+        // if this fails, opening it reports why.
+        let _ = crate::private::create_private_file(path);
         let conn = Connection::open(path)
             .map_err(|source| CatalogError::Open { path: path.to_path_buf(), source })?;
         Self::setup(conn)

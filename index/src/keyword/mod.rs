@@ -435,6 +435,30 @@ impl KeywordIndex {
         Ok(ids)
     }
 
+    /// The stored text of every committed chunk as `(chunk id, text)`, ascending by chunk id,
+    /// duplicates kept (for checks that the index holds what the catalog holds).
+    pub fn stored_texts(&self) -> Result<Vec<(i64, String)>, KeywordError> {
+        let searcher = self.reader.searcher();
+        let mut out = Vec::new();
+        for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
+            let column = segment.fast_fields().i64(schema::CHUNK_ID).map_err(engine)?;
+            for doc in segment.doc_ids_alive() {
+                let Some(id) = column.first(doc) else { continue };
+                let address = tantivy::DocAddress::new(ordinal as u32, doc);
+                let stored: TantivyDocument = searcher.doc(address).map_err(engine)?;
+                let text = self
+                    .fields
+                    .groups
+                    .iter()
+                    .find_map(|g| stored.get_first(g.text).and_then(|v| tantivy::schema::Value::as_str(&v)))
+                    .unwrap_or_default();
+                out.push((id, text.to_string()));
+            }
+        }
+        out.sort_by_key(|(id, _)| *id);
+        Ok(out)
+    }
+
     /// The `k` best chunks for `query` among those `filter` keeps, best first, with snippets.
     /// Never fails on the query's syntax.
     pub fn search(
@@ -620,6 +644,38 @@ mod tests {
         assert_eq!(leading_text("short", 10), "short");
         assert_eq!(leading_text("one two three four", 10), "one two");
         assert_eq!(leading_text("ééééé ééééé", 7), "ééééé");
+    }
+
+    #[test]
+    fn stored_texts_are_the_committed_chunks_texts_in_any_language_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = KeywordIndex::open(&dir.path().join("kw"), &KeywordConfig::default()).unwrap();
+        let doc = |chunk_id: i64, text: &str, lang: Option<&str>| KeywordDoc {
+            chunk_id,
+            doc_id: chunk_id >> 20,
+            title: "t".into(),
+            heading_path: vec![],
+            text: text.into(),
+            kind: "text".into(),
+            tags: vec![],
+            lang: lang.map(str::to_string),
+            published: None,
+            added: 0,
+        };
+        let whale = "\u{9cb8}\u{9c7c}".to_string();
+        index.add(&[doc(3, "whales of the south", Some("en")), doc(1, &whale, Some("zh"))]).unwrap();
+        index.commit().unwrap();
+        // Uncommitted work is not stored yet; a replaced chunk shows its new text once.
+        index.add(&[doc(3, "whales of the north", Some("en")), doc(5, "pending", None)]).unwrap();
+        assert_eq!(
+            index.stored_texts().unwrap(),
+            vec![(1, whale.clone()), (3, "whales of the south".into())]
+        );
+        index.commit().unwrap();
+        assert_eq!(
+            index.stored_texts().unwrap(),
+            vec![(1, whale), (3, "whales of the north".into()), (5, "pending".into())]
+        );
     }
 
     #[test]

@@ -386,11 +386,8 @@ impl AddReport {
     }
 }
 
-/// A fetch task that panicked, as an error naming the URL.
+/// A fetch task that panicked (a bug, reported by the panic hook as it happened), as an internal
+/// error naming the URL: not a damaged page.
 fn panicked(url: &str, e: tokio::task::JoinError) -> IngestError {
-    IngestError::Corrupt {
-        item: url.to_string(),
-        format: "web page",
-        reason: format!("the fetch failed ({e})"),
-    }
+    IngestError::Internal { item: url.to_string(), parser: "web page fetch", panic: e.to_string() }
 }

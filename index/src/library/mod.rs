@@ -22,6 +22,7 @@ use crate::engines::{EngineOptions, Engines, META_DIM, META_MODEL};
 use crate::error::{Error, Result};
 use crate::layout;
 use crate::lock::WriterLock;
+use crate::private::{self, Tightened};
 use crate::search::{SearchConfig, SearchHit, SearchRequest};
 
 mod copies;
@@ -181,6 +182,9 @@ pub struct Library {
     /// A rebuild of the indexes that an interrupted command left and opening completed; cleared
     /// by the first write after it.
     resumed_reindex: Option<ReindexReport>,
+    /// The library was readable by other users and opening it for writing made it private: the
+    /// notice for the user, until taken.
+    tightened: Option<Tightened>,
     _lock: Option<WriterLock>,
 }
 
@@ -200,10 +204,13 @@ impl std::fmt::Debug for Library {
 impl Library {
     /// Opens (creating if needed) the library at `home` for writing: takes the writer lock and
     /// repairs whatever an interrupted run left behind: it completes a rebuild of the indexes
-    /// (`lore reindex`) and the journalled additions and removals.
+    /// (`lore reindex`) and the journalled additions and removals. A new library is created for
+    /// its owner alone; an existing one that others could read is made so, and
+    /// [`Library::take_tightened`] tells it (see `private.rs`).
     pub fn open_writer(home: &Path, options: LibraryOptions) -> Result<Library> {
-        std::fs::create_dir_all(home).map_err(|source| Error::Home { path: home.to_path_buf(), source })?;
+        private::create_home(home).map_err(|source| Error::Home { path: home.to_path_buf(), source })?;
         let lock = WriterLock::acquire(home, options.lock_wait)?;
+        let tightened = private::make_private(home);
         let catalog = Catalog::open_home(home)?;
         let engines = match &options.engines {
             Some(eo) => Some(Engines::open_writer(home, Engines::embedder(eo)?, eo)?),
@@ -217,6 +224,7 @@ impl Library {
             None => Chunker::estimated(options.chunk.clone()),
         };
         let mut lib = Library::assemble(home, catalog, options, chunker, engines, Some(lock));
+        lib.tightened = tightened;
         // A rebuild of the indexes comes first: until it is complete they are not usable.
         lib.complete_interrupted_reindex()?;
         if lib.indexes_usable().is_ok() {
@@ -267,6 +275,7 @@ impl Library {
             pending_chunks: 0,
             committed_at: Instant::now(),
             resumed_reindex: None,
+            tightened: None,
             _lock: lock,
         }
     }
@@ -304,6 +313,12 @@ impl Library {
         self.engines
             .as_ref()
             .ok_or_else(|| Error::NeedsReindex("the library was opened without its indexes".into()))
+    }
+
+    /// The notice of a library that other users could read and that opening it for writing
+    /// made private (folders 0700, files 0600), once: later calls return `None`.
+    pub fn take_tightened(&mut self) -> Option<Tightened> {
+        self.tightened.take()
     }
 
     /// The library directory.
@@ -701,5 +716,12 @@ impl Drop for Library {
     fn drop(&mut self) {
         // Whatever is not committed stays journalled and is repaired by the next writer.
         let _ = self.commit();
+        if self._lock.is_some() || self.engines.is_some() {
+            // The indexes made files as they went, with the umask's modes (a reader's opening
+            // of the vector store rewrites its configuration files too): once they are closed,
+            // those are made private as well.
+            drop(self.engines.take());
+            private::keep_private(&self.home);
+        }
     }
 }

@@ -28,9 +28,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use lore_ingest::redact::{HIDDEN, Redactor, redact_url};
 use lore_ingest::retry::RetryPolicy;
 use qdrant_client::qdrant::r#match::MatchValue;
 use qdrant_client::qdrant::value::Kind;
+use qdrant_client::qdrant::vector_output::Vector;
 use qdrant_client::qdrant::{
     CollectionExistsRequest, CollectionInfo, Condition, CountPoints, CreateCollection,
     CreateFieldIndexCollection, DeleteCollection, DeletePoints, Distance, FieldType, Filter,
@@ -65,8 +67,6 @@ const RETRY: RetryPolicy = RetryPolicy {
 const CONNECT_TIMEOUT_MAX: Duration = Duration::from_secs(10);
 /// Worker threads of a store's runtime (the work is waiting on the network).
 const WORKER_THREADS: usize = 2;
-/// Shown instead of the API key.
-const HIDDEN: &str = "<hidden>";
 
 /// Where and how to reach the Qdrant server.
 #[derive(Clone, PartialEq, Eq)]
@@ -143,7 +143,7 @@ impl Connection {
             // The version check prints to stdout; a version mismatch shows in the requests.
             .skip_compatibility_check();
         config.set_check_connection(false);
-        let client = config.build().map_err(|e| fail(scrub(&e.to_string(), options.api_key.as_deref())))?;
+        let client = config.build().map_err(|e| fail(scrub(&e.to_string(), &options)))?;
         Ok(Connection { client, runtime: Some(runtime), options })
     }
 
@@ -183,10 +183,7 @@ impl Connection {
         if self.options.url.trim_end_matches('/').ends_with(":6333") {
             message.push_str(" (6333 is Qdrant's REST port; lore speaks gRPC, by default on port 6334)");
         }
-        VectorError::Server {
-            url: redact_url(&self.options.url),
-            message: scrub(&message, self.options.api_key.as_deref()),
-        }
+        VectorError::Server { url: redact_url(&self.options.url), message: scrub(&message, &self.options) }
     }
 
     fn collection(&self) -> String {
@@ -297,7 +294,7 @@ impl Connection {
     }
 
     fn engine(&self, message: &str) -> VectorError {
-        VectorError::Server { url: redact_url(&self.options.url), message: message.to_string() }
+        VectorError::Server { url: redact_url(&self.options.url), message: scrub(message, &self.options) }
     }
 }
 
@@ -472,6 +469,46 @@ impl VectorStore for ServerStore {
         Ok(ids)
     }
 
+    fn doc_vectors(&self, doc_id: i64) -> Result<Vec<(i64, Vec<f32>)>, VectorError> {
+        let mut out: Vec<(i64, i64, Vec<f32>)> = Vec::new();
+        let mut offset: Option<PointId> = None;
+        loop {
+            let request = ScrollPoints {
+                collection_name: self.connection.collection(),
+                filter: Some(Filter::must([integers(DOC_ID, vec![doc_id])])),
+                offset: offset.take(),
+                limit: Some(ID_BATCH as u32),
+                with_payload: Some(vec![CHUNK_ID, ORDINAL].into()),
+                with_vectors: Some(true.into()),
+                ..Default::default()
+            };
+            let page = self.connection.call("reading a document's vectors", move |c| {
+                let request = request.clone();
+                async move { c.scroll(request).await }
+            })?;
+            for point in page.result {
+                let chunk_id = int_field(&point.payload, CHUNK_ID);
+                let ordinal = int_field(&point.payload, ORDINAL);
+                let vector = point.vectors.as_ref().and_then(|v| v.get_vector_by_name(VECTOR));
+                match (chunk_id, ordinal, vector) {
+                    (Some(c), Some(o), Some(Vector::Dense(dense))) => out.push((o, c, dense.data)),
+                    _ => {
+                        return Err(self.connection.engine(&format!(
+                            "point {:?} lacks its chunk id, ordinal or dense vector",
+                            point.id
+                        )));
+                    }
+                }
+            }
+            match page.next_page_offset {
+                Some(next) => offset = Some(next),
+                None => break,
+            }
+        }
+        out.sort_by_key(|(o, _, _)| *o);
+        Ok(out.into_iter().map(|(_, c, v)| (c, v)).collect())
+    }
+
     /// Nothing to do: every write waited until the server had applied it.
     fn flush(&self) -> Result<(), VectorError> {
         Ok(())
@@ -596,23 +633,10 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// `text` with every occurrence of the API key replaced.
-fn scrub(text: &str, api_key: Option<&str>) -> String {
-    match api_key {
-        Some(key) if !key.is_empty() => text.replace(key, HIDDEN),
-        _ => text.to_string(),
-    }
-}
-
-/// The URL with any user name and password left out.
-fn redact_url(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) if scheme.is_empty() => format!("{HIDDEN}@{}", &rest[at + 1..]),
-        Some(at) => format!("{scheme}://{HIDDEN}@{}", &rest[at + 1..]),
-        None => url.to_string(),
-    }
+/// `text` with the API key and the credentials of every URL in it (the server's own, in a
+/// transport error) hidden.
+fn scrub(text: &str, options: &ServerOptions) -> String {
+    Redactor::new().with_secret(options.api_key.as_deref()).with_url(Some(&options.url)).redact(text)
 }
 
 fn no_chunk_id(id: Option<&PointId>) -> String {
@@ -1045,20 +1069,26 @@ mod tests {
     #[test]
     fn debug_output_and_errors_hide_the_api_key() {
         let options = ServerOptions {
-            url: "https://user:pw@qdrant.example:6334".into(),
+            url: "https://user:pw-5ecret@qdrant.example:6334".into(),
             api_key: Some("s3cret-key-value".into()),
             ..Default::default()
         };
         let shown = format!("{options:?}");
         assert!(!shown.contains("s3cret-key-value"), "{shown}");
-        assert!(!shown.contains("pw@"), "{shown}");
+        assert!(!shown.contains("pw-5ecret"), "{shown}");
         assert!(shown.contains(HIDDEN) && shown.contains("qdrant.example:6334"), "{shown}");
         assert_eq!(
-            scrub("Unauthenticated: bad key s3cret-key-value", Some("s3cret-key-value")),
+            scrub("Unauthenticated: bad key s3cret-key-value", &options),
             "Unauthenticated: bad key <hidden>"
         );
-        assert_eq!(redact_url("http://localhost:6334"), "http://localhost:6334");
-        assert_eq!(redact_url("https://a:b@host:1/x@y"), "https://<hidden>@host:1/x@y");
+        // The server's password, in a URL of a transport error or alone, is hidden too.
+        assert_eq!(
+            scrub(
+                "error trying to connect to https://user:pw-5ecret@qdrant.example:6334 (pw-5ecret)",
+                &options
+            ),
+            "error trying to connect to https://<hidden>@qdrant.example:6334 (<hidden>)"
+        );
         let connection = Connection::new(&options).unwrap();
         let error = connection.error(
             "writing points",

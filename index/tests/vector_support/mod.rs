@@ -99,6 +99,17 @@ pub fn upsert_search_replace_and_delete(store: &dyn VectorStore) {
     assert!(hits[0].score > hits[1].score && hits[1].score > hits[2].score);
     assert_eq!(hits[0].doc_id, 1);
 
+    // A document's stored vectors, in chunk order, as written (up to the store's precision).
+    let stored = store.doc_vectors(1).unwrap();
+    assert_eq!(stored.iter().map(|(c, _)| *c).collect::<Vec<_>>(), vec![101, 102, 103]);
+    for ((_, got), written) in stored.iter().zip(&sample()[..3]) {
+        let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let dot: f32 = got.iter().zip(&written.vector).map(|(a, b)| a * b).sum();
+        let cosine = dot / (norm(got) * norm(&written.vector));
+        assert!(cosine > 0.999, "chunk {} came back at cosine {cosine}", written.chunk_id);
+    }
+    assert!(store.doc_vectors(42).unwrap().is_empty());
+
     // The same (document, ordinal) is the same point: a new chunk id replaces the old one.
     store.upsert(&[point(111, 1, 0, axis(5, 0.0))]).unwrap();
     assert_eq!(store.count().unwrap(), 6);

@@ -35,9 +35,10 @@ pub(crate) fn corrupt(item: &str, reason: impl Into<String>) -> IngestError {
 
 /// Decompresses every entry to nowhere, counting, and fails when the archive is not a zip, holds
 /// too many entries, or decompresses past [`MAX_ENTRY_BYTES`] or [`MAX_TOTAL_BYTES`]. Entries
-/// that cannot be read are passed over here; reading them later fails on its own.
+/// that cannot be read are passed over here; reading them later fails on its own. The zip
+/// reader's calls run under [`crate::guard::catch`].
 pub(crate) fn check(bytes: &[u8], item: &str) -> Result<()> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
+    let mut zip = crate::guard::catch(item, "EPUB parser", || zip::ZipArchive::new(Cursor::new(bytes)))?
         .map_err(|e| corrupt(item, format!("not a zip archive ({e})")))?;
     if zip.len() > MAX_ENTRIES {
         return Err(corrupt(
@@ -48,7 +49,10 @@ pub(crate) fn check(bytes: &[u8], item: &str) -> Result<()> {
     let mut total = 0u64;
     let mut encryption_xml = None;
     for i in 0..zip.len() {
-        let Ok(mut entry) = zip.by_index(i) else { continue };
+        let archive = &mut zip;
+        let Ok(mut entry) = crate::guard::catch(item, "EPUB parser", move || archive.by_index(i))? else {
+            continue;
+        };
         if entry.is_dir() {
             continue;
         }
@@ -56,11 +60,13 @@ pub(crate) fn check(bytes: &[u8], item: &str) -> Result<()> {
         let is_encryption = name == "META-INF/encryption.xml";
         let mut counter = Counter(0);
         let mut keep = Vec::new();
-        let copied = if is_encryption {
-            (&mut entry).take(MAX_ENTRY_BYTES + 1).read_to_end(&mut keep).map(|n| n as u64)
-        } else {
-            std::io::copy(&mut (&mut entry).take(MAX_ENTRY_BYTES + 1), &mut counter)
-        };
+        let copied = crate::guard::catch(item, "EPUB parser", || {
+            if is_encryption {
+                (&mut entry).take(MAX_ENTRY_BYTES + 1).read_to_end(&mut keep).map(|n| n as u64)
+            } else {
+                std::io::copy(&mut (&mut entry).take(MAX_ENTRY_BYTES + 1), &mut counter)
+            }
+        })?;
         let n = match copied {
             Ok(n) => n,
             // A damaged entry: it fails again if a chapter needs it.

@@ -36,14 +36,12 @@ pub fn load(bytes: &[u8], item: &str) -> Result<Document> {
     if bytes.is_empty() {
         return Err(IngestError::Empty { item: item.to_string() });
     }
-    crate::guard::catch(item, "EPUB", || {
-        archive::check(bytes, item)?;
-        let epub = Epub::options()
-            .strict(false)
-            .read(Cursor::new(bytes.to_vec()))
-            .map_err(|e| corrupt(item, one_line(&e.to_string())))?;
-        build(&epub, item, bytes.len())
-    })
+    archive::check(bytes, item)?;
+    let epub = crate::guard::catch(item, "EPUB parser", || {
+        Epub::options().strict(false).read(Cursor::new(bytes.to_vec()))
+    })?
+    .map_err(|e| corrupt(item, one_line(&e.to_string())))?;
+    build(&epub, item, bytes.len())
 }
 
 fn one_line(s: &str) -> String {
@@ -51,6 +49,8 @@ fn one_line(s: &str) -> String {
 }
 
 fn build(epub: &Epub, item: &str, byte_len: usize) -> Result<Document> {
+    #[cfg(test)]
+    crate::guard::bug_site("epub-build");
     let md = epub.metadata();
     let title = md.title().map(|t| collapse(t.value())).unwrap_or_default();
     let mut authors: Vec<String> = Vec::new();
@@ -69,6 +69,13 @@ fn build(epub: &Epub, item: &str, byte_len: usize) -> Result<Document> {
     let mut previous_path: Vec<String> = Vec::new();
     let mut chapters = 0usize;
     let mut unreadable = 0usize;
+    // A parser's panic on a chapter makes it unreadable; when none can be read, it is the error.
+    let mut first_panic: Option<IngestError> = None;
+    let mut panicked = |err: IngestError| {
+        if first_panic.is_none() {
+            first_panic = Some(err);
+        }
+    };
     for entry in epub.spine().iter() {
         let Some(manifest) = entry.manifest_entry() else { continue };
         let file = manifest.href().path().decode().into_owned();
@@ -76,9 +83,18 @@ fn build(epub: &Epub, item: &str, byte_len: usize) -> Result<Document> {
             continue;
         }
         chapters += 1;
-        let Ok(bytes) = epub.read_resource_bytes(file.as_str()) else {
-            unreadable += 1;
-            continue;
+        let bytes = match crate::guard::catch(item, "EPUB parser", || epub.read_resource_bytes(file.as_str()))
+        {
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(_)) => {
+                unreadable += 1;
+                continue;
+            }
+            Err(err) => {
+                panicked(err);
+                unreadable += 1;
+                continue;
+            }
         };
         let Ok(decoded) = crate::text::decode(&bytes, item) else {
             unreadable += 1;
@@ -88,7 +104,14 @@ fn build(epub: &Epub, item: &str, byte_len: usize) -> Result<Document> {
         let fragments = toc.fragments(&file);
         let markers: HashSet<String> = fragments.keys().cloned().collect();
         let html = prepass::prepare(&decoded.text, true);
-        let doc = scraper::Html::parse_document(&html);
+        let doc = match crate::guard::catch(item, "EPUB parser", || scraper::Html::parse_document(&html)) {
+            Ok(doc) => doc,
+            Err(err) => {
+                panicked(err);
+                unreadable += 1;
+                continue;
+            }
+        };
         let body = doc.root_element().descendent_elements().find(|e| e.value().name() == "body");
         let opts = WalkOptions { markers: Some(&markers), ..Default::default() };
         let pieces = match body {
@@ -111,7 +134,8 @@ fn build(epub: &Epub, item: &str, byte_len: usize) -> Result<Document> {
         }
     }
     if chapters > 0 && unreadable == chapters {
-        return Err(corrupt(item, format!("none of its {chapters} chapters could be read")));
+        return Err(first_panic
+            .unwrap_or_else(|| corrupt(item, format!("none of its {chapters} chapters could be read"))));
     }
     Ok(Document {
         source: item.to_string(),

@@ -31,10 +31,17 @@ pub(crate) struct MainText {
     pub lang: Option<String>,
 }
 
-/// Extracts the main text of `html` (already parsed as `doc`).
+/// Extracts the main text of `html` (already parsed as `doc`; `item` names it in errors).
 /// `generator` is the page's generator meta tag: pages made by documentation generators
 /// (Sphinx, DocBook, MkDocs, ...) are whole documents, and their body minus chrome is used.
-pub(crate) fn extract(html: &str, doc: &Html, url: Option<&str>, generator: Option<&str>) -> MainText {
+/// When readability panics, the body minus chrome is used too.
+pub(crate) fn extract(
+    html: &str,
+    doc: &Html,
+    item: &str,
+    url: Option<&str>,
+    generator: Option<&str>,
+) -> crate::error::Result<MainText> {
     let (depth, elements) = text::depth_and_size(doc);
     let region = main_region(doc);
     let fallback =
@@ -42,21 +49,21 @@ pub(crate) fn extract(html: &str, doc: &Html, url: Option<&str>, generator: Opti
     let readable = (depth <= MAX_READABILITY_DEPTH
         && elements <= MAX_READABILITY_ELEMENTS
         && !generator.is_some_and(is_documentation_generator))
-    .then(|| readability(html, url))
+    .then(|| readability(html, item, url))
     .flatten();
     let Some(article) = readable else {
-        return MainText { pieces: fallback, ..Default::default() };
+        return Ok(MainText { pieces: fallback, ..Default::default() });
     };
-    let content = Html::parse_document(&article.content);
+    let content = crate::guard::catch(item, "HTML parser", || Html::parse_document(&article.content))?;
     let pieces = text::walk_html(&content, &WalkOptions { strip_chrome: true, ..Default::default() });
     let use_fallback = prefer_fallback(&pieces, &fallback);
-    MainText {
+    Ok(MainText {
         pieces: if use_fallback { fallback } else { pieces },
         title: Some(article.title).filter(|t| !t.trim().is_empty()),
         byline: article.byline.filter(|b| !b.trim().is_empty()),
         published: article.published_time,
         lang: article.lang,
-    }
+    })
 }
 
 /// Generators of documentation sites and books, whose pages are all content.
@@ -104,7 +111,8 @@ fn word_count_el(el: ElementRef<'_>) -> usize {
     el.text().map(|t| t.split_whitespace().count()).sum()
 }
 
-fn readability(html: &str, url: Option<&str>) -> Option<dom_smoothie::Article> {
+/// Readability's article, if it finds one (a panic inside it counts as none).
+fn readability(html: &str, item: &str, url: Option<&str>) -> Option<dom_smoothie::Article> {
     let url = url.filter(|u| u.starts_with("http://") || u.starts_with("https://"));
     // Classes are kept so that the walk can still drop chrome readability left in.
     let cfg = dom_smoothie::Config {
@@ -112,10 +120,14 @@ fn readability(html: &str, url: Option<&str>) -> Option<dom_smoothie::Article> {
         keep_classes: true,
         ..Default::default()
     };
-    let mut r = dom_smoothie::Readability::new(html, url, Some(cfg.clone()))
-        .or_else(|_| dom_smoothie::Readability::new(html, None, Some(cfg)))
-        .ok()?;
-    r.parse().ok()
+    crate::guard::catch(item, "HTML parser", || {
+        let mut r = dom_smoothie::Readability::new(html, url, Some(cfg.clone()))
+            .or_else(|_| dom_smoothie::Readability::new(html, None, Some(cfg)))
+            .ok()?;
+        r.parse().ok()
+    })
+    .ok()
+    .flatten()
 }
 
 /// Words of text under a heading for it to count as a content section.

@@ -4,7 +4,9 @@
 //!
 //! The main text comes from readability ([`dom_smoothie`]); when readability keeps too little of
 //! a page (documentation pages with many short sections are the usual case) the body minus page
-//! chrome is used instead. See [`main_text`].
+//! chrome is used instead. See [`main_text`]. The parser calls (html5ever through scraper, and
+//! readability) run under [`crate::guard::catch`]; the walk and the sections are lore's own code
+//! and run outside it.
 
 pub(crate) mod main_text;
 pub(crate) mod meta;
@@ -29,15 +31,15 @@ pub fn load_with_url(html: &str, item: &str, url: Option<&str>) -> Result<Docume
     if html.trim().is_empty() {
         return Err(IngestError::Empty { item: item.to_string() });
     }
-    crate::guard::catch(item, "HTML", || load_inner(html, item, url))
+    load_inner(html, item, url)
 }
 
 fn load_inner(original: &str, item: &str, url: Option<&str>) -> Result<Document> {
     let html = prepass::prepare(original, prepass::looks_like_xhtml(original));
     let html = html.as_ref();
-    let doc = scraper::Html::parse_document(html);
+    let doc = crate::guard::catch(item, "HTML parser", || scraper::Html::parse_document(html))?;
     let page_meta = meta::extract(&doc);
-    let main = main_text::extract(html, &doc, url, page_meta.generator.as_deref());
+    let main = main_text::extract(html, &doc, item, url, page_meta.generator.as_deref())?;
     let title = choose_title(&page_meta, main.title.as_deref());
     let mut pieces = main.pieces;
     restore_title_heading(&mut pieces, &page_meta, &title);
@@ -103,6 +105,8 @@ fn restore_title_heading(pieces: &mut Vec<Piece>, m: &meta::PageMeta, title: &st
 /// chain of enclosing headings by level. Headings with no text of their own before the next
 /// heading add no section; they remain in the paths of the sections under them.
 pub(crate) fn sections_from_pieces(pieces: Vec<Piece>) -> Vec<Section> {
+    #[cfg(test)]
+    crate::guard::bug_site("html-sections");
     let mut stack: Vec<(u8, String)> = Vec::new();
     let mut sections = Vec::new();
     let mut current = Section::default();

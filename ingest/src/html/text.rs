@@ -279,6 +279,8 @@ struct ListCtx {
 
 /// Walks the subtree under `root` and returns its pieces.
 pub(crate) fn walk(root: NodeRef<'_, Node>, opts: &WalkOptions<'_>) -> Vec<Piece> {
+    #[cfg(test)]
+    crate::guard::bug_site("html-walk");
     let mut pieces = Vec::new();
     let mut buf = TextBuf::new();
     // While inside a heading, its text goes here.

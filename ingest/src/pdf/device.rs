@@ -70,10 +70,13 @@ impl OutputDev for GlyphCollector {
         media_box: &MediaBox,
         _art_box: Option<(f64, f64, f64, f64)>,
     ) -> Result<(), OutputError> {
-        self.page = PageGlyphs {
-            glyphs: Vec::new(),
-            media_box: [media_box.llx, media_box.lly, media_box.urx, media_box.ury],
-        };
+        // lore's code, called back from inside pdf-extract: a panic here is lore's bug.
+        crate::guard::own(|| {
+            self.page = PageGlyphs {
+                glyphs: Vec::new(),
+                media_box: [media_box.llx, media_box.lly, media_box.urx, media_box.ury],
+            };
+        });
         Ok(())
     }
 
@@ -89,8 +92,30 @@ impl OutputDev for GlyphCollector {
         font_size: f64,
         char: &str,
     ) -> Result<(), OutputError> {
+        crate::guard::own(|| self.record(trm, width, font_size, char));
+        Ok(())
+    }
+
+    fn begin_word(&mut self) -> Result<(), OutputError> {
+        Ok(())
+    }
+
+    fn end_word(&mut self) -> Result<(), OutputError> {
+        Ok(())
+    }
+
+    fn end_line(&mut self) -> Result<(), OutputError> {
+        Ok(())
+    }
+}
+
+impl GlyphCollector {
+    /// Records one glyph of the page (pdf-extract's `output_character`).
+    fn record(&mut self, trm: &Transform, width: f64, font_size: f64, char: &str) {
+        #[cfg(test)]
+        crate::guard::bug_site("pdf-glyph");
         if self.page.glyphs.len() >= self.limit {
-            return Ok(());
+            return;
         }
         // Text rendering matrix without the font size: a vector (vx, vy) in text space maps to
         // (vx*m11 + vy*m21, vx*m12 + vy*m22) in user space.
@@ -113,19 +138,6 @@ impl OutputDev for GlyphCollector {
         if finite && glyph.size > 0.0 {
             self.page.glyphs.push(glyph);
         }
-        Ok(())
-    }
-
-    fn begin_word(&mut self) -> Result<(), OutputError> {
-        Ok(())
-    }
-
-    fn end_word(&mut self) -> Result<(), OutputError> {
-        Ok(())
-    }
-
-    fn end_line(&mut self) -> Result<(), OutputError> {
-        Ok(())
     }
 }
 

@@ -98,6 +98,8 @@ struct Acc {
 
 /// Lays out the glyphs of a page as lines and marks where paragraphs start.
 pub fn lay_out(page: &PageGlyphs) -> PageLines {
+    #[cfg(test)]
+    crate::guard::bug_site("pdf-layout");
     let mut lines = Vec::new();
     let mut cur: Option<Acc> = None;
     for g in &page.glyphs {

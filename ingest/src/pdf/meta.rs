@@ -15,8 +15,9 @@ pub struct Meta {
     pub authors: Vec<String>,
 }
 
-/// Reads title and authors from the Info dictionary, filling gaps from XMP.
-pub fn read(doc: &Document) -> Meta {
+/// Reads title and authors from the Info dictionary, filling gaps from XMP. `item` names the
+/// file when a parser panics on its XMP stream (the stream is then ignored).
+pub fn read(doc: &Document, item: &str) -> Meta {
     let mut meta = Meta::default();
     if let Some(info) = doc.trailer.get(b"Info").ok().and_then(|i| doc.dereference(i).ok()).map(|(_, i)| i)
         && let Ok(info) = info.as_dict()
@@ -26,7 +27,7 @@ pub fn read(doc: &Document) -> Meta {
         meta.authors = field(b"Author").map(|a| split_authors(&a)).unwrap_or_default();
     }
     if (meta.title.is_none() || meta.authors.is_empty())
-        && let Some(xmp) = xmp_packet(doc)
+        && let Some(xmp) = xmp_packet(doc, item)
     {
         if meta.title.is_none() {
             meta.title = xmp_items(&xmp, "dc:title").into_iter().find_map(|t| meaningful_title(&t));
@@ -148,11 +149,11 @@ fn strip_angle_brackets(s: &str) -> String {
 }
 
 /// The XMP packet of the document catalog, as text.
-fn xmp_packet(doc: &Document) -> Option<String> {
+fn xmp_packet(doc: &Document, item: &str) -> Option<String> {
     let catalog = doc.catalog().ok()?;
     let (_, obj) = doc.dereference(catalog.get(b"Metadata").ok()?).ok()?;
     let Object::Stream(stream) = obj else { return None };
-    let bytes = stream.decompressed_content().ok()?;
+    let bytes = crate::guard::catch(item, "PDF parser", || stream.decompressed_content()).ok()?.ok()?;
     if bytes.len() > 4 * 1024 * 1024 {
         return None;
     }

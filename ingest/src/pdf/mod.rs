@@ -3,9 +3,11 @@
 //! the document's metadata.
 //!
 //! The text comes from pdf-extract driving [`device::GlyphCollector`], one page at a time, so
-//! every line knows its physical page and one broken page does not lose the others. Everything
-//! that touches the file's structure runs under [`crate::guard::catch`]: the parsers panic on some
-//! malformed files, and those panics become [`IngestError::Corrupt`].
+//! every line knows its physical page and one broken page does not lose the others. The calls
+//! into lopdf and pdf-extract that parse the file run under [`crate::guard::catch`]: they panic
+//! on some malformed files, and such a panic becomes [`IngestError::Internal`] (for the page,
+//! when it is one page's text). lore's own code (the glyph collector pdf-extract calls back,
+//! layout, outline, metadata) runs outside it, so a bug there is not mistaken for a damaged file.
 
 mod assemble;
 mod device;
@@ -33,20 +35,20 @@ pub const NO_TEXT_HINT: &str = "no text layer (scanned pages?); run OCR first";
 /// Loads a PDF from its bytes. `item` names it in errors and becomes the document's source; the
 /// caller fills in the hash.
 pub fn load(bytes: &[u8], item: &str) -> Result<Document> {
-    guard::catch(item, "PDF", || load_unguarded(bytes, item, usize::MAX))
+    load_pages(bytes, item, usize::MAX)
 }
 
 /// Loads only the first `max_pages` pages of a PDF: enough to tell what it is written in
 /// without extracting a whole book (see `sample.rs`).
 pub(crate) fn load_first_pages(bytes: &[u8], item: &str, max_pages: usize) -> Result<Document> {
-    guard::catch(item, "PDF", || load_unguarded(bytes, item, max_pages))
+    load_pages(bytes, item, max_pages)
 }
 
 fn corrupt(item: &str, reason: impl Into<String>) -> IngestError {
     IngestError::Corrupt { item: item.to_string(), format: "PDF", reason: reason.into() }
 }
 
-fn load_unguarded(bytes: &[u8], item: &str, max_pages: usize) -> Result<Document> {
+fn load_pages(bytes: &[u8], item: &str, max_pages: usize) -> Result<Document> {
     if bytes.is_empty() {
         return Err(IngestError::Empty { item: item.to_string() });
     }
@@ -55,7 +57,8 @@ fn load_unguarded(bytes: &[u8], item: &str, max_pages: usize) -> Result<Document
         return Err(corrupt(item, "no %PDF- header"));
     }
     let doc = open(bytes, item)?;
-    let mut page_ids: Vec<(u32, ObjectId)> = doc.get_pages().into_iter().collect();
+    let mut page_ids: Vec<(u32, ObjectId)> =
+        guard::catch(item, "PDF parser", || doc.get_pages())?.into_iter().collect();
     if page_ids.is_empty() {
         return Err(corrupt(item, "no pages found"));
     }
@@ -66,8 +69,8 @@ fn load_unguarded(bytes: &[u8], item: &str, max_pages: usize) -> Result<Document
     let mut pages = extracted.pages;
     let glyph_total: usize = extracted.glyphs;
     if pages.iter().all(|p| p.lines.is_empty()) {
-        if let Some(reason) = extracted.first_failure {
-            return Err(corrupt(item, reason));
+        if let Some(err) = extracted.first_failure {
+            return Err(err);
         }
         let hint = if glyph_total > 0 {
             "its characters are all blank"
@@ -84,13 +87,13 @@ fn load_unguarded(bytes: &[u8], item: &str, max_pages: usize) -> Result<Document
     furniture::strip(&mut pages);
 
     let page_of: HashMap<ObjectId, u32> = page_ids.iter().map(|&(n, id)| (id, n)).collect();
-    let entries = guard::catch(item, "PDF", || Ok(outline::read(&doc, &page_of))).unwrap_or_default();
+    let entries = outline::read(&doc, &page_of);
     let sections = assemble::sections(&pages, &entries);
     if sections.is_empty() {
         return Err(IngestError::NoText { item: item.to_string(), hint: None });
     }
 
-    let info = guard::catch(item, "PDF", || Ok(meta::read(&doc))).unwrap_or_default();
+    let info = meta::read(&doc, item);
     Ok(Document {
         source: item.to_string(),
         url: None,
@@ -118,15 +121,20 @@ fn open(bytes: &[u8], item: &str) -> Result<lopdf::Document> {
                 | lopdf::Error::UnsupportedSecurityHandler(_)
         )
     };
-    let repaired = || {
-        let fixed = repair::rebuild_xref(bytes)?;
-        lopdf::Document::load_mem(&fixed).ok().filter(|d| !d.get_pages().is_empty())
+    let parse = |bytes: &[u8]| guard::catch(item, "PDF parser", || lopdf::Document::load_mem(bytes));
+    let has_pages = |doc: &lopdf::Document| guard::catch(item, "PDF parser", || !doc.get_pages().is_empty());
+    let repaired = || -> Result<Option<lopdf::Document>> {
+        let Some(fixed) = repair::rebuild_xref(bytes) else { return Ok(None) };
+        match parse(&fixed)? {
+            Ok(doc) if has_pages(&doc)? => Ok(Some(doc)),
+            _ => Ok(None),
+        }
     };
-    let doc = match lopdf::Document::load_mem(bytes) {
-        Ok(doc) if doc.get_pages().is_empty() && !doc.is_encrypted() => repaired().unwrap_or(doc),
+    let doc = match parse(bytes)? {
+        Ok(doc) if !has_pages(&doc)? && !doc.is_encrypted() => repaired()?.unwrap_or(doc),
         Ok(doc) => doc,
         Err(e) if is_encryption(&e) => return Err(IngestError::Encrypted { item: item.to_string() }),
-        Err(e) => match repaired() {
+        Err(e) => match repaired()? {
             Some(doc) => doc,
             None => return Err(corrupt(item, one_line(&e.to_string()))),
         },
@@ -150,7 +158,7 @@ struct Extracted {
     /// Glyphs seen in the whole document.
     glyphs: usize,
     /// Why the first failed page failed.
-    first_failure: Option<String>,
+    first_failure: Option<IngestError>,
 }
 
 /// Runs pdf-extract on each page, each under its own guard, and lays out the glyphs.
@@ -159,13 +167,15 @@ fn extract_pages(doc: &lopdf::Document, page_ids: &[(u32, ObjectId)], item: &str
     let mut collector = GlyphCollector::new();
     let mut forms = sanity::FormCache::default();
     for &(number, id) in page_ids {
-        let result = guard::catch(item, "PDF", || {
-            sanity::check_page(doc, id, &mut forms)
-                .map_err(|why| corrupt(item, format!("page {number} cannot be read: {why}")))?;
-            pdf_extract::output_doc_page(doc, &mut collector, number)
-                .map_err(|e| corrupt(item, format!("page {number}: {}", one_line(&e.to_string()))))?;
-            Ok(collector.take())
-        });
+        let result = sanity::check_page(doc, id, &mut forms, item)
+            .map_err(|why| corrupt(item, format!("page {number} cannot be read: {why}")))
+            .and_then(|()| {
+                guard::catch(item, "PDF parser", || pdf_extract::output_doc_page(doc, &mut collector, number))
+            })
+            .and_then(|extracted| {
+                extracted.map_err(|e| corrupt(item, format!("page {number}: {}", one_line(&e.to_string()))))
+            })
+            .map(|()| collector.take());
         match result {
             Ok(glyphs) => {
                 out.glyphs += glyphs.glyphs.len();
@@ -173,10 +183,7 @@ fn extract_pages(doc: &lopdf::Document, page_ids: &[(u32, ObjectId)], item: &str
             }
             Err(err) => {
                 if out.first_failure.is_none() {
-                    out.first_failure = Some(match err {
-                        IngestError::Corrupt { reason, .. } => reason,
-                        other => other.to_string(),
-                    });
+                    out.first_failure = Some(err);
                 }
                 collector.take();
                 out.pages.push(PageLines::default());
@@ -187,7 +194,7 @@ fn extract_pages(doc: &lopdf::Document, page_ids: &[(u32, ObjectId)], item: &str
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use lopdf::content::{Content, Operation};
     use lopdf::{Object, Stream, dictionary};
 
@@ -195,7 +202,7 @@ mod tests {
 
     /// A four-page PDF: a running head and a page number on every page, body text, an Info
     /// title and an outline entry pointing to page 3.
-    fn sample_pdf() -> Vec<u8> {
+    pub(crate) fn sample_pdf() -> Vec<u8> {
         let mut doc = lopdf::Document::with_version("1.5");
         let pages_id = doc.new_object_id();
         let font_id = doc.add_object(dictionary! {

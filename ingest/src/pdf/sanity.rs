@@ -36,14 +36,16 @@ impl std::fmt::Display for Unsafe {
     }
 }
 
-/// Checks page `page` (an object id from the page tree); `forms` caches form analyses across pages.
-pub fn check_page(doc: &Document, page: ObjectId, forms: &mut FormCache) -> Result<(), Unsafe> {
+/// Checks page `page` (an object id from the page tree) of `item`; `forms` caches form analyses
+/// across pages. A form whose content a parser panics on draws nothing as far as the check goes
+/// (pdf-extract, reading it next, then fails the page).
+pub fn check_page(doc: &Document, page: ObjectId, forms: &mut FormCache, item: &str) -> Result<(), Unsafe> {
     let resources = page_resources(doc, page)?;
     let Some(resources) = resources else { return Ok(()) };
     let mut visits = 0usize;
     let mut stack = Vec::new();
     for id in form_ids(doc, resources) {
-        walk_form(doc, id, resources, &mut stack, &mut visits, forms)?;
+        walk_form(doc, id, resources, &mut stack, &mut visits, forms, item)?;
     }
     Ok(())
 }
@@ -125,6 +127,7 @@ fn walk_form<'a>(
     stack: &mut Vec<ObjectId>,
     visits: &mut usize,
     forms: &mut FormCache,
+    item: &str,
 ) -> Result<(), Unsafe> {
     if stack.contains(&id) || stack.len() >= MAX_FORM_DEPTH {
         return Err(Unsafe::FormCycle);
@@ -148,12 +151,15 @@ fn walk_form<'a>(
         .names
         .entry(id)
         .or_insert_with(|| {
-            let Ok(content) =
-                stream.decompressed_content().or_else(|_| Ok::<_, lopdf::Error>(stream.content.clone()))
+            let content = crate::guard::catch(item, "PDF parser", || stream.decompressed_content())
+                .ok()
+                .and_then(Result::ok)
+                .unwrap_or_else(|| stream.content.clone());
+            let Ok(Ok(content)) = crate::guard::catch(item, "PDF parser", || Content::decode(&content))
             else {
                 return Vec::new();
             };
-            drawn_names(&content)
+            drawn_names(content)
         })
         .clone();
     if names.is_empty() {
@@ -167,7 +173,7 @@ fn walk_form<'a>(
     stack.push(id);
     for name in names {
         if let Ok(child) = xobjects.get(&name).and_then(Object::as_reference) {
-            walk_form(doc, child, resources, stack, visits, forms)?;
+            walk_form(doc, child, resources, stack, visits, forms, item)?;
         }
     }
     stack.pop();
@@ -175,8 +181,7 @@ fn walk_form<'a>(
 }
 
 /// The names a content stream draws with `Do`.
-fn drawn_names(content: &[u8]) -> Vec<Vec<u8>> {
-    let Ok(content) = Content::decode(content) else { return Vec::new() };
+fn drawn_names(content: Content) -> Vec<Vec<u8>> {
     let mut names: Vec<Vec<u8>> = Vec::new();
     for op in content.operations {
         if op.operator == "Do"
@@ -216,13 +221,13 @@ mod tests {
     fn a_form_drawing_itself_is_unsafe() {
         // The form has no resources of its own, so it inherits the page's, which name it.
         let (doc, page) = doc_with_form(b"q /Fm1 Do Q");
-        assert_eq!(check_page(&doc, page, &mut FormCache::default()), Err(Unsafe::FormCycle));
+        assert_eq!(check_page(&doc, page, &mut FormCache::default(), "t.pdf"), Err(Unsafe::FormCycle));
     }
 
     #[test]
     fn a_form_drawing_text_is_safe() {
         let (doc, page) = doc_with_form(b"BT /F1 12 Tf (hi) Tj ET");
-        assert_eq!(check_page(&doc, page, &mut FormCache::default()), Ok(()));
+        assert_eq!(check_page(&doc, page, &mut FormCache::default(), "t.pdf"), Ok(()));
     }
 
     #[test]
@@ -232,6 +237,6 @@ mod tests {
         if let Ok(d) = doc.get_dictionary_mut(pages) {
             d.set("Parent", Object::Reference(page));
         }
-        assert_eq!(check_page(&doc, page, &mut FormCache::default()), Err(Unsafe::ParentChain));
+        assert_eq!(check_page(&doc, page, &mut FormCache::default(), "t.pdf"), Err(Unsafe::ParentChain));
     }
 }

@@ -160,7 +160,7 @@ pub fn run(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
                 outln!("\n(no source cited; searched: {})", passages_list(&answer.passages))?;
             }
         }
-        eprintln!("conversation {id} · continue with `lore ask -c ...`");
+        crate::output::info_line(&format!("conversation {id} · continue with `lore ask -c ...`"));
         if vectors_pending > 0 {
             crate::output::note_line(&crate::output::vectors_pending_note(vectors_pending));
         }

@@ -48,6 +48,10 @@ fn fail(name: &'static str, detail: String) -> Check {
 fn skip(name: &'static str, detail: String) -> Check {
     Check { name, status: "off", detail, stores: None }
 }
+/// Works, but something wants the user's attention (a key others can read).
+fn warn(name: &'static str, detail: String) -> Check {
+    Check { name, status: "warn", detail, stores: None }
+}
 /// Nothing wrong, but something to do next (an empty library).
 fn note(name: &'static str, detail: String) -> Check {
     Check { name, status: "note", detail, stores: None }
@@ -60,6 +64,7 @@ const EMPTY_LIBRARY: &str =
 /// Runs `lore doctor`.
 pub fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitCode> {
     let mut checks = vec![ok("config", format!("library {}", ctx.paths.home.display()))];
+    checks.extend(readable_credentials(&ctx.paths.config_files));
     if args.repair {
         checks.push(repair(ctx, args.wait));
     }
@@ -105,10 +110,9 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitCode> {
     checks.extend(library);
 
     let llm = &ctx.config.llm;
-    let key_state = if std::env::var(&llm.api_key_env).is_ok_and(|k| !k.trim().is_empty()) {
-        format!("API key set in {}", llm.api_key_env)
-    } else {
-        format!("no API key in {}", llm.api_key_env)
+    let key_state = match llm.key_source() {
+        Some(source) => format!("API key set in {source}"),
+        None => format!("no API key in {}", llm.api_key_env),
     };
     checks.push(match llm.to_chat_config() {
         None => skip(
@@ -116,7 +120,7 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitCode> {
             "not configured: `ask` quotes passages; set llm.base_url (and llm.model) for answers".into(),
         ),
         Some(cfg) => {
-            let (url, model) = (cfg.base_url.clone(), cfg.model.clone());
+            let (url, model) = (cfg.shown_url(), cfg.model.clone());
             match ChatModel::new(cfg) {
                 Err(e) => fail("chat model", e.to_string()),
                 Ok(chat) => {
@@ -146,6 +150,42 @@ pub fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitCode> {
         }
     }
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// A warning for each configuration file in `files` that holds a credential (an API key, a URL
+/// with a password) and that other users can read, with the `chmod` that makes it private.
+fn readable_credentials(files: &[std::path::PathBuf]) -> Vec<Check> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        files
+            .iter()
+            .filter_map(|path| {
+                let mode = std::fs::metadata(path).ok().filter(|m| m.is_file())?.permissions().mode();
+                if mode & 0o044 == 0 {
+                    return None;
+                }
+                let table = std::fs::read_to_string(path).ok()?.parse::<toml::Table>().ok()?;
+                let held = crate::config::credentials_in(&table);
+                (!held.is_empty()).then(|| {
+                    let path = path.display();
+                    warn(
+                        "config",
+                        format!(
+                            "{path} holds {} and other users can read it ({:o}): run `chmod 600 {path}`",
+                            held.join(" and "),
+                            mode & 0o777
+                        ),
+                    )
+                })
+            })
+            .collect()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = files;
+        Vec::new()
+    }
 }
 
 /// Opens the library for writing, which completes or rolls back what an interrupted command

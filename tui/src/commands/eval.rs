@@ -288,12 +288,12 @@ fn answer_quality(
         .chain(sample(unanswerable, n).into_iter().map(|q| (q, false)))
         .collect();
     for (i, (q, answerable)) in asked.iter().enumerate() {
-        eprintln!("answer {}/{}: {}", i + 1, asked.len(), q.text);
+        crate::output::info_line(&format!("answer {}/{}: {}", i + 1, asked.len(), q.text));
         let a = match rt.block_on(lore_agent::ask(lib, Some(chat), &q.text, &[], &opts, &mut |_| {})) {
             Ok(a) => a,
             Err(e) => {
                 // One failed request (a busy server, a timeout) costs one question, not the run.
-                eprintln!("answer {}/{} failed: {e}", i + 1, asked.len());
+                crate::output::error_line(&format!("answer {}/{} failed: {e}", i + 1, asked.len()));
                 failed += 1;
                 continue;
             }
@@ -327,7 +327,7 @@ fn answer_quality(
     let relevant_citations: usize =
         given.iter().map(|o| o.cited.iter().filter(|s| is_relevant(ds.qrels.get(&o.id), s)).count()).sum();
     Ok(AnswerResult {
-        model: format!("{} at {}", chat.config().model, chat.config().base_url),
+        model: format!("{} at {}", chat.config().model, chat.config().shown_url()),
         questions: yes.len(),
         cites_answer: share(yes.iter().filter(|o| o.cites_answer).count(), yes.len()),
         passages_hold_answer: share(yes.iter().filter(|o| o.passages_hold_answer).count(), yes.len()),

@@ -32,6 +32,7 @@ use crate::context::Context;
 /// Runs the command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     crate::output::set_color(cli.color);
+    crate::output::set_quiet(cli.quiet);
     // These need no library and no configuration (a broken config.toml must not stop them).
     match cli.command {
         Some(Command::Completions(args)) => return shell::completions(args),
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
     let home = config::home_dir(cli.library.as_deref());
     let (config, paths) = config::load(&home)?;
+    crate::output::hide_credentials(config.redactor());
     let ctx = Context::new(config, paths);
     match cli.command {
         Some(Command::Add(args)) => add::run(&ctx, args),

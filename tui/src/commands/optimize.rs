@@ -15,20 +15,22 @@ use crate::output::outln;
 /// Runs `lore optimize`.
 pub fn run(ctx: &Context, args: OptimizeArgs) -> Result<ExitCode> {
     let started = Instant::now();
+    // The background run is started with --quiet: it prints nothing at all.
+    let quiet = output::quiet();
     let lib = ctx.writer(Duration::from_secs(args.wait))?;
     let before = lib.unindexed_vectors()?;
     let outdated = lib.outdated_vectors()?;
     if before == 0 && outdated == 0 {
-        if !args.quiet {
+        if !quiet {
             outln!("The vector index is up to date.")?;
         }
         return Ok(ExitCode::SUCCESS);
     }
     lib.optimize()?;
-    if !args.quiet && outdated > 0 {
+    if !quiet && outdated > 0 {
         outln!("Moved {outdated} vectors into the vector store's in-memory layout.")?;
     }
-    if !args.quiet {
+    if !quiet {
         // Qdrant builds HNSW only for segments above its indexing threshold (about 10 MB of
         // vectors); smaller ones are searched exactly.
         outln!(

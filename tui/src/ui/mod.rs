@@ -25,7 +25,7 @@ use ratatui::backend::Backend;
 use ratatui::crossterm::event::{Event, EventStream};
 use tokio::sync::mpsc;
 
-use self::app::{App, Command, EngineState, Settings};
+use self::app::{AnswerUpdate, App, Command, EngineState, IngestUpdate, Message, Report, Settings};
 use self::theme::Theme;
 use self::timings::{Timings, ms_since, since_launch_ms};
 use self::workers::Workers;
@@ -105,7 +105,7 @@ where
             Some(first) = reports.recv() => {
                 let mut next = Some(first);
                 while let Some(r) = next {
-                    for c in app.apply(r) {
+                    for c in app.apply(shown(r)) {
                         workers.dispatch(c);
                     }
                     next = reports.try_recv().ok();
@@ -159,4 +159,27 @@ where
     term.draw(|f| metrics = view::draw(f, app, theme))?;
     app.set_metrics(metrics);
     Ok(())
+}
+
+/// `report` with every credential hidden from the texts it carries (a failure of the chat
+/// model or of a Qdrant server, a notice), as [`crate::output::shown`] hides them from printed
+/// lines.
+fn shown(report: Report) -> Report {
+    use crate::output::shown as hide;
+    match report {
+        Report::Message(m) => Report::Message(Message { text: hide(&m.text), ..m }),
+        Report::EngineUnavailable { reason, error } => {
+            Report::EngineUnavailable { reason: hide(&reason), error }
+        }
+        Report::SearchFailed { seq, error } => Report::SearchFailed { seq, error: hide(&error) },
+        Report::Answer { id, update: AnswerUpdate::Failed(e) } => {
+            Report::Answer { id, update: AnswerUpdate::Failed(hide(&e)) }
+        }
+        Report::Answer { id, update: AnswerUpdate::Notice(n) } => {
+            Report::Answer { id, update: AnswerUpdate::Notice(hide(&n)) }
+        }
+        Report::Ingest(IngestUpdate::Failed(e)) => Report::Ingest(IngestUpdate::Failed(hide(&e))),
+        Report::Ingest(IngestUpdate::Problem(e)) => Report::Ingest(IngestUpdate::Problem(hide(&e))),
+        other => other,
+    }
 }

@@ -691,6 +691,9 @@ fn run_write(ctx: &Context, reports: &mpsc::UnboundedSender<Report>, job: WriteJ
         Ok(l) => l,
         Err(e) => return ingest(IngestUpdate::Failed(format!("cannot write to the library: {e:#}"))),
     };
+    if let Some(tightened) = lib.take_tightened() {
+        let _ = reports.send(Report::Message(Message { text: tightened.to_string(), error: false }));
+    }
     let last = match job {
         WriteJob::Add(path) => {
             let mut on_event = add_progress(&ingest);

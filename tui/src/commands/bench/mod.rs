@@ -563,7 +563,7 @@ fn time_ask(
             Some("no chat model configured (set llm.base_url, or pass --llm-url; scripts/chat-server.sh start prints one)".into());
         return Ok(report);
     };
-    report.model = Some(format!("{} at {}", cfg.model, cfg.base_url));
+    report.model = Some(format!("{} at {}", cfg.model, cfg.shown_url()));
     let chat = lore_agent::ChatModel::new(cfg)?;
     let (mut sent, mut first) = (Vec::new(), Vec::new());
     for i in 0..plan.asks {

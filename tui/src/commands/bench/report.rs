@@ -2,7 +2,7 @@
 //! judged against them, the report printed as a table (or as JSON by the caller), and the
 //! progress shown on stderr while it runs.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use lore_index::bench::{GrowFigures, IngestFigures, LatencyFigures};
@@ -451,7 +451,7 @@ fn tui_cell(t: &TuiStartup, v: f64) -> String {
 
 /// Prints a phase on stderr.
 pub(super) fn status(msg: &str) {
-    eprintln!("bench: {msg}");
+    crate::output::info_line(&format!("bench: {msg}"));
 }
 
 /// Progress of a long phase on stderr: redrawn in place on a terminal, a line every few
@@ -465,7 +465,7 @@ pub(super) struct Bar {
 
 impl Bar {
     pub(super) fn new(what: &str, unit: &'static str) -> Bar {
-        Bar { what: what.to_string(), unit, tty: std::io::stderr().is_terminal(), last: None }
+        Bar { what: what.to_string(), unit, tty: crate::output::stderr_is_tty(), last: None }
     }
 
     pub(super) fn show(&mut self, done: usize, total: usize) {
