@@ -313,3 +313,33 @@ async fn add_takes_files_under_the_allowed_folders_and_web_addresses_only() {
     assert!(found["hits"][0]["source"].as_str().unwrap().ends_with("note.txt"), "{found}");
     client.cancel().await.unwrap();
 }
+
+/// Document text handed to the client's model is handled like lore's own prompts: a paragraph or
+/// title that instructs a model is left out (tests/data/injection), the rest of the text stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instructions_inside_documents_never_reach_the_clients_model() {
+    let lore = Lore::new();
+    let dir = lore_tests::workspace().join("tests/data/injection");
+    for f in ["greenhouse-notes.md", "beekeeping-log.md", "zh-notes.md"] {
+        lore.run(&["add", dir.join(f).to_str().unwrap()]).ok();
+    }
+    let client = connect(&lore, &[], &[]).await;
+    let mut seen = String::new();
+    for query in ["orchids temperature at night", "honey 2025 hives", "番茄 收获"] {
+        let found = ok(&client, "search", json!({"query": query, "k": 5})).await;
+        seen.push_str(&found.to_string());
+        for hit in found["hits"].as_array().unwrap() {
+            let read = ok(&client, "read", json!({"chunk_id": hit["chunk_id"]})).await;
+            seen.push_str(&read.to_string());
+        }
+    }
+    let docs = ok(&client, "list_documents", json!({})).await;
+    seen.push_str(&docs.to_string());
+    assert!(!seen.contains("PWNED") && !seen.contains("ignore all previous"), "{seen}");
+    assert!(
+        seen.contains("18 degrees") && seen.contains("42 kilograms") && seen.contains("七月收获"),
+        "{seen}"
+    );
+    assert!(seen.contains("[lore left out"), "the client is told something was left out: {seen}");
+    client.cancel().await.expect("stop the server");
+}

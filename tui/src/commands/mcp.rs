@@ -250,7 +250,7 @@ impl DocRef {
     fn of(d: &DocSummary) -> DocRef {
         DocRef {
             doc_id: d.id,
-            title: d.title.clone(),
+            title: untrusted_label(&d.title),
             kind: d.kind.clone(),
             source: d.source.clone(),
             url: d.url.clone(),
@@ -531,8 +531,8 @@ Use `read` with a hit's chunk_id for the full passage and its context. Cite hits
                         url: h.url,
                         kind: h.kind,
                         source: h.source,
-                        snippet: h.snippet.split_whitespace().collect::<Vec<_>>().join(" "),
-                        title: h.title,
+                        snippet: untrusted(&h.snippet).split_whitespace().collect::<Vec<_>>().join(" "),
+                        title: untrusted_label(&h.title),
                     })
                     .collect();
                 Ok(SearchResult {
@@ -588,7 +588,7 @@ a page at a time (`offset`, `limit`; `next_offset` gives the next page). Filter 
                 .take(limit)
                 .map(|d| DocEntry {
                     doc_id: d.id,
-                    title: d.title,
+                    title: untrusted_label(&d.title),
                     kind: d.kind,
                     source: d.source,
                     url: d.url,
@@ -637,16 +637,18 @@ with the passages that connect them.",
                                     citation: cite(
                                         &title,
                                         pair.to.pages.as_deref(),
-                                        Some(pair.to.heading.as_str()).filter(|h| !h.is_empty()),
+                                        Some(untrusted_label(&pair.to.heading))
+                                            .filter(|h| !h.is_empty())
+                                            .as_deref(),
                                         r.url.as_deref(),
                                         pair.to.chunk_id,
                                     ),
-                                    snippet: pair.to.snippet.clone(),
+                                    snippet: untrusted(&pair.to.snippet),
                                 })
                                 .collect(),
                             document: DocRef {
                                 doc_id: r.doc_id,
-                                title: r.title,
+                                title: untrusted_label(&r.title),
                                 kind: r.kind,
                                 source: r.source,
                                 url: r.url,
@@ -724,7 +726,8 @@ fn without_cli_hint(e: anyhow::Error) -> anyhow::Error {
 
 /// A chunk's section heading path, when it has one.
 fn section(c: &StoredChunk) -> Option<String> {
-    (!c.heading_path.is_empty()).then(|| c.heading())
+    (!c.heading_path.is_empty())
+        .then(|| c.heading_path.iter().map(|h| untrusted_label(h)).collect::<Vec<_>>().join(" > "))
 }
 
 /// How to cite a chunk of the document titled `title`.
@@ -732,11 +735,22 @@ fn citation(title: &str, c: &StoredChunk, url: Option<&str>) -> String {
     cite(title, c.location().as_deref(), section(c).as_deref(), url, c.id)
 }
 
+/// Document text on its way to the client's model: a paragraph that instructs a model is left out,
+/// as it is from lore's own prompts ([`lore_agent::injection`]).
+fn untrusted(text: &str) -> String {
+    lore_agent::injection::defuse(text).map_or_else(|| text.to_string(), |(t, _)| t)
+}
+
+/// A title or heading on its way to the client's model ([`untrusted`]).
+fn untrusted_label(label: &str) -> String {
+    lore_agent::injection::defuse_label(label).to_string()
+}
+
 /// `"Title", p. 4, Part > Chapter, https://… [chunk 123]`.
 fn cite(title: &str, place: Option<&str>, section: Option<&str>, url: Option<&str>, chunk_id: i64) -> String {
-    let mut parts = vec![format!("\"{title}\"")];
+    let mut parts = vec![format!("\"{}\"", untrusted_label(title))];
     parts.extend(place.map(str::to_string));
-    parts.extend(section.map(str::to_string));
+    parts.extend(section.map(untrusted_label));
     parts.extend(url.map(str::to_string));
     format!("{} [chunk {chunk_id}]", parts.join(", "))
 }
@@ -795,7 +809,7 @@ fn read(lib: &Library, p: &ReadParams) -> Result<ReadResult> {
                 page: c.pages(),
                 lines: c.lines(),
                 section: section(c),
-                text: c.text.clone(),
+                text: untrusted(&c.text),
             })
             .collect(),
         document: DocRef::of(&doc),
@@ -848,11 +862,11 @@ fn ask(ctx: &Context, lib: &Library, p: &AskParams) -> Result<AskResult> {
                 n: c.n,
                 doc_id: c.doc_id,
                 chunk_id: c.chunk_id,
-                title: c.title,
+                title: untrusted_label(&c.title),
                 page: c.page,
                 section: c.section,
                 url: c.url,
-                text: c.text,
+                text: untrusted(&c.text),
             })
             .collect(),
         answer: answer.text,
