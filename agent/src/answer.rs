@@ -434,7 +434,7 @@ fn injection_notice(passages: &[Passage]) -> Option<String> {
     let marked: Vec<String> = passages
         .iter()
         .filter(|p| {
-            crate::injection::defuse(&p.text).is_some()
+            crate::injection::holds_instructions(&p.text)
                 || crate::injection::instructs_a_model(&p.title)
                 || crate::injection::instructs_a_model(&p.location())
         })

@@ -77,24 +77,26 @@ pub const LEFT_OUT_LABEL: &str = "(left out: it gave instructions to an AI model
 /// `text` with every paragraph that instructs a model replaced by [`LEFT_OUT`], and how many
 /// were left out; `None` when there is none (the common case costs one scan).
 pub fn defuse(text: &str) -> Option<(String, usize)> {
-    if !text.split("\n\n").any(instructs_a_model) {
-        return None;
-    }
     let mut removed = 0;
-    let parts: Vec<String> = text
+    let parts: Vec<std::borrow::Cow<'_, str>> = text
         .split("\n\n")
         .map(|paragraph| {
             if !instructs_a_model(paragraph) {
-                return paragraph.to_string();
+                return paragraph.into();
             }
             removed += 1;
             if paragraph.chars().count() <= LONG_PARAGRAPH {
-                return LEFT_OUT.to_string();
+                return LEFT_OUT.into();
             }
-            without_instructing_sentences(paragraph)
+            without_instructing_sentences(paragraph).into()
         })
         .collect();
-    Some((parts.join("\n\n"), removed))
+    (removed > 0).then(|| (parts.join("\n\n"), removed))
+}
+
+/// Whether some paragraph of `text` instructs a model (what [`defuse`] would leave out).
+pub fn holds_instructions(text: &str) -> bool {
+    text.split("\n\n").any(instructs_a_model)
 }
 
 /// Whether a paragraph tells a model to set aside its instructions.

@@ -5,6 +5,7 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
+use lore_index::HIDDEN;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -12,9 +13,6 @@ use crate::cli::{ConfigAction, ConfigArgs};
 use crate::config::{self, Origin};
 use crate::context::Context;
 use crate::output::{outln, print_json};
-
-/// What stands in place of a secret.
-const HIDDEN: &str = "<hidden>";
 
 /// One configured value.
 #[derive(Serialize)]
@@ -113,18 +111,8 @@ fn hide_secrets(key: &str, value: Value) -> Value {
         Value::String(_) if key == "api_key" || key.ends_with("_token") || key.ends_with("password") => {
             Value::String(HIDDEN.into())
         }
-        Value::String(s) => Value::String(hide_userinfo(&s)),
+        Value::String(s) if s.contains("://") => Value::String(lore_index::redact_url(&s)),
         other => other,
-    }
-}
-
-/// `scheme://user:pass@host/…` with `user:pass` hidden; anything else as it is.
-fn hide_userinfo(text: &str) -> String {
-    let Some((scheme, rest)) = text.split_once("://") else { return text.to_string() };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}://{HIDDEN}@{}", &rest[at + 1..]),
-        None => text.to_string(),
     }
 }
 
