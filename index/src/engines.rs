@@ -269,7 +269,7 @@ impl Engines {
     pub fn open_writer(home: &Path, embedder: Arc<Embedder>, options: &EngineOptions) -> Result<Engines> {
         let dim = embedder.dim();
         let (vectors, mark): (Box<dyn VectorStore>, _) = match &options.server {
-            Some(server) => (Box::new(open_any_dim(dim, |d| ServerStore::open(server, d))?), None),
+            Some(server) => (Box::new(ServerStore::open_writer(server, dim)?), None),
             None => {
                 let (mark, store) = open_edge_waiting_for_readers(home, dim, options)?;
                 (Box::new(store), Some(mark))
@@ -502,6 +502,9 @@ impl Engines {
     /// from the catalog (see [`Engines::refill_keyword_if_stale`]).
     pub fn check_model(&self, catalog: &Catalog) -> Result<()> {
         self.check_backend(catalog)?;
+        if let Some(problem) = self.vectors.layout_problem() {
+            return Err(Error::NeedsReindex(problem));
+        }
         if catalog.meta_get(META_BACKEND)?.is_none() {
             self.record_backend(catalog)?;
         }

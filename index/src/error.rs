@@ -77,6 +77,17 @@ impl Error {
     }
 }
 
+impl Error {
+    /// Whether every item of a batch that follows would fail alike: the disk is full
+    /// ([`Error::is_disk_full`]), or the Qdrant server holding the vectors cannot be reached,
+    /// refused a request or failed it after its retries. A batch (`add`, `sync`) stops at this
+    /// error with it alone, rather than failing each file in turn; what is not committed stays
+    /// journalled for the next writer.
+    pub fn stops_batch(&self) -> bool {
+        self.is_disk_full() || matches!(self, Error::Vector(crate::vector::VectorError::Server { .. }))
+    }
+}
+
 fn io_full(e: &std::io::Error) -> bool {
     e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28)
 }

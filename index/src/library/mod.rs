@@ -496,9 +496,10 @@ impl Library {
                 Err(Error::Ingest(e)) => {
                     ItemOutcome::Failed { code: e.reason_code(), message: e.to_string() }
                 }
-                // A full disk (whichever store met it) fails every file that follows alike: the
-                // batch stops with the one error; what is not committed stays journalled.
-                Err(e) if e.is_disk_full() => return Err(e),
+                // A full disk (whichever store met it) or an unreachable Qdrant server fails every
+                // file that follows alike: the batch stops with the one error; what is not
+                // committed stays journalled.
+                Err(e) if e.stops_batch() => return Err(e),
                 Err(e) => ItemOutcome::Failed { code: "error", message: format!("{}: {e}", path.display()) },
             };
             if !matches!(outcome, ItemOutcome::Failed { .. }) {

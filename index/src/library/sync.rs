@@ -488,7 +488,7 @@ impl Library {
                 Err(Error::Ingest(e)) => {
                     ItemOutcome::Failed { code: e.reason_code(), message: e.to_string() }
                 }
-                Err(e) if e.is_disk_full() => return Err(e),
+                Err(e) if e.stops_batch() => return Err(e),
                 Err(e) => ItemOutcome::Failed { code: "error", message: format!("{}: {e}", path.display()) },
             };
             let change = |change, doc_id: i64, chunks: usize| SyncChange {

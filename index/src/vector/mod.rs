@@ -198,6 +198,12 @@ pub trait VectorStore: Send + Sync {
     }
     /// Removes every point and starts over with vectors of dimension `dim`.
     fn recreate(&self, dim: usize) -> Result<(), VectorError>;
+    /// Why the store cannot serve the library until [`VectorStore::recreate`] rebuilds it, when
+    /// it cannot: a server collection laid out otherwise than lore lays it out (another program
+    /// recreated it). `None` by default.
+    fn layout_problem(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Runs `f` on a store on tokio's blocking pool: the async form of every [`VectorStore`] call,

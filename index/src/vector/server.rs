@@ -207,23 +207,37 @@ impl Connection {
         info.result.ok_or_else(|| self.engine("the server sent no collection info"))
     }
 
-    /// The dimension of the existing collection, `None` when there is none.
-    fn stored_dim(&self) -> Result<Option<usize>, VectorError> {
+    /// What the server holds under the collection's name. The payload indexes of a collection
+    /// in lore's layout are completed.
+    fn found(&self) -> Result<Found, VectorError> {
         if !self.exists()? {
-            return Ok(None);
+            return Ok(Found::Nothing);
         }
         let info = self.info()?;
         let vectors = info.config.and_then(|c| c.params).and_then(|p| p.vectors_config);
-        match dim_of(vectors.as_ref()) {
-            Some(dim) => {
+        match layout_of(vectors.as_ref()) {
+            Ok(dim) => {
                 self.create_indexes(|field| info.payload_schema.contains_key(field))?;
-                Ok(Some(dim))
+                Ok(Found::Lore(dim))
             }
-            None => Err(self.engine(&format!(
-                "collection '{}' has no '{VECTOR}' vector, so it was not made by lore: configure another collection",
-                self.options.collection
-            ))),
+            Err(other) => Ok(Found::Other(other)),
         }
+    }
+
+    /// What is wrong with a collection laid out as `found` describes.
+    fn foreign_layout(&self, found: &str) -> String {
+        format!(
+            "collection '{}' holds {found}, not lore's '{VECTOR}' vectors with cosine distance (recreated by another program?)",
+            self.options.collection
+        )
+    }
+
+    /// The error of a collection laid out as `found` describes.
+    fn foreign_error(&self, found: &str) -> VectorError {
+        self.engine(&format!(
+            "{}: run `lore reindex` to recreate it, or configure another collection if it is not this library's",
+            self.foreign_layout(found)
+        ))
     }
 
     /// Creates the collection for vectors of dimension `dim` with its payload indexes. When
@@ -241,9 +255,12 @@ impl Connection {
             }
         })?;
         if !created {
-            return match self.stored_dim()? {
-                Some(stored) if stored != dim => Err(VectorError::DimensionMismatch { stored, wanted: dim }),
-                _ => Ok(()),
+            return match self.found()? {
+                Found::Lore(stored) if stored != dim => {
+                    Err(VectorError::DimensionMismatch { stored, wanted: dim })
+                }
+                Found::Other(found) => Err(self.foreign_error(&found)),
+                Found::Lore(_) | Found::Nothing => Ok(()),
             };
         }
         self.create_indexes(|_| false)
@@ -307,10 +324,23 @@ impl Drop for Connection {
     }
 }
 
+/// What a server holds under a collection's name.
+enum Found {
+    /// No collection.
+    Nothing,
+    /// A collection in lore's layout, of this dimension.
+    Lore(usize),
+    /// A collection laid out otherwise, as described.
+    Other(String),
+}
+
 /// The Qdrant server vector store. See the module docs.
 pub struct ServerStore {
     connection: Connection,
     dim: AtomicUsize,
+    /// The layout of a collection not in lore's, as [`ServerStore::open_writer`] found it, until
+    /// [`VectorStore::recreate`].
+    foreign: Mutex<Option<String>>,
     /// Held by writes and by recreate.
     writes: Mutex<()>,
 }
@@ -327,21 +357,60 @@ impl std::fmt::Debug for ServerStore {
 impl ServerStore {
     /// Connects to the server and opens the collection, creating it (with its payload indexes)
     /// for vectors of dimension `dim` when there is none. A collection of another dimension is
-    /// [`VectorError::DimensionMismatch`]; a server that cannot be reached is
-    /// [`VectorError::Server`] once the retries are spent.
+    /// [`VectorError::DimensionMismatch`]; one laid out otherwise (no `dense` vector with cosine
+    /// distance: another program recreated it) is [`VectorError::Server`] asking for `lore
+    /// reindex`, as is a server that cannot be reached once the retries are spent.
     pub fn open(options: &ServerOptions, dim: usize) -> Result<ServerStore, VectorError> {
         if dim == 0 {
             return Err(VectorError::BadVector { expected: 1, got: 0 });
         }
         let connection = Connection::new(options)?;
-        match connection.stored_dim()? {
-            Some(stored) if stored != dim => {
+        match connection.found()? {
+            Found::Lore(stored) if stored != dim => {
                 return Err(VectorError::DimensionMismatch { stored, wanted: dim });
             }
-            Some(_) => {}
-            None => connection.create(dim)?,
+            Found::Lore(_) => {}
+            Found::Other(found) => return Err(connection.foreign_error(&found)),
+            Found::Nothing => connection.create(dim)?,
         }
-        Ok(ServerStore { connection, dim: AtomicUsize::new(dim), writes: Mutex::new(()) })
+        Ok(ServerStore::with(connection, dim, None))
+    }
+
+    /// Opens the collection for a writer, which may rebuild it: as [`ServerStore::open`], but a
+    /// collection of another dimension is opened with its dimension, and one laid out otherwise
+    /// as it is, [`VectorStore::layout_problem`] saying how. The library's checks then ask for
+    /// `lore reindex`, whose [`VectorStore::recreate`] makes the collection lore's again; until
+    /// then every request on such a collection fails with that error.
+    pub fn open_writer(options: &ServerOptions, dim: usize) -> Result<ServerStore, VectorError> {
+        if dim == 0 {
+            return Err(VectorError::BadVector { expected: 1, got: 0 });
+        }
+        let connection = Connection::new(options)?;
+        Ok(match connection.found()? {
+            Found::Lore(stored) => ServerStore::with(connection, stored, None),
+            Found::Other(found) => ServerStore::with(connection, dim, Some(found)),
+            Found::Nothing => {
+                connection.create(dim)?;
+                ServerStore::with(connection, dim, None)
+            }
+        })
+    }
+
+    fn with(connection: Connection, dim: usize, foreign: Option<String>) -> ServerStore {
+        ServerStore {
+            connection,
+            dim: AtomicUsize::new(dim),
+            foreign: Mutex::new(foreign),
+            writes: Mutex::new(()),
+        }
+    }
+
+    /// Fails while the collection is laid out otherwise than lore lays it out.
+    fn check_layout(&self) -> Result<(), VectorError> {
+        match self.foreign.lock().unwrap_or_else(PoisonError::into_inner).as_deref() {
+            Some(found) => Err(self.connection.foreign_error(found)),
+            None => Ok(()),
+        }
     }
 
     /// True when the server has the collection.
@@ -378,6 +447,7 @@ impl VectorStore for ServerStore {
         if let Some(bad) = points.iter().find(|p| p.vector.len() != dim) {
             return Err(VectorError::BadVector { expected: dim, got: bad.vector.len() });
         }
+        self.check_layout()?;
         let _writes = self.lock();
         let c = &self.connection;
         for request in upsert_requests(&c.options.collection, points, c.options.batch_size) {
@@ -390,11 +460,13 @@ impl VectorStore for ServerStore {
     }
 
     fn delete_doc(&self, doc_id: i64) -> Result<(), VectorError> {
+        self.check_layout()?;
         let _writes = self.lock();
         self.connection.delete(Filter::must([integers(DOC_ID, vec![doc_id])]))
     }
 
     fn delete_points(&self, chunk_ids: &[i64]) -> Result<(), VectorError> {
+        self.check_layout()?;
         let _writes = self.lock();
         for batch in chunk_ids.chunks(ID_BATCH) {
             self.connection.delete(Filter::must([integers(CHUNK_ID, batch.to_vec())]))?;
@@ -410,6 +482,7 @@ impl VectorStore for ServerStore {
         if k == 0 {
             return Ok(Vec::new());
         }
+        self.check_layout()?;
         let request = query_request(&self.connection.options.collection, query, k, filter);
         let response = self.connection.call("searching", move |c| {
             let request = request.clone();
@@ -527,7 +600,16 @@ impl VectorStore for ServerStore {
         self.connection.drop_collection()?;
         self.connection.create(dim)?;
         self.dim.store(dim, Ordering::Release);
+        *self.foreign.lock().unwrap_or_else(PoisonError::into_inner) = None;
         Ok(())
+    }
+
+    fn layout_problem(&self) -> Option<String> {
+        let foreign = self.foreign.lock().unwrap_or_else(PoisonError::into_inner);
+        foreign.as_deref().map(|found| {
+            let layout = self.connection.foreign_layout(found);
+            format!("{layout}; if it is not this library's, configure another collection instead")
+        })
     }
 }
 
@@ -585,10 +667,13 @@ fn is_transient(error: &QdrantError) -> bool {
 }
 
 /// Transient statuses: the server is unavailable, overloaded, timed out or aborted the
-/// operation; the connection could not be made; the client's time limit ran out.
+/// operation; the connection could not be made, or broke under a request (a server that
+/// stopped); the client's time limit ran out.
 fn is_transient_status(code: Code, message: &str) -> bool {
     match code {
         Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted | Code::Aborted => true,
+        // How tonic reports a connection that broke while a request was on it.
+        Code::Unknown => message.starts_with("transport error"),
         // How qdrant-client reports a connection that could not be made.
         Code::Internal => message.starts_with("Failed to connect"),
         // How tonic reports the client's own time limit.
@@ -620,6 +705,8 @@ fn describe(error: &QdrantError) -> (Option<Code>, String) {
                 format!("cannot connect: {}", one_line(message))
             } else if message.contains("Timeout expired") {
                 "no answer within the time limit".to_string()
+            } else if message.starts_with("transport error") {
+                "the connection broke".to_string()
             } else {
                 format!("{:?}: {}", status.code(), one_line(message))
             };
@@ -651,11 +738,32 @@ fn field_type(index: IndexType) -> FieldType {
 }
 
 /// The dimension of lore's named vector in a collection's vector configuration.
-fn dim_of(config: Option<&VectorsConfig>) -> Option<usize> {
-    match config?.config.as_ref()? {
-        vectors_config::Config::ParamsMap(map) => map.map.get(VECTOR).map(|p| p.size as usize),
-        vectors_config::Config::Params(_) => None,
+/// The dimension of a collection's vectors in lore's layout (a vector named [`VECTOR`] with
+/// cosine distance, beside any others), or what the collection holds instead.
+fn layout_of(config: Option<&VectorsConfig>) -> Result<usize, String> {
+    let params = match config.and_then(|c| c.config.as_ref()) {
+        None => return Err("no dense vectors".into()),
+        Some(vectors_config::Config::Params(p)) => {
+            return Err(format!("one unnamed vector of {} dimensions", p.size));
+        }
+        Some(vectors_config::Config::ParamsMap(map)) => match map.map.get(VECTOR) {
+            Some(p) => p,
+            None if map.map.is_empty() => return Err("no dense vectors".into()),
+            None => {
+                let mut names: Vec<&str> = map.map.keys().map(String::as_str).collect();
+                names.sort_unstable();
+                return Err(format!(
+                    "vectors named {}",
+                    names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ")
+                ));
+            }
+        },
+    };
+    if params.distance != Distance::Cosine as i32 {
+        let distance = Distance::try_from(params.distance).map(|d| d.as_str_name()).unwrap_or("an unknown");
+        return Err(format!("'{VECTOR}' vectors with {distance} distance"));
     }
+    Ok(params.size as usize)
 }
 
 fn create_collection_request(collection: &str, dim: usize) -> CreateCollection {
@@ -962,7 +1070,7 @@ mod tests {
     #[test]
     fn the_collection_has_one_named_cosine_vector() {
         let request = create_collection_request("c", 384);
-        assert_eq!(dim_of(request.vectors_config.as_ref()), Some(384));
+        assert_eq!(layout_of(request.vectors_config.as_ref()), Ok(384));
         match request.vectors_config.and_then(|v| v.config) {
             Some(vectors_config::Config::ParamsMap(map)) => {
                 assert_eq!(map.map[VECTOR].distance, Distance::Cosine as i32);
@@ -973,8 +1081,23 @@ mod tests {
         let unnamed = VectorsConfig {
             config: Some(vectors_config::Config::Params(VectorParams { size: 384, ..Default::default() })),
         };
-        assert_eq!(dim_of(Some(&unnamed)), None);
-        assert_eq!(dim_of(None), None);
+        assert_eq!(layout_of(Some(&unnamed)), Err("one unnamed vector of 384 dimensions".into()));
+        assert_eq!(layout_of(None), Err("no dense vectors".into()));
+        // Nor one whose vector has another name or distance.
+        let named = |name: &str, distance: Distance| VectorsConfig {
+            config: Some(vectors_config::Config::ParamsMap(VectorParamsMap {
+                map: HashMap::from([(
+                    name.to_string(),
+                    VectorParams { size: 384, distance: distance as i32, ..Default::default() },
+                )]),
+            })),
+        };
+        assert_eq!(layout_of(Some(&named("text", Distance::Cosine))), Err("vectors named 'text'".into()));
+        assert_eq!(
+            layout_of(Some(&named(VECTOR, Distance::Dot))),
+            Err("'dense' vectors with Dot distance".into())
+        );
+        assert_eq!(layout_of(Some(&named(VECTOR, Distance::Cosine))), Ok(384));
     }
 
     #[test]
@@ -999,6 +1122,8 @@ mod tests {
         assert!(is_transient_status(Code::Internal, "Failed to connect to http://x:1/: refused"));
         assert!(!is_transient_status(Code::Internal, "segment is broken"));
         assert!(is_transient_status(Code::Cancelled, "Timeout expired"));
+        // A connection that broke under a request (the server was killed).
+        assert!(is_transient_status(Code::Unknown, "transport error"));
         assert!(!is_transient_status(Code::Cancelled, "cancelled by the caller"));
         assert!(!is_transient(&QdrantError::ConversionError("x".into())));
     }
