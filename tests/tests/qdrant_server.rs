@@ -304,7 +304,7 @@ fn a_server_killed_during_an_add_loses_nothing() {
     let Some(mut node) = Node::start(None) else { return };
     let started = Instant::now();
     let tmp = tempfile::tempdir().unwrap();
-    let notes = notes(tmp.path(), 240);
+    let notes = notes(tmp.path(), 150);
     let files = lore_tests::corpus::documents_in(&notes).len();
     // Killed in the keyword phase (documents in the catalog, no vector yet), then in the vector
     // phase (vectors arriving on the server).
