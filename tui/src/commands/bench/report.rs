@@ -161,6 +161,9 @@ pub(super) struct Target {
 #[derive(Debug, Serialize)]
 pub(super) struct Report {
     pub(super) build: &'static str,
+    /// Where the vectors were kept: the embedded store or a Qdrant server (its URL, credentials
+    /// hidden, and collection).
+    pub(super) vectors: String,
     pub(super) cores: usize,
     pub(super) model: String,
     pub(super) plan: Plan,
@@ -290,6 +293,7 @@ pub(super) fn print_report(r: &Report) -> Result<(), OutputError> {
     let i = &r.ingest;
     let f = &i.figures;
     outln!("lore bench: {} build, {} cores, embedding model {}", r.build, r.cores, r.model)?;
+    outln!("vectors in: {}", r.vectors)?;
     outln!()?;
     outln!(
         "Ingest of {} ({} of its files): {} documents, {} failed, {} chunks, {:.1} MB",
