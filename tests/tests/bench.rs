@@ -134,6 +134,8 @@ fn a_bench_on_a_qdrant_server_uses_a_collection_of_its_own_and_deletes_it() {
     let used = vectors.trim_start_matches(&format!("Qdrant server {url} (collection ")).trim_end_matches(')');
     let s = &r["sizes"][0];
     assert_eq!(num(s, "chunks"), 400.0, "{s}");
+    // The searches were timed once the server had indexed the collection.
+    assert!(num(s, "optimize_s") >= 1.0, "{s}");
     let vector = s["searches"].as_array().unwrap().iter().find(|f| f["mode"] == "vector").unwrap();
     assert_eq!(num(vector, "runs"), 10.0, "{vector}");
     assert!(num(vector, "hits_mean") >= 1.0 && num(vector, "p50_ms") > 0.0, "{vector}");

@@ -34,7 +34,7 @@ use qdrant_client::qdrant::r#match::MatchValue;
 use qdrant_client::qdrant::value::Kind;
 use qdrant_client::qdrant::vector_output::Vector;
 use qdrant_client::qdrant::{
-    CollectionExistsRequest, CollectionInfo, Condition, CountPoints, CreateCollection,
+    CollectionExistsRequest, CollectionInfo, CollectionStatus, Condition, CountPoints, CreateCollection,
     CreateFieldIndexCollection, DeleteCollection, DeletePoints, Distance, FieldType, Filter,
     GetCollectionInfoRequest, PointId, PointStruct, PointsSelector, Query, QueryPoints, Range,
     RepeatedIntegers, RepeatedStrings, ScrollPoints, UpsertPoints, Value, VectorParams, VectorParamsMap,
@@ -369,6 +369,12 @@ impl ServerStore {
     /// True when the server has the collection.
     pub fn exists(options: &ServerOptions) -> Result<bool, VectorError> {
         Connection::new(options)?.exists()
+    }
+
+    /// Whether the server is optimizing the collection (building its HNSW index or merging
+    /// segments, which it does by itself after writes): its status is yellow.
+    pub fn optimizing(options: &ServerOptions) -> Result<bool, VectorError> {
+        Ok(Connection::new(options)?.info()?.status == CollectionStatus::Yellow as i32)
     }
 
     /// Deletes the collection (nothing if there is none).

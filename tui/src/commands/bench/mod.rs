@@ -177,13 +177,15 @@ pub fn run(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
         let build = lib.grow_to(size, &mut |d, t| bar.show(d, t))?;
         bar.done();
         let unindexed = lib.unindexed()?;
-        let optimize_s =
-            if ctx.config.qdrant.optimize_after > 0 && unindexed >= ctx.config.qdrant.optimize_after {
-                status(&format!("building the HNSW index of {unindexed} vectors (as `lore optimize` does)"));
-                Some(lib.optimize()?)
-            } else {
-                None
-            };
+        let optimize_s = if let Some(server) = &server {
+            status("waiting for the server to index the collection");
+            Some(wait_for_server_index(server)?)
+        } else if ctx.config.qdrant.optimize_after > 0 && unindexed >= ctx.config.qdrant.optimize_after {
+            status(&format!("building the HNSW index of {unindexed} vectors (as `lore optimize` does)"));
+            Some(lib.optimize()?)
+        } else {
+            None
+        };
         status(&format!("timing searches at {} chunks", lib.chunks()));
         let child = run_search_child(&exe, &home, &queries_file, &plan)?;
         status(&format!("timing start-ups at {} chunks", lib.chunks()));
@@ -308,6 +310,27 @@ impl Drop for ServerCleanup {
             status(&format!("could not delete the bench's collection {}: {e}", server.collection));
         }
     }
+}
+
+/// Waits until the server has done optimizing the collection (its HNSW index built), so that
+/// searches are timed on the index, as they are on an embedded store that `lore optimize` built;
+/// returns the seconds waited. The status is read every half second and must say so twice in a
+/// row a second apart (the optimizer starts a moment after the writes); at most an hour.
+fn wait_for_server_index(server: &lore_index::ServerOptions) -> Result<f64> {
+    let t = Instant::now();
+    let mut settled = 0;
+    while settled < 2 {
+        std::thread::sleep(Duration::from_millis(500));
+        if lore_index::ServerStore::optimizing(server)? {
+            settled = 0;
+        } else {
+            settled += 1;
+        }
+        if t.elapsed() > Duration::from_secs(3600) {
+            bail!("the Qdrant server was still optimizing the bench's collection after an hour");
+        }
+    }
+    Ok(t.elapsed().as_secs_f64())
 }
 
 /// Megabytes (2^20 bytes) of a byte count.

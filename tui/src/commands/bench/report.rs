@@ -96,7 +96,8 @@ pub(super) struct SizeReport {
     pub(super) build: GrowFigures,
     /// Vectors searched by brute force before any optimisation.
     pub(super) unindexed_vectors: u64,
-    /// Seconds the HNSW build took, when the library was large enough for `lore add` to start it.
+    /// Seconds the HNSW build took, when the library was large enough for `lore add` to start it;
+    /// on a Qdrant server, the seconds waited for the server's own build (its optimizer).
     pub(super) optimize_s: Option<f64>,
     pub(super) search_open_ms: f64,
     /// The first search of a new process, after it opened the library.
