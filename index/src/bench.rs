@@ -2,8 +2,8 @@
 //! a given number of chunks from already-embedded ones, search latency percentiles and the
 //! process's memory. Nothing here prints; the figures are returned as plain structs.
 //!
-//! A [`BenchLibrary`] is a real library (catalog, tantivy, embedded Qdrant) in a directory of its
-//! own, written through the same public steps as `lore add`: [`Catalog::begin_upsert`], the
+//! A [`BenchLibrary`] is a real library (catalog, tantivy, embedded Qdrant or a Qdrant server) in
+//! a directory of its own, written through the same public steps as `lore add`: [`Catalog::begin_upsert`], the
 //! embedder, [`Engines::write_document`], [`Engines::commit`] and [`Catalog::finish`], so each
 //! stage can be timed on its own. [`BenchLibrary::grow_to`] then copies the ingested documents,
 //! their chunks and their vectors under new document ids until the library holds the number of
@@ -170,10 +170,12 @@ impl Writer<'_> {
 impl BenchLibrary {
     /// Creates an empty library in `home` (which should be empty) with the engines of
     /// `options`; the embedding model is loaded here and its chunker sizes chunks in its tokens.
-    /// The vectors always go to the embedded store: a configured server is ignored.
+    /// The vectors go to the embedded store, or to the Qdrant server of `options.server` (in its
+    /// collection, which the caller chooses apart from any library's: [`BenchLibrary::create`]
+    /// writes into it).
     pub fn create(home: &Path, options: &EngineOptions, chunk: ChunkConfig) -> Result<BenchLibrary> {
         std::fs::create_dir_all(home).map_err(|source| Error::Home { path: home.to_path_buf(), source })?;
-        let options = EngineOptions { server: None, snapshot_reader: false, ..options.clone() };
+        let options = EngineOptions { snapshot_reader: false, ..options.clone() };
         let catalog = Catalog::open_home(home)?;
         let t = Instant::now();
         let embedder = Engines::embedder(&options)?;
@@ -212,7 +214,7 @@ impl BenchLibrary {
         self.documents
     }
 
-    /// The engine options the library is written with (the embedded vector store).
+    /// The engine options the library is written with.
     pub fn engine_options(&self) -> &EngineOptions {
         &self.options
     }

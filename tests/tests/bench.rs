@@ -101,3 +101,47 @@ fn a_quick_bench_prints_sane_figures() {
     assert!(!lore.catalog_path().exists());
     assert_eq!(std::fs::read_dir(work.path()).unwrap().count(), 0);
 }
+
+/// With `qdrant.url` set, `lore bench` keeps the vectors on that server, in a collection of its
+/// own that it deletes at the end: the library's collection is never written.
+#[test]
+fn a_bench_on_a_qdrant_server_uses_a_collection_of_its_own_and_deletes_it() {
+    let Some(url) = std::env::var("QDRANT_URL").ok().filter(|u| !u.trim().is_empty()) else {
+        lore_tests::skip("qdrant", "QDRANT_URL is not set (scripts/qdrant.sh start prints it)");
+        return;
+    };
+    let lore = Lore::new();
+    let collection = format!("lore-bench-test-{}", std::process::id());
+    std::fs::write(
+        lore.home().join("config.toml"),
+        format!("[qdrant]\nurl = \"{url}\"\ncollection = \"{collection}\"\n"),
+    )
+    .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let faq = data("docs/html/python3.11-faq");
+    let args = ["--quick", "--limit", "2", "--sizes", "400", "--runs", "10", "--warmup", "1"];
+    let mut argv = vec!["bench", "--json", "--asks", "0", "--increment", "0", "--work-dir"];
+    let work_dir = work.path().display().to_string();
+    let folder = faq.display().to_string();
+    argv.push(&work_dir);
+    argv.extend(args);
+    argv.push(&folder);
+    let r = lore.spawn(&argv).wait(Duration::from_secs(600)).ok().json();
+
+    let vectors = r["vectors"].as_str().unwrap();
+    let prefix = format!("Qdrant server {url} (collection {collection}-bench-");
+    assert!(vectors.starts_with(&prefix), "{vectors}");
+    let used = vectors.trim_start_matches(&format!("Qdrant server {url} (collection ")).trim_end_matches(')');
+    let s = &r["sizes"][0];
+    assert_eq!(num(s, "chunks"), 400.0, "{s}");
+    // The searches were timed once the server had indexed the collection.
+    assert!(num(s, "optimize_s") >= 1.0, "{s}");
+    let vector = s["searches"].as_array().unwrap().iter().find(|f| f["mode"] == "vector").unwrap();
+    assert_eq!(num(vector, "runs"), 10.0, "{vector}");
+    assert!(num(vector, "hits_mean") >= 1.0 && num(vector, "p50_ms") > 0.0, "{vector}");
+    for name in [collection.as_str(), used] {
+        let options =
+            lore_index::ServerOptions { url: url.clone(), collection: name.into(), ..Default::default() };
+        assert!(!lore_index::ServerStore::exists(&options).unwrap(), "collection {name} is on the server");
+    }
+}

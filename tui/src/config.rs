@@ -326,6 +326,15 @@ pub struct QdrantSection {
     pub timeout_secs: u64,
     /// Points per write request.
     pub batch_size: usize,
+    /// Shards of the collection when lore creates it; unset: the server's default (one per
+    /// node of a cluster).
+    pub shards: Option<u32>,
+    /// Copies of each shard, on different nodes, when lore creates the collection; unset: the
+    /// server's default (1).
+    pub replication_factor: Option<u32>,
+    /// Copies of a shard that must have applied a write before it succeeds, when lore creates
+    /// the collection; unset: the server's default (1).
+    pub write_consistency_factor: Option<u32>,
     /// Embedded store: once this many vectors are searched by brute force, `lore add` and
     /// `lore sync` build the HNSW index in the background (`lore optimize`); 0 never does.
     pub optimize_after: u64,
@@ -341,6 +350,9 @@ impl Default for QdrantSection {
             collection: d.collection,
             timeout_secs: d.timeout.as_secs(),
             batch_size: d.batch_size,
+            shards: d.shards,
+            replication_factor: d.replication_factor,
+            write_consistency_factor: d.write_consistency_factor,
             optimize_after: 20_000,
         }
     }
@@ -355,6 +367,9 @@ impl std::fmt::Debug for QdrantSection {
             .field("collection", &self.collection)
             .field("timeout_secs", &self.timeout_secs)
             .field("batch_size", &self.batch_size)
+            .field("shards", &self.shards)
+            .field("replication_factor", &self.replication_factor)
+            .field("write_consistency_factor", &self.write_consistency_factor)
             .field("optimize_after", &self.optimize_after)
             .finish()
     }
@@ -380,6 +395,9 @@ impl QdrantSection {
             collection: self.collection.trim().to_string(),
             timeout: std::time::Duration::from_secs(self.timeout_secs.max(1)),
             batch_size: self.batch_size.max(1),
+            shards: self.shards,
+            replication_factor: self.replication_factor,
+            write_consistency_factor: self.write_consistency_factor,
             ..Default::default()
         })
     }
@@ -708,6 +726,23 @@ mod tests {
         let t: toml::Table = "[qdrant]\nurl = \" \"\n".parse().unwrap();
         let cfg: Config = toml::Value::Table(t).try_into().unwrap();
         assert!(cfg.qdrant.server_options_with(|_| None).is_none());
+    }
+
+    #[test]
+    fn qdrant_shards_and_replicas_reach_the_server_options() {
+        let server = Config::default().qdrant;
+        let server = QdrantSection { url: Some("http://q:6334".into()), ..server };
+        let o = server.server_options_with(|_| None).unwrap();
+        assert_eq!((o.shards, o.replication_factor, o.write_consistency_factor), (None, None, None));
+        let mut t: toml::Table =
+            "[qdrant]\nurl = \"http://q:6334\"\nshards = 3\nreplication_factor = 2\n".parse().unwrap();
+        apply_env(
+            &mut t,
+            [("LORE_QDRANT_WRITE_CONSISTENCY_FACTOR".to_string(), "1".to_string())].into_iter(),
+        );
+        let cfg: Config = toml::Value::Table(t).try_into().unwrap();
+        let o = cfg.qdrant.server_options_with(|_| None).unwrap();
+        assert_eq!((o.shards, o.replication_factor, o.write_consistency_factor), (Some(3), Some(2), Some(1)));
     }
 
     #[test]

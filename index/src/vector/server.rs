@@ -34,7 +34,7 @@ use qdrant_client::qdrant::r#match::MatchValue;
 use qdrant_client::qdrant::value::Kind;
 use qdrant_client::qdrant::vector_output::Vector;
 use qdrant_client::qdrant::{
-    CollectionExistsRequest, CollectionInfo, Condition, CountPoints, CreateCollection,
+    CollectionExistsRequest, CollectionInfo, CollectionStatus, Condition, CountPoints, CreateCollection,
     CreateFieldIndexCollection, DeleteCollection, DeletePoints, Distance, FieldType, Filter,
     GetCollectionInfoRequest, PointId, PointStruct, PointsSelector, Query, QueryPoints, Range,
     RepeatedIntegers, RepeatedStrings, ScrollPoints, UpsertPoints, Value, VectorParams, VectorParamsMap,
@@ -65,6 +65,10 @@ const RETRY: RetryPolicy = RetryPolicy {
 };
 /// Longest wait for a connection to be made.
 const CONNECT_TIMEOUT_MAX: Duration = Duration::from_secs(10);
+/// What an upsert request is called in errors.
+const WRITING: &str = "writing points";
+/// What a delete request is called in errors.
+const DELETING: &str = "deleting points";
 /// Worker threads of a store's runtime (the work is waiting on the network).
 const WORKER_THREADS: usize = 2;
 
@@ -83,6 +87,14 @@ pub struct ServerOptions {
     pub batch_size: usize,
     /// Retries of a request that failed with a transient error (4 by default).
     pub retries: u32,
+    /// Shards of a collection lore creates; `None`: the server's default (one per node).
+    pub shards: Option<u32>,
+    /// Copies of each shard in a collection lore creates, on different nodes; `None`: the
+    /// server's default (1).
+    pub replication_factor: Option<u32>,
+    /// Copies of a shard that must have applied a write before the server answers, in a
+    /// collection lore creates; `None`: the server's default (1).
+    pub write_consistency_factor: Option<u32>,
 }
 
 impl Default for ServerOptions {
@@ -94,6 +106,9 @@ impl Default for ServerOptions {
             timeout: Duration::from_secs(30),
             batch_size: UPSERT_BATCH,
             retries: RETRY.max_retries,
+            shards: None,
+            replication_factor: None,
+            write_consistency_factor: None,
         }
     }
 }
@@ -107,6 +122,9 @@ impl std::fmt::Debug for ServerOptions {
             .field("timeout", &self.timeout)
             .field("batch_size", &self.batch_size)
             .field("retries", &self.retries)
+            .field("shards", &self.shards)
+            .field("replication_factor", &self.replication_factor)
+            .field("write_consistency_factor", &self.write_consistency_factor)
             .finish()
     }
 }
@@ -177,6 +195,10 @@ impl Connection {
                 "{what}: the server refused the request ({detail}): {}",
                 if self.options.api_key.is_some() { "check the API key" } else { "it needs an API key" }
             ),
+            Some(Code::Internal) if is_write(what) && detail.starts_with("a node of the cluster") => format!(
+                "{what}: {detail}; fewer copies of a shard are running than the collection's \
+                 write_consistency_factor asks for: run it again once the node is back"
+            ),
             _ if failure.attempts > 1 => format!("{what}: {detail} (tried {} times)", failure.attempts),
             _ => format!("{what}: {detail}"),
         };
@@ -243,7 +265,7 @@ impl Connection {
     /// Creates the collection for vectors of dimension `dim` with its payload indexes. When
     /// another process created it meanwhile, its dimension is checked instead.
     fn create(&self, dim: usize) -> Result<(), VectorError> {
-        let request = create_collection_request(&self.options.collection, dim);
+        let request = create_collection_request(&self.options, dim);
         let created = self.call("creating the collection", move |c| {
             let request = request.clone();
             async move {
@@ -303,7 +325,7 @@ impl Connection {
 
     fn delete(&self, filter: Filter) -> Result<(), VectorError> {
         let request = delete_request(&self.options.collection, filter);
-        self.call("deleting points", move |c| {
+        self.call(DELETING, move |c| {
             let request = request.clone();
             async move { c.delete_points(request).await }
         })?;
@@ -418,6 +440,12 @@ impl ServerStore {
         Connection::new(options)?.exists()
     }
 
+    /// Whether the server is optimizing the collection (building its HNSW index or merging
+    /// segments, which it does by itself after writes): its status is yellow.
+    pub fn optimizing(options: &ServerOptions) -> Result<bool, VectorError> {
+        Ok(Connection::new(options)?.info()?.status == CollectionStatus::Yellow as i32)
+    }
+
     /// Deletes the collection (nothing if there is none).
     pub fn remove(options: &ServerOptions) -> Result<(), VectorError> {
         Connection::new(options)?.drop_collection()
@@ -451,7 +479,7 @@ impl VectorStore for ServerStore {
         let _writes = self.lock();
         let c = &self.connection;
         for request in upsert_requests(&c.options.collection, points, c.options.batch_size) {
-            c.call("writing points", move |client| {
+            c.call(WRITING, move |client| {
                 let request = request.clone();
                 async move { client.upsert_points(request).await }
             })?;
@@ -646,6 +674,11 @@ where
     }
 }
 
+/// Whether the request described as `what` writes to the collection.
+fn is_write(what: &str) -> bool {
+    what == WRITING || what == DELETING
+}
+
 /// The gRPC status code of an error that has one.
 fn code_of(error: &QdrantError) -> Option<Code> {
     match error {
@@ -697,7 +730,11 @@ fn describe(error: &QdrantError) -> (Option<Code>, String) {
     match error {
         QdrantError::ResponseError { status } | QdrantError::ResourceExhaustedError { status, .. } => {
             let message = status.message();
-            let detail = if message.contains("ConnectionRefused") || message.contains("Connection refused") {
+            // A node of a cluster that could not reach another is checked first: its message
+            // names the other node's failure, not this connection's.
+            let detail = if let Some(detail) = unreachable_node(message) {
+                detail
+            } else if message.contains("ConnectionRefused") || message.contains("Connection refused") {
                 "cannot connect: connection refused".to_string()
             } else if message.contains("dns error") || message.contains("failed to lookup") {
                 "cannot connect: unknown host".to_string()
@@ -714,6 +751,24 @@ fn describe(error: &QdrantError) -> (Option<Code>, String) {
         }
         other => (None, one_line(&other.to_string())),
     }
+}
+
+/// What a node of a cluster reports when it could not reach another node holding a shard the
+/// request needed: the other node's address and how many shards failed, in one line. `None`
+/// for any other message (among them the client's own failures to connect, which start with
+/// `Failed to connect`).
+fn unreachable_node(message: &str) -> Option<String> {
+    if !message.starts_with("Service internal error") {
+        return None;
+    }
+    let (_, after) = message.split_once("Failed to connect to ")?;
+    let node = after.split([',', ' ', '"', '\'']).next().filter(|n| !n.is_empty())?;
+    let shards = message
+        .find(" shards failed to apply operation")
+        .and_then(|end| message[..end].rsplit(": ").next())
+        .map(|counts| format!(": {counts} shards failed to apply the operation"))
+        .unwrap_or_default();
+    Some(format!("a node of the cluster could not reach another node ({node}){shards}"))
 }
 
 fn one_line(text: &str) -> String {
@@ -766,10 +821,15 @@ fn layout_of(config: Option<&VectorsConfig>) -> Result<usize, String> {
     Ok(params.size as usize)
 }
 
-fn create_collection_request(collection: &str, dim: usize) -> CreateCollection {
+/// The request creating the collection of `options` for vectors of dimension `dim`, with its
+/// shards, replicas and write consistency when they are set.
+fn create_collection_request(options: &ServerOptions, dim: usize) -> CreateCollection {
     let params = VectorParams { size: dim as u64, distance: Distance::Cosine as i32, ..Default::default() };
     CreateCollection {
-        collection_name: collection.to_string(),
+        collection_name: options.collection.clone(),
+        shard_number: options.shards,
+        replication_factor: options.replication_factor,
+        write_consistency_factor: options.write_consistency_factor,
         vectors_config: Some(VectorsConfig {
             config: Some(vectors_config::Config::ParamsMap(VectorParamsMap {
                 map: HashMap::from([(VECTOR.to_string(), params)]),
@@ -1069,8 +1129,15 @@ mod tests {
 
     #[test]
     fn the_collection_has_one_named_cosine_vector() {
-        let request = create_collection_request("c", 384);
+        let options = ServerOptions { collection: "c".into(), ..Default::default() };
+        let request = create_collection_request(&options, 384);
+        assert_eq!(request.collection_name, "c");
         assert_eq!(layout_of(request.vectors_config.as_ref()), Ok(384));
+        // Without settings, the server chooses shards and replicas.
+        assert_eq!(
+            (request.shard_number, request.replication_factor, request.write_consistency_factor),
+            (None, None, None)
+        );
         match request.vectors_config.and_then(|v| v.config) {
             Some(vectors_config::Config::ParamsMap(map)) => {
                 assert_eq!(map.map[VECTOR].distance, Distance::Cosine as i32);
@@ -1098,6 +1165,20 @@ mod tests {
             Err("'dense' vectors with Dot distance".into())
         );
         assert_eq!(layout_of(Some(&named(VECTOR, Distance::Cosine))), Ok(384));
+    }
+
+    #[test]
+    fn a_new_collection_gets_the_configured_shards_and_replicas() {
+        let options = ServerOptions {
+            shards: Some(3),
+            replication_factor: Some(2),
+            write_consistency_factor: Some(1),
+            ..Default::default()
+        };
+        let request = create_collection_request(&options, 384);
+        assert_eq!(request.shard_number, Some(3));
+        assert_eq!(request.replication_factor, Some(2));
+        assert_eq!(request.write_consistency_factor, Some(1));
     }
 
     #[test]
@@ -1307,6 +1388,45 @@ mod tests {
         assert!(matches!(err, VectorError::Server { .. }), "{text}");
         assert!(text.contains("time limit"), "{text}");
         assert!(text.contains("tried 2 times"), "{text}");
+    }
+
+    #[test]
+    fn a_node_of_a_cluster_that_cannot_reach_another_is_told_apart_from_this_connection() {
+        // As Qdrant 1.18's node answers a delete while another node holding a replica is down.
+        let from_node = "Service internal error: 2 out of 3 shards failed to apply operation. First error \
+            captured: Service internal error: Tonic status error: code: 'The service is currently unavailable', \
+            message: \"Failed to connect to http://127.0.0.1:7441/, error: transport error\"";
+        assert_eq!(
+            unreachable_node(from_node).as_deref(),
+            Some(
+                "a node of the cluster could not reach another node (http://127.0.0.1:7441/): \
+                 2 out of 3 shards failed to apply the operation"
+            )
+        );
+        let refused = format!("{from_node} Connection refused (os error 111)");
+        let options = ServerOptions { url: "http://127.0.0.1:7434".into(), ..Default::default() };
+        let connection = Connection::new(&options).unwrap();
+        for message in [from_node.to_string(), refused] {
+            let failure = Failure { error: QdrantError::from(Status::internal(message)), attempts: 1 };
+            let text = connection.error(DELETING, &failure).to_string();
+            assert!(!text.contains("cannot connect"), "{text}");
+            assert!(text.contains("could not reach another node (http://127.0.0.1:7441/)"), "{text}");
+            assert!(
+                text.contains("write_consistency_factor") && text.contains("once the node is back"),
+                "{text}"
+            );
+            assert_eq!(text.lines().count(), 1, "{text}");
+            // A search is not a write: no word of write consistency.
+            let text = connection.error("searching", &failure).to_string();
+            assert!(text.contains("could not reach another node") && !text.contains("write_"), "{text}");
+        }
+        // The client's own failure to connect stays what it was.
+        let own = "Failed to connect to http://127.0.0.1:7434/: Connection refused (os error 111)";
+        assert_eq!(unreachable_node(own), None);
+        let failure = Failure { error: QdrantError::from(Status::internal(own)), attempts: 3 };
+        let text = connection.error(WRITING, &failure).to_string();
+        assert!(text.contains("cannot connect: connection refused (tried 3 times)"), "{text}");
+        assert_eq!(unreachable_node("Service internal error: segment is broken"), None);
     }
 
     #[test]

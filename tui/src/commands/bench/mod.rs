@@ -97,9 +97,6 @@ pub fn run(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
     if args.search_child {
         return search_child(ctx, &args);
     }
-    if ctx.config.qdrant.server_options().is_some() {
-        bail!("lore bench measures the embedded vector store: unset qdrant.url to run it");
-    }
     let plan = Plan::of(&args);
     if plan.sizes.is_empty() {
         bail!("--sizes needs at least one size above 0");
@@ -142,8 +139,22 @@ pub fn run(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
     let ing = &ctx.config.ingest;
     let chunk = ChunkConfig { target_tokens: ing.chunk_tokens, overlap_tokens: ing.chunk_overlap };
     let load = LoadOptions { max_text_mb: ing.max_text_mb, max_book_mb: ing.max_book_mb };
+    let mut options = ctx.engine_options()?;
+    // On a server, the bench writes into a collection of its own, which the children use too
+    // and which is deleted at the end (unless kept).
+    let server = options.server.as_mut().map(|server| {
+        server.collection = format!("{}-bench-{}", server.collection, std::process::id());
+        server.clone()
+    });
+    let _ = BENCH_COLLECTION.set(server.as_ref().map(|s| s.collection.clone()));
+    let _cleanup = ServerCleanup { server: server.clone().filter(|_| !args.keep) };
+    let vectors = match &server {
+        Some(s) => format!("Qdrant server {} (collection {})", lore_index::redact_url(&s.url), s.collection),
+        None => "embedded Qdrant".to_string(),
+    };
+    status(&format!("vectors in: {vectors}"));
     status("loading the embedding model");
-    let mut lib = BenchLibrary::create(&home, &ctx.engine_options()?, chunk)?;
+    let mut lib = BenchLibrary::create(&home, &options, chunk)?;
     let mut bar = Bar::new("ingest", "files");
     let figures = lib.ingest(&files, &load, &mut |d, t| bar.show(d, t))?;
     bar.done();
@@ -166,13 +177,15 @@ pub fn run(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
         let build = lib.grow_to(size, &mut |d, t| bar.show(d, t))?;
         bar.done();
         let unindexed = lib.unindexed()?;
-        let optimize_s =
-            if ctx.config.qdrant.optimize_after > 0 && unindexed >= ctx.config.qdrant.optimize_after {
-                status(&format!("building the HNSW index of {unindexed} vectors (as `lore optimize` does)"));
-                Some(lib.optimize()?)
-            } else {
-                None
-            };
+        let optimize_s = if let Some(server) = &server {
+            status("waiting for the server to index the collection");
+            Some(wait_for_server_index(server)?)
+        } else if ctx.config.qdrant.optimize_after > 0 && unindexed >= ctx.config.qdrant.optimize_after {
+            status(&format!("building the HNSW index of {unindexed} vectors (as `lore optimize` does)"));
+            Some(lib.optimize()?)
+        } else {
+            None
+        };
         status(&format!("timing searches at {} chunks", lib.chunks()));
         let child = run_search_child(&exe, &home, &queries_file, &plan)?;
         status(&format!("timing start-ups at {} chunks", lib.chunks()));
@@ -209,6 +222,7 @@ pub fn run(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
     let model = lib.engine_options().embed.model.clone().unwrap_or_else(|| "AllMiniLML6V2".to_string());
     let mut report = Report {
         build: if cfg!(debug_assertions) { "debug" } else { "release" },
+        vectors,
         cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         model,
         questions: queries.len(),
@@ -268,6 +282,55 @@ fn measure_increment(
         update_s,
         full_build_s: last.optimize_s,
     })
+}
+
+/// The Qdrant collection the bench writes into when the vectors are on a server (set once, at
+/// the start of a run); its children are told to use it.
+static BENCH_COLLECTION: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+/// A `lore` child process of the bench, using the bench's collection when there is one.
+fn lore_child(exe: &Path) -> Command {
+    let mut cmd = Command::new(exe);
+    if let Some(Some(collection)) = BENCH_COLLECTION.get() {
+        cmd.env("LORE_QDRANT_COLLECTION", collection);
+    }
+    cmd
+}
+
+/// Deletes the bench's collection on the server when dropped.
+struct ServerCleanup {
+    server: Option<lore_index::ServerOptions>,
+}
+
+impl Drop for ServerCleanup {
+    fn drop(&mut self) {
+        if let Some(server) = &self.server
+            && let Err(e) = lore_index::ServerStore::remove(server)
+        {
+            status(&format!("could not delete the bench's collection {}: {e}", server.collection));
+        }
+    }
+}
+
+/// Waits until the server has done optimizing the collection (its HNSW index built), so that
+/// searches are timed on the index, as they are on an embedded store that `lore optimize` built;
+/// returns the seconds waited. The status is read every half second and must say so twice in a
+/// row a second apart (the optimizer starts a moment after the writes); at most an hour.
+fn wait_for_server_index(server: &lore_index::ServerOptions) -> Result<f64> {
+    let t = Instant::now();
+    let mut settled = 0;
+    while settled < 2 {
+        std::thread::sleep(Duration::from_millis(500));
+        if lore_index::ServerStore::optimizing(server)? {
+            settled = 0;
+        } else {
+            settled += 1;
+        }
+        if t.elapsed() > Duration::from_secs(3600) {
+            bail!("the Qdrant server was still optimizing the bench's collection after an hour");
+        }
+    }
+    Ok(t.elapsed().as_secs_f64())
 }
 
 /// Megabytes (2^20 bytes) of a byte count.
@@ -371,7 +434,7 @@ fn search_child(ctx: &Context, args: &BenchArgs) -> Result<ExitCode> {
 
 /// Runs the search child on the library at `home`.
 fn run_search_child(exe: &Path, home: &Path, queries: &Path, plan: &Plan) -> Result<SearchChild> {
-    let out = Command::new(exe)
+    let out = lore_child(exe)
         .arg("--library")
         .arg(home)
         .args(["bench", "--search-child", "--json", "--runs", &plan.runs.to_string()])
@@ -392,7 +455,7 @@ fn time_ls(exe: &Path, home: &Path, runs: usize) -> Result<Startup> {
     let mut samples = Vec::new();
     for i in 0..=runs {
         let t = Instant::now();
-        let out = Command::new(exe)
+        let out = lore_child(exe)
             .arg("--library")
             .arg(home)
             .arg("ls")
@@ -433,7 +496,11 @@ fn run_tui(
     );
     let t = Instant::now();
     // stdin stays open (and silent) until the UI quits, so no end of input reaches it.
-    let mut child = Command::new("script")
+    let mut script = Command::new("script");
+    if let Some(Some(collection)) = BENCH_COLLECTION.get() {
+        script.env("LORE_QDRANT_COLLECTION", collection);
+    }
+    let mut child = script
         .args(["-qec", &cmd, "/dev/null"])
         .env("LORE_UI_TIMINGS", timings)
         .env("LORE_UI_EXIT_AFTER", exit_after)

@@ -96,7 +96,8 @@ pub(super) struct SizeReport {
     pub(super) build: GrowFigures,
     /// Vectors searched by brute force before any optimisation.
     pub(super) unindexed_vectors: u64,
-    /// Seconds the HNSW build took, when the library was large enough for `lore add` to start it.
+    /// Seconds the HNSW build took, when the library was large enough for `lore add` to start it;
+    /// on a Qdrant server, the seconds waited for the server's own build (its optimizer).
     pub(super) optimize_s: Option<f64>,
     pub(super) search_open_ms: f64,
     /// The first search of a new process, after it opened the library.
@@ -161,6 +162,9 @@ pub(super) struct Target {
 #[derive(Debug, Serialize)]
 pub(super) struct Report {
     pub(super) build: &'static str,
+    /// Where the vectors were kept: the embedded store or a Qdrant server (its URL, credentials
+    /// hidden, and collection).
+    pub(super) vectors: String,
     pub(super) cores: usize,
     pub(super) model: String,
     pub(super) plan: Plan,
@@ -290,6 +294,7 @@ pub(super) fn print_report(r: &Report) -> Result<(), OutputError> {
     let i = &r.ingest;
     let f = &i.figures;
     outln!("lore bench: {} build, {} cores, embedding model {}", r.build, r.cores, r.model)?;
+    outln!("vectors in: {}", r.vectors)?;
     outln!()?;
     outln!(
         "Ingest of {} ({} of its files): {} documents, {} failed, {} chunks, {:.1} MB",
