@@ -10,6 +10,7 @@ pub mod data_dir;
 pub mod junk;
 pub mod process;
 pub mod rng;
+pub mod scan;
 pub mod stores;
 pub mod tmux;
 

@@ -25,30 +25,51 @@ use lopdf::ObjectId;
 use crate::document::{Document, Kind};
 use crate::error::{IngestError, Result};
 use crate::guard;
+use crate::ocr::{self, OcrFailure, OcrMode, OcrOptions, OcrProgress};
 
 use self::device::GlyphCollector;
 use self::layout::PageLines;
 
-/// The hint given when a PDF has pages but no text.
-pub const NO_TEXT_HINT: &str = "no text layer (scanned pages?); run OCR first";
+/// The hint given when a PDF has pages but no text and OCR is off (`ingest.ocr = "never"`).
+pub const NO_TEXT_HINT: &str =
+    "no text layer (scanned pages?); set ingest.ocr = \"auto\" to read them by OCR";
 
-/// Loads a PDF from its bytes. `item` names it in errors and becomes the document's source; the
-/// caller fills in the hash.
+/// Loads a PDF from its bytes, without OCR. `item` names it in errors and becomes the
+/// document's source; the caller fills in the hash.
 pub fn load(bytes: &[u8], item: &str) -> Result<Document> {
-    load_pages(bytes, item, usize::MAX)
+    let never = OcrOptions { mode: OcrMode::Never, ..OcrOptions::default() };
+    load_pages(bytes, item, usize::MAX, &never, &mut |_| {})
+}
+
+/// Loads a PDF from its bytes, reading pages by OCR as `ocr` says and reporting each page read
+/// to `progress`.
+pub fn load_with_ocr(
+    bytes: &[u8],
+    item: &str,
+    ocr: &OcrOptions,
+    progress: &mut dyn FnMut(OcrProgress),
+) -> Result<Document> {
+    load_pages(bytes, item, usize::MAX, ocr, progress)
 }
 
 /// Loads only the first `max_pages` pages of a PDF: enough to tell what it is written in
-/// without extracting a whole book (see `sample.rs`).
+/// without extracting a whole book (see `sample.rs`). No page is read by OCR.
 pub(crate) fn load_first_pages(bytes: &[u8], item: &str, max_pages: usize) -> Result<Document> {
-    load_pages(bytes, item, max_pages)
+    let never = OcrOptions { mode: OcrMode::Never, ..OcrOptions::default() };
+    load_pages(bytes, item, max_pages, &never, &mut |_| {})
 }
 
 fn corrupt(item: &str, reason: impl Into<String>) -> IngestError {
     IngestError::Corrupt { item: item.to_string(), format: "PDF", reason: reason.into() }
 }
 
-fn load_pages(bytes: &[u8], item: &str, max_pages: usize) -> Result<Document> {
+fn load_pages(
+    bytes: &[u8],
+    item: &str,
+    max_pages: usize,
+    ocr: &OcrOptions,
+    progress: &mut dyn FnMut(OcrProgress),
+) -> Result<Document> {
     if bytes.is_empty() {
         return Err(IngestError::Empty { item: item.to_string() });
     }
@@ -68,18 +89,52 @@ fn load_pages(bytes: &[u8], item: &str, max_pages: usize) -> Result<Document> {
     let extracted = extract_pages(&doc, &page_ids, item);
     let mut pages = extracted.pages;
     let glyph_total: usize = extracted.glyphs;
+    let scanned: Vec<usize> = match ocr.mode {
+        OcrMode::Never => Vec::new(),
+        OcrMode::Always => (0..pages.len()).collect(),
+        OcrMode::Auto => (0..pages.len())
+            .filter(|&i| {
+                pages[i].lines.is_empty() && sanity::has_images(&doc, std::iter::once(page_ids[i].1))
+            })
+            .collect(),
+    };
+    let had_text = pages.iter().any(|p| !p.lines.is_empty());
+    let mut ocr_note = None;
+    if !scanned.is_empty() {
+        match read_by_ocr(bytes, &page_ids, &scanned, &mut pages, ocr, progress) {
+            Ok(()) => {
+                if pages.iter().all(|p| p.lines.is_empty()) {
+                    ocr_note = Some(format!("OCR found no words on its {} scanned pages", scanned.len()));
+                }
+            }
+            // Without tesseract the pages that have text are kept; a file of scanned pages
+            // alone is refused with the way to install it.
+            Err(OcrFailure::Missing(why)) if !had_text => {
+                return Err(IngestError::NoText {
+                    item: item.to_string(),
+                    hint: Some(format!("no text layer (scanned pages?), and {why}")),
+                });
+            }
+            Err(OcrFailure::Missing(_)) => {}
+            Err(OcrFailure::Failed(why)) => {
+                return Err(IngestError::Ocr { item: item.to_string(), reason: why });
+            }
+        }
+    }
     if pages.iter().all(|p| p.lines.is_empty()) {
         if let Some(err) = extracted.first_failure {
             return Err(err);
         }
-        let hint = if glyph_total > 0 {
-            "its characters are all blank"
+        let hint = if let Some(note) = ocr_note {
+            note
+        } else if glyph_total > 0 {
+            "its characters are all blank".into()
         } else if sanity::has_images(&doc, page_ids.iter().map(|(_, id)| *id)) {
-            NO_TEXT_HINT
+            NO_TEXT_HINT.into()
         } else {
-            "its pages draw no text"
+            "its pages draw no text".into()
         };
-        return Err(IngestError::NoText { item: item.to_string(), hint: Some(hint.to_string()) });
+        return Err(IngestError::NoText { item: item.to_string(), hint: Some(hint) });
     }
 
     let body_size = layout::body_size(&pages);
@@ -145,6 +200,33 @@ fn open(bytes: &[u8], item: &str) -> Result<lopdf::Document> {
         return Err(IngestError::Encrypted { item: item.to_string() });
     }
     Ok(doc)
+}
+
+/// Reads the pages at the indexes `scanned` by OCR, replacing their lines, in the languages
+/// `ocr` asks for (resolved against what tesseract has), reporting each page to `progress`.
+fn read_by_ocr(
+    bytes: &[u8],
+    page_ids: &[(u32, ObjectId)],
+    scanned: &[usize],
+    pages: &mut [PageLines],
+    ocr: &OcrOptions,
+    progress: &mut dyn FnMut(OcrProgress),
+) -> std::result::Result<(), OcrFailure> {
+    let installed = ocr::installed_languages(ocr)?;
+    let languages = ocr::choose_languages(ocr, &installed)?;
+    let hash = crate::hash::content_hash(bytes);
+    let reader = ocr::PageReader::new(ocr, bytes, &hash, languages)?;
+    for (done, &i) in scanned.iter().enumerate() {
+        let number = page_ids[i].0;
+        let (text, cached) = reader.read(number).map_err(|f| match f {
+            OcrFailure::Failed(why) => OcrFailure::Failed(format!("page {number}: {why}")),
+            missing => missing,
+        })?;
+        let media_box = pages[i].media_box;
+        pages[i] = layout::ocr_page(&text, media_box);
+        progress(OcrProgress { page: number, done: done + 1, total: scanned.len(), cached });
+    }
+    Ok(())
 }
 
 fn one_line(s: &str) -> String {
