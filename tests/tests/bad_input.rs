@@ -56,7 +56,8 @@ fn bad_files_are_named_once_and_the_rest_is_added() {
     for (name, reason) in [
         ("truncated.pdf", ""),
         ("encrypted.pdf", "encrypted"),
-        ("scanned.pdf", "no text layer"),
+        // A 16×16-pixel image and nothing else: OCR reads it and finds no words.
+        ("scanned.pdf", "OCR found no words on its scanned page"),
         ("empty.txt", "empty"),
         ("junk.pdf", ""),
         ("junk.md", "binary"),

@@ -716,6 +716,36 @@ mod tests {
     }
 
     #[test]
+    fn ocr_settings_come_from_the_file_or_the_environment() {
+        let d = Config::default().ingest.load_options().ocr;
+        assert_eq!((d.mode, d.languages.len(), d.dpi), (lore_ingest::OcrMode::Auto, 0, 300));
+        let t: toml::Table =
+            "[ingest]\nocr = \"always\"\nocr_languages = [\"eng\", \"chi_sim\"]\nocr_dpi = 200\n"
+                .parse()
+                .unwrap();
+        let cfg: Config = toml::Value::Table(t).try_into().unwrap();
+        let o = cfg.ingest.load_options().ocr;
+        assert_eq!(
+            (o.mode, o.languages, o.dpi),
+            (lore_ingest::OcrMode::Always, vec!["eng".into(), "chi_sim".into()], 200)
+        );
+        let mut t = toml::Table::new();
+        let vars = [
+            ("LORE_INGEST_OCR", "never"),
+            ("LORE_INGEST_OCR_LANGUAGES", "en, zh"),
+            ("LORE_INGEST_OCR_TIMEOUT_SECS", "9"),
+        ];
+        apply_env(&mut t, vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let cfg: Config = toml::Value::Table(t).try_into().unwrap();
+        let o = cfg.ingest.load_options().ocr;
+        assert_eq!(o.mode, lore_ingest::OcrMode::Never);
+        assert_eq!(o.languages, ["en", "zh"]);
+        assert_eq!(o.timeout, std::time::Duration::from_secs(9));
+        let bad: toml::Table = "[ingest]\nocr = \"sometimes\"\n".parse().unwrap();
+        assert!(toml::Value::Table(bad).try_into::<Config>().is_err());
+    }
+
+    #[test]
     fn env_overrides_config_values() {
         let mut t: toml::Table = "[ingest]\nmax_text_mb = 3\n".parse().unwrap();
         let vars = vec![
