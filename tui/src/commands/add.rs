@@ -21,7 +21,7 @@ pub(crate) fn ocr_message(path: &std::path::Path, page: &lore_ingest::OcrProgres
 /// Without a terminal, OCR progress is a line on stderr for the first page read, every tenth
 /// and the last (with `--quiet`, none).
 pub(crate) fn ocr_line(path: &std::path::Path, page: &lore_ingest::OcrProgress) {
-    if page.done == 1 || page.done % 10 == 0 || page.done == page.total {
+    if page.done == 1 || page.done.is_multiple_of(10) || page.done == page.total {
         let cached = if page.cached { ", its text read before" } else { "" };
         output::info_line(&format!(
             "{}: OCR page {} ({} of {} scanned pages{cached})",
