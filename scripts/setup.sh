@@ -14,11 +14,16 @@ cd "$(dirname "$0")/.."
 
 say() { printf '==> %s\n' "$*" >&2; }
 
-# 1. Debian packages: pdftotext (the PDF extraction tests compare against it), tmux (terminal UI
-#    tests), python3 + pip + venv (to fetch model files and build tools from PyPI), unzip, and a
-#    C++ compiler for the chat server.
+# 1. Debian packages: pdftotext (the PDF extraction tests compare against it) and pdftoppm (OCR
+#    renders scanned pages with it), tesseract with its English and Simplified Chinese data (OCR
+#    of scanned PDFs) and the WenQuanYi Micro Hei font (the OCR tests draw Chinese pages with it),
+#    tmux (terminal UI tests), python3 + pip + venv (to fetch model files and build tools from
+#    PyPI), unzip, and a C++ compiler for the chat server.
 need=()
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr tesseract-ocr-eng)
+tesseract --list-langs 2>/dev/null | grep -qx chi_sim || need+=(tesseract-ocr-chi-sim)
+[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v unzip >/dev/null 2>&1 || need+=(unzip)
 command -v xz >/dev/null 2>&1 || need+=(xz-utils)

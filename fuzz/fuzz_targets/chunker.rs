@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
             while !t.is_char_boundary(mid) {
                 mid -= 1;
             }
-            s.pages = vec![PageMark { offset: 0, page: 1 }, PageMark { offset: mid, page: 2 }];
+            s.pages = vec![PageMark { offset: 0, page: 1, ocr: false }, PageMark { offset: mid, page: 2, ocr: false }];
             s
         })
         .collect();

@@ -139,6 +139,7 @@ mod tests {
             page_end: None,
             line_start: None,
             line_end: None,
+            ocr: false,
             char_start: 0,
             char_end: text.len() as u64,
             tokens: 10,

@@ -10,6 +10,7 @@
 //! <home>/write.lock       the single-writer lock
 //! <home>/vectors.lock     the vector store's writer mark
 //! <home>/config.toml      the library's own configuration, optional
+//! <home>/ocr/             the text of scanned PDF pages read by OCR, by file hash and page
 //! ```
 //!
 //! [`Catalog::open_home`]: crate::catalog::Catalog::open_home
@@ -30,6 +31,15 @@ pub const WRITER_LOCK_FILE: &str = "write.lock";
 pub const VECTOR_WRITER_FILE: &str = "vectors.lock";
 /// The library's own configuration file, read before the user's.
 pub const CONFIG_FILE: &str = "config.toml";
+
+/// Folder of the OCR cache inside a library: `<hash>/p<page>-<languages>-<dpi>dpi.txt`, the
+/// text of each scanned page read, so an interrupted add resumes without reading them again.
+pub const OCR_DIR: &str = "ocr";
+
+/// The OCR cache of the library `home`.
+pub fn ocr_dir(home: &Path) -> PathBuf {
+    home.join(OCR_DIR)
+}
 
 /// The catalog of the library `home`.
 pub fn catalog_path(home: &Path) -> PathBuf {

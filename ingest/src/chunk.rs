@@ -293,6 +293,7 @@ fn make_chunk(
         language: None,
         line_start: None,
         line_end: None,
+        ocr: section.ocr_in(start, end),
     }
 }
 
@@ -533,7 +534,10 @@ mod tests {
         let mid = text.len() / 2;
         let mid = text[mid..].find(' ').map(|i| mid + i + 1).unwrap();
         let s = Section {
-            pages: vec![PageMark { offset: 0, page: 7 }, PageMark { offset: mid, page: 8 }],
+            pages: vec![
+                PageMark { offset: 0, page: 7, ocr: false },
+                PageMark { offset: mid, page: 8, ocr: false },
+            ],
             ..Section::new(vec![], text)
         };
         let chunks = Chunker::estimated(ChunkConfig::default()).chunk(&doc(Kind::Pdf, vec![s])).unwrap();

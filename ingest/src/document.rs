@@ -66,6 +66,9 @@ pub struct PageMark {
     pub offset: usize,
     /// 1-based page number.
     pub page: u32,
+    /// The page's text was read by OCR from its image.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ocr: bool,
 }
 
 /// A run of text under one heading path.
@@ -90,6 +93,15 @@ impl Section {
     /// A section with a heading path and text and no pages or anchor.
     pub fn new(heading_path: Vec<String>, text: impl Into<String>) -> Self {
         Section { heading_path, anchor: None, pages: Vec::new(), text: text.into(), line: None }
+    }
+
+    /// Whether any of the text in bytes `start..end` is on a page read by OCR.
+    pub fn ocr_in(&self, start: usize, end: usize) -> bool {
+        let first = self.pages.partition_point(|m| m.offset <= start).saturating_sub(1);
+        self.pages[first.min(self.pages.len())..]
+            .iter()
+            .take_while(|m| m.offset < end.max(start + 1))
+            .any(|m| m.ocr)
     }
 
     /// The page that holds byte `offset` of the text, if the section has pages.
@@ -175,6 +187,9 @@ pub struct Chunk {
     /// Last line of the source the chunk's text is on.
     #[serde(default)]
     pub line_end: Option<u32>,
+    /// Some of the chunk's text was read by OCR from a page's image (a scanned PDF page).
+    #[serde(default)]
+    pub ocr: bool,
 }
 
 impl Chunk {
@@ -191,7 +206,10 @@ mod tests {
     #[test]
     fn page_at_maps_offsets_to_pages() {
         let s = Section {
-            pages: vec![PageMark { offset: 0, page: 4 }, PageMark { offset: 10, page: 5 }],
+            pages: vec![
+                PageMark { offset: 0, page: 4, ocr: false },
+                PageMark { offset: 10, page: 5, ocr: false },
+            ],
             ..Section::new(vec![], "0123456789abcdef")
         };
         assert_eq!(s.page_at(0), Some(4));
@@ -199,6 +217,24 @@ mod tests {
         assert_eq!(s.page_at(10), Some(5));
         assert_eq!(s.page_at(15), Some(5));
         assert_eq!(Section::new(vec![], "x").page_at(0), None);
+    }
+
+    #[test]
+    fn ocr_in_tells_whether_a_span_touches_a_page_read_by_ocr() {
+        let s = Section {
+            pages: vec![
+                PageMark { offset: 0, page: 1, ocr: false },
+                PageMark { offset: 10, page: 2, ocr: true },
+                PageMark { offset: 20, page: 3, ocr: false },
+            ],
+            ..Section::new(vec![], "0123456789abcdefghijklmnopqrstuvwxyz")
+        };
+        assert!(!s.ocr_in(0, 10));
+        assert!(s.ocr_in(5, 11));
+        assert!(s.ocr_in(12, 15));
+        assert!(s.ocr_in(15, 25));
+        assert!(!s.ocr_in(20, 30));
+        assert!(!Section::new(vec![], "x").ocr_in(0, 1));
     }
 
     #[test]

@@ -55,6 +55,14 @@ pub enum IngestError {
         /// A hint, e.g. "scanned pages without a text layer; OCR it first".
         hint: Option<String>,
     },
+    /// Reading a scanned page by OCR failed (a program failed or overran its time).
+    #[error("{item}: OCR failed: {reason}")]
+    Ocr {
+        /// The file.
+        item: String,
+        /// What went wrong, naming the page and the program.
+        reason: String,
+    },
     /// The file is damaged or not what its name says.
     #[error("{item}: not a valid {format} file: {reason}")]
     Corrupt {
@@ -200,6 +208,7 @@ impl IngestError {
             IngestError::Encrypted { .. } => "encrypted",
             IngestError::NoText { .. } => "no_text",
             IngestError::Corrupt { .. } => "corrupt",
+            IngestError::Ocr { .. } => "ocr",
             IngestError::Internal { .. } => "internal",
             IngestError::Chunking { .. } => "chunking",
             IngestError::Tokenizer { .. } => "tokenizer",

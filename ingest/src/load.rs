@@ -7,6 +7,7 @@ use crate::document::{Document, Kind};
 use crate::error::{IngestError, Result};
 use crate::hash::content_hash;
 use crate::lang::detect_language;
+use crate::ocr::{OcrOptions, OcrProgress};
 
 /// Limits and choices for loading.
 #[derive(Debug, Clone)]
@@ -15,11 +16,13 @@ pub struct LoadOptions {
     pub max_text_mb: u64,
     /// Largest PDF or EPUB accepted, in MB.
     pub max_book_mb: u64,
+    /// When and how PDF pages without text are read by OCR.
+    pub ocr: OcrOptions,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions { max_text_mb: 16, max_book_mb: 512 }
+        LoadOptions { max_text_mb: 16, max_book_mb: 512, ocr: OcrOptions::default() }
     }
 }
 
@@ -56,7 +59,16 @@ pub struct FileSource {
 impl FileSource {
     /// Parses the bytes into a document whose source is the canonical path.
     pub fn load(&self, opts: &LoadOptions) -> Result<Document> {
-        let mut doc = load_bytes(&self.bytes, &self.item, self.kind, &self.stem, opts)?;
+        self.load_reporting(opts, &mut |_| {})
+    }
+
+    /// Parses the bytes like [`FileSource::load`], telling `on_ocr` of each PDF page read by OCR.
+    pub fn load_reporting(
+        &self,
+        opts: &LoadOptions,
+        on_ocr: &mut dyn FnMut(OcrProgress),
+    ) -> Result<Document> {
+        let mut doc = load_bytes_reporting(&self.bytes, &self.item, self.kind, &self.stem, opts, on_ocr)?;
         doc.source = self.canonical.clone();
         Ok(doc)
     }
@@ -122,9 +134,22 @@ pub fn load_bytes(
     fallback_title: &str,
     opts: &LoadOptions,
 ) -> Result<Document> {
+    load_bytes_reporting(bytes, item, kind, fallback_title, opts, &mut |_| {})
+}
+
+/// Loads a source from its bytes like [`load_bytes`], telling `on_ocr` of each PDF page read by
+/// OCR.
+pub fn load_bytes_reporting(
+    bytes: &[u8],
+    item: &str,
+    kind: Kind,
+    fallback_title: &str,
+    opts: &LoadOptions,
+    on_ocr: &mut dyn FnMut(OcrProgress),
+) -> Result<Document> {
     check_size(item, kind, bytes.len() as u64, opts)?;
     let mut doc = match kind {
-        Kind::Pdf => crate::pdf::load(bytes, item)?,
+        Kind::Pdf => crate::pdf::load_with_ocr(bytes, item, &opts.ocr, on_ocr)?,
         Kind::Epub => crate::epub::load(bytes, item)?,
         Kind::Html | Kind::Web | Kind::News => {
             let decoded = crate::text::decode(bytes, item)?;
@@ -171,7 +196,7 @@ mod tests {
 
     #[test]
     fn size_limits_name_the_file() {
-        let opts = LoadOptions { max_text_mb: 1, max_book_mb: 1 };
+        let opts = LoadOptions { max_text_mb: 1, max_book_mb: 1, ..LoadOptions::default() };
         let big = vec![b'a'; 2 * 1024 * 1024];
         let err = load_bytes(&big, "big.txt", Kind::Text, "big", &opts).unwrap_err();
         assert_eq!(err.reason_code(), "too_large");

@@ -11,6 +11,7 @@ pub mod junk;
 pub mod process;
 pub mod qdrant;
 pub mod rng;
+pub mod scan;
 pub mod stores;
 pub mod tmux;
 

@@ -415,12 +415,67 @@ pub struct IngestConfig {
     pub chunk_tokens: usize,
     /// Overlap between chunks in tokens.
     pub chunk_overlap: usize,
+    /// When PDF pages are read by OCR: `auto` (pages without text, when tesseract is
+    /// installed), `never`, `always` (every page).
+    pub ocr: lore_ingest::OcrMode,
+    /// OCR languages, as ISO 639-1 codes or tesseract's names (`eng`, `chi_sim`); empty: English
+    /// and the languages the library holds. From the environment, a comma-separated list.
+    #[serde(deserialize_with = "string_or_list")]
+    pub ocr_languages: Vec<String>,
+    /// Longest run of pdftoppm or tesseract on one page, in seconds.
+    pub ocr_timeout_secs: u64,
+    /// Resolution scanned pages are rendered at for OCR, in dots per inch.
+    pub ocr_dpi: u32,
 }
 
 impl Default for IngestConfig {
     fn default() -> Self {
-        IngestConfig { max_text_mb: 16, max_book_mb: 512, chunk_tokens: 256, chunk_overlap: 38 }
+        let ocr = lore_ingest::OcrOptions::default();
+        IngestConfig {
+            max_text_mb: 16,
+            max_book_mb: 512,
+            chunk_tokens: 256,
+            chunk_overlap: 38,
+            ocr: ocr.mode,
+            ocr_languages: Vec::new(),
+            ocr_timeout_secs: ocr.timeout.as_secs(),
+            ocr_dpi: ocr.dpi,
+        }
     }
+}
+
+impl IngestConfig {
+    /// How files are read: the size limits and OCR.
+    pub fn load_options(&self) -> lore_ingest::LoadOptions {
+        lore_ingest::LoadOptions {
+            max_text_mb: self.max_text_mb,
+            max_book_mb: self.max_book_mb,
+            ocr: lore_ingest::OcrOptions {
+                mode: self.ocr,
+                languages: self.ocr_languages.clone(),
+                timeout: std::time::Duration::from_secs(self.ocr_timeout_secs.max(1)),
+                dpi: self.ocr_dpi.clamp(50, 1200),
+                ..Default::default()
+            },
+        }
+    }
+}
+
+/// A list given as a TOML array or as one comma- or plus-separated string (as an environment
+/// variable gives it).
+fn string_or_list<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => {
+            s.split([',', '+']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+        }
+        OneOrMany::Many(v) => v,
+    })
 }
 
 /// `[embedding]`
@@ -676,6 +731,36 @@ mod tests {
         let opts = cfg.web.fetch_options(&cfg.ingest);
         assert!(opts.allow_private);
         assert_eq!(opts.item_fetches, 3);
+    }
+
+    #[test]
+    fn ocr_settings_come_from_the_file_or_the_environment() {
+        let d = Config::default().ingest.load_options().ocr;
+        assert_eq!((d.mode, d.languages.len(), d.dpi), (lore_ingest::OcrMode::Auto, 0, 300));
+        let t: toml::Table =
+            "[ingest]\nocr = \"always\"\nocr_languages = [\"eng\", \"chi_sim\"]\nocr_dpi = 200\n"
+                .parse()
+                .unwrap();
+        let cfg: Config = toml::Value::Table(t).try_into().unwrap();
+        let o = cfg.ingest.load_options().ocr;
+        assert_eq!(
+            (o.mode, o.languages, o.dpi),
+            (lore_ingest::OcrMode::Always, vec!["eng".into(), "chi_sim".into()], 200)
+        );
+        let mut t = toml::Table::new();
+        let vars = [
+            ("LORE_INGEST_OCR", "never"),
+            ("LORE_INGEST_OCR_LANGUAGES", "en, zh"),
+            ("LORE_INGEST_OCR_TIMEOUT_SECS", "9"),
+        ];
+        apply_env(&mut t, vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let cfg: Config = toml::Value::Table(t).try_into().unwrap();
+        let o = cfg.ingest.load_options().ocr;
+        assert_eq!(o.mode, lore_ingest::OcrMode::Never);
+        assert_eq!(o.languages, ["en", "zh"]);
+        assert_eq!(o.timeout, std::time::Duration::from_secs(9));
+        let bad: toml::Table = "[ingest]\nocr = \"sometimes\"\n".parse().unwrap();
+        assert!(toml::Value::Table(bad).try_into::<Config>().is_err());
     }
 
     #[test]

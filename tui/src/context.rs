@@ -91,8 +91,7 @@ impl Context {
 
     /// How files are read.
     fn load_options(&self) -> LoadOptions {
-        let ing = &self.config.ingest;
-        LoadOptions { max_text_mb: ing.max_text_mb, max_book_mb: ing.max_book_mb }
+        self.config.ingest.load_options()
     }
 
     /// Opens the library for writing, waiting up to `wait` for another writer. Waiting for a

@@ -148,6 +148,7 @@ mod tests {
             language: None,
             line_start: None,
             line_end: None,
+            ocr: false,
         };
         let doc = Document {
             source: source.into(),

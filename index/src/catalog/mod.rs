@@ -608,8 +608,8 @@ fn insert_sections(tx: &Transaction<'_>, id: i64, doc: &Document) -> Result<()> 
 fn insert_chunks(tx: &Transaction<'_>, id: i64, chunks: &[Chunk]) -> Result<()> {
     let mut stmt = tx.prepare_cached(
         "INSERT INTO chunks(id, doc_id, ordinal, section, text, heading_path, anchor, page_start, page_end,
-                            char_start, char_end, tokens, language, line_start, line_end)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                            char_start, char_end, tokens, language, line_start, line_end, ocr)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?;
     for c in chunks {
         stmt.execute(params![
@@ -627,7 +627,8 @@ fn insert_chunks(tx: &Transaction<'_>, id: i64, chunks: &[Chunk]) -> Result<()> 
             c.tokens,
             c.language,
             c.line_start,
-            c.line_end
+            c.line_end,
+            c.ocr
         ])
         .map_err(CatalogError::classify)?;
     }

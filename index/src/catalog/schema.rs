@@ -177,4 +177,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE
     );
     "#,
+    // 10: whether a chunk's text was read by OCR from a scanned page. Older chunks were not.
+    r#"
+    ALTER TABLE chunks ADD COLUMN ocr INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];

@@ -21,6 +21,7 @@ pub(super) fn doc(source: &str, hash: &str, paras: &[&str]) -> (Document, Vec<Ch
             language: None,
             line_start: Some(i as u32 + 1),
             line_end: Some(i as u32 + 1),
+            ocr: false,
         })
         .collect();
     let d = Document {

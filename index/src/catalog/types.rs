@@ -283,6 +283,8 @@ pub struct StoredChunk {
     pub line_start: Option<u32>,
     /// Last line of the source file it is on.
     pub line_end: Option<u32>,
+    /// Some of its text was read by OCR from a scanned page.
+    pub ocr: bool,
 }
 
 impl StoredChunk {
@@ -317,7 +319,7 @@ impl StoredChunk {
 
 pub(super) const CHUNK_SELECT: &str =
     "SELECT id, doc_id, ordinal, section, text, heading_path, anchor, page_start,
-    page_end, char_start, char_end, tokens, language, line_start, line_end FROM chunks";
+    page_end, char_start, char_end, tokens, language, line_start, line_end, ocr FROM chunks";
 
 pub(super) fn chunk_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<StoredChunk>> {
     let heading_path = match string_list_at(r, 5)? {
@@ -340,5 +342,6 @@ pub(super) fn chunk_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<S
         language: r.get(12)?,
         line_start: r.get(13)?,
         line_end: r.get(14)?,
+        ocr: r.get(15)?,
     }))
 }

@@ -135,6 +135,16 @@ pub enum AddEvent<'a> {
         /// What happened.
         outcome: &'a ItemOutcome,
     },
+    /// A page of a scanned PDF was read by OCR (pages with no text layer; see
+    /// [`lore_ingest::OcrOptions`]).
+    Ocr {
+        /// Position in the batch, from 0.
+        index: usize,
+        /// The file.
+        path: &'a Path,
+        /// The page, its count and whether its text came from the OCR cache.
+        page: lore_ingest::OcrProgress,
+    },
     /// The second phase: chunks awaiting vectors (this add's, and any an interrupted run left)
     /// embedded so far.
     Vectors {
@@ -223,6 +233,10 @@ impl Library {
             Some(path) => Chunker::from_tokenizer_file(path, options.chunk.clone())?,
             None => Chunker::estimated(options.chunk.clone()),
         };
+        let mut options = options;
+        if options.load.ocr.cache_dir.is_none() {
+            options.load.ocr.cache_dir = Some(layout::ocr_dir(home));
+        }
         let mut lib = Library::assemble(home, catalog, options, chunker, engines, Some(lock));
         lib.tightened = tightened;
         // A rebuild of the indexes comes first: until it is complete they are not usable.
@@ -489,9 +503,12 @@ impl Library {
             total: work.len(),
             skipped: report.skipped_unsupported.len() + report.skipped_hidden,
         });
+        self.note_ocr_languages()?;
         for (index, (path, root)) in work.iter().enumerate() {
             progress(AddEvent::Started { index, path });
-            let outcome = match self.add_file(path, *root, tags) {
+            let added =
+                self.add_file(path, *root, tags, &mut |page| progress(AddEvent::Ocr { index, path, page }));
+            let outcome = match added {
                 Ok(o) => o,
                 Err(Error::Ingest(e)) => {
                     ItemOutcome::Failed { code: e.reason_code(), message: e.to_string() }
@@ -535,12 +552,25 @@ impl Library {
         Ok(report)
     }
 
-    /// Adds one file.
+    /// Gives OCR the languages the library holds (its default languages are English and
+    /// these).
+    pub(crate) fn note_ocr_languages(&mut self) -> Result<()> {
+        let ocr = &self.options.load.ocr;
+        if ocr.mode == lore_ingest::OcrMode::Never || !ocr.languages.is_empty() {
+            return Ok(());
+        }
+        let held = self.catalog.chunk_languages()?;
+        self.options.load.ocr.library_languages = held.into_iter().filter_map(|(lang, _)| lang).collect();
+        Ok(())
+    }
+
+    /// Adds one file, telling `on_ocr` of each scanned page read by OCR.
     pub(crate) fn add_file(
         &mut self,
         path: &Path,
         root: Option<i64>,
         tags: &[String],
+        on_ocr: &mut dyn FnMut(lore_ingest::OcrProgress),
     ) -> Result<ItemOutcome> {
         let source = lore_ingest::read_file(path, &self.options.load)?;
         let hash = source.hash();
@@ -571,7 +601,7 @@ impl Library {
             self.catalog.begin_upsert(&new)?;
             return Ok(ItemOutcome::Unchanged { doc_id: id });
         }
-        let doc = source.load(&self.options.load)?;
+        let doc = source.load_reporting(&self.options.load, on_ocr)?;
         self.add_loaded(&doc, tags, root, file)
     }
 

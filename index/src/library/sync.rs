@@ -479,11 +479,15 @@ impl Library {
         progress: &mut dyn FnMut(AddEvent<'_>),
     ) -> Result<()> {
         progress(AddEvent::Planned { total: reads.len(), skipped: 0 });
+        self.note_ocr_languages()?;
         for (index, read) in reads.iter().enumerate() {
             let path = read.path.as_path();
             progress(AddEvent::Started { index, path });
             let root_tags = tags.get(&read.root).map(Vec::as_slice).unwrap_or_default();
-            let outcome = match self.add_file(path, Some(read.root), root_tags) {
+            let added = self.add_file(path, Some(read.root), root_tags, &mut |page| {
+                progress(AddEvent::Ocr { index, path, page })
+            });
+            let outcome = match added {
                 Ok(o) => o,
                 Err(Error::Ingest(e)) => {
                     ItemOutcome::Failed { code: e.reason_code(), message: e.to_string() }

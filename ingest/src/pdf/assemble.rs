@@ -15,6 +15,7 @@ struct Flat {
     para_start: bool,
     base: f64,
     upright: bool,
+    ocr: bool,
 }
 
 /// Builds the document's sections from its pages' lines (page `i` of the slice is physical page
@@ -53,6 +54,7 @@ fn flatten(pages: &[PageLines]) -> Vec<Flat> {
                 para_start,
                 base: line.base,
                 upright: line.orientation == Orientation::Upright,
+                ocr: page.ocr,
             });
         }
     }
@@ -176,7 +178,7 @@ fn section_text(lines: &[Flat], heading_path: Vec<String>) -> Option<Section> {
         }
         para_pending = false;
         if pages.last().is_none_or(|m| m.page != line.page) {
-            pages.push(PageMark { offset: text.len(), page: line.page });
+            pages.push(PageMark { offset: text.len(), page: line.page, ocr: line.ocr });
         }
         text.push_str(&line.text);
     }
@@ -206,6 +208,7 @@ mod tests {
                 })
                 .collect(),
             media_box: [0.0, 0.0, 612.0, 792.0],
+            ocr: false,
         }
     }
 
@@ -221,7 +224,10 @@ mod tests {
         assert_eq!(s[0].text, "Title\n\nFirst para goes\non here.\nand ends on page three.\n\nNew para.");
         assert!(s[0].heading_path.is_empty());
         let at = s[0].text.find("and ends").unwrap();
-        assert_eq!(s[0].pages, vec![PageMark { offset: 0, page: 1 }, PageMark { offset: at, page: 3 }]);
+        assert_eq!(
+            s[0].pages,
+            vec![PageMark { offset: 0, page: 1, ocr: false }, PageMark { offset: at, page: 3, ocr: false }]
+        );
         assert_eq!(s[0].page_at(at + 3), Some(3));
         assert_eq!(s[0].page_at(at - 1), Some(1));
     }
@@ -256,9 +262,12 @@ mod tests {
                 ),
             ]
         );
-        assert_eq!(s[1].pages, vec![PageMark { offset: 0, page: 2 }]);
+        assert_eq!(s[1].pages, vec![PageMark { offset: 0, page: 2, ocr: false }]);
         let at = s[2].text.find("continues").unwrap();
-        assert_eq!(s[2].pages, vec![PageMark { offset: 0, page: 2 }, PageMark { offset: at, page: 3 }]);
+        assert_eq!(
+            s[2].pages,
+            vec![PageMark { offset: 0, page: 2, ocr: false }, PageMark { offset: at, page: 3, ocr: false }]
+        );
     }
 
     #[test]

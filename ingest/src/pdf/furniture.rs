@@ -231,7 +231,7 @@ mod tests {
         lines.push(line(&format!("Body text of page {n} begins here."), 700.0, 10.0));
         lines.push(line("and goes on.", 688.0, 10.0));
         lines.push(line(&n.to_string(), 40.0, 10.0));
-        PageLines { lines, media_box: [0.0, 0.0, 612.0, 792.0] }
+        PageLines { lines, media_box: [0.0, 0.0, 612.0, 792.0], ocr: false }
     }
 
     #[test]
@@ -252,6 +252,7 @@ mod tests {
             .map(|n| PageLines {
                 lines: vec![line(&n.to_string(), 700.0, 10.0)],
                 media_box: [0.0, 0.0, 612.0, 792.0],
+                ocr: false,
             })
             .collect();
         assert_eq!(strip(&mut pages), 0);

@@ -87,6 +87,40 @@ pub struct PageLines {
     pub lines: Vec<Line>,
     /// `[llx, lly, urx, ury]` of the media box.
     pub media_box: [f64; 4],
+    /// The lines were read by OCR from the page's image.
+    pub ocr: bool,
+}
+
+/// The lines of a page read by OCR: tesseract's lines top to bottom, a paragraph after each
+/// blank line, laid out evenly down the page in one font size (OCR gives no geometry that
+/// later steps need).
+pub fn ocr_page(text: &str, media_box: [f64; 4]) -> PageLines {
+    let raw: Vec<&str> = text.lines().map(str::trim).collect();
+    let count = raw.iter().filter(|l| !l.is_empty()).count().max(1);
+    let [llx, lly, urx, ury] = media_box;
+    let (left, right) = if urx > llx { (llx, urx) } else { (0.0, 612.0) };
+    let (bottom, top) = if ury > lly { (lly, ury) } else { (0.0, 792.0) };
+    let step = (top - bottom) / (count as f64 + 1.0);
+    let mut lines = Vec::with_capacity(count);
+    let mut para_start = true;
+    for l in raw {
+        if l.is_empty() {
+            para_start = true;
+            continue;
+        }
+        let base = top - step * (lines.len() as f64 + 1.0);
+        lines.push(Line {
+            text: l.to_string(),
+            orientation: Orientation::Upright,
+            start: left,
+            end: right,
+            base,
+            size: 10.0,
+            para_start,
+        });
+        para_start = false;
+    }
+    PageLines { lines, media_box: [left, bottom, right, top], ocr: true }
 }
 
 /// A line being built.
@@ -109,7 +143,7 @@ pub fn lay_out(page: &PageGlyphs) -> PageLines {
         finish(&mut lines, acc);
     }
     mark_paragraphs(&mut lines);
-    PageLines { lines, media_box: page.media_box }
+    PageLines { lines, media_box: page.media_box, ocr: false }
 }
 
 fn add_glyph(lines: &mut Vec<Line>, cur: &mut Option<Acc>, g: &Glyph) {

@@ -270,6 +270,7 @@ mod tests {
                 line("Notes on R: A Programming Environment", 600.0, 14.0),
             ],
             media_box: [0.0, 0.0, 612.0, 792.0],
+            ocr: false,
         };
         assert_eq!(title_from_first_page(&page, Some(10.0)), Some("An Introduction to R".into()));
         assert_eq!(title_from_first_page(&page, Some(22.0)), None);

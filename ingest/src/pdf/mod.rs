@@ -25,30 +25,61 @@ use lopdf::ObjectId;
 use crate::document::{Document, Kind};
 use crate::error::{IngestError, Result};
 use crate::guard;
+use crate::ocr::{self, OcrFailure, OcrMode, OcrOptions, OcrProgress};
 
 use self::device::GlyphCollector;
 use self::layout::PageLines;
 
-/// The hint given when a PDF has pages but no text.
-pub const NO_TEXT_HINT: &str = "no text layer (scanned pages?); run OCR first";
+/// The hint given when a PDF has pages but no text and OCR is off (`ingest.ocr = "never"`).
+pub const NO_TEXT_HINT: &str =
+    "no text layer (scanned pages?); set ingest.ocr = \"auto\" to read them by OCR";
 
-/// Loads a PDF from its bytes. `item` names it in errors and becomes the document's source; the
-/// caller fills in the hash.
+/// The hint given when a PDF loaded without OCR ([`load`]: a PDF fetched from the web) has pages
+/// but no text.
+pub const NO_TEXT_HINT_WITHOUT_OCR: &str =
+    "no text layer (scanned pages?); lore reads scanned pages by OCR in files: download it and add the file";
+
+/// Loads a PDF from its bytes, without OCR. `item` names it in errors and becomes the
+/// document's source; the caller fills in the hash.
 pub fn load(bytes: &[u8], item: &str) -> Result<Document> {
-    load_pages(bytes, item, usize::MAX)
+    let never = OcrOptions { mode: OcrMode::Never, ..OcrOptions::default() };
+    load_pages(bytes, item, usize::MAX, &never, &mut |_| {}).map_err(|e| match e {
+        IngestError::NoText { item, hint: Some(h) } if h == NO_TEXT_HINT => {
+            IngestError::NoText { item, hint: Some(NO_TEXT_HINT_WITHOUT_OCR.into()) }
+        }
+        other => other,
+    })
+}
+
+/// Loads a PDF from its bytes, reading pages by OCR as `ocr` says and reporting each page read
+/// to `progress`.
+pub fn load_with_ocr(
+    bytes: &[u8],
+    item: &str,
+    ocr: &OcrOptions,
+    progress: &mut dyn FnMut(OcrProgress),
+) -> Result<Document> {
+    load_pages(bytes, item, usize::MAX, ocr, progress)
 }
 
 /// Loads only the first `max_pages` pages of a PDF: enough to tell what it is written in
-/// without extracting a whole book (see `sample.rs`).
+/// without extracting a whole book (see `sample.rs`). No page is read by OCR.
 pub(crate) fn load_first_pages(bytes: &[u8], item: &str, max_pages: usize) -> Result<Document> {
-    load_pages(bytes, item, max_pages)
+    let never = OcrOptions { mode: OcrMode::Never, ..OcrOptions::default() };
+    load_pages(bytes, item, max_pages, &never, &mut |_| {})
 }
 
 fn corrupt(item: &str, reason: impl Into<String>) -> IngestError {
     IngestError::Corrupt { item: item.to_string(), format: "PDF", reason: reason.into() }
 }
 
-fn load_pages(bytes: &[u8], item: &str, max_pages: usize) -> Result<Document> {
+fn load_pages(
+    bytes: &[u8],
+    item: &str,
+    max_pages: usize,
+    ocr: &OcrOptions,
+    progress: &mut dyn FnMut(OcrProgress),
+) -> Result<Document> {
     if bytes.is_empty() {
         return Err(IngestError::Empty { item: item.to_string() });
     }
@@ -68,18 +99,55 @@ fn load_pages(bytes: &[u8], item: &str, max_pages: usize) -> Result<Document> {
     let extracted = extract_pages(&doc, &page_ids, item);
     let mut pages = extracted.pages;
     let glyph_total: usize = extracted.glyphs;
+    let scanned: Vec<usize> = match ocr.mode {
+        OcrMode::Never => Vec::new(),
+        OcrMode::Always => (0..pages.len()).collect(),
+        OcrMode::Auto => (0..pages.len())
+            .filter(|&i| {
+                pages[i].lines.is_empty() && sanity::has_images(&doc, std::iter::once(page_ids[i].1))
+            })
+            .collect(),
+    };
+    let had_text = pages.iter().any(|p| !p.lines.is_empty());
+    let mut ocr_note = None;
+    if !scanned.is_empty() {
+        match read_by_ocr(bytes, &page_ids, &scanned, &mut pages, ocr, progress) {
+            Ok(()) => {
+                if pages.iter().all(|p| p.lines.is_empty()) {
+                    ocr_note = Some(match scanned.len() {
+                        1 => "OCR found no words on its scanned page".to_string(),
+                        n => format!("OCR found no words on its {n} scanned pages"),
+                    });
+                }
+            }
+            // Without tesseract the pages that have text are kept; a file of scanned pages
+            // alone is refused with the way to install it.
+            Err(OcrFailure::Missing(why)) if !had_text => {
+                return Err(IngestError::NoText {
+                    item: item.to_string(),
+                    hint: Some(format!("no text layer (scanned pages?), and {why}")),
+                });
+            }
+            Err(OcrFailure::Missing(_)) => {}
+            Err(OcrFailure::Failed(why)) => {
+                return Err(IngestError::Ocr { item: item.to_string(), reason: why });
+            }
+        }
+    }
     if pages.iter().all(|p| p.lines.is_empty()) {
         if let Some(err) = extracted.first_failure {
             return Err(err);
         }
-        let hint = if glyph_total > 0 {
-            "its characters are all blank"
+        let hint = if let Some(note) = ocr_note {
+            note
+        } else if glyph_total > 0 {
+            "its characters are all blank".into()
         } else if sanity::has_images(&doc, page_ids.iter().map(|(_, id)| *id)) {
-            NO_TEXT_HINT
+            NO_TEXT_HINT.into()
         } else {
-            "its pages draw no text"
+            "its pages draw no text".into()
         };
-        return Err(IngestError::NoText { item: item.to_string(), hint: Some(hint.to_string()) });
+        return Err(IngestError::NoText { item: item.to_string(), hint: Some(hint) });
     }
 
     let body_size = layout::body_size(&pages);
@@ -145,6 +213,33 @@ fn open(bytes: &[u8], item: &str) -> Result<lopdf::Document> {
         return Err(IngestError::Encrypted { item: item.to_string() });
     }
     Ok(doc)
+}
+
+/// Reads the pages at the indexes `scanned` by OCR, replacing their lines, in the languages
+/// `ocr` asks for (resolved against what tesseract has), reporting each page to `progress`.
+fn read_by_ocr(
+    bytes: &[u8],
+    page_ids: &[(u32, ObjectId)],
+    scanned: &[usize],
+    pages: &mut [PageLines],
+    ocr: &OcrOptions,
+    progress: &mut dyn FnMut(OcrProgress),
+) -> std::result::Result<(), OcrFailure> {
+    let installed = ocr::installed_languages(ocr)?;
+    let languages = ocr::choose_languages(ocr, &installed)?;
+    let hash = crate::hash::content_hash(bytes);
+    let reader = ocr::PageReader::new(ocr, bytes, &hash, languages)?;
+    for (done, &i) in scanned.iter().enumerate() {
+        let number = page_ids[i].0;
+        let (text, cached) = reader.read(number).map_err(|f| match f {
+            OcrFailure::Failed(why) => OcrFailure::Failed(format!("page {number}: {why}")),
+            missing => missing,
+        })?;
+        let media_box = pages[i].media_box;
+        pages[i] = layout::ocr_page(&text, media_box);
+        progress(OcrProgress { page: number, done: done + 1, total: scanned.len(), cached });
+    }
+    Ok(())
 }
 
 fn one_line(s: &str) -> String {
@@ -293,6 +388,123 @@ pub(crate) mod tests {
         assert!(text.contains("Body of page 1") && text.contains("Body of page 2"), "{text}");
         assert!(!text.contains("Body of page 3") && !text.contains("Body of page 4"), "{text}");
         assert_eq!(doc.page_count, Some(4), "the page count is the file's");
+    }
+
+    /// Whether tesseract with English is here; without it an OCR test passes vacuously, saying
+    /// so, unless `LORE_REQUIRE` names `ocr`.
+    fn tesseract_here() -> bool {
+        let ok = ocr::installed_languages(&OcrOptions::default()).is_ok_and(|l| l.iter().any(|l| l == "eng"));
+        let required = std::env::var("LORE_REQUIRE").is_ok_and(|r| r.split(',').any(|w| w.trim() == "ocr"));
+        assert!(ok || !required, "tesseract with English is required here (LORE_REQUIRE) but missing");
+        if !ok {
+            eprintln!("skipped (needs ocr): tesseract with English is not installed");
+        }
+        ok
+    }
+
+    /// A PDF of one page that draws an 8×8 grey image and no text.
+    fn image_only_pdf() -> Vec<u8> {
+        let mut doc = lopdf::Document::with_version("1.5");
+        let pages_id = doc.new_object_id();
+        let image = doc.add_object(Stream::new(
+            dictionary! {
+                "Type" => "XObject", "Subtype" => "Image", "Width" => 8, "Height" => 8,
+                "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8,
+            },
+            vec![128u8; 64],
+        ));
+        let ops = vec![
+            Operation::new("q", vec![]),
+            Operation::new("cm", vec![100.into(), 0.into(), 0.into(), 100.into(), 0.into(), 0.into()]),
+            Operation::new("Do", vec!["Im1".into()]),
+            Operation::new("Q", vec![]),
+        ];
+        let content =
+            doc.add_object(Stream::new(dictionary! {}, Content { operations: ops }.encode().unwrap()));
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages_id, "Contents" => content,
+            "MediaBox" => vec![0.into(), 0.into(), 100.into(), 100.into()],
+            "Resources" => dictionary! { "XObject" => dictionary! { "Im1" => image } },
+        });
+        doc.objects.insert(
+            pages_id,
+            Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }),
+        );
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+        doc.trailer.set("Root", catalog);
+        let mut out = Vec::new();
+        doc.save_to(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn always_reads_every_page_by_ocr_marks_it_and_caches_it() {
+        if !tesseract_here() {
+            return;
+        }
+        let cache = tempfile::tempdir().unwrap();
+        let ocr = OcrOptions {
+            mode: OcrMode::Always,
+            dpi: 150,
+            cache_dir: Some(cache.path().to_path_buf()),
+            ..Default::default()
+        };
+        let mut seen = Vec::new();
+        let doc = load_with_ocr(&sample_pdf(), "q3.pdf", &ocr, &mut |p| {
+            seen.push((p.page, p.done, p.total, p.cached))
+        })
+        .unwrap();
+        assert_eq!(seen, [(1, 1, 4, false), (2, 2, 4, false), (3, 3, 4, false), (4, 4, 4, false)]);
+        let text: String = doc.sections.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join("\n");
+        assert!(text.contains("Body of page 2 goes on"), "{text}");
+        assert!(doc.sections.iter().all(|s| !s.pages.is_empty() && s.pages.iter().all(|m| m.ocr)));
+        let at = doc.sections[0].text.find("Body of page 2").unwrap();
+        assert_eq!(doc.sections[0].page_at(at), Some(2));
+        assert_eq!(doc.page_count, Some(4));
+
+        // Read again: every page comes from the cache, the same text.
+        seen.clear();
+        let again = load_with_ocr(&sample_pdf(), "q3.pdf", &ocr, &mut |p| {
+            seen.push((p.page, p.done, p.total, p.cached))
+        })
+        .unwrap();
+        assert!(seen.iter().all(|s| s.3), "{seen:?}");
+        assert_eq!(again.sections, doc.sections);
+
+        // Auto leaves pages with a text layer alone.
+        let auto = OcrOptions { mode: OcrMode::Auto, ..ocr.clone() };
+        let doc =
+            load_with_ocr(&sample_pdf(), "q3.pdf", &auto, &mut |_| panic!("no page needs OCR")).unwrap();
+        assert!(doc.sections.iter().all(|s| s.pages.iter().all(|m| !m.ocr)));
+    }
+
+    #[test]
+    fn ocr_that_fails_or_is_missing_is_one_line_naming_the_file() {
+        if !tesseract_here() {
+            return;
+        }
+        let broken = OcrOptions { pdftoppm: "false".into(), ..Default::default() };
+        let err = load_with_ocr(&image_only_pdf(), "scan.pdf", &broken, &mut |_| {}).unwrap_err();
+        assert_eq!(err.to_string(), "scan.pdf: OCR failed: page 1: pdftoppm failed with status 1");
+        assert_eq!(err.reason_code(), "ocr");
+
+        let missing = OcrOptions { tesseract: "/nonexistent/tesseract".into(), ..Default::default() };
+        let err = load_with_ocr(&image_only_pdf(), "scan.pdf", &missing, &mut |_| {}).unwrap_err();
+        assert!(
+            err.to_string().starts_with("scan.pdf: no text found (no text layer (scanned pages?), and tesseract is not installed: install tesseract"),
+            "{err}"
+        );
+
+        let never = OcrOptions { mode: OcrMode::Never, ..Default::default() };
+        let err = load_with_ocr(&image_only_pdf(), "scan.pdf", &never, &mut |_| {}).unwrap_err();
+        assert_eq!(err.to_string(), format!("scan.pdf: no text found ({NO_TEXT_HINT})"));
+        let err = load(&image_only_pdf(), "scan.pdf").unwrap_err();
+        assert_eq!(err.to_string(), format!("scan.pdf: no text found ({NO_TEXT_HINT_WITHOUT_OCR})"));
+
+        // A grey square holds no words.
+        let err =
+            load_with_ocr(&image_only_pdf(), "scan.pdf", &OcrOptions::default(), &mut |_| {}).unwrap_err();
+        assert_eq!(err.to_string(), "scan.pdf: no text found (OCR found no words on its scanned page)");
     }
 
     #[test]

@@ -224,7 +224,7 @@ pub fn load_page(resp: &Response, opts: &LoadOptions) -> Result<Document> {
         }
     };
     if !doc.has_text() {
-        let hint = matches!(format, Format::Pdf).then(|| crate::pdf::NO_TEXT_HINT.to_string());
+        let hint = matches!(format, Format::Pdf).then(|| crate::pdf::NO_TEXT_HINT_WITHOUT_OCR.to_string());
         return Err(IngestError::NoText { item: item.to_string(), hint });
     }
     finish(&mut doc, &url, source, bytes);

@@ -12,6 +12,27 @@ use crate::context::Context;
 use crate::output;
 use crate::output::{outln, plural};
 
+/// The progress bar's message while a scanned page is read by OCR.
+pub(crate) fn ocr_message(path: &std::path::Path, page: &lore_ingest::OcrProgress) -> String {
+    let cached = if page.cached { " (done before)" } else { "" };
+    format!("{}: OCR page {}/{}{cached}", item_name(path), page.done, page.total)
+}
+
+/// Without a terminal, OCR progress is a line on stderr for the first page read, every tenth
+/// and the last (with `--quiet`, none).
+pub(crate) fn ocr_line(path: &std::path::Path, page: &lore_ingest::OcrProgress) {
+    if page.done == 1 || page.done.is_multiple_of(10) || page.done == page.total {
+        let cached = if page.cached { ", its text read before" } else { "" };
+        output::info_line(&format!(
+            "{}: OCR page {} ({} of {} scanned pages{cached})",
+            path.display(),
+            page.page,
+            page.done,
+            page.total
+        ));
+    }
+}
+
 /// Runs `lore add`.
 pub fn run(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
     let started = Instant::now();
@@ -95,6 +116,20 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
                 bar_on = true;
             }
             bar.set_message(format!("embedding {done}/{total} chunks (searchable by keywords meanwhile)"));
+        }
+        AddEvent::Ocr { path, page, .. } => {
+            // A scanned book is read by OCR page by page, slowly: it shows its own progress.
+            if !bar_on && output::stderr_is_tty() {
+                bar.set_draw_target(ProgressDrawTarget::stderr());
+                bar.set_length(1);
+                bar.set_style(bar_style());
+                bar_on = true;
+            }
+            if bar_on {
+                bar.set_message(ocr_message(path, &page));
+            } else {
+                ocr_line(path, &page);
+            }
         }
         AddEvent::Finished { outcome, .. } => {
             if let ItemOutcome::Failed { message, .. } = outcome {

@@ -78,6 +78,9 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<ExitCode> {
         if !c.heading_path.is_empty() {
             place.push(c.heading());
         }
+        if c.ocr {
+            place.push("OCR".into());
+        }
         outln!("  [{}] {} ({} tokens)", c.ordinal, place.join(", "), c.tokens)?;
         outln!("      {}", truncate(&c.text.replace('\n', " "), 300))?;
     }

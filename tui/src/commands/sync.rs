@@ -72,6 +72,13 @@ fn sync_once(ctx: &Context, roots: &[Root], wait: Duration, watching: bool) -> R
         AddEvent::Vectors { done, total } => {
             bar.set_message(format!("embedding {done}/{total} chunks (searchable by keywords meanwhile)"));
         }
+        AddEvent::Ocr { path, page, .. } => {
+            if !bar.is_hidden() {
+                bar.set_message(super::add::ocr_message(path, &page));
+            } else if !watching {
+                super::add::ocr_line(path, &page);
+            }
+        }
         AddEvent::Finished { outcome, .. } => {
             if watching && let ItemOutcome::Failed { message, .. } = outcome {
                 output::error_line(message);

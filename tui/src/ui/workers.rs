@@ -745,6 +745,7 @@ fn add_progress(ingest: &impl Fn(IngestUpdate)) -> impl FnMut(AddEvent<'_>) + '_
             ingest(IngestUpdate::Started { index, path: path.display().to_string() })
         }
         AddEvent::Vectors { done, total } => ingest(IngestUpdate::Embedding { done, total }),
+        AddEvent::Ocr { page, .. } => ingest(IngestUpdate::Ocr { done: page.done, total: page.total }),
         AddEvent::Finished { index, outcome, .. } => {
             let failed = match outcome {
                 ItemOutcome::Failed { message, .. } => Some(message.clone()),

@@ -68,7 +68,7 @@ pub(super) fn compare(ctx: &Context, file: &Path, rounds: usize, work: &Path) ->
     let engine_options = ctx.engine_options()?;
     let ing = &ctx.config.ingest;
     let chunk = ChunkConfig { target_tokens: ing.chunk_tokens, overlap_tokens: ing.chunk_overlap };
-    let load = LoadOptions { max_text_mb: ing.max_text_mb, max_book_mb: ing.max_book_mb };
+    let load = ing.load_options();
     status("loading the embedding model for the bare runs");
     let bare_model = Engines::embedder(&engine_options)?;
     let mut texts: Vec<String> = Vec::new();

@@ -20,7 +20,7 @@ use anyhow::{Context as _, Result, bail};
 use lore_index::bench::{BenchLibrary, LatencyFigures};
 use lore_index::layout::config_path;
 use lore_index::{Library, Mode};
-use lore_ingest::{ChunkConfig, LoadOptions};
+use lore_ingest::ChunkConfig;
 use serde::Serialize;
 
 use crate::cli::BenchArgs;
@@ -138,7 +138,7 @@ pub fn run(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
     let files = spread(&scan.files, plan.limit);
     let ing = &ctx.config.ingest;
     let chunk = ChunkConfig { target_tokens: ing.chunk_tokens, overlap_tokens: ing.chunk_overlap };
-    let load = LoadOptions { max_text_mb: ing.max_text_mb, max_book_mb: ing.max_book_mb };
+    let load = ing.load_options();
     let mut options = ctx.engine_options()?;
     // On a server, the bench writes into a collection of its own, which the children use too
     // and which is deleted at the end (unless kept).

@@ -286,6 +286,13 @@ pub enum IngestUpdate {
         /// Of.
         total: usize,
     },
+    /// Scanned pages of the current file read by OCR.
+    Ocr {
+        /// Done.
+        done: usize,
+        /// Of.
+        total: usize,
+    },
     /// Items of the current feed done.
     Items {
         /// Done.

@@ -507,6 +507,8 @@ pub struct IngestProgress {
     pub embedding: Option<(usize, usize)>,
     /// Items of the current feed done, and its new or changed items.
     pub items: Option<(usize, usize)>,
+    /// Scanned pages of the current file read by OCR, and its scanned pages.
+    pub ocr: Option<(usize, usize)>,
     /// Files that failed.
     pub failed: usize,
     /// Waiting for a search to finish reading the vector store before writing.

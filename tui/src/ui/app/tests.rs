@@ -101,6 +101,7 @@ pub(crate) fn chunk(doc_id: i64, ordinal: u32, text: &str) -> StoredChunk {
         tokens: 20,
         line_start: None,
         line_end: None,
+        ocr: false,
         language: None,
     }
 }

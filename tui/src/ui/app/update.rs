@@ -830,14 +830,17 @@ impl App {
                 p.current = path;
                 p.embedding = None;
                 p.items = None;
+                p.ocr = None;
             }
             IngestUpdate::Embedding { done, total } => p.embedding = Some((done, total)),
+            IngestUpdate::Ocr { done, total } => p.ocr = Some((done, total)),
             IngestUpdate::Items { done, total } => p.items = Some((done, total)),
             IngestUpdate::Problem(text) => self.message = Some(Message { text, error: true }),
             IngestUpdate::Finished { index, failed } => {
                 p.done = index + 1;
                 p.embedding = None;
                 p.items = None;
+                p.ocr = None;
                 if let Some(f) = failed {
                     p.failed += 1;
                     self.message = Some(Message { text: f, error: true });

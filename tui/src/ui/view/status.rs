@@ -18,6 +18,7 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, theme: &Theme, areas: &Area
             let part = p
                 .embedding
                 .or(p.items)
+                .or(p.ocr)
                 .map(|(d, t)| if t == 0 { 0.0 } else { d as f64 / t as f64 })
                 .unwrap_or(0.0);
             ((p.done as f64 + part) / p.total as f64).clamp(0.0, 1.0)
@@ -30,6 +31,9 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, theme: &Theme, areas: &Area
             let mut l = format!("{} {}/{} · ", p.verb, (p.done + 1).min(p.total), p.total);
             if let Some((d, t)) = p.embedding {
                 l.push_str(&format!("embedding {d}/{t} · "));
+            }
+            if let Some((d, t)) = p.ocr {
+                l.push_str(&format!("OCR page {d}/{t} · "));
             }
             if let Some((d, t)) = p.items {
                 l.push_str(&format!("items {d}/{t} · "));
