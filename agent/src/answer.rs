@@ -430,7 +430,7 @@ pub async fn ask(
 
 /// What the user is told when sources gave instructions to the model that were left out of the
 /// prompt ([`crate::injection`]).
-fn injection_notice(passages: &[Passage]) -> Option<String> {
+pub(crate) fn injection_notice(passages: &[Passage]) -> Option<String> {
     let marked: Vec<String> = passages
         .iter()
         .filter(|p| {
@@ -455,7 +455,7 @@ fn injection_notice(passages: &[Passage]) -> Option<String> {
 
 /// The passages as [`verify::verify`] reads them: the text the model was given, and the chunks
 /// it covers (read from the catalog; the cited chunk alone when they cannot be read).
-fn verify_sources(library: &Library, passages: &[Passage]) -> Vec<verify::Source> {
+pub(crate) fn verify_sources(library: &Library, passages: &[Passage]) -> Vec<verify::Source> {
     passages
         .iter()
         .map(|p| {

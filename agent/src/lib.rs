@@ -10,6 +10,7 @@
 //!   with the supporting quote.
 //! - [`refusal`]: what is said, in the question's language, when the library has no answer.
 //! - [`answer`]: the whole flow, and the extractive answer used without a model.
+//! - [`research`]: `lore research`: a plan of sub-questions, a search for each, a cited report.
 //! - [`rewrite`]: a follow-up's rewrite checked before it is searched.
 //! - [`conversation`]: conversations kept in the catalog.
 //! - [`session`]: one question in a conversation, as `lore ask` and the UI ask it: history,
@@ -24,6 +25,7 @@ pub mod error;
 pub mod injection;
 pub mod prompt;
 pub mod refusal;
+pub mod research;
 pub mod retrieve;
 pub mod retry;
 pub mod rewrite;

@@ -65,6 +65,9 @@ pub enum Command {
     Eval(EvalArgs),
     /// Ask a question: an answer from your documents, streamed, every claim cited.
     Ask(AskArgs),
+    /// Research a broad question: the chat model plans sub-questions, each is searched, and a
+    /// report is written with every claim cited (`--out report.md` writes it as Markdown).
+    Research(ResearchArgs),
     /// List past conversations, or show one.
     History(HistoryArgs),
     /// Check answers again, as `lore ask --json` prints them (edited or not): each sentence
@@ -226,6 +229,29 @@ pub struct AskArgs {
     /// Print where the time went (search, request sent, first token, total) to stderr.
     #[arg(long)]
     pub timings: bool,
+}
+
+/// `lore research`.
+#[derive(Debug, Args)]
+pub struct ResearchArgs {
+    /// The question.
+    #[arg(required = true, value_name = "QUESTION")]
+    pub question: Vec<String>,
+    /// Write the report as Markdown to this file (the plan, the report, the numbered sources).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Most sub-questions researched (1-8).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u8).range(1..=8), value_name = "N")]
+    pub max_questions: u8,
+    /// Search hits considered per search (default: ask.k).
+    #[arg(long, short = 'k')]
+    pub k: Option<usize>,
+    /// Restrictions for every search.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Print the plan, the report, its sources and checks as JSON when done.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// How `ask` finds a chat model, shown by `lore ask --help`.

@@ -12,6 +12,7 @@ mod mcp;
 mod optimize;
 mod reindex;
 mod related;
+mod research;
 mod rm;
 mod roots;
 mod search;
@@ -52,6 +53,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Reindex(args)) => reindex::run(&ctx, args),
         Some(Command::Eval(args)) => eval::run(&ctx, args),
         Some(Command::Ask(args)) => ask::run(&ctx, args),
+        Some(Command::Research(args)) => research::run(&ctx, args),
         Some(Command::History(args)) => history::run(&ctx, args),
         Some(Command::Doctor(args)) => doctor::run(&ctx, args),
         Some(Command::Optimize(args)) => optimize::run(&ctx, args),

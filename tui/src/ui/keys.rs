@@ -12,6 +12,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("Esc", "cancel the answer, close a popup, dismiss the message, stop typing"),
     ("Ctrl-N", "new conversation"),
     ("Ctrl-P", "past conversations"),
+    ("Ctrl-R", "research mode on / off (planned, cited reports)"),
     ("F1, ? (not typing)", "this help"),
     ("q (not typing), Ctrl-C", "quit"),
     ("/", "live search (not typing)"),
@@ -77,6 +78,7 @@ fn key_action(app: &App, key: &KeyEvent) -> Option<Action> {
         KeyCode::Char('c') if ctrl => return Some(Action::Quit),
         KeyCode::Char('n') if ctrl && app.popup.is_none() => return Some(Action::NewConversation),
         KeyCode::Char('p') if ctrl => return Some(Action::PastConversations),
+        KeyCode::Char('r') if ctrl && app.popup.is_none() => return Some(Action::ToggleResearch),
         KeyCode::F(1) => return Some(Action::Help),
         KeyCode::Esc => return Some(Action::Escape),
         KeyCode::Enter => return Some(Action::Enter),
@@ -185,6 +187,7 @@ mod tests {
         assert_eq!(action_for(&a, &ctrl('c')), Some(Action::Quit));
         assert_eq!(action_for(&a, &ctrl('n')), Some(Action::NewConversation));
         assert_eq!(action_for(&a, &ctrl('p')), Some(Action::PastConversations));
+        assert_eq!(action_for(&a, &ctrl('r')), Some(Action::ToggleResearch));
         assert_eq!(action_for(&a, &ctrl('w')), Some(Action::Edit(Edit::DeleteWord)));
         assert_eq!(action_for(&a, &key(KeyCode::F(1))), Some(Action::Help));
         assert_eq!(action_for(&a, &key(KeyCode::Tab)), Some(Action::NextPane));

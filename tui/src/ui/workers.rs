@@ -64,6 +64,7 @@ struct AskRequest {
     question: String,
     history: Vec<PastTurn>,
     conversation: Option<i64>,
+    research: bool,
 }
 
 /// Requests to the catalog thread.
@@ -139,8 +140,8 @@ impl Workers {
         // A send to the catalog thread fails only when it has stopped; it reported why.
         match cmd {
             Command::Search { seq, query } => self.send_engine(EngineMsg::Search { seq, query }),
-            Command::Ask { id, question, history, conversation } => {
-                self.send_engine(EngineMsg::Ask(AskRequest { id, question, history, conversation }))
+            Command::Ask { id, question, history, conversation, research } => {
+                self.send_engine(EngineMsg::Ask(AskRequest { id, question, history, conversation, research }))
             }
             Command::CancelAsk => self.send_engine(EngineMsg::CancelAsk),
             Command::RestartEngine => self.restart_engine(),
@@ -454,6 +455,11 @@ impl Engine {
         let chat = self.chat.clone();
         let reports = self.reports.clone();
         let done = done.clone();
+        if req.research {
+            let body = research_body(lib, chat, req, self.ctx.clone(), reports.clone(), cancel_rx);
+            self.spawn_answer(id, body.boxed_local(), done);
+            return;
+        }
         let body = async move {
             let update = |u: AnswerUpdate| {
                 let _ = reports.send(Report::Answer { id, update: u });
@@ -498,6 +504,17 @@ impl Engine {
                 }
             }
         };
+        self.spawn_answer(id, body.boxed_local(), done);
+    }
+
+    /// Runs an answer's work as a task beside the searches; a panic in it ends that answer, not
+    /// the engine.
+    fn spawn_answer(
+        &self,
+        id: u64,
+        body: futures::future::LocalBoxFuture<'static, ()>,
+        done: mpsc::UnboundedSender<u64>,
+    ) {
         let (reports, broken) = (self.reports.clone(), self.reader_broken.clone());
         tokio::task::spawn_local(async move {
             // A panic inside the agent ends this answer, not the engine.
@@ -509,6 +526,75 @@ impl Engine {
             }
             let _ = done.send(id);
         });
+    }
+}
+
+/// A research report (`lore research`) for the UI: the plan and progress as updates, the
+/// report streamed as text; not recorded in the conversation.
+fn research_body(
+    lib: Rc<Library>,
+    chat: Option<Rc<ChatModel>>,
+    req: AskRequest,
+    ctx: Arc<Context>,
+    reports: mpsc::UnboundedSender<Report>,
+    cancel_rx: oneshot::Receiver<()>,
+) -> impl std::future::Future<Output = ()> + 'static {
+    use lore_agent::research::{ResearchEvent, ResearchOptions, research};
+    let id = req.id;
+    async move {
+        let update = |u: AnswerUpdate| {
+            let _ = reports.send(Report::Answer { id, update: u });
+        };
+        let Some(chat) = chat else {
+            update(AnswerUpdate::Failed(
+                "research needs a chat model: set llm.base_url in config.toml (see `lore ask --help`)".into(),
+            ));
+            return;
+        };
+        let opts = match ask_options(&ctx) {
+            Ok(o) => ResearchOptions { ask: o.ask, ..ResearchOptions::default() },
+            Err(e) => {
+                update(AnswerUpdate::Failed(format!("{e:#}")));
+                return;
+            }
+        };
+        update(AnswerUpdate::Progress("planning the research…".into()));
+        let mut subs = 0;
+        let mut on_event = |e: ResearchEvent<'_>| match e {
+            ResearchEvent::Plan(plan) => {
+                subs = plan.len();
+                update(AnswerUpdate::Plan(plan.to_vec()));
+            }
+            ResearchEvent::Searching { index, round, .. } => {
+                let again = if round > 1 { " again, in other words" } else { "" };
+                update(AnswerUpdate::Progress(format!("searching {}/{subs}{again}…", index + 1)));
+            }
+            ResearchEvent::Found { .. } => {}
+            ResearchEvent::Writing(n) => {
+                update(AnswerUpdate::Progress(format!("writing the report from {n} passage{}…", plural(n))))
+            }
+            ResearchEvent::Notice(n) => update(AnswerUpdate::Notice(n.to_string())),
+            ResearchEvent::Text(t) => update(AnswerUpdate::Text(t.to_string())),
+        };
+        let outcome = tokio::select! {
+            r = research(&lib, &chat, &req.question, &opts, &mut on_event) => Some(r),
+            _ = cancel_rx => None,
+        };
+        match outcome {
+            None => update(AnswerUpdate::Cancelled),
+            Some(Err(e)) => update(AnswerUpdate::Failed(e.to_string())),
+            Some(Ok(report)) => {
+                let quotes =
+                    report.verification.as_ref().map(SourceQuote::of_verification).unwrap_or_default();
+                update(AnswerUpdate::Done {
+                    text: report.text,
+                    citations: report.citations,
+                    conversation: None,
+                    related: Vec::new(),
+                    quotes,
+                });
+            }
+        }
     }
 }
 

@@ -47,6 +47,8 @@ pub enum Action {
     PrevPane,
     /// Show every key.
     Help,
+    /// Switch between answers and research reports for the next questions.
+    ToggleResearch,
     /// Close a popup, cancel the answer, dismiss the message, stop typing.
     Escape,
     /// Start a new conversation.
@@ -123,6 +125,8 @@ pub enum Command {
         history: Vec<PastTurn>,
         /// The conversation to record it in (a new one when `None`).
         conversation: Option<i64>,
+        /// Research mode: a planned report instead of an answer (not recorded).
+        research: bool,
     },
     /// Stop the running answer.
     CancelAsk,
@@ -241,6 +245,10 @@ pub enum AnswerUpdate {
     Sources(Vec<Citation>),
     /// A note (the model was unreachable, ...).
     Notice(String),
+    /// The sub-questions of a research plan.
+    Plan(Vec<String>),
+    /// Where the work stands (research: which search runs).
+    Progress(String),
     /// More text.
     Text(String),
     /// The answer is complete.

@@ -137,6 +137,12 @@ pub struct Turn {
     /// The parts of the cited sources that best support the answer's sentences citing them (from
     /// the answer's verification), shown underlined in the sources pane.
     pub quotes: Vec<SourceQuote>,
+    /// Asked in research mode: the report of a plan of sub-questions.
+    pub research: bool,
+    /// The research plan's sub-questions.
+    pub plan: Vec<String>,
+    /// Where the work stands while nothing has streamed yet (research: the searches).
+    pub progress: Option<String>,
 }
 
 /// The part of source `[n]` that best supports a sentence of the answer citing it.
@@ -189,6 +195,9 @@ impl Turn {
             notice: None,
             related: Vec::new(),
             quotes: Vec::new(),
+            research: false,
+            plan: Vec::new(),
+            progress: None,
         }
     }
 
@@ -603,6 +612,9 @@ pub struct App {
     /// Whether the source detail shows the selected source's quote (set when a source of an
     /// answer is shown, cleared when the user scrolls it or something else is shown).
     pub detail_at_quote: bool,
+    /// Research mode (Ctrl-R): questions get a planned report from several searches
+    /// (`lore research`) instead of an answer.
+    pub research: bool,
     /// The running answer's number.
     pub answering: Option<u64>,
     /// Number of the last answer asked.
@@ -639,6 +651,7 @@ impl App {
             context: None,
             detail_scroll: 0,
             detail_at_quote: false,
+            research: false,
             answering: None,
             ask_seq: 0,
             ingest: None,

@@ -724,3 +724,40 @@ fn a_reload_keeps_the_feed_items_fresh() {
     // The old items stay shown until the new ones arrive.
     assert_eq!(a.library.visible_items(1).map(|v| v.len()), Some(2));
 }
+
+#[test]
+fn research_mode_asks_for_a_report_and_shows_its_plan_and_progress() {
+    let mut a = app();
+    a.handle(Action::ToggleResearch);
+    assert!(a.research);
+    typed(&mut a, "Compare A and B");
+    let cmds = a.handle(Action::Enter);
+    let [Command::Ask { id, research: true, .. }] = cmds.as_slice() else { panic!("{cmds:?}") };
+    let id = *id;
+    assert!(a.current_turn().unwrap().research);
+    a.apply(Report::Answer { id, update: AnswerUpdate::Progress("planning the research…".into()) });
+    a.apply(Report::Answer {
+        id,
+        update: AnswerUpdate::Plan(vec!["What is A?".into(), "What is B?".into()]),
+    });
+    a.apply(Report::Answer { id, update: AnswerUpdate::Progress("searching 2/2…".into()) });
+    let t = a.current_turn().unwrap();
+    assert_eq!((t.plan.len(), t.progress.as_deref()), (2, Some("searching 2/2…")));
+    a.apply(Report::Answer { id, update: AnswerUpdate::Text("## What is A?\n".into()) });
+    assert_eq!(a.current_turn().unwrap().progress, None, "text replaces the progress line");
+    // Back to answers: the next question is no research.
+    a.apply(Report::Answer {
+        id,
+        update: AnswerUpdate::Done {
+            text: "## What is A?\nA is a letter [1].".into(),
+            citations: vec![citation(1, 3, "Letters", "A is a letter.")],
+            conversation: None,
+            related: vec![],
+            quotes: vec![],
+        },
+    });
+    a.handle(Action::ToggleResearch);
+    typed(&mut a, "What is A?");
+    let cmds = a.handle(Action::Enter);
+    assert!(matches!(cmds.as_slice(), [Command::Ask { research: false, .. }]), "{cmds:?}");
+}

@@ -53,6 +53,14 @@ impl App {
                 self.detail_at_quote = false;
                 self.say("new conversation");
             }
+            Action::ToggleResearch => {
+                self.research = !self.research;
+                self.say(if self.research {
+                    "research mode: a question gets a plan of sub-questions, a search for each and a cited report (Ctrl-R: back to answers)"
+                } else {
+                    "answer mode (Ctrl-R: research mode)"
+                });
+            }
             Action::PastConversations => {
                 self.popup = Some(Popup::Conversations { items: None, selected: 0 });
                 out.push(Command::LoadConversations);
@@ -402,14 +410,22 @@ impl App {
             .collect();
         self.ask_seq += 1;
         self.answering = Some(self.ask_seq);
-        self.conversation.turns.push(Turn::new(&question));
+        let mut turn = Turn::new(&question);
+        turn.research = self.research;
+        self.conversation.turns.push(turn);
         self.conversation.scroll.jump_bottom();
         self.conversation.selected_source = 0;
         self.subject = Subject::Citations;
         self.detail_scroll = 0;
         self.detail_at_quote = false;
         self.message = None;
-        out.push(Command::Ask { id: self.ask_seq, question, history, conversation: self.conversation.id });
+        out.push(Command::Ask {
+            id: self.ask_seq,
+            question,
+            history,
+            conversation: self.conversation.id,
+            research: self.research,
+        });
     }
 
     /// The file or URL of what is selected where the user is, and the document when it is a
@@ -723,6 +739,9 @@ impl App {
                             related: Vec::new(),
                             // Verification is not stored with a turn.
                             quotes: Vec::new(),
+                            research: false,
+                            plan: Vec::new(),
+                            progress: None,
                         })
                         .collect(),
                     scroll: Scroll::default(),
@@ -780,11 +799,15 @@ impl App {
                 turn.notice = Some(n.clone());
                 self.fail(n);
             }
+            AnswerUpdate::Plan(plan) => turn.plan = plan,
+            AnswerUpdate::Progress(p) => turn.progress = Some(p),
             AnswerUpdate::Text(t) => {
+                turn.progress = None;
                 turn.text.push_str(&t);
                 turn.state = TurnState::Streaming;
             }
             AnswerUpdate::Done { text, citations, conversation, related, quotes } => {
+                turn.progress = None;
                 turn.text = text;
                 turn.related = related;
                 turn.quotes = quotes;

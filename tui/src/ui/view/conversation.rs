@@ -80,12 +80,24 @@ pub(super) fn transcript(app: &App, theme: &Theme, width: usize) -> Vec<Line<'st
         if let Some(q) = &turn.query {
             raw.push(dim_line(format!("  searched for: {q}"), theme));
         }
+        if turn.research && !turn.plan.is_empty() {
+            raw.push(dim_line("  research plan:", theme));
+            for (n, s) in turn.plan.iter().enumerate() {
+                raw.push(dim_line(format!("    {}. {s}", n + 1), theme));
+            }
+        }
         if !turn.text.is_empty() {
             for para in turn.text.lines() {
                 raw.push(Line::from(with_citations(para, theme.text, theme.citation)));
             }
         }
         match &turn.state {
+            TurnState::Searching | TurnState::Streaming
+                if turn.text.is_empty() && turn.progress.is_some() =>
+            {
+                let p = turn.progress.as_deref().unwrap_or_default();
+                raw.push(dim_line(format!("{} {p}", spinner(app)), theme))
+            }
             TurnState::Searching => {
                 raw.push(dim_line(format!("{} searching the library…", spinner(app)), theme))
             }
@@ -221,7 +233,13 @@ fn input(frame: &mut Frame<'_>, app: &App, theme: &Theme, areas: &Areas) {
     let typing =
         app.popup.is_none() && matches!(app.editing, Some(Editing::Question) | Some(Editing::Search));
     let searching = app.view == MainView::Search;
-    let title = if searching { " Search " } else { " Ask " };
+    let title = if searching {
+        " Search "
+    } else if app.research {
+        " Research (Ctrl-R: answers) "
+    } else {
+        " Ask "
+    };
     let block: Block<'_> = pane(title, typing, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);

@@ -650,3 +650,28 @@ fn a_source_opens_at_the_quote_that_supports_the_answer_until_scrolled() {
     assert!(!a.detail_at_quote);
     assert!(a.detail_scroll < top, "{} {top}", a.detail_scroll);
 }
+
+#[test]
+fn research_mode_shows_its_title_plan_and_progress() {
+    let mut a = App::new(settings());
+    a.apply(Report::LibraryLoaded { vectors_pending: 0, docs: library(), counts: (3, 0), feeds: vec![] });
+    a.handle(Action::ToggleResearch);
+    for c in "Compare A and B".chars() {
+        a.handle(Action::Edit(Edit::Char(c)));
+    }
+    let screen = render(&mut a, 80, 24);
+    assert!(screen.contains("Research (Ctrl-R: answers)"), "{screen}");
+    let cmds = a.handle(Action::Enter);
+    let [Command::Ask { id, .. }] = cmds.as_slice() else { panic!("{cmds:?}") };
+    let id = *id;
+    a.apply(Report::Answer {
+        id,
+        update: AnswerUpdate::Plan(vec!["What is A?".into(), "What is B?".into()]),
+    });
+    a.apply(Report::Answer { id, update: AnswerUpdate::Progress("searching 2/2…".into()) });
+    let screen = render(&mut a, 80, 24);
+    for want in ["research plan:", "1. What is A?", "2. What is B?", "searching 2/2…"] {
+        assert!(screen.contains(want), "{want:?} missing:\n{screen}");
+    }
+    assert!(!screen.contains("searching the library…"), "{screen}");
+}
