@@ -26,11 +26,16 @@ use crate::{prompt, support};
 const PLAN_PROMPT: &str = "\
 You plan research in the user's own documents. Split the user's question into 3 or 4 short \
 sub-questions that together answer it; each must be answerable by searching the documents.
-Write one sub-question per line, numbered, and nothing else. For example:
-1. What is X?
-2. How does X work?
-3. What are the limits of X?
+Write one sub-question per line, numbered, and nothing else.
 Write the sub-questions in the language of the question.";
+
+/// An example exchange shown to the model before the question: a 0.5B model given only the
+/// instructions wrote one sub-question and stopped; with this example it splits the question
+/// (its subjects appear in no question, and [`on_subject`] drops a line copied from it).
+const PLAN_EXAMPLE: (&str, &str) = (
+    "Question: How do Rust and Go handle errors, and which one is easier to learn?",
+    "1. How does Rust handle errors?\n2. How does Go handle errors?\n3. Is Rust easy to learn?\n4. Is Go easy to learn?",
+);
 
 /// The instructions for rephrasing a sub-question whose search found little.
 const REPHRASE_PROMPT: &str = "\
@@ -194,7 +199,11 @@ pub fn parse_plan(raw: &str, question: &str, max: usize) -> Vec<String> {
     for line in raw.lines() {
         let line = first_question(strip_bullet(line.trim()));
         let line = line.trim_matches(|c: char| c == '"' || c == '“' || c == '”' || c == '*').trim();
-        if !searchable(line) || line.ends_with(':') || line.ends_with('：') {
+        if !searchable(line)
+            || line.ends_with(':')
+            || line.ends_with('：')
+            || copies_the_example(line, question)
+        {
             continue;
         }
         if seen.insert(normalise(line)) {
@@ -235,6 +244,28 @@ fn strip_bullet(line: &str) -> &str {
     s
 }
 
+/// The words of [`PLAN_EXAMPLE`] that name its subjects.
+const EXAMPLE_SUBJECTS: &[&str] = &["rust", "handle", "errors", "learn", "easier"];
+
+/// Whether a sub-question was copied from [`PLAN_EXAMPLE`] rather than made from the question
+/// (a small model sometimes does): it names a subject of the example the question does not, and
+/// shares no word of four letters or more, nor two CJK characters, with the question.
+fn copies_the_example(line: &str, question: &str) -> bool {
+    let words = |s: &str| -> HashSet<String> {
+        s.split(|c: char| !c.is_alphanumeric() || crate::words::is_cjk(c))
+            .filter(|w| w.chars().count() >= 4)
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let cjk = |s: &str| -> HashSet<char> { s.chars().filter(|c| crate::words::is_cjk(*c)).collect() };
+    let (line_words, question_words) = (words(line), words(question));
+    let from_example =
+        EXAMPLE_SUBJECTS.iter().any(|w| line_words.contains(*w) && !question_words.contains(*w));
+    let on_subject = line_words.intersection(&question_words).next().is_some()
+        || cjk(line).intersection(&cjk(question)).count() >= 2;
+    from_example && !on_subject
+}
+
 /// Whether a line says enough to be searched: three words, or four CJK characters.
 fn searchable(line: &str) -> bool {
     let cjk = line.chars().filter(|c| crate::words::is_cjk(*c)).count();
@@ -255,7 +286,12 @@ fn parse_rephrase(raw: &str) -> Option<String> {
 
 /// The messages asking for a plan.
 pub fn plan_messages(question: &str) -> Vec<Message> {
-    vec![Message::system(PLAN_PROMPT), Message::user(format!("Question: {}", question.trim()))]
+    vec![
+        Message::system(PLAN_PROMPT),
+        Message::user(PLAN_EXAMPLE.0),
+        Message::assistant(PLAN_EXAMPLE.1),
+        Message::user(format!("Question: {}", question.trim())),
+    ]
 }
 
 /// The messages asking for the report on `question` from `passages`, one section per
@@ -629,6 +665,15 @@ mod tests {
         let raw = "1、什么是软件包管理系统？\n2．如何安装软件包？\n（3）如何删除软件包？\n4. 软件包的配置文件在哪里？";
         let plan = parse_plan(raw, "比较 apt 和 dpkg", 3);
         assert_eq!(plan, vec!["什么是软件包管理系统？", "如何安装软件包？", "如何删除软件包？"]);
+    }
+
+    #[test]
+    fn lines_off_the_questions_subject_are_dropped() {
+        let raw = "1. Rust and Go are both popular package managers.\n2. 这两本书如何描述软件包管理？\n3. How does Rust handle errors?\n4. How does debootstrap work?";
+        assert_eq!(
+            parse_plan(raw, "比较这两本书对软件包管理的说法", 4),
+            vec!["这两本书如何描述软件包管理？", "How does debootstrap work?"]
+        );
     }
 
     #[test]
