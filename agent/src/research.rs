@@ -478,11 +478,9 @@ pub async fn research(
             if found.answerable {
                 entry.answerable = true;
                 for mut p in found.passages {
-                    if passages.iter().any(|q| overlaps(q, &p)) {
-                        if let Some(q) = passages.iter().find(|q| overlaps(q, &p)) {
-                            if !entry.passages.contains(&q.n) {
-                                entry.passages.push(q.n);
-                            }
+                    if let Some(q) = passages.iter().find(|q| overlaps(q, &p)) {
+                        if !entry.passages.contains(&q.n) {
+                            entry.passages.push(q.n);
                         }
                         continue;
                     }
