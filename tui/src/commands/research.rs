@@ -66,6 +66,7 @@ pub fn run(ctx: &Context, args: ResearchArgs) -> Result<ExitCode> {
         ResearchEvent::Writing(n) => {
             info_line(&format!("writing the report from {n} passage{}…", crate::output::plural(n)))
         }
+        ResearchEvent::Section { index, of } => info_line(&format!("  writing section {}/{of}…", index + 1)),
         ResearchEvent::Notice(n) => warn_line(n),
         ResearchEvent::Text(t) if stream_text => {
             printed_any = true;
