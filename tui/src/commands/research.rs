@@ -120,7 +120,7 @@ fn print_tail(report: &Report) -> Result<()> {
         return Ok(());
     }
     if report.finish_reason.as_deref() == Some("length") {
-        warn_line("the report was cut at llm.max_answer_tokens");
+        warn_line("a section of the report was cut at its token limit (llm.max_answer_tokens)");
     }
     if let Some(v) = &report.verification {
         print_verification(v)?;
