@@ -66,6 +66,7 @@ pub fn run(ctx: &Context, args: ResearchArgs) -> Result<ExitCode> {
         ResearchEvent::Writing(n) => {
             info_line(&format!("writing the report from {n} passage{}…", crate::output::plural(n)))
         }
+        ResearchEvent::Section { index, of } => info_line(&format!("  writing section {}/{of}…", index + 1)),
         ResearchEvent::Notice(n) => warn_line(n),
         ResearchEvent::Text(t) if stream_text => {
             printed_any = true;
@@ -119,7 +120,7 @@ fn print_tail(report: &Report) -> Result<()> {
         return Ok(());
     }
     if report.finish_reason.as_deref() == Some("length") {
-        warn_line("the report was cut at llm.max_answer_tokens");
+        warn_line("a section of the report was cut at its token limit (llm.max_answer_tokens)");
     }
     if let Some(v) = &report.verification {
         print_verification(v)?;

@@ -570,6 +570,9 @@ fn research_body(
                 update(AnswerUpdate::Progress(format!("searching {}/{subs}{again}…", index + 1)));
             }
             ResearchEvent::Found { .. } => {}
+            ResearchEvent::Section { index, of } => {
+                update(AnswerUpdate::Progress(format!("writing section {}/{of}…", index + 1)))
+            }
             ResearchEvent::Writing(n) => {
                 update(AnswerUpdate::Progress(format!("writing the report from {n} passage{}…", plural(n))))
             }
