@@ -319,7 +319,8 @@ impl ChatModel {
         self.stream_limited(messages, self.cfg.max_answer_tokens).await
     }
 
-    async fn stream_limited(&self, messages: &[Message], max_tokens: u32) -> Result<TokenStream> {
+    /// Like [`ChatModel::stream`], with an answer of at most `max_tokens` tokens.
+    pub async fn stream_limited(&self, messages: &[Message], max_tokens: u32) -> Result<TokenStream> {
         let body = self.request_body(messages, true, max_tokens)?;
         let chat = self.client.chat();
         let inner =

@@ -10,6 +10,8 @@
 //!   with the supporting quote.
 //! - [`refusal`]: what is said, in the question's language, when the library has no answer.
 //! - [`answer`]: the whole flow, and the extractive answer used without a model.
+//! - [`scope`]: whether a question asks about a document or chapter as a whole, and which;
+//!   [`overview`] answers those by map-reduce over its sections, summaries cached in the catalog.
 //! - [`rewrite`]: a follow-up's rewrite checked before it is searched.
 //! - [`conversation`]: conversations kept in the catalog.
 //! - [`session`]: one question in a conversation, as `lore ask` and the UI ask it: history,
@@ -22,11 +24,13 @@ pub mod code_spans;
 pub mod conversation;
 pub mod error;
 pub mod injection;
+pub mod overview;
 pub mod prompt;
 pub mod refusal;
 pub mod retrieve;
 pub mod retry;
 pub mod rewrite;
+pub mod scope;
 pub mod session;
 pub mod support;
 pub mod translate;

@@ -243,6 +243,8 @@ pub enum AnswerUpdate {
     Notice(String),
     /// More text.
     Text(String),
+    /// How far a whole-document or chapter summary has got (one line for the status bar).
+    Progress(String),
     /// The answer is complete.
     Done {
         /// The full text.

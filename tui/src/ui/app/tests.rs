@@ -723,3 +723,18 @@ fn a_reload_keeps_the_feed_items_fresh() {
     // The old items stay shown until the new ones arrive.
     assert_eq!(a.library.visible_items(1).map(|v| v.len()), Some(2));
 }
+
+#[test]
+fn a_summary_in_progress_shows_its_progress_and_esc_stops_it() {
+    let mut a = app();
+    let id = asked(&mut a, "Summarise chapter 4 of An Introduction to R");
+    let line = "summarising \"4 Ordered and unordered factors\": 1/2 parts".to_string();
+    a.apply(Report::Answer { id, update: AnswerUpdate::Progress(line.clone()) });
+    let shown = a.message.as_ref().expect("a status line");
+    assert!(
+        !shown.error && shown.text.starts_with(&line) && shown.text.contains("Esc stops"),
+        "{}",
+        shown.text
+    );
+    assert_eq!(a.handle(Action::Escape), vec![Command::CancelAsk]);
+}

@@ -784,6 +784,7 @@ impl App {
                 turn.text.push_str(&t);
                 turn.state = TurnState::Streaming;
             }
+            AnswerUpdate::Progress(line) => self.say(format!("{line} · Esc stops")),
             AnswerUpdate::Done { text, citations, conversation, related, quotes } => {
                 turn.text = text;
                 turn.related = related;
