@@ -123,10 +123,17 @@ struct Group {
 }
 
 impl Group {
-    /// The heading shown for the run: its first section's, with the last one's after it.
+    /// The heading shown for the run: its first section's, then the last one's without the
+    /// headings they share (`4 Factors … Ordered factors`).
     fn heading(&self) -> String {
         match (self.headings.first(), self.headings.last()) {
-            (Some(a), Some(b)) if a != b => format!("{a} … {b}"),
+            (Some(a), Some(b)) if a != b => {
+                let first: Vec<&str> = a.split(" > ").collect();
+                let last: Vec<&str> = b.split(" > ").collect();
+                let shared = first.iter().zip(&last).take_while(|(x, y)| x == y).count();
+                let rest = last[shared.min(last.len() - 1)..].join(" > ");
+                format!("{a} … {rest}")
+            }
             (Some(a), _) => a.clone(),
             _ => String::new(),
         }
@@ -361,6 +368,12 @@ pub async fn answer(
         .filter(|c| wanted.contains(&c.section))
         .collect();
     let groups = group(chunks, GROUP_TOKENS, MAX_GROUPS);
+    if groups.is_empty() {
+        return Err(crate::error::AgentError::NoScope(format!(
+            "{:?} of {:?} holds no text to summarise",
+            scope.label, scope.doc.title
+        )));
+    }
     let mut stats = OverviewStats {
         scope: scope.label.clone(),
         sections: scope.sections.len(),
@@ -509,7 +522,7 @@ mod tests {
         assert_eq!(groups.len(), 1);
         assert_eq!(groups[0].chunks.len(), 3, "read whole");
         assert_eq!((groups[0].page_start, groups[0].page_end), (Some(23), Some(25)));
-        assert_eq!(groups[0].heading(), "4 Factors > Sub 0 … 4 Factors > Sub 2");
+        assert_eq!(groups[0].heading(), "4 Factors > Sub 0 … Sub 2");
         assert!(groups[0].text().contains("## 4 Factors > Sub 1\ns1c1"), "{}", groups[0].text());
     }
 

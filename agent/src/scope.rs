@@ -301,11 +301,11 @@ fn part_zh(q: &str) -> Option<Target> {
             .take_while(|c| c.is_ascii_digit() || "一二三四五六七八九十两〇零".contains(*c))
             .collect();
         let tail = &after[digits.len()..];
-        if !digits.is_empty() && ["章", "节", "部分", "篇", "卷", "節"].iter().any(|u| tail.starts_with(u))
+        if !digits.is_empty()
+            && ["章", "节", "部分", "篇", "卷", "節"].iter().any(|u| tail.starts_with(u))
+            && let Some(n) = number_zh(&digits)
         {
-            if let Some(n) = number_zh(&digits) {
-                return Some(Target::Chapter(n));
-            }
+            return Some(Target::Chapter(n));
         }
         rest = after;
     }
@@ -350,7 +350,7 @@ pub struct Scope {
 #[derive(Debug)]
 pub enum Resolved {
     /// The document and sections to summarise.
-    Scope(Scope),
+    Scope(Box<Scope>),
     /// The question is a scope question, but no one document is meant: why, for the user.
     NoDocument(String),
 }
@@ -388,7 +388,7 @@ pub fn resolve(
     };
     let sections = catalog.sections(doc.id)?;
     let (sections, label) = sections_of(&doc, sections, &asked.target)?;
-    Ok(Resolved::Scope(Scope { doc, target: asked.target.clone(), sections, label }))
+    Ok(Resolved::Scope(Box::new(Scope { doc, target: asked.target.clone(), sections, label })))
 }
 
 /// The document whose title the question names, the longest title first (so "An Introduction

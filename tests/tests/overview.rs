@@ -20,6 +20,8 @@ fn ask(lore: &Lore, proxy: &RecordingProxy, question: &str) -> Run {
     for (k, v) in small_chat_env() {
         cmd.env(k, if k == "LORE_LLM_BASE_URL" { proxy.url.clone() } else { v });
     }
+    // The server answers one request at a time: a map call may wait behind other tests' asks.
+    cmd.env("LORE_LLM_IDLE_TIMEOUT_SECS", "600");
     Run::from_output(cmd.output().unwrap())
 }
 
