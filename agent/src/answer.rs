@@ -265,6 +265,11 @@ pub async fn standalone_query(
 /// nearest passages. When the passages do not support the model's answer
 /// ([`support::check`]), it is withheld the same way (it has streamed already; the refusal
 /// follows it and replaces it in the final [`Answer`]).
+///
+/// A question about a document, chapter or section as a whole ([`crate::scope::detect`]) is
+/// answered by map-reduce over that scope's sections instead ([`crate::overview::answer`]),
+/// when [`AskOptions::overview`] is set, a chat model is given and the document is known
+/// ([`crate::scope::resolve`]; otherwise a notice says why and the question is searched).
 pub async fn ask(
     library: &Library,
     chat: Option<&ChatModel>,
