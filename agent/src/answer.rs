@@ -284,7 +284,14 @@ pub async fn ask(
     {
         match crate::scope::resolve(library, question, &asked, &opts.retrieve.filter.doc_ids)? {
             crate::scope::Resolved::Scope(scope) => {
-                return crate::overview::answer(library, chat, question, &scope, on_event).await;
+                match crate::overview::answer(library, chat, question, &scope, on_event).await {
+                    // The model cannot be reached: the passages a search finds, quoted, as for
+                    // any question (below).
+                    Err(e) if e.is_unreachable() => {
+                        on_event(AskEvent::Notice(&format!("{e}; cannot summarise {:?}", scope.label)));
+                    }
+                    other => return other,
+                }
             }
             crate::scope::Resolved::NoDocument(why) => on_event(AskEvent::Notice(&why)),
         }

@@ -2,7 +2,8 @@
 //! recording proxy: a chapter summary of a real book (chapter 4 of *An Introduction to R*, pp.
 //! 23-25) is made by map-reduce over that chapter's sections alone and cites only its pages and
 //! sections; asking again reads the section summaries from the catalog, so the only chat call
-//! left is the one writing the answer. A chapter the book lacks is one error line naming the book.
+//! left is the one writing the answer. A chapter the book lacks is one error line naming the book;
+//! a chat model that cannot be reached leaves the question to the search, quoted as usual.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Instant;
@@ -106,4 +107,33 @@ fn a_chapter_summary_cites_that_chapter_and_a_second_ask_reads_the_cache() {
         missing.stderr
     );
     assert_eq!(proxy.requests().len(), before);
+}
+
+#[test]
+fn a_chapter_question_without_a_reachable_model_quotes_the_best_passages() {
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("garden.md");
+    std::fs::write(
+        &notes,
+        "# 1 Soil\n\nThe beds get compost every March.\n\n\
+         # 2 Watering\n\nThe tomatoes are watered at dawn from the rain barrel.\n",
+    )
+    .unwrap();
+    let lore = Lore::new();
+    lore.run(&["add", notes.to_str().unwrap()]).ok();
+    // Port 1 on the loopback: nothing listens, the connection is refused at once.
+    let mut cmd = lore.cmd(&["ask", "--json", "Summarise chapter 2"]);
+    for (k, v) in small_chat_env() {
+        cmd.env(k, if k == "LORE_LLM_BASE_URL" { "http://127.0.0.1:1/v1".to_string() } else { v });
+    }
+    cmd.env("LORE_LLM_RETRIES", "0");
+    let run = Run::from_output(cmd.output().unwrap()).ok();
+    let json = run.json();
+    assert!(
+        run.stderr.contains("unreachable") && run.stderr.contains("cannot summarise \"2 Watering\""),
+        "{json:#}\n{}",
+        run.stderr
+    );
+    assert_eq!(json["mode"], "extractive", "{json:#}");
+    assert!(json.get("overview").is_none());
 }
