@@ -172,10 +172,33 @@ fn group(chunks: Vec<StoredChunk>, cap: usize, max_groups: usize) -> Vec<Group> 
     let size = |s: &[StoredChunk]| s.iter().map(|c| estimate_tokens(&c.text)).sum::<usize>();
     let total: usize = sections.iter().map(|s| size(s)).sum();
     let target = if total <= cap * max_groups { cap } else { total.div_ceil(max_groups) };
+    // A section longer than a run (an EPUB chapter is often one section) is split into pieces of
+    // consecutive chunks, so that all of it is read, a piece per run.
+    let mut units: Vec<Vec<StoredChunk>> = Vec::new();
+    for s in sections {
+        if size(&s) <= target {
+            units.push(s);
+            continue;
+        }
+        let mut piece: Vec<StoredChunk> = Vec::new();
+        let mut used = 0;
+        for c in s {
+            let t = estimate_tokens(&c.text);
+            if !piece.is_empty() && used + t > target {
+                units.push(std::mem::take(&mut piece));
+                used = 0;
+            }
+            used += t;
+            piece.push(c);
+        }
+        if !piece.is_empty() {
+            units.push(piece);
+        }
+    }
     let mut runs: Vec<Vec<Vec<StoredChunk>>> = Vec::new();
     let mut current: Vec<Vec<StoredChunk>> = Vec::new();
     let mut used = 0;
-    for s in sections {
+    for s in units {
         let t = size(&s);
         let chapter_changes = current
             .last()
@@ -551,6 +574,22 @@ mod tests {
         // Runs are in document order and do not overlap.
         for w in groups.windows(2) {
             assert!(w[0].last < w[1].first);
+        }
+    }
+
+    #[test]
+    fn one_long_section_is_read_in_pieces_across_the_runs() {
+        // An EPUB chapter as one section of 40 chunks of ~290 tokens (~11,600 tokens).
+        let chunks: Vec<StoredChunk> = (0..40).map(|o| chunk(2, o, &["CHAPTER II"], 1, 200)).collect();
+        let groups = group(chunks, GROUP_TOKENS, MAX_GROUPS);
+        assert_eq!(groups.len(), MAX_GROUPS, "{}", groups.len());
+        let read: Vec<u32> = groups.iter().flat_map(|g| &g.chunks).map(|c| c.ordinal).collect();
+        assert!(read.windows(2).all(|w| w[0] < w[1]), "in order: {read:?}");
+        assert!(read.len() >= 30 && read.contains(&0) && *read.last().unwrap() >= 36, "{read:?}");
+        for g in &groups {
+            let tokens: usize = g.chunks.iter().map(|c| estimate_tokens(&c.text)).sum();
+            assert!(tokens <= GROUP_TOKENS, "{tokens}");
+            assert!(g.text().starts_with("## CHAPTER II\n"), "each piece names its chapter");
         }
     }
 
