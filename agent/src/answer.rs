@@ -158,6 +158,10 @@ pub struct Answer {
     /// Each sentence of a model's answer checked against its cited sources ([`crate::verify`]);
     /// `None` for extractive answers and refusals. Not stored with the turn.
     pub verification: Option<Verification>,
+    /// What a whole-document or chapter answer (map-reduce, [`crate::overview`]) cost; `None`
+    /// for answers from retrieved passages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overview: Option<crate::overview::OverviewStats>,
     /// Timings.
     pub timings: Timings,
 }
@@ -173,6 +177,9 @@ pub enum AskEvent<'a> {
     Notice(&'a str),
     /// The next piece of the answer text.
     Text(&'a str),
+    /// How far a whole-document or chapter answer has got ([`crate::overview`]): told before
+    /// the first part is summarised, after each, and when the answer is being written.
+    Progress(&'a crate::overview::Progress),
 }
 
 /// Settings of [`ask`].
@@ -191,6 +198,10 @@ pub struct AskOptions {
     /// search each version too (one short chat-model call per language; see
     /// [`crate::translate`]).
     pub translate: bool,
+    /// Answer whole-document and chapter questions ("summarise chapter 2 of X", "what is this
+    /// book about") by map-reduce over the scope's sections ([`crate::scope`],
+    /// [`crate::overview`]) when a chat model is at hand.
+    pub overview: bool,
 }
 
 impl Default for AskOptions {
@@ -201,6 +212,7 @@ impl Default for AskOptions {
             history_tokens: 800,
             rewrite_timeout: Duration::from_secs(30),
             translate: false,
+            overview: true,
         }
     }
 }
@@ -253,6 +265,11 @@ pub async fn standalone_query(
 /// nearest passages. When the passages do not support the model's answer
 /// ([`support::check`]), it is withheld the same way (it has streamed already; the refusal
 /// follows it and replaces it in the final [`Answer`]).
+///
+/// A question about a document, chapter or section as a whole ([`crate::scope::detect`]) is
+/// answered by map-reduce over that scope's sections instead ([`crate::overview::answer`]),
+/// when [`AskOptions::overview`] is set, a chat model is given and the document is known
+/// ([`crate::scope::resolve`]; otherwise a notice says why and the question is searched).
 pub async fn ask(
     library: &Library,
     chat: Option<&ChatModel>,
@@ -261,6 +278,24 @@ pub async fn ask(
     opts: &AskOptions,
     on_event: &mut dyn FnMut(AskEvent<'_>),
 ) -> Result<Answer> {
+    if opts.overview
+        && let Some(chat) = chat
+        && let Some(asked) = crate::scope::detect(question)
+    {
+        match crate::scope::resolve(library, question, &asked, &opts.retrieve.filter.doc_ids)? {
+            crate::scope::Resolved::Scope(scope) => {
+                match crate::overview::answer(library, chat, question, &scope, on_event).await {
+                    // The model cannot be reached: the passages a search finds, quoted, as for
+                    // any question (below).
+                    Err(e) if e.is_unreachable() => {
+                        on_event(AskEvent::Notice(&format!("{e}; cannot summarise {:?}", scope.label)));
+                    }
+                    other => return other,
+                }
+            }
+            crate::scope::Resolved::NoDocument(why) => on_event(AskEvent::Notice(&why)),
+        }
+    }
     let start = Instant::now();
     let query = standalone_query(chat, history, question, opts.rewrite_timeout).await;
     let mut queries = vec![query.clone()];
@@ -313,6 +348,7 @@ pub async fn ask(
             refused: true,
             withheld: None,
             verification: None,
+            overview: None,
             timings: Timings { total_ms: ms(start), ..timings },
         };
         return Ok(answer);
@@ -386,6 +422,7 @@ pub async fn ask(
             refused: true,
             withheld: Some(text),
             verification: None,
+            overview: None,
             timings,
         });
     }
@@ -424,6 +461,7 @@ pub async fn ask(
         refused: false,
         withheld: None,
         verification: Some(verification),
+        overview: None,
         timings,
     })
 }
@@ -517,6 +555,7 @@ pub fn extractive(
         refused: passages_empty,
         withheld: None,
         verification: None,
+        overview: None,
         timings: Timings { total_ms: ms(start), ..timings },
     }
 }

@@ -61,6 +61,7 @@ pub(crate) mod tests {
             refused: false,
             withheld: None,
             verification: None,
+            overview: None,
             timings: Timings::default(),
         }
     }

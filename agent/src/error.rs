@@ -63,6 +63,10 @@ pub enum AgentError {
     /// A question was to continue a conversation that does not exist.
     #[error("no conversation {0}")]
     NoConversation(i64),
+    /// A whole-document or chapter question named a part its document does not have: the
+    /// message names the document and the chapters it has.
+    #[error("{0}")]
+    NoScope(String),
     /// A blocking task failed.
     #[error("background task failed: {0}")]
     Task(String),

@@ -11,6 +11,8 @@
 //! - [`refusal`]: what is said, in the question's language, when the library has no answer.
 //! - [`answer`]: the whole flow, and the extractive answer used without a model.
 //! - [`research`]: `lore research`: a plan of sub-questions, a search for each, a cited report.
+//! - [`scope`]: whether a question asks about a document or chapter as a whole, and which;
+//!   [`overview`] answers those by map-reduce over its sections, summaries cached in the catalog.
 //! - [`rewrite`]: a follow-up's rewrite checked before it is searched.
 //! - [`conversation`]: conversations kept in the catalog.
 //! - [`session`]: one question in a conversation, as `lore ask` and the UI ask it: history,
@@ -23,12 +25,14 @@ pub mod code_spans;
 pub mod conversation;
 pub mod error;
 pub mod injection;
+pub mod overview;
 pub mod prompt;
 pub mod refusal;
 pub mod research;
 pub mod retrieve;
 pub mod retry;
 pub mod rewrite;
+pub mod scope;
 pub mod session;
 pub mod support;
 pub mod translate;

@@ -26,7 +26,7 @@ const FENCE_TAG: &str = "source";
 /// Quotes a source's text so it cannot open or close a fence: every `<` (or fullwidth `＜`) that
 /// begins something a model could read as the fence's tag (`</source>`, `</SOURCE >`,
 /// `< / Source`, in any case, with any spacing) becomes `‹`, which reads alike but is no tag.
-fn fence_safe(text: &str) -> String {
+pub(crate) fn fence_safe(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for (i, c) in text.char_indices() {
         if (c == '<' || c == '＜') && opens_fence_tag(&text[i + c.len_utf8()..]) {
@@ -53,7 +53,7 @@ fn opens_fence_tag(rest: &str) -> bool {
 
 /// A source label attribute value: one line, no quotes, no angle brackets (a title or heading
 /// is document text too, and must not close the tag it labels or open another).
-fn attr(text: &str) -> String {
+pub(crate) fn attr(text: &str) -> String {
     text.split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")

@@ -9,6 +9,7 @@ pub mod corpus;
 pub mod data_dir;
 pub mod junk;
 pub mod process;
+pub mod proxy;
 pub mod qdrant;
 pub mod rng;
 pub mod scan;

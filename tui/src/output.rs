@@ -113,6 +113,56 @@ pub fn info_line(msg: &str) {
     }
 }
 
+/// A progress line on stderr: on a terminal one line rewritten in place, elsewhere one line per
+/// step (a log keeps each); nothing with `--quiet`.
+#[derive(Debug, Default)]
+pub struct ProgressLine {
+    /// Whether a line is on screen, not yet ended.
+    open: bool,
+}
+
+impl ProgressLine {
+    /// A progress line with nothing shown yet.
+    pub fn new() -> Self {
+        ProgressLine::default()
+    }
+
+    /// Shows `msg` as the current step.
+    pub fn show(&mut self, msg: &str) {
+        if quiet() {
+            return;
+        }
+        if std::io::stderr().is_terminal() {
+            let _ = write!(std::io::stderr(), "\r\x1b[2K{}", shown(msg));
+            let _ = std::io::stderr().flush();
+            self.open = true;
+        } else {
+            info_line(msg);
+        }
+    }
+
+    /// Ends a line left open (before an error or a cancellation is told).
+    pub fn close(&mut self) {
+        if self.open {
+            let _ = writeln!(std::io::stderr());
+            self.open = false;
+        }
+    }
+
+    /// Shows `msg` as the last step and ends the line.
+    pub fn finish(&mut self, msg: &str) {
+        if quiet() {
+            return;
+        }
+        if self.open {
+            let _ = writeln!(std::io::stderr(), "\r\x1b[2K{}", shown(msg));
+            self.open = false;
+        } else {
+            info_line(msg);
+        }
+    }
+}
+
 /// Prints one informational line to stderr (nothing when stderr is closed, or with `--quiet`).
 pub fn note_line(msg: &str) {
     if !quiet() {

@@ -12,6 +12,7 @@ mod feeds;
 mod pending;
 mod roots;
 mod schema;
+mod summaries;
 mod types;
 
 use std::path::Path;
@@ -26,6 +27,7 @@ pub use copies::CopyPath;
 pub use error::{CatalogError, Result};
 pub use feeds::{Feed, FeedItemRecord, FeedSettings, FetchRecord, FullText};
 pub use roots::{FailedFile, TrackedDoc};
+pub use summaries::SectionSummary;
 pub use types::{
     DocSummary, FileStat, JournalEntry, JournalOp, ListFilter, NewDocument, Root, SectionInfo, StoredChunk,
     Upsert,
@@ -269,6 +271,8 @@ impl Catalog {
                 update_document(&tx, id, new)?;
                 tx.execute("DELETE FROM sections WHERE doc_id = ?1", [id])?;
                 tx.execute("DELETE FROM chunks WHERE doc_id = ?1", [id])?;
+                // Summaries of the old version no longer describe the document.
+                tx.execute("DELETE FROM section_summaries WHERE doc_id = ?1", [id])?;
                 Upsert::Replaced(id)
             }
             None => Upsert::Added(insert_document(&tx, new)?),

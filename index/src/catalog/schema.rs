@@ -181,4 +181,22 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE chunks ADD COLUMN ocr INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 11: summaries of a document's sections made by a chat model for whole-document and
+    // chapter questions (map-reduce), kept so that asking again is fast. Each row names the
+    // version of the document it was made from (`doc_hash`); a changed document's rows are
+    // dropped when its new version is written, a removed document's with it. `key` is a hash of
+    // what the model was given (prompt, model, text), so a different model or grouping misses.
+    r#"
+    CREATE TABLE section_summaries (
+        doc_id        INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        key           TEXT NOT NULL,
+        doc_hash      TEXT NOT NULL,
+        first_section INTEGER NOT NULL,
+        last_section  INTEGER NOT NULL,
+        model         TEXT NOT NULL,
+        summary       TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        PRIMARY KEY (doc_id, key)
+    ) WITHOUT ROWID;
+    "#,
 ];

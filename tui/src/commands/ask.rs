@@ -38,6 +38,10 @@ struct AskJson<'a> {
     /// for extractive answers and refusals).
     #[serde(skip_serializing_if = "Option::is_none")]
     verification: Option<&'a Verification>,
+    /// What a whole-document or chapter answer (map-reduce) cost: parts, cached parts, chat
+    /// calls, tokens read (absent for answers from retrieved passages).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    overview: Option<&'a lore_agent::overview::OverviewStats>,
     timings: &'a lore_agent::Timings,
     /// Chunks of the library that still await their vectors (searched by keywords alone).
     vectors_pending: u64,
@@ -78,9 +82,17 @@ pub fn run(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
     let stream_text = !args.json;
     let mut stdout = std::io::stdout();
     let mut printed_any = false;
+    let mut progress = crate::output::ProgressLine::new();
     let mut on_event = |event: AskEvent<'_>| match event {
         AskEvent::Rewritten(q) if stream_text => warn_line(&format!("searching for: {q}")),
         AskEvent::Notice(n) => warn_line(n),
+        AskEvent::Progress(p) => {
+            if p.writing {
+                progress.finish(&p.line());
+            } else {
+                progress.show(&format!("{} · Ctrl-C stops", p.line()));
+            }
+        }
         AskEvent::Text(t) if stream_text => {
             printed_any = true;
             let _ = write!(stdout, "{t}");
@@ -97,6 +109,7 @@ pub fn run(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
     });
     let asked = match outcome {
         None => {
+            progress.close();
             if printed_any {
                 outln!()?;
             }
@@ -104,6 +117,7 @@ pub fn run(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(130));
         }
         Some(Err(e)) => {
+            progress.close();
             if printed_any {
                 outln!()?;
             }
@@ -137,6 +151,7 @@ pub fn run(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
                 Vec::new()
             },
             verification: answer.verification.as_ref(),
+            overview: answer.overview.as_ref(),
             timings: &answer.timings,
             vectors_pending,
         })?;

@@ -247,7 +247,8 @@ pub enum AnswerUpdate {
     Notice(String),
     /// The sub-questions of a research plan.
     Plan(Vec<String>),
-    /// Where the work stands (research: which search runs).
+    /// Where the work stands, one line (research: which search runs; a whole-document or
+    /// chapter summary: how many parts are read), shown in the turn and the message line.
     Progress(String),
     /// More text.
     Text(String),

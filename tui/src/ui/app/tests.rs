@@ -761,3 +761,18 @@ fn research_mode_asks_for_a_report_and_shows_its_plan_and_progress() {
     let cmds = a.handle(Action::Enter);
     assert!(matches!(cmds.as_slice(), [Command::Ask { research: false, .. }]), "{cmds:?}");
 }
+
+#[test]
+fn a_summary_in_progress_shows_its_progress_and_esc_stops_it() {
+    let mut a = app();
+    let id = asked(&mut a, "Summarise chapter 4 of An Introduction to R");
+    let line = "summarising \"4 Ordered and unordered factors\": 1/2 parts".to_string();
+    a.apply(Report::Answer { id, update: AnswerUpdate::Progress(line.clone()) });
+    let shown = a.message.as_ref().expect("a status line");
+    assert!(
+        !shown.error && shown.text.starts_with(&line) && shown.text.contains("Esc stops"),
+        "{}",
+        shown.text
+    );
+    assert_eq!(a.handle(Action::Escape), vec![Command::CancelAsk]);
+}

@@ -800,7 +800,10 @@ impl App {
                 self.fail(n);
             }
             AnswerUpdate::Plan(plan) => turn.plan = plan,
-            AnswerUpdate::Progress(p) => turn.progress = Some(p),
+            AnswerUpdate::Progress(line) => {
+                turn.progress = Some(line.clone());
+                self.say(format!("{line} · Esc stops"));
+            }
             AnswerUpdate::Text(t) => {
                 turn.progress = None;
                 turn.text.push_str(&t);
