@@ -533,6 +533,7 @@ mod tests {
             language: None,
             line_start: None,
             line_end: None,
+            ocr: false,
         }
     }
 
