@@ -39,6 +39,13 @@ const PLAN_EXAMPLE: (&str, &str) = (
     "1. How does Rust handle errors?\n2. How does Go handle errors?\n3. Is Rust easy to learn?\n4. Is Go easy to learn?",
 );
 
+/// [`PLAN_EXAMPLE`] in Chinese, shown for a Chinese question: with the English example a 0.5B
+/// model planned a Chinese question in English, and each section was then answered in English.
+const PLAN_EXAMPLE_ZH: (&str, &str) = (
+    "Question: Rust 和 Go 如何处理错误？哪一个更容易学？",
+    "1. Rust 如何处理错误？\n2. Go 如何处理错误？\n3. Rust 容易学吗？\n4. Go 容易学吗？",
+);
+
 /// The instructions for rephrasing a sub-question whose search found little.
 const REPHRASE_PROMPT: &str = "\
 Rewrite the user's search question in other words, with the terms a document about it would use. \
@@ -268,7 +275,7 @@ const EXAMPLE_SUBJECTS: &[&str] = &["rust", "handle", "errors", "learn", "easier
 
 /// Whether a sub-question was copied from [`PLAN_EXAMPLE`] rather than made from the question
 /// (a small model sometimes does): it names a subject of the example the question does not, and
-/// shares no word of four letters or more, nor two CJK characters, with the question.
+/// shares no word of four letters or more, nor a pair of CJK characters, with the question.
 fn copies_the_example(line: &str, question: &str) -> bool {
     let words = |s: &str| -> HashSet<String> {
         s.split(|c: char| !c.is_alphanumeric() || crate::words::is_cjk(c))
@@ -276,13 +283,25 @@ fn copies_the_example(line: &str, question: &str) -> bool {
             .map(str::to_lowercase)
             .collect()
     };
-    let cjk = |s: &str| -> HashSet<char> { s.chars().filter(|c| crate::words::is_cjk(*c)).collect() };
     let (line_words, question_words) = (words(line), words(question));
     let from_example =
         EXAMPLE_SUBJECTS.iter().any(|w| line_words.contains(*w) && !question_words.contains(*w));
     let on_subject = line_words.intersection(&question_words).next().is_some()
-        || cjk(line).intersection(&cjk(question)).count() >= 2;
+        || cjk_bigrams(line).intersection(&cjk_bigrams(question)).next().is_some();
     from_example && !on_subject
+}
+
+/// Pairs of adjacent CJK characters in `text`, but those that only shape a question.
+fn cjk_bigrams(text: &str) -> HashSet<String> {
+    const SHAPING: &[&str] =
+        &["如何", "什么", "怎么", "为什", "哪个", "是否", "可以", "一个", "这个", "那个", "容易"];
+    let chars: Vec<char> = text.chars().collect();
+    chars
+        .windows(2)
+        .filter(|w| w.iter().all(|c| crate::words::is_cjk(*c)))
+        .map(|w| w.iter().collect::<String>())
+        .filter(|b| !SHAPING.contains(&b.as_str()))
+        .collect()
 }
 
 /// Whether a line says enough to be searched: three words, or four CJK characters.
@@ -305,10 +324,11 @@ fn parse_rephrase(raw: &str) -> Option<String> {
 
 /// The messages asking for a plan.
 pub fn plan_messages(question: &str) -> Vec<Message> {
+    let example = if refusal::language_of(question) == "zh" { PLAN_EXAMPLE_ZH } else { PLAN_EXAMPLE };
     vec![
         Message::system(PLAN_PROMPT),
-        Message::user(PLAN_EXAMPLE.0),
-        Message::assistant(PLAN_EXAMPLE.1),
+        Message::user(example.0),
+        Message::assistant(example.1),
         Message::user(format!("Question: {}", question.trim())),
     ]
 }
@@ -533,7 +553,10 @@ pub async fn research(
     let verifying = Instant::now();
     let mut embed = support::library_embed(library, &text);
     let sources = verify_sources(library, &passages);
-    let verification = verify::verify(&text, &sources, &mut embed, cosine);
+    // Headings restate sub-questions: no claims. Blanked (same length, so every sentence keeps
+    // its place in the text), they are not checked.
+    let claims = without_headings(&text);
+    let verification = verify::verify(&claims, &sources, &mut embed, cosine);
     let verify_ms = ms(verifying);
     Ok(Report {
         question: question.to_string(),
@@ -551,6 +574,20 @@ pub async fn research(
         finish_reason,
         timings: ResearchTimings { plan_ms, search_ms, report_ms, verify_ms, total_ms: ms(start) },
     })
+}
+
+/// `text` with every heading line (`## ...`) replaced by as many spaces as it has characters.
+fn without_headings(text: &str) -> String {
+    text.split_inclusive('\n')
+        .map(|line| {
+            if line.trim_start().starts_with('#') {
+                let end = line.trim_end_matches('\n');
+                format!("{}{}", " ".repeat(end.chars().count()), &line[end.len()..])
+            } else {
+                line.to_string()
+            }
+        })
+        .collect()
 }
 
 /// What introduces the nearest passages of a withheld section.
@@ -633,6 +670,32 @@ mod tests {
             parse_plan(raw, "比较这两本书对软件包管理的说法", 4),
             vec!["这两本书如何描述软件包管理？", "How does debootstrap work?"]
         );
+    }
+
+    #[test]
+    fn headings_are_blanked_in_place_for_the_check() {
+        let text = "## What is A?\n\nA is a letter [1].\n## 什么是 B？\nB 是字母 [2]。";
+        let blanked = without_headings(text);
+        assert_eq!(blanked.chars().count(), text.chars().count());
+        assert!(!blanked.contains('#') && !blanked.contains("What is A") && !blanked.contains("什么"));
+        assert!(blanked.contains("\n\nA is a letter [1].\n") && blanked.ends_with("\nB 是字母 [2]。"));
+    }
+
+    #[test]
+    fn a_copied_chinese_example_line_is_dropped() {
+        let raw = "1. Rust 如何处理错误？\n2. Debian 如何升级系统？\n3. 升级前要备份什么？";
+        assert_eq!(
+            parse_plan(raw, "Debian 如何升级整个系统？", 4),
+            vec!["Debian 如何升级系统？", "升级前要备份什么？"]
+        );
+    }
+
+    #[test]
+    fn a_chinese_question_is_planned_with_the_chinese_example() {
+        let m = plan_messages("Debian 如何升级整个系统？");
+        assert!(m[2].content.contains("如何处理错误"), "{:?}", m[2].content);
+        let m = plan_messages("How do I upgrade Debian?");
+        assert!(m[2].content.contains("How does Rust handle errors?"));
     }
 
     #[test]

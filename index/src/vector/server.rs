@@ -758,17 +758,43 @@ fn describe(error: &QdrantError) -> (Option<Code>, String) {
 /// for any other message (among them the client's own failures to connect, which start with
 /// `Failed to connect`).
 fn unreachable_node(message: &str) -> Option<String> {
+    // A "Service internal error" is the answer of the node lore reached: a failure to connect
+    // inside it is that node's, to another one.
     if !message.starts_with("Service internal error") {
         return None;
     }
-    let (_, after) = message.split_once("Failed to connect to ")?;
-    let node = after.split([',', ' ', '"', '\'']).next().filter(|n| !n.is_empty())?;
+    let lower = message.to_lowercase();
+    let peer_failure = ["failed to connect", "connection refused", "connectionrefused", "transport error"]
+        .iter()
+        .any(|m| lower.contains(m));
+    if !peer_failure {
+        return None;
+    }
+    let named = message
+        .split_once("Failed to connect to ")
+        .and_then(|(_, after)| after.split([',', ' ', '"', '\'']).next())
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .or_else(|| first_url(message));
     let shards = message
         .find(" shards failed to apply operation")
         .and_then(|end| message[..end].rsplit(": ").next())
         .map(|counts| format!(": {counts} shards failed to apply the operation"))
         .unwrap_or_default();
-    Some(format!("a node of the cluster could not reach another node ({node}){shards}"))
+    Some(match named {
+        Some(node) => format!("a node of the cluster could not reach another node ({node}){shards}"),
+        None => format!("a node of the cluster could not reach another node{shards}"),
+    })
+}
+
+/// The first `http://` or `https://` URL in `text`.
+fn first_url(text: &str) -> Option<String> {
+    let at = text.find("http://").or_else(|| text.find("https://"))?;
+    let url: String = text[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | '"' | '\'' | ')'))
+        .collect();
+    Some(url)
 }
 
 fn one_line(text: &str) -> String {
@@ -1427,6 +1453,18 @@ mod tests {
         let text = connection.error(WRITING, &failure).to_string();
         assert!(text.contains("cannot connect: connection refused (tried 3 times)"), "{text}");
         assert_eq!(unreachable_node("Service internal error: segment is broken"), None);
+        // A node's answer naming no address still tells a peer's failure from this connection.
+        let unnamed = "Service internal error: 1 out of 3 shards failed to apply operation. First error \
+            captured: Service internal error: transport error: Connection refused (os error 111)";
+        assert_eq!(
+            unreachable_node(unnamed).as_deref(),
+            Some(
+                "a node of the cluster could not reach another node: 1 out of 3 shards failed to apply the operation"
+            )
+        );
+        let failure = Failure { error: QdrantError::from(Status::internal(unnamed)), attempts: 1 };
+        let text = connection.error(DELETING, &failure).to_string();
+        assert!(!text.contains("cannot connect") && text.contains("once the node is back"), "{text}");
     }
 
     #[test]
