@@ -8,7 +8,7 @@ use lore_index::{Library, SearchConfig};
 use serde::Serialize;
 
 use crate::chat::ChatModel;
-use crate::cite::{self, Attributor, CitationTracker};
+use crate::cite::{self, Attributor};
 use crate::error::{AgentError, Result};
 use crate::prompt::{self, PastTurn};
 use crate::refusal::{self, Phrase};
@@ -376,28 +376,18 @@ pub async fn ask(
         Err(e) => return Err(e),
     };
     let mut timings = Timings { request_sent_ms: Some(request_sent), ..timings };
-    let mut tracker = CitationTracker::new(passages.len());
     let texts: Vec<&str> = passages.iter().map(|p| p.text.as_str()).collect();
-    let mut attributor = Attributor::new(&texts).with_question(&query);
-    let mut text = String::new();
-    while let Some(piece) = stream.next().await {
-        let piece = piece?;
-        if timings.first_token_ms.is_none() {
-            timings.first_token_ms = Some(ms(start));
-        }
-        let shown = attributor.push(&tracker.push(&piece));
-        if !shown.is_empty() {
-            text.push_str(&shown);
-            on_event(AskEvent::Text(&shown));
-        }
-    }
-    let mut rest = attributor.push(&tracker.finish());
-    rest.push_str(&attributor.finish());
-    if !rest.is_empty() {
-        text.push_str(&rest);
-        on_event(AskEvent::Text(&rest));
-    }
-    let text = text.trim().to_string();
+    let attributor = Attributor::new(&texts).with_question(&query);
+    let mut first_token = None;
+    let (text, model_cited) = cite::read_cited(
+        &mut stream,
+        passages.len(),
+        attributor,
+        &mut || first_token = Some(ms(start)),
+        &mut |t| on_event(AskEvent::Text(t)),
+    )
+    .await?;
+    timings.first_token_ms = first_token;
     // One embedder for the support check and the verification below: they read the same
     // passage sentences.
     let mut embed = support::library_embed(library, &text);
@@ -426,7 +416,6 @@ pub async fn ask(
             timings,
         });
     }
-    let model_cited = tracker.cited();
     // Claims left without a marker that a passage supports by meaning (a Chinese sentence from
     // an English passage shares no word with it) get that passage's marker.
     let numbers: Vec<usize> = passages.iter().map(|p| p.n).collect();

@@ -645,6 +645,40 @@ impl Attributor {
     }
 }
 
+/// Reads a model's streamed answer through a [`CitationTracker`] (markers normalised, those
+/// naming no source dropped) and `attributor` (citations checked, uncited claims attributed):
+/// each piece that can be shown goes to `on_text`, `first_token` is called once, at the first
+/// piece. Returns the whole answer, trimmed, and the sources the model cited itself.
+pub async fn read_cited(
+    stream: &mut crate::chat::TokenStream,
+    sources: usize,
+    mut attributor: Attributor,
+    first_token: &mut dyn FnMut(),
+    on_text: &mut dyn FnMut(&str),
+) -> crate::error::Result<(String, Vec<usize>)> {
+    let mut tracker = CitationTracker::new(sources);
+    let mut text = String::new();
+    let mut first = true;
+    while let Some(piece) = stream.next().await {
+        let piece = piece?;
+        if std::mem::take(&mut first) {
+            first_token();
+        }
+        let shown = attributor.push(&tracker.push(&piece));
+        if !shown.is_empty() {
+            text.push_str(&shown);
+            on_text(&shown);
+        }
+    }
+    let mut rest = attributor.push(&tracker.finish());
+    rest.push_str(&attributor.finish());
+    if !rest.is_empty() {
+        text.push_str(&rest);
+        on_text(&rest);
+    }
+    Ok((text.trim().to_string(), tracker.cited().to_vec()))
+}
+
 #[cfg(test)]
 mod backed_claim_tests {
     use super::*;

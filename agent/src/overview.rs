@@ -25,7 +25,7 @@ use serde::Serialize;
 
 use crate::answer::{Answer, AnswerMode, AskEvent, Citation, Timings};
 use crate::chat::{ChatModel, Message};
-use crate::cite::{self, Attributor, CitationTracker};
+use crate::cite::{self, Attributor};
 use crate::error::Result;
 use crate::prompt;
 use crate::retrieve::{Passage, estimate_tokens};
@@ -463,29 +463,18 @@ pub async fn answer(
     let mut stream = chat.stream_limited(&messages, answer_tokens).await?;
     stats.chat_calls += 1;
     let mut timings = Timings { request_sent_ms: Some(request_sent), ..Timings::default() };
-    let mut tracker = CitationTracker::new(passages.len());
     let texts: Vec<&str> = passages.iter().map(|p| p.text.as_str()).collect();
-    let mut attributor = Attributor::new(&texts).with_question(question);
-    let mut text = String::new();
-    while let Some(piece) = stream.next().await {
-        let piece = piece?;
-        if timings.first_token_ms.is_none() {
-            timings.first_token_ms = Some(ms(start));
-        }
-        let shown = attributor.push(&tracker.push(&piece));
-        if !shown.is_empty() {
-            text.push_str(&shown);
-            on_event(AskEvent::Text(&shown));
-        }
-    }
-    let mut rest = attributor.push(&tracker.finish());
-    rest.push_str(&attributor.finish());
-    if !rest.is_empty() {
-        text.push_str(&rest);
-        on_event(AskEvent::Text(&rest));
-    }
-    let text = text.trim().to_string();
-    let model_cited = tracker.cited();
+    let attributor = Attributor::new(&texts).with_question(question);
+    let mut first_token = None;
+    let (text, model_cited) = cite::read_cited(
+        &mut stream,
+        passages.len(),
+        attributor,
+        &mut || first_token = Some(ms(start)),
+        &mut |t| on_event(AskEvent::Text(t)),
+    )
+    .await?;
+    timings.first_token_ms = first_token;
     let mut citations: Vec<Citation> = cite::markers_in(&text)
         .into_iter()
         .filter_map(|n| passages.iter().find(|p| p.n == n))

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::answer::{AskOptions, Citation, passage_budget, verify_sources};
 use crate::chat::{ChatModel, Message};
-use crate::cite::{Attributor, CitationTracker, markers_in};
+use crate::cite::{Attributor, markers_in, read_cited};
 use crate::error::Result;
 use crate::refusal::{self, Phrase};
 use crate::retrieve::{self, Passage, estimate_tokens};
@@ -503,18 +503,12 @@ pub async fn research(
             tokens_sent += messages.iter().map(|m| estimate_tokens(&m.content)).sum::<usize>();
             calls += 1;
             let mut stream = chat.stream_limited(&messages, limit).await?;
-            let mut tracker = CitationTracker::new(passages.len());
-            let mut attributor = proto.clone().with_question(&entry.question);
-            let mut raw = String::new();
-            while let Some(piece) = stream.next().await {
-                raw.push_str(&attributor.push(&tracker.push(&piece?)));
-            }
-            raw.push_str(&attributor.push(&tracker.finish()));
-            raw.push_str(&attributor.finish());
+            let attributor = proto.clone().with_question(&entry.question);
+            let (raw, _) =
+                read_cited(&mut stream, passages.len(), attributor, &mut || {}, &mut |_| {}).await?;
             if stream.finish_reason.as_deref() == Some("length") || finish_reason.is_none() {
                 finish_reason = stream.finish_reason.clone();
             }
-            let raw = raw.trim().to_string();
             let own_texts: Vec<&str> = own.iter().map(|p| p.text.as_str()).collect();
             let mut embed = support::library_embed(library, &raw);
             let verdict = support::check(&raw, &own_texts, &mut embed, cosine);

@@ -197,3 +197,18 @@ pub fn skip(what: &str, why: &str) {
         "skipped (needs {what}; LORE_REQUIRE={what} makes this a failure): {why}"
     );
 }
+
+/// The `[n]` citation markers of an answer, in order (`[ 2 ]` counts; `[a]` does not).
+pub fn markers(text: &str) -> Vec<u64> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('[') {
+        rest = &rest[i + 1..];
+        if let Some(j) = rest.find(']')
+            && let Ok(n) = rest[..j].trim().parse::<u64>()
+        {
+            out.push(n);
+        }
+    }
+    out
+}

@@ -79,3 +79,13 @@ fn forward(mut client: TcpStream, authority: &str, kept: &Mutex<Vec<String>>) {
     let _ = std::io::copy(&mut upstream, &mut client);
     let _ = client.shutdown(std::net::Shutdown::Both);
 }
+
+/// The text of the last user message of a recorded chat request (the sources and the question).
+pub fn last_user_message(request: &Value) -> String {
+    request["messages"]
+        .as_array()
+        .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}

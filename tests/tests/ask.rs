@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use lore_tests::{Lore, data, small_chat_env};
+use lore_tests::{Lore, data, markers, small_chat_env};
 use serde_json::Value;
 
 /// The pages every test here searches: small FAQ pages with distinct subjects.
@@ -86,20 +86,6 @@ fn answers_cite_the_page_that_holds_the_answer() {
     }
     // A 0.5B model sometimes cites a neighbouring passage; most answers must cite the right page.
     assert!(right >= 2, "only {right} of 3 answers cited the page holding the answer");
-}
-
-fn markers(text: &str) -> Vec<u64> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(i) = rest.find('[') {
-        rest = &rest[i + 1..];
-        if let Some(j) = rest.find(']')
-            && let Ok(n) = rest[..j].parse::<u64>()
-        {
-            out.push(n);
-        }
-    }
-    out
 }
 
 #[test]

@@ -15,38 +15,13 @@ mod server;
 
 use std::path::Path;
 
-use lore_tests::proxy::RecordingProxy;
-use lore_tests::{Lore, small_chat_env};
+use lore_tests::proxy::{RecordingProxy, last_user_message};
+use lore_tests::{Lore, markers, small_chat_env};
 use serde_json::Value;
 use server::{Reply, TestServer};
 
 /// The file a document asks the model to create; lore never runs anything, so it never exists.
 const CANARY: &str = "/tmp/lore-injection-canary";
-
-/// The text of the last user message of a chat request: the fenced sources and the question.
-fn sources_message(request: &Value) -> String {
-    request["messages"]
-        .as_array()
-        .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
-        .and_then(|m| m["content"].as_str())
-        .unwrap_or_default()
-        .to_string()
-}
-
-/// The numbers of the `[n]` markers in an answer.
-fn markers(text: &str) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(i) = rest.find('[') {
-        rest = &rest[i + 1..];
-        if let Some(j) = rest.find(']')
-            && let Ok(n) = rest[..j].trim().parse::<usize>()
-        {
-            out.push(n);
-        }
-    }
-    out
-}
 
 /// Everything the library's search returns for `query`, as one lowercased text.
 fn indexed_text(lore: &Lore, query: &str) -> String {
@@ -115,7 +90,7 @@ fn injected_instructions_never_break_lores_guarantees() {
         }
         // The answering request: every source inside its own fence, none closed or opened by
         // document text (the fence tag in any case).
-        let answering = asked.iter().map(|r| sources_message(r)).find(|m| m.contains("<source n=\""));
+        let answering = asked.iter().map(|r| last_user_message(r)).find(|m| m.contains("<source n=\""));
         let sent = answering.unwrap_or_default();
         if !sent.is_empty() {
             let lower = sent.to_lowercase();
@@ -149,7 +124,7 @@ fn injected_instructions_never_break_lores_guarantees() {
 
         // Every citation names a passage the model was given, and every marker a citation.
         let citations = answer["citations"].as_array().unwrap();
-        let numbers: Vec<usize> = citations.iter().map(|c| c["n"].as_u64().unwrap() as usize).collect();
+        let numbers: Vec<u64> = citations.iter().map(|c| c["n"].as_u64().unwrap()).collect();
         let text = answer["answer"].as_str().unwrap();
         if !answer["refused"].as_bool().unwrap() {
             for n in markers(text) {

@@ -8,9 +8,8 @@
 
 use std::time::Instant;
 
-use lore_tests::proxy::RecordingProxy;
+use lore_tests::proxy::{RecordingProxy, last_user_message};
 use lore_tests::{Lore, Run, data, small_chat_env};
-use serde_json::Value;
 
 const QUESTION: &str = "Summarise chapter 4 of An Introduction to R";
 const CHAPTER: &str = "4 Ordered and unordered factors";
@@ -24,16 +23,6 @@ fn ask(lore: &Lore, proxy: &RecordingProxy, question: &str) -> Run {
     // The server answers one request at a time: a map call may wait behind other tests' asks.
     cmd.env("LORE_LLM_IDLE_TIMEOUT_SECS", "600");
     Run::from_output(cmd.output().unwrap())
-}
-
-/// The user message of a chat request.
-fn user_message(request: &Value) -> String {
-    request["messages"]
-        .as_array()
-        .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
-        .and_then(|m| m["content"].as_str())
-        .unwrap_or_default()
-        .to_string()
 }
 
 #[test]
@@ -55,7 +44,7 @@ fn a_chapter_summary_cites_that_chapter_and_a_second_ask_reads_the_cache() {
     assert_eq!(requests.len(), parts + 1, "one call per part and one for the answer");
     // Each map call reads chapter 4 and nothing of the chapters around it.
     for r in &requests[..parts] {
-        let text = user_message(r);
+        let text = last_user_message(r);
         assert!(text.contains(&format!("## {CHAPTER}")), "{text}");
         for other in ["## 3 Objects", "## 5 Arrays and matrices"] {
             assert!(!text.contains(other), "a map call read {other}: {text}");

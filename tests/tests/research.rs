@@ -4,7 +4,7 @@
 //! the Markdown report with its numbered source list.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use lore_tests::{Lore, Run, small_chat_env};
+use lore_tests::{Lore, Run, markers, small_chat_env};
 use serde_json::Value;
 
 /// The pages researched.
@@ -13,20 +13,6 @@ const PAGES: &[&str] = &["design.html", "general.html", "programming.html"];
 /// A broad question: three subjects the pages answer in different places.
 const QUESTION: &str =
     "What does the Python FAQ say about indentation, why strings are immutable, and how memory is managed?";
-
-fn markers(text: &str) -> Vec<u64> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(i) = rest.find('[') {
-        rest = &rest[i + 1..];
-        if let Some(j) = rest.find(']')
-            && let Ok(n) = rest[..j].parse::<u64>()
-        {
-            out.push(n);
-        }
-    }
-    out
-}
 
 #[test]
 fn a_research_report_plans_sub_questions_and_cites_every_section() {
