@@ -125,6 +125,13 @@ pub struct Timings {
     pub verify_ms: Option<f64>,
     /// Until the answer was complete.
     pub total_ms: f64,
+    /// Tokens of the prompt, as the chat model's endpoint counted them (when it says).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt_tokens: Option<u64>,
+    /// Of them, the tokens the endpoint took from its prompt cache (the system prompt, which
+    /// every answer shares byte for byte) instead of processing again, when it says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cached_prompt_tokens: Option<u64>,
 }
 
 /// A finished answer.
@@ -388,6 +395,10 @@ pub async fn ask(
     )
     .await?;
     timings.first_token_ms = first_token;
+    if let Some(u) = stream.usage {
+        timings.prompt_tokens = u.prompt_tokens;
+        timings.cached_prompt_tokens = u.cached_tokens;
+    }
     // One embedder for the support check and the verification below: they read the same
     // passage sentences.
     let mut embed = support::library_embed(library, &text);

@@ -124,6 +124,57 @@ struct ChatRequest<'a> {
     stream: bool,
     max_tokens: u32,
     temperature: f32,
+    /// Streams ask for the token counts at the end (`usage`, with the prompt tokens the server
+    /// took from its cache).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_options: Option<StreamOptions>,
+}
+
+#[derive(Serialize)]
+struct StreamOptions {
+    include_usage: bool,
+}
+
+/// The token counts an endpoint reports for one answer (the OpenAI `usage` object; sent at the
+/// end of a stream when asked, as lore asks).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Usage {
+    /// Tokens of the prompt.
+    #[serde(default)]
+    pub prompt_tokens: Option<u64>,
+    /// Tokens of the answer.
+    #[serde(default)]
+    pub completion_tokens: Option<u64>,
+    /// Tokens of the prompt the server reused from its cache instead of processing again (the
+    /// fixed start of lore's prompts, when the server caches prompts).
+    #[serde(default)]
+    pub cached_tokens: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct WireUsage {
+    #[serde(default)]
+    prompt_tokens: Option<u64>,
+    #[serde(default)]
+    completion_tokens: Option<u64>,
+    #[serde(default)]
+    prompt_tokens_details: Option<PromptTokensDetails>,
+}
+
+#[derive(Deserialize)]
+struct PromptTokensDetails {
+    #[serde(default)]
+    cached_tokens: Option<u64>,
+}
+
+impl From<WireUsage> for Usage {
+    fn from(w: WireUsage) -> Usage {
+        Usage {
+            prompt_tokens: w.prompt_tokens,
+            completion_tokens: w.completion_tokens,
+            cached_tokens: w.prompt_tokens_details.and_then(|d| d.cached_tokens),
+        }
+    }
 }
 
 // Lenient response shapes: OpenAI-compatible servers differ in the optional fields they send.
@@ -131,6 +182,8 @@ struct ChatRequest<'a> {
 struct StreamChunk {
     #[serde(default)]
     choices: Vec<StreamChoice>,
+    #[serde(default)]
+    usage: Option<WireUsage>,
 }
 
 #[derive(Deserialize)]
@@ -192,6 +245,8 @@ pub struct TokenStream {
     finished: bool,
     /// Why the model stopped (`stop`, `length`, ...), once it has.
     pub finish_reason: Option<String>,
+    /// The token counts, once the endpoint has sent them (at the end of the stream).
+    pub usage: Option<Usage>,
 }
 
 impl std::fmt::Debug for TokenStream {
@@ -221,6 +276,9 @@ impl TokenStream {
             };
             match item {
                 Ok(chunk) => {
+                    if let Some(u) = chunk.usage {
+                        self.usage = Some(u.into());
+                    }
                     let mut text = String::new();
                     for choice in chunk.choices {
                         if let Some(c) = choice.delta.content {
@@ -323,8 +381,22 @@ impl ChatModel {
     pub async fn stream_limited(&self, messages: &[Message], max_tokens: u32) -> Result<TokenStream> {
         let body = self.request_body(messages, true, max_tokens)?;
         let chat = self.client.chat();
-        let inner =
-            self.within_timeout(chat.create_stream_byot::<serde_json::Value, StreamChunk>(body)).await?;
+        let inner = match self
+            .within_timeout(chat.create_stream_byot::<serde_json::Value, StreamChunk>(body))
+            .await
+        {
+            // An endpoint that does not know `stream_options` is asked again without it.
+            Err(AgentError::Status { status: 400 | 422, message, .. })
+                if message.contains("stream_options") =>
+            {
+                let mut body = self.request_body(messages, true, max_tokens)?;
+                if let Some(o) = body.as_object_mut() {
+                    o.remove("stream_options");
+                }
+                self.within_timeout(chat.create_stream_byot::<serde_json::Value, StreamChunk>(body)).await?
+            }
+            other => other?,
+        };
         Ok(TokenStream {
             inner,
             idle: self.cfg.idle_timeout,
@@ -332,6 +404,7 @@ impl ChatModel {
             redactor: self.redactor.clone(),
             finished: false,
             finish_reason: None,
+            usage: None,
         })
     }
 
@@ -352,6 +425,7 @@ impl ChatModel {
             stream,
             max_tokens,
             temperature: self.cfg.temperature,
+            stream_options: stream.then_some(StreamOptions { include_usage: true }),
         };
         serde_json::to_value(&req).map_err(|e| AgentError::Config(e.to_string()))
     }
@@ -402,6 +476,14 @@ mod tests {
         let c: StreamChunk =
             serde_json::from_str(r#"{"id":"x","choices":[],"usage":{"total_tokens":3}}"#).unwrap();
         assert!(c.choices.is_empty());
+        let u = Usage::from(c.usage.unwrap());
+        assert_eq!(u, Usage::default());
+        let c: StreamChunk = serde_json::from_str(
+            r#"{"choices":[],"usage":{"prompt_tokens":110,"completion_tokens":2,"prompt_tokens_details":{"cached_tokens":100}}}"#,
+        )
+        .unwrap();
+        let u = Usage::from(c.usage.unwrap());
+        assert_eq!((u.prompt_tokens, u.completion_tokens, u.cached_tokens), (Some(110), Some(2), Some(100)));
         let c: StreamChunk =
             serde_json::from_str(r#"{"choices":[{"delta":{},"finish_reason":"stop","index":0}]}"#).unwrap();
         assert_eq!(c.choices[0].finish_reason.as_deref(), Some("stop"));

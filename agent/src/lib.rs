@@ -40,7 +40,7 @@ pub mod verify;
 pub mod words;
 
 pub use answer::{Answer, AnswerMode, AskEvent, AskOptions, Citation, Timings, ask};
-pub use chat::{ChatConfig, ChatModel, Message, Role};
+pub use chat::{ChatConfig, ChatModel, Message, Role, Usage};
 pub use error::{AgentError, Result};
 pub use retrieve::{Passage, Retrieval, RetrieveConfig};
 pub use session::{AnswerSession, Continue, SessionAnswer, SessionOptions};

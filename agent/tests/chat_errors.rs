@@ -327,3 +327,38 @@ async fn keys_and_passwords_a_server_echoes_are_hidden_even_at_the_cut() {
         assert!(m.contains("http://<hidden>@127.0.0.1:"), "{m}");
     }
 }
+
+#[tokio::test]
+async fn the_token_counts_at_the_end_of_a_stream_are_kept() {
+    let usage = serde_json::json!({"id": "c", "choices": [], "usage": {"prompt_tokens": 2083,
+        "completion_tokens": 58, "total_tokens": 2141, "prompt_tokens_details": {"cached_tokens": 100}}})
+    .to_string();
+    let s =
+        serve(vec![Reply::Sse { data: vec![chunk("Yes."), usage], stall: false, gap: Duration::ZERO }]).await;
+    let chat = model(&s.url);
+    let mut stream = chat.stream(&[Message::user("hi")]).await.unwrap();
+    let mut text = String::new();
+    while let Some(piece) = stream.next().await {
+        text.push_str(&piece.unwrap());
+    }
+    assert_eq!(text, "Yes.");
+    let u = stream.usage.expect("usage");
+    assert_eq!((u.prompt_tokens, u.completion_tokens, u.cached_tokens), (Some(2083), Some(58), Some(100)));
+}
+
+#[tokio::test]
+async fn an_endpoint_refusing_stream_options_is_asked_again_without_them() {
+    let s = serve(vec![
+        Reply::Status(
+            400,
+            vec![],
+            r#"{"error":{"message":"Unrecognized request argument supplied: stream_options"}}"#.into(),
+        ),
+        ok_stream(&["Tail ", "calls."]),
+    ])
+    .await;
+    let (text, err) = collect(&model(&s.url)).await;
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(text, "Tail calls.");
+    assert_eq!(s.requests.load(Ordering::SeqCst), 2);
+}

@@ -52,11 +52,26 @@ fn eval_reports_answers_that_cite_the_answer_and_false_answers() {
     let lore = Lore::new();
     let set = tempfile::tempdir().unwrap();
     small_set(set.path(), 12, &["\"q-py-faq-0004\""]);
+    // The reference answer: the lead of the answering section (scripts/reference-answers.py).
+    std::fs::write(
+        set.path().join("answers.jsonl"),
+        r#"{"_id": "q-py-faq-0004", "answer": "There are several advantages. One is performance: knowing that a string is immutable means we can allocate space for it at creation time, and the storage requirements are fixed and unchanging."}"#,
+    )
+    .unwrap();
     let url = lore_tests::chat_server();
-    let mut cmd =
-        lore.cmd(&["eval", set.path().to_str().unwrap(), "--mode", "hybrid", "--answers", "1", "--json"]);
+    let mut cmd = lore.cmd(&[
+        "eval",
+        set.path().to_str().unwrap(),
+        "--mode",
+        "hybrid",
+        "--answers",
+        "1",
+        "--budgets",
+        "700,300",
+        "--json",
+    ]);
     cmd.envs(lore_tests::CHAT_MODEL_ENV).env("LORE_LLM_MAX_ANSWER_TOKENS", "160");
-    cmd.env("LORE_ASK_MAX_PASSAGES", "3").env("LORE_ASK_BUDGET_TOKENS", "700");
+    cmd.env("LORE_ASK_MAX_PASSAGES", "3");
     cmd.args(["--llm-url", &url]);
     let report = lore_tests::Run::from_output(cmd.output().expect("run lore eval")).ok().json();
     let answers = &report["model_answers"];
@@ -87,4 +102,43 @@ fn eval_reports_answers_that_cite_the_answer_and_false_answers() {
     );
     // The retrieval figures and the gate's are there beside it.
     assert!(report["answers"]["gate_false_answer"].is_number(), "{report}");
+
+    // The reference answer: held by the passages that hold its words, cited when one of them is.
+    assert_eq!(answers["references"], 1, "{answers}");
+    let holders: Vec<u64> =
+        asked["reference_passages"].as_array().unwrap().iter().map(|n| n.as_u64().unwrap()).collect();
+    let cites_reference =
+        !asked["refused"].as_bool().unwrap() && cited_numbers.iter().any(|n| holders.contains(n));
+    assert_eq!(asked["cites_reference"].as_bool().unwrap(), cites_reference, "{asked}");
+    assert_eq!(answers["cites_reference"].as_f64().unwrap(), if cites_reference { 1.0 } else { 0.0 });
+    assert_eq!(
+        answers["passages_hold_reference"].as_f64().unwrap(),
+        if holders.is_empty() { 0.0 } else { 1.0 }
+    );
+    assert_eq!(report["answers"]["references"], 1, "{report}");
+    // The verification's counts, summed over the answers given.
+    let checked = asked["checked"].as_u64().unwrap();
+    assert_eq!(
+        answers["sentences_checked"].as_u64().unwrap(),
+        if asked["refused"] == true { 0 } else { checked }
+    );
+    let supported = answers["sentences_supported"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&supported), "{answers}");
+    // Time to the first token, and the prompt as the server counted it: the system prompt, the
+    // same bytes in every ask, is what a prompt-caching server can reuse.
+    assert!(asked["first_token_s"].as_f64().unwrap() > 0.0, "{asked}");
+    assert!(answers["first_token_p50_s"].as_f64().unwrap() > 0.0, "{answers}");
+    let prompt = asked["prompt_tokens"].as_u64().expect("llama-server reports usage");
+    let cached = asked["cached_prompt_tokens"].as_u64().expect("llama-server reports cached tokens");
+    assert!(prompt > 100 && cached < prompt, "{asked}");
+
+    // Each budget is a round of its own: the same questions, the passages within the budget.
+    let rounds = report["budgets"].as_array().unwrap();
+    assert_eq!(rounds.len(), 2, "{report}");
+    assert_eq!(rounds[0]["budget_tokens"], 700);
+    assert_eq!(rounds[1]["budget_tokens"], 300);
+    assert_eq!(rounds[0]["outcomes"], answers["outcomes"]);
+    for o in rounds[1]["outcomes"].as_array().unwrap() {
+        assert!(o["passage_tokens"].as_u64().unwrap() <= 300, "{o}");
+    }
 }

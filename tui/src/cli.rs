@@ -335,6 +335,15 @@ pub struct EvalArgs {
     /// holds the answer, false refusals and false answers.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub answers: usize,
+    /// Reference answers for --answers: a JSON Lines file of `{"_id": query id, "answer": text}`
+    /// [default: DIR/answers.jsonl, when there is one]. Adds the share of answers citing a
+    /// passage that holds the reference answer (`scripts/reference-answers.py` writes one).
+    #[arg(long, value_name = "FILE")]
+    pub reference: Option<PathBuf>,
+    /// With --answers: ask the same questions at each of these passage budgets (tokens,
+    /// comma-separated) instead of `ask.budget_tokens`, and report each.
+    #[arg(long, value_name = "TOKENS,...", value_delimiter = ',')]
+    pub budgets: Vec<usize>,
     /// Base URL of the chat model for --answers [default: llm.base_url].
     #[arg(long, value_name = "URL")]
     pub llm_url: Option<String>,

@@ -1,7 +1,7 @@
 //! `lore eval`: retrieval quality on a BEIR-layout data set, through the real ingest, index and
 //! search path, in a temporary library.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -37,9 +37,12 @@ struct EvalReport {
     chunks_per_second: f64,
     modes: Vec<ModeResult>,
     answers: ContextResult,
-    /// With `--answers N`: answers of the chat model, judged.
+    /// With `--answers N`: answers of the chat model, judged (at the first of `--budgets`).
     #[serde(skip_serializing_if = "Option::is_none")]
     model_answers: Option<AnswerResult>,
+    /// With `--answers N --budgets A,B,...`: the same questions answered at each passage budget.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    budgets: Vec<AnswerResult>,
 }
 
 /// How well `ask` would be served: the passages handed to the chat model (the ask defaults and
@@ -55,6 +58,10 @@ struct ContextResult {
     budget_tokens: usize,
     /// Share of the judged queries whose top `ask.k` search hits hold a relevant document.
     hits_recall: f64,
+    /// Judged queries with a reference answer (`answers.jsonl`).
+    references: usize,
+    /// Share of them whose passages hold their reference answer ([`holds_reference`]).
+    context_reference: Option<f64>,
     /// Share of the judged queries the gate refuses.
     gate_false_refusal: f64,
     /// Unanswerable questions (`unanswerable.jsonl`) run through the gate.
@@ -99,16 +106,52 @@ fn is_relevant(judged: Option<&std::collections::HashMap<String, u32>>, source: 
     judged.and_then(|j| j.get(id)).is_some_and(|g| *g > 0)
 }
 
-/// Runs the agent's retrieval for every query and checks its passages against the judgements,
-/// and the gate on the unanswerable questions.
+/// Share of a reference answer's content words (stemmed) a passage must hold to hold the answer.
+const REFERENCE_HELD: f64 = 0.6;
+
+/// Whether `passage` holds the reference answer `reference`: at least [`REFERENCE_HELD`] of the
+/// reference's content words. The references are the leads of FAQ answers
+/// (`scripts/reference-answers.py`), so the passage with the start of the answering section holds
+/// it, and a later chunk of the same long section does not.
+fn holds_reference(passage: &str, reference: &str) -> bool {
+    let wanted = lore_agent::words::stems(reference);
+    if wanted.is_empty() {
+        return false;
+    }
+    let held = lore_agent::words::stems(passage);
+    wanted.iter().filter(|w| held.contains(*w)).count() as f64 / wanted.len() as f64 >= REFERENCE_HELD
+}
+
+/// The reference answers of a data set: `answers.jsonl` lines `{"_id": query id, "answer": text}`.
+fn read_references(path: &std::path::Path) -> Result<HashMap<String, String>> {
+    #[derive(serde::Deserialize)]
+    struct Line {
+        #[serde(rename = "_id")]
+        id: String,
+        answer: String,
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let mut out = HashMap::new();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let l: Line = serde_json::from_str(line)
+            .map_err(|e| anyhow::anyhow!("{} line {}: {e}", path.display(), i + 1))?;
+        out.insert(l.id, l.answer);
+    }
+    Ok(out)
+}
+
+/// Runs the agent's retrieval for every query and checks its passages against the judgements
+/// and the reference answers, and the gate on the unanswerable questions.
 fn answer_context(
     ctx: &Context,
     lib: &Library,
     ds: &Dataset,
     unanswerable: &[Query],
+    references: &HashMap<String, String>,
     cfg: &lore_index::SearchConfig,
 ) -> Result<ContextResult> {
     let mut hit = 0usize;
+    let (mut with_reference, mut reference_held) = (0usize, 0usize);
     let mut in_hits = 0usize;
     let (mut passages, mut tokens) = (0usize, 0usize);
     let mut budget = 0;
@@ -134,6 +177,12 @@ fn answer_context(
         }
         if held {
             hit += 1;
+        }
+        if let Some(r) = references.get(&q.id) {
+            with_reference += 1;
+            if found.answerable && found.passages.iter().any(|p| holds_reference(&p.text, r)) {
+                reference_held += 1;
+            }
         }
         signals.push(GateSignal {
             id: q.id.clone(),
@@ -170,6 +219,8 @@ fn answer_context(
         tokens_mean: tokens as f64 / answered,
         budget_tokens: budget,
         hits_recall: in_hits as f64 / n,
+        references: with_reference,
+        context_reference: (with_reference > 0).then(|| reference_held as f64 / with_reference as f64),
         unanswerable: unanswerable.len(),
         gate_false_answer: (!unanswerable.is_empty()).then(|| passed as f64 / unanswerable.len() as f64),
         signals,
@@ -179,9 +230,14 @@ fn answer_context(
 /// Answers by the chat model, judged: for a sample of the judged queries, whether the answer
 /// cites a passage of a relevant document; for a sample of the unanswerable questions, whether
 /// lore answered anyway.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct AnswerResult {
     model: String,
+    /// The passage budget asked for (`ask.budget_tokens` or `--budgets`; `ask` lowers it to fit
+    /// the model's context window).
+    budget_tokens: usize,
+    /// Mean tokens of the passages given to the model, over the answers the model wrote.
+    passage_tokens_mean: f64,
     /// Judged queries asked.
     questions: usize,
     /// Share of them whose answer cites a passage of a relevant document (refusals count as
@@ -194,6 +250,27 @@ struct AnswerResult {
     cites_answer_given: f64,
     /// Share of the citations of the answers given that point at a relevant document.
     citation_precision: f64,
+    /// Judged queries asked that have a reference answer (`answers.jsonl`).
+    references: usize,
+    /// Share of them whose answer cites a passage holding the reference answer
+    /// ([`holds_reference`]; refusals count as not citing one).
+    cites_reference: Option<f64>,
+    /// Share of them whose passages given to the model hold the reference answer.
+    passages_hold_reference: Option<f64>,
+    /// Sentences of the answers given that the verification checked ([`lore_agent::verify`]).
+    sentences_checked: usize,
+    /// Share of the checked sentences labelled supported by their cited sources.
+    sentences_supported: f64,
+    /// Share of the checked sentences labelled partly supported.
+    sentences_partly: f64,
+    /// Seconds from the question to the first token of the model's answer, median and 95th
+    /// percentile, over the answers the model wrote (refusals before the model are left out).
+    first_token_p50_s: f64,
+    first_token_p95_s: f64,
+    /// Mean prompt tokens of the answers the model wrote, and mean of them taken from the
+    /// server's prompt cache (when the server reports them).
+    prompt_tokens_mean: Option<f64>,
+    cached_prompt_tokens_mean: Option<f64>,
     /// Share of them refused (by lore, or by the model saying the sources do not answer).
     false_refusal: f64,
     /// Unanswerable questions asked.
@@ -211,7 +288,7 @@ struct AnswerResult {
 }
 
 /// One question put to the chat model.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct AnswerOutcome {
     id: String,
     answerable: bool,
@@ -224,6 +301,22 @@ struct AnswerOutcome {
     answer_passages: Vec<usize>,
     /// The numbers of the passages the answer cites.
     cited_passages: Vec<usize>,
+    /// The numbers of the passages given to the model that hold the reference answer (empty
+    /// without one).
+    reference_passages: Vec<usize>,
+    /// The answer cites one of them (`None` without a reference answer).
+    cites_reference: Option<bool>,
+    /// Tokens of the passages given to the model.
+    passage_tokens: usize,
+    /// Seconds to the first token of the model's answer.
+    first_token_s: Option<f64>,
+    /// Prompt tokens, and those the server took from its cache (when it says).
+    prompt_tokens: Option<u64>,
+    cached_prompt_tokens: Option<u64>,
+    /// The verification's count of sentences checked, supported and partly supported.
+    checked: usize,
+    supported: usize,
+    partly: usize,
     answer: String,
 }
 
@@ -264,20 +357,32 @@ fn sample(items: &[Query], n: usize) -> Vec<&Query> {
     (0..n).map(|i| &items[(2 * i + 1) * len / (2 * n)]).collect()
 }
 
+/// The passage budget and questions of one round of answers.
+struct AnswerRound<'a> {
+    /// Replaces `ask.budget_tokens` when set.
+    budget: Option<usize>,
+    n: usize,
+    references: &'a HashMap<String, String>,
+}
+
 /// Asks the chat model `n` judged queries and `n` unanswerable questions through `ask`.
 fn answer_quality(
     ctx: &Context,
     lib: &Library,
     ds: &Dataset,
     unanswerable: &[Query],
-    n: usize,
+    round: &AnswerRound<'_>,
     chat: &lore_agent::ChatModel,
 ) -> Result<AnswerResult> {
-    let opts = lore_agent::AskOptions {
+    let mut opts = lore_agent::AskOptions {
         retrieve: crate::context::retrieve_config(ctx, None, Default::default())?,
         search: ctx.config.search.to_search_config()?,
         ..lore_agent::AskOptions::default()
     };
+    if let Some(b) = round.budget {
+        opts.retrieve.budget_tokens = b;
+    }
+    let n = round.n;
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let mut outcomes = Vec::new();
     let mut failed = 0usize;
@@ -288,7 +393,13 @@ fn answer_quality(
         .chain(sample(unanswerable, n).into_iter().map(|q| (q, false)))
         .collect();
     for (i, (q, answerable)) in asked.iter().enumerate() {
-        crate::output::info_line(&format!("answer {}/{}: {}", i + 1, asked.len(), q.text));
+        crate::output::info_line(&format!(
+            "answer {}/{} (budget {}): {}",
+            i + 1,
+            asked.len(),
+            opts.retrieve.budget_tokens,
+            q.text
+        ));
         let a = match rt.block_on(lore_agent::ask(lib, Some(chat), &q.text, &[], &opts, &mut |_| {})) {
             Ok(a) => a,
             Err(e) => {
@@ -301,6 +412,14 @@ fn answer_quality(
         let judged = ds.qrels.get(&q.id);
         let refused = is_refusal(&a);
         let cited: Vec<String> = a.citations.iter().map(|c| c.source.clone()).collect();
+        let reference = round.references.get(&q.id).filter(|_| *answerable);
+        let reference_passages: Vec<usize> = match reference {
+            Some(r) => a.passages.iter().filter(|p| holds_reference(&p.text, r)).map(|p| p.n).collect(),
+            None => Vec::new(),
+        };
+        let cites_reference =
+            reference.map(|_| !refused && a.citations.iter().any(|c| reference_passages.contains(&c.n)));
+        let summary = a.verification.as_ref().filter(|_| !refused).map(|v| v.summary);
         outcomes.push(AnswerOutcome {
             id: q.id.clone(),
             answerable: *answerable,
@@ -315,6 +434,15 @@ fn answer_quality(
                 .map(|p| p.n)
                 .collect(),
             cited_passages: a.citations.iter().map(|c| c.n).collect(),
+            reference_passages,
+            cites_reference,
+            passage_tokens: a.passages.iter().map(|p| p.tokens).sum(),
+            first_token_s: a.timings.first_token_ms.map(|t| t / 1000.0),
+            prompt_tokens: a.timings.prompt_tokens,
+            cached_prompt_tokens: a.timings.cached_prompt_tokens,
+            checked: summary.map_or(0, |s| s.checked),
+            supported: summary.map_or(0, |s| s.supported),
+            partly: summary.map_or(0, |s| s.partly),
             cited,
             answer: a.withheld.clone().unwrap_or(a.text.clone()),
         });
@@ -326,8 +454,32 @@ fn answer_quality(
     let citations: usize = given.iter().map(|o| o.cited.len()).sum();
     let relevant_citations: usize =
         given.iter().map(|o| o.cited.iter().filter(|s| is_relevant(ds.qrels.get(&o.id), s)).count()).sum();
+    let with_reference: Vec<&&AnswerOutcome> = yes.iter().filter(|o| o.cites_reference.is_some()).collect();
+    let reference_share = |held: &dyn Fn(&AnswerOutcome) -> bool| {
+        (!with_reference.is_empty())
+            .then(|| share(with_reference.iter().filter(|o| held(o)).count(), with_reference.len()))
+    };
+    let written: Vec<&AnswerOutcome> = outcomes.iter().filter(|o| o.first_token_s.is_some()).collect();
+    let mut first_tokens: Vec<f64> = written.iter().filter_map(|o| o.first_token_s).collect();
+    first_tokens.sort_by(f64::total_cmp);
+    let at = |p: f64| {
+        first_tokens.get(((first_tokens.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0)
+    };
+    let checked: usize = given.iter().map(|o| o.checked).sum();
     Ok(AnswerResult {
         model: format!("{} at {}", chat.config().model, chat.config().shown_url()),
+        budget_tokens: opts.retrieve.budget_tokens,
+        passage_tokens_mean: share(written.iter().map(|o| o.passage_tokens).sum(), written.len()),
+        references: with_reference.len(),
+        cites_reference: reference_share(&|o| o.cites_reference == Some(true)),
+        passages_hold_reference: reference_share(&|o| !o.reference_passages.is_empty()),
+        sentences_checked: checked,
+        sentences_supported: share(given.iter().map(|o| o.supported).sum(), checked),
+        sentences_partly: share(given.iter().map(|o| o.partly).sum(), checked),
+        prompt_tokens_mean: mean_of(&written, |o| o.prompt_tokens),
+        cached_prompt_tokens_mean: mean_of(&written, |o| o.cached_prompt_tokens),
+        first_token_p50_s: at(0.5),
+        first_token_p95_s: at(0.95),
         questions: yes.len(),
         cites_answer: share(yes.iter().filter(|o| o.cites_answer).count(), yes.len()),
         passages_hold_answer: share(yes.iter().filter(|o| o.passages_hold_answer).count(), yes.len()),
@@ -344,6 +496,12 @@ fn answer_quality(
         seconds_mean: started.elapsed().as_secs_f64() / outcomes.len().max(1) as f64,
         outcomes,
     })
+}
+
+/// The mean of a count the endpoint may leave out, over the outcomes that have it.
+fn mean_of(outcomes: &[&AnswerOutcome], count: impl Fn(&AnswerOutcome) -> Option<u64>) -> Option<f64> {
+    let known: Vec<u64> = outcomes.iter().filter_map(|o| count(o)).collect();
+    (!known.is_empty()).then(|| known.iter().sum::<u64>() as f64 / known.len() as f64)
 }
 
 /// The chat model for `--answers`: the configured one, at `--llm-url` when given.
@@ -524,6 +682,11 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
     } else {
         Vec::new()
     };
+    let references = match &args.reference {
+        Some(path) => read_references(path)?,
+        None if args.dir.join("answers.jsonl").is_file() => read_references(&args.dir.join("answers.jsonl"))?,
+        None => HashMap::new(),
+    };
     let chat = if args.answers > 0 { Some(chat_model(ctx, args.llm_url.as_deref())?) } else { None };
     let tmp = tempfile::tempdir()?;
     let home = args.library.as_deref().unwrap_or(tmp.path());
@@ -619,11 +782,23 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
         };
         results.push(translated_hybrid(ctx, &lib, &ds, &cfg, &translator)?);
     }
-    let answers = answer_context(ctx, &lib, &ds, &unanswerable, &cfg)?;
-    let model_answers = match &chat {
-        Some(chat) => Some(answer_quality(ctx, &lib, &ds, &unanswerable, args.answers, chat)?),
-        None => None,
-    };
+    let answers = answer_context(ctx, &lib, &ds, &unanswerable, &references, &cfg)?;
+    let mut budgets = Vec::new();
+    if let Some(chat) = &chat {
+        let rounds: Vec<Option<usize>> = if args.budgets.is_empty() {
+            vec![None]
+        } else {
+            args.budgets.iter().map(|b| Some(*b)).collect()
+        };
+        for budget in rounds {
+            let round = AnswerRound { budget, n: args.answers, references: &references };
+            budgets.push(answer_quality(ctx, &lib, &ds, &unanswerable, &round, chat)?);
+        }
+    }
+    let model_answers = budgets.first().cloned();
+    if budgets.len() == 1 {
+        budgets.clear();
+    }
     let report = EvalReport {
         dataset: args.dir.display().to_string(),
         model,
@@ -635,6 +810,7 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
         modes: results,
         answers,
         model_answers,
+        budgets,
     };
     if args.json {
         print_json(&report)?;
@@ -693,7 +869,19 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
         )?,
         None => outln!("relevance gate: refuses {:.1}% of answerable queries", a.gate_false_refusal * 100.0)?,
     }
-    if let Some(m) = &report.model_answers {
+    if let Some(r) = a.context_reference {
+        outln!(
+            "ask: the passages hold the reference answer for {:.1}% of {} queries",
+            r * 100.0,
+            a.references
+        )?;
+    }
+    let rounds: Vec<&AnswerResult> = if report.budgets.is_empty() {
+        report.model_answers.iter().collect()
+    } else {
+        report.budgets.iter().collect()
+    };
+    for m in rounds {
         outln!(
             "answers ({}; {} answerable questions, {:.0} s each): cite a passage holding the answer {:.1}% (the passages given hold it for {:.1}%; of those, {:.1}% cite it), citation precision {:.1}%, false refusals {:.1}%",
             m.model,
@@ -705,6 +893,27 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
             m.citation_precision * 100.0,
             m.false_refusal * 100.0
         )?;
+        outln!(
+            "  budget {} tokens (given {:.0} on average): first token after {:.1} s (p50), {:.1} s (p95); sentences supported {:.1}%, partly {:.1}% of {} checked",
+            m.budget_tokens,
+            m.passage_tokens_mean,
+            m.first_token_p50_s,
+            m.first_token_p95_s,
+            m.sentences_supported * 100.0,
+            m.sentences_partly * 100.0,
+            m.sentences_checked
+        )?;
+        if let (Some(p), Some(c)) = (m.prompt_tokens_mean, m.cached_prompt_tokens_mean) {
+            outln!("  prompt {p:.0} tokens on average, {c:.0} of them from the server's prompt cache")?;
+        }
+        if let (Some(c), Some(p)) = (m.cites_reference, m.passages_hold_reference) {
+            outln!(
+                "  reference answers ({}): cited {:.1}% (the passages given hold it for {:.1}%)",
+                m.references,
+                c * 100.0,
+                p * 100.0
+            )?;
+        }
         if let Some(f) = m.false_answer {
             outln!(
                 "answers to {} unanswerable questions: {:.1}% answered anyway ({} answers withheld as unsupported in all)",
@@ -715,4 +924,43 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_passage_holds_a_reference_answer_by_its_words() {
+        let reference =
+            "SQLite uses dynamic typing. Content can be stored as INTEGER, REAL, TEXT, BLOB, or as NULL.";
+        // The section's start, reworded a little: held.
+        assert!(holds_reference(
+            "Datatypes. SQLite uses dynamic typing: content may be stored as an INTEGER, REAL, TEXT, BLOB or NULL value.",
+            reference
+        ));
+        // The same page's later paragraph: not held.
+        assert!(!holds_reference(
+            "Type affinity is recommended for columns; a column with TEXT affinity stores all data using storage classes.",
+            reference
+        ));
+        assert!(!holds_reference("anything at all", "the and of"));
+    }
+
+    #[test]
+    fn reference_answers_are_read_by_query_id_and_a_bad_line_is_named() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("answers.jsonl");
+        std::fs::write(
+            &path,
+            "{\"_id\": \"q1\", \"answer\": \"Yes.\"}\n\n{\"_id\": \"q2\", \"answer\": \"No.\"}\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let refs = read_references(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(refs.len(), 2);
+        assert_eq!(refs["q2"], "No.");
+        std::fs::write(&path, "{\"_id\": \"q1\"}\n").unwrap_or_else(|e| panic!("{e}"));
+        let err = read_references(&path).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("answers.jsonl line 1"), "{err}");
+    }
 }
