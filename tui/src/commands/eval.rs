@@ -313,6 +313,9 @@ struct AnswerOutcome {
     /// Prompt tokens, and those the server took from its cache (when it says).
     prompt_tokens: Option<u64>,
     cached_prompt_tokens: Option<u64>,
+    /// Sources the verification found to back a sentence better than the ones it cites
+    /// ([`lore_agent::verify::SentenceCheck::better_source`]).
+    better_sources: Vec<usize>,
     /// The verification's count of sentences checked, supported and partly supported.
     checked: usize,
     supported: usize,
@@ -440,6 +443,11 @@ fn answer_quality(
             first_token_s: a.timings.first_token_ms.map(|t| t / 1000.0),
             prompt_tokens: a.timings.prompt_tokens,
             cached_prompt_tokens: a.timings.cached_prompt_tokens,
+            better_sources: a
+                .verification
+                .iter()
+                .flat_map(|v| v.sentences.iter().filter_map(|s| s.better_source))
+                .collect(),
             checked: summary.map_or(0, |s| s.checked),
             supported: summary.map_or(0, |s| s.supported),
             partly: summary.map_or(0, |s| s.partly),
