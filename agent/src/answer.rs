@@ -120,8 +120,19 @@ pub struct Timings {
     pub request_sent_ms: Option<f64>,
     /// Until the first piece of the answer arrived.
     pub first_token_ms: Option<f64>,
-    /// Verifying the answer's sentences against their sources, after the stream ended
-    /// ([`crate::verify`]).
+    /// Until the last piece of the answer arrived (the stream ended).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_token_ms: Option<f64>,
+    /// Until the first sentence's check was told ([`AskEvent::Verified`]) while the answer
+    /// streamed; `None` when no sentence was complete before the stream ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_verified_ms: Option<f64>,
+    /// Checking sentences while the answer streamed ([`crate::verify::Streaming`]), in all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_verify_ms: Option<f64>,
+    /// Verifying the answer's sentences against their sources after the stream ended
+    /// ([`crate::verify`]): those not checked while it streamed (the last one, and any changed
+    /// after the stream).
     pub verify_ms: Option<f64>,
     /// Until the answer was complete.
     pub total_ms: f64,
@@ -184,6 +195,10 @@ pub enum AskEvent<'a> {
     Notice(&'a str),
     /// The next piece of the answer text.
     Text(&'a str),
+    /// A sentence of the answer, complete, checked against its sources while the answer
+    /// streams ([`crate::verify::Streaming`]); `start` and `end` count characters of the text
+    /// streamed so far. The final [`Answer::verification`] holds every sentence's check.
+    Verified(&'a crate::verify::SentenceCheck),
     /// How far a whole-document or chapter answer has got ([`crate::overview`]): told before
     /// the first part is summarised, after each, and when the answer is being written.
     Progress(&'a crate::overview::Progress),
@@ -385,13 +400,41 @@ pub async fn ask(
     let mut timings = Timings { request_sent_ms: Some(request_sent), ..timings };
     let texts: Vec<&str> = passages.iter().map(|p| p.text.as_str()).collect();
     let attributor = Attributor::new(&texts).with_question(&query);
-    let mut first_token = None;
+    // Read while the server reads the prompt: the sentences are checked as they complete.
+    let sources = verify_sources(library, &passages);
+    let cosine_min = verify::same_meaning(library);
+    let mut streaming = verify::Streaming::new(&sources, cosine_min);
+    // One embedder, its vectors kept, for the checks while streaming, the support check and the
+    // verification below: they read the same passage sentences.
+    let mut library_embed = support::LibraryEmbed::new(library);
+    let mut streamed = String::new();
+    let (mut first_token, mut last_token, mut first_verified) = (None, None, None);
+    let mut stream_verify = Duration::ZERO;
     let (text, model_cited) = cite::read_cited(
         &mut stream,
         passages.len(),
         attributor,
         &mut || first_token = Some(ms(start)),
-        &mut |t| on_event(AskEvent::Text(t)),
+        &mut |t| {
+            last_token = Some(ms(start));
+            on_event(AskEvent::Text(t));
+            streamed.push_str(t);
+            let checking = Instant::now();
+            let mut embed = library_embed.for_answer(&streamed);
+            let checks = streaming.push(t, &mut embed);
+            for check in &checks {
+                // The support check's claims and passage sentences, embedded now (its verdict
+                // needs the whole answer).
+                support::check(&check.text, &texts, &mut embed, cosine_min);
+            }
+            if !checks.is_empty() {
+                stream_verify += checking.elapsed();
+            }
+            for check in &checks {
+                first_verified.get_or_insert_with(|| ms(start));
+                on_event(AskEvent::Verified(check));
+            }
+        },
     )
     .await?;
     timings.first_token_ms = first_token;
@@ -399,10 +442,16 @@ pub async fn ask(
         timings.prompt_tokens = u.prompt_tokens;
         timings.cached_prompt_tokens = u.cached_tokens;
     }
-    // One embedder for the support check and the verification below: they read the same
-    // passage sentences.
-    let mut embed = support::library_embed(library, &text);
-    let cosine_min = verify::same_meaning(library);
+    timings.last_token_ms = last_token;
+    timings.first_verified_ms = first_verified;
+    timings.stream_verify_ms = first_verified.map(|_| stream_verify.as_secs_f64() * 1000.0);
+    // Checks made while streaming with meaning judged otherwise than the whole answer's
+    // language says are made again.
+    if library_embed.judged_otherwise(library_embed.judges(&text)) {
+        streaming.forget();
+    }
+    let whole = text.clone();
+    let mut embed = library_embed.for_answer(&whole);
     let verdict = support::check(&text, &texts, &mut embed, cosine_min);
     let model = Some(chat.config().model.clone());
     let finish_reason = stream.finish_reason.clone();
@@ -444,8 +493,7 @@ pub async fn ask(
     let mut citations = citations;
     citations.sort_by_key(|c| c.n);
     let verify_start = Instant::now();
-    let sources = verify_sources(library, &passages);
-    let verification = verify::verify(&text, &sources, &mut embed, cosine_min);
+    let verification = streaming.finish(&text, &mut embed);
     timings.verify_ms = Some(ms(verify_start));
     timings.total_ms = ms(start);
     Ok(Answer {

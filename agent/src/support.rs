@@ -90,6 +90,91 @@ pub fn sentences(text: &str) -> Vec<String> {
 /// their language (`None` otherwise, or on failure).
 pub type Embed<'a> = dyn FnMut(&[String]) -> Option<Vec<Vec<f32>>> + 'a;
 
+/// Embedding vectors kept by text: each distinct text is embedded once, however many checks of
+/// one answer read it (the streaming checks of its sentences, [`check`] and
+/// [`crate::verify::verify`] read the same passage sentences).
+#[derive(Debug, Default)]
+pub struct EmbedCache {
+    known: HashMap<String, Vec<f32>>,
+    embedded: usize,
+}
+
+impl EmbedCache {
+    /// An empty cache.
+    pub fn new() -> EmbedCache {
+        EmbedCache::default()
+    }
+
+    /// The vectors of `texts`, from `embed` for those not kept already (`None` when `embed`
+    /// gives none).
+    pub fn get(&mut self, texts: &[String], embed: &mut Embed<'_>) -> Option<Vec<Vec<f32>>> {
+        let mut missing: Vec<String> = Vec::new();
+        for t in texts {
+            if !self.known.contains_key(t) && !missing.contains(t) {
+                missing.push(t.clone());
+            }
+        }
+        if !missing.is_empty() {
+            let vectors = embed(&missing).filter(|v| v.len() == missing.len())?;
+            self.embedded += missing.len();
+            self.known.extend(missing.into_iter().zip(vectors));
+        }
+        texts.iter().map(|t| self.known.get(t).cloned()).collect()
+    }
+
+    /// How many texts were embedded (each once).
+    pub fn embedded(&self) -> usize {
+        self.embedded
+    }
+}
+
+/// `library`'s embedding model for checking one answer, its vectors kept in an [`EmbedCache`]
+/// shared by every check of the answer.
+pub struct LibraryEmbed<'a> {
+    library: &'a lore_index::Library,
+    cache: EmbedCache,
+    /// Whether meaning was judged, for each call so far that asked.
+    judged: HashSet<bool>,
+}
+
+impl<'a> LibraryEmbed<'a> {
+    /// The embedder of `library`, nothing kept yet.
+    pub fn new(library: &'a lore_index::Library) -> LibraryEmbed<'a> {
+        LibraryEmbed { library, cache: EmbedCache::new(), judged: HashSet::new() }
+    }
+
+    /// An [`Embed`] for checking `answer` (or the part of it streamed so far): `None` when the
+    /// model cannot judge the answer's language (decided at its first call, so nothing is
+    /// spent on it until a check needs vectors) or has failed.
+    pub fn for_answer<'b>(
+        &'b mut self,
+        answer: &'b str,
+    ) -> impl FnMut(&[String]) -> Option<Vec<Vec<f32>>> + 'b {
+        let mut judged: Option<bool> = None;
+        move |texts: &[String]| {
+            let library = self.library;
+            let j = *judged.get_or_insert_with(|| lore_index::vectors_judge(library, answer));
+            self.judged.insert(j);
+            if !j {
+                return None;
+            }
+            self.cache.get(texts, &mut |missing: &[String]| {
+                lore_index::embed_texts(library, missing).ok().flatten()
+            })
+        }
+    }
+
+    /// Whether a call so far judged meaning otherwise than `judged` says.
+    pub fn judged_otherwise(&self, judged: bool) -> bool {
+        self.judged.contains(&!judged)
+    }
+
+    /// Whether the model judges `answer`'s language.
+    pub fn judges(&self, answer: &str) -> bool {
+        lore_index::vectors_judge(self.library, answer)
+    }
+}
+
 /// `library`'s embedding model as an [`Embed`] for checking `answer`: `None` when the model
 /// cannot judge the answer's language (or has failed); each distinct text is embedded once, so
 /// the support check and the verification of one answer, which read the same passage sentences,
@@ -99,22 +184,12 @@ pub fn library_embed<'a>(
     answer: &str,
 ) -> impl FnMut(&[String]) -> Option<Vec<Vec<f32>>> + 'a {
     let judged = lore_index::vectors_judge(library, answer);
-    let mut known: HashMap<String, Vec<f32>> = HashMap::new();
+    let mut cache = EmbedCache::new();
     move |texts: &[String]| {
         if !judged {
             return None;
         }
-        let mut missing: Vec<String> = Vec::new();
-        for t in texts {
-            if !known.contains_key(t) && !missing.contains(t) {
-                missing.push(t.clone());
-            }
-        }
-        if !missing.is_empty() {
-            let vectors = lore_index::embed_texts(library, &missing).ok().flatten()?;
-            known.extend(missing.into_iter().zip(vectors));
-        }
-        texts.iter().map(|t| known.get(t).cloned()).collect()
+        cache.get(texts, &mut |missing: &[String]| lore_index::embed_texts(library, missing).ok().flatten())
     }
 }
 

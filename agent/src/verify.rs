@@ -17,8 +17,12 @@
 //! every source. Sentences of code blocks are left out; sentences too short to check ("Yes.")
 //! or in another language than every source are listed as [`Label::NotChecked`].
 //!
-//! The check is local (no chat-model call) and runs once the answer is complete, so streaming
-//! is not slowed.
+//! A sentence's check depends on that sentence and the sources alone (its meaning is compared
+//! with the source sentences sharing a word with it), so [`Streaming`] checks each sentence as
+//! soon as it is complete while the answer streams, and after the stream only the sentences
+//! not checked yet (the last, and any changed after the stream) are left; the result is what
+//! [`verify`] gives on the final text. The check is local (no chat-model call), and nothing is
+//! checked before the first sentence is complete, so the first token is not delayed.
 
 use std::collections::{HashMap, HashSet};
 
@@ -48,7 +52,7 @@ pub const COSINE_SUPPORTED: f32 = 0.75;
 /// Cosine at or above which a sentence is partly supported (all-MiniLM-L6-v2 scale).
 pub const COSINE_PARTLY: f32 = 0.65;
 
-/// Most source sentences embedded for one answer.
+/// Most source sentences a sentence of an answer is compared with by meaning.
 const MAX_EMBEDDED: usize = 96;
 
 /// How far the sources back a sentence, best first.
@@ -341,129 +345,213 @@ impl Fit {
 /// [`lore_index::CosineScale::same_meaning`] ([`crate::support::COSINE_MIN`] for
 /// all-MiniLM-L6-v2; the cosine thresholds are moved to it, see [`cosine_thresholds`]).
 pub fn verify(answer: &str, sources: &[Source], embed: &mut Embed<'_>, cosine_scale: f32) -> Verification {
-    let (cos_supported, cos_partly) = cosine_thresholds(cosine_scale);
+    Checker::new(sources, cosine_scale).verify(answer, embed)
+}
 
-    // The sentences of the sources, and the windows over them.
-    let mut source_sentences: Vec<(usize, Span)> = Vec::new();
-    let mut windows: Vec<Window> = Vec::new();
-    for (si, s) in sources.iter().enumerate() {
-        let spans = sentence_spans(&s.text, false);
-        let first = source_sentences.len();
-        for (k, span) in spans.iter().enumerate() {
-            source_sentences.push((si, *span));
-            let words = |sp: Span| content_words(&s.text[sp.0..sp.1]).iter().map(|w| stem(w)).collect();
-            windows.push(Window { source: si, span: *span, sentences: vec![first + k], words: words(*span) });
-            if let Some(next) = spans.get(k + 1) {
-                let pair = (span.0, next.1);
+/// The sources of one answer as the check reads them, made once and used for every sentence:
+/// their sentences, the windows over them, and how rare each word is among them. A sentence's
+/// check depends on that sentence and the sources alone, so [`Checker::check`] gives a sentence
+/// the label [`Checker::verify`] gives it in any answer.
+pub struct Checker<'s> {
+    sources: &'s [Source],
+    source_sentences: Vec<(usize, Span)>,
+    windows: Vec<Window>,
+    df: HashMap<String, usize>,
+    source_languages: Vec<Option<String>>,
+    cos_supported: f32,
+    cos_partly: f32,
+}
+
+/// A sentence read for its check: its claim, weighted words, and the source sentences its
+/// meaning is compared with.
+struct Prepared {
+    text: String,
+    claim: String,
+    weighted: Weighted,
+    checkable: bool,
+    /// Indices of the source sentences sharing a word with the claim (at most [`MAX_EMBEDDED`]).
+    candidates: Vec<usize>,
+}
+
+impl<'s> Checker<'s> {
+    /// The checker of answers from `sources`, on the embedding model's `cosine_scale` (see
+    /// [`verify`]).
+    pub fn new(sources: &'s [Source], cosine_scale: f32) -> Checker<'s> {
+        let (cos_supported, cos_partly) = cosine_thresholds(cosine_scale);
+        let mut source_sentences: Vec<(usize, Span)> = Vec::new();
+        let mut windows: Vec<Window> = Vec::new();
+        for (si, s) in sources.iter().enumerate() {
+            let spans = sentence_spans(&s.text, false);
+            let first = source_sentences.len();
+            for (k, span) in spans.iter().enumerate() {
+                source_sentences.push((si, *span));
+                let words = |sp: Span| content_words(&s.text[sp.0..sp.1]).iter().map(|w| stem(w)).collect();
                 windows.push(Window {
                     source: si,
-                    span: pair,
-                    sentences: vec![first + k, first + k + 1],
-                    words: words(pair),
+                    span: *span,
+                    sentences: vec![first + k],
+                    words: words(*span),
                 });
-            }
-        }
-    }
-    // Rare words weigh more: inverse document frequency over the source sentences.
-    let mut df: HashMap<String, usize> = HashMap::new();
-    for w in windows.iter().filter(|w| w.sentences.len() == 1) {
-        for s in &w.words {
-            *df.entry(s.clone()).or_default() += 1;
-        }
-    }
-    let n_sentences = source_sentences.len() as f32;
-    let weight = |s: &str| ((n_sentences + 1.0) / (df.get(s).copied().unwrap_or(0) as f32 + 1.0)).ln() + 1.0;
-
-    // The answer's sentences and their claims.
-    let answer_spans = sentence_spans(answer, true);
-    let claims: Vec<String> = answer_spans
-        .iter()
-        .map(|(a, b)| strip_citations(&answer[*a..*b]).replace(['*', '`'], "").trim().to_string())
-        .collect();
-    let weighted: Vec<Weighted> = claims
-        .iter()
-        .map(|c| {
-            let mut seen = HashSet::new();
-            content_words(c)
-                .iter()
-                .map(|w| stem(w))
-                .filter(|s| seen.insert(s.clone()))
-                .map(|s| {
-                    let w = weight(&s);
-                    (s, w)
-                })
-                .collect()
-        })
-        .collect();
-    let checkable: Vec<bool> = claims.iter().map(|c| content_words(c).len() >= CLAIM_MIN_WORDS).collect();
-
-    // Meaning: the claims and the source sentences that share a word with one of them.
-    let mut cosines: HashMap<(usize, usize), f32> = HashMap::new();
-    let wanted: HashSet<&String> = weighted
-        .iter()
-        .zip(&checkable)
-        .filter(|(_, c)| **c)
-        .flat_map(|(w, _)| w.iter().map(|(s, _)| s))
-        .collect();
-    let candidates: Vec<usize> = (0..source_sentences.len())
-        .filter(|k| {
-            let (si, (a, b)) = source_sentences[*k];
-            content_words(&sources[si].text[a..b]).iter().any(|w| wanted.contains(&stem(w)))
-        })
-        .take(MAX_EMBEDDED)
-        .collect();
-    let judged: Vec<usize> = (0..claims.len()).filter(|i| checkable[*i]).collect();
-    if !judged.is_empty() && !candidates.is_empty() {
-        let mut texts: Vec<String> = judged.iter().map(|i| claims[*i].clone()).collect();
-        texts.extend(candidates.iter().map(|k| {
-            let (si, (a, b)) = source_sentences[*k];
-            sources[si].text[a..b].to_string()
-        }));
-        if let Some(vectors) = embed(&texts).filter(|v| v.len() == texts.len()) {
-            let (claim_vecs, source_vecs) = vectors.split_at(judged.len());
-            for (ci, cv) in judged.iter().zip(claim_vecs) {
-                for (k, sv) in candidates.iter().zip(source_vecs) {
-                    cosines.insert((*ci, *k), cv.iter().zip(sv).map(|(a, b)| a * b).sum());
+                if let Some(next) = spans.get(k + 1) {
+                    let pair = (span.0, next.1);
+                    windows.push(Window {
+                        source: si,
+                        span: pair,
+                        sentences: vec![first + k, first + k + 1],
+                        words: words(pair),
+                    });
                 }
             }
         }
+        // Rare words weigh more: inverse document frequency over the source sentences.
+        let mut df: HashMap<String, usize> = HashMap::new();
+        for w in windows.iter().filter(|w| w.sentences.len() == 1) {
+            for s in &w.words {
+                *df.entry(s.clone()).or_default() += 1;
+            }
+        }
+        let source_languages = sources.iter().map(|s| lore_index::query_language(&s.text)).collect();
+        Checker { sources, source_sentences, windows, df, source_languages, cos_supported, cos_partly }
     }
 
-    let source_languages: Vec<Option<String>> =
-        sources.iter().map(|s| lore_index::query_language(&s.text)).collect();
-    let mut sentences = Vec::with_capacity(claims.len());
-    for (i, (a, b)) in answer_spans.iter().enumerate() {
-        let text = &answer[*a..*b];
-        let start = answer[..*a].chars().count();
+    fn weight(&self, s: &str) -> f32 {
+        let n_sentences = self.source_sentences.len() as f32;
+        ((n_sentences + 1.0) / (self.df.get(s).copied().unwrap_or(0) as f32 + 1.0)).ln() + 1.0
+    }
+
+    fn source_sentence(&self, k: usize) -> &str {
+        let (si, (a, b)) = self.source_sentences[k];
+        &self.sources[si].text[a..b]
+    }
+
+    fn prepare(&self, text: &str) -> Prepared {
+        let claim = strip_citations(text).replace(['*', '`'], "").trim().to_string();
+        let mut seen = HashSet::new();
+        let weighted: Weighted = content_words(&claim)
+            .iter()
+            .map(|w| stem(w))
+            .filter(|s| seen.insert(s.clone()))
+            .map(|s| {
+                let w = self.weight(&s);
+                (s, w)
+            })
+            .collect();
+        let checkable = content_words(&claim).len() >= CLAIM_MIN_WORDS;
+        let candidates = if checkable {
+            let wanted: HashSet<&String> = weighted.iter().map(|(s, _)| s).collect();
+            (0..self.source_sentences.len())
+                .filter(|k| content_words(self.source_sentence(*k)).iter().any(|w| wanted.contains(&stem(w))))
+                .take(MAX_EMBEDDED)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Prepared { text: text.to_string(), claim, weighted, checkable, candidates }
+    }
+
+    /// Checks one sentence of an answer (with its `[n]` markers); its `start` and `end` are 0
+    /// (the caller knows where it stands).
+    pub fn check(&self, sentence: &str, embed: &mut Embed<'_>) -> SentenceCheck {
+        let p = self.prepare(sentence);
+        let mut cosines: HashMap<usize, f32> = HashMap::new();
+        if p.checkable && !p.candidates.is_empty() {
+            let mut texts = vec![p.claim.clone()];
+            texts.extend(p.candidates.iter().map(|k| self.source_sentence(*k).to_string()));
+            if let Some(vectors) = embed(&texts).filter(|v| v.len() == texts.len()) {
+                let (claim, source_vecs) = vectors.split_at(1);
+                for (k, sv) in p.candidates.iter().zip(source_vecs) {
+                    cosines.insert(*k, claim[0].iter().zip(sv).map(|(a, b)| a * b).sum());
+                }
+            }
+        }
+        self.judge(&p, &cosines)
+    }
+
+    /// Checks each sentence of `answer` outside code (see [`verify`]); the claims and the source
+    /// sentences are embedded in one call.
+    pub fn verify(&self, answer: &str, embed: &mut Embed<'_>) -> Verification {
+        let spans = sentence_spans(answer, true);
+        let prepared: Vec<Prepared> = spans.iter().map(|(a, b)| self.prepare(&answer[*a..*b])).collect();
+        let checks = self.judge_all(&prepared, embed);
+        let sentences = spans
+            .iter()
+            .zip(checks)
+            .map(|((a, _), check)| placed(check, answer[..*a].chars().count()))
+            .collect();
+        Verification::of(sentences)
+    }
+
+    /// The checks of `prepared` sentences, with one call of `embed` for all their claims and
+    /// source sentences.
+    fn judge_all(&self, prepared: &[Prepared], embed: &mut Embed<'_>) -> Vec<SentenceCheck> {
+        let judged: Vec<usize> = (0..prepared.len())
+            .filter(|i| prepared[*i].checkable && !prepared[*i].candidates.is_empty())
+            .collect();
+        let mut all: Vec<usize> =
+            judged.iter().flat_map(|i| prepared[*i].candidates.iter().copied()).collect();
+        all.sort_unstable();
+        all.dedup();
+        let mut vectors_of: HashMap<usize, Vec<f32>> = HashMap::new();
+        let mut claim_vectors: HashMap<usize, Vec<f32>> = HashMap::new();
+        if !judged.is_empty() {
+            let mut texts: Vec<String> = judged.iter().map(|i| prepared[*i].claim.clone()).collect();
+            texts.extend(all.iter().map(|k| self.source_sentence(*k).to_string()));
+            if let Some(vectors) = embed(&texts).filter(|v| v.len() == texts.len()) {
+                let (claims, sources) = vectors.split_at(judged.len());
+                claim_vectors = judged.iter().copied().zip(claims.iter().cloned()).collect();
+                vectors_of = all.iter().copied().zip(sources.iter().cloned()).collect();
+            }
+        }
+        prepared
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let mut cosines: HashMap<usize, f32> = HashMap::new();
+                if let Some(cv) = claim_vectors.get(&i) {
+                    for k in &p.candidates {
+                        if let Some(sv) = vectors_of.get(k) {
+                            cosines.insert(*k, cv.iter().zip(sv).map(|(a, b)| a * b).sum());
+                        }
+                    }
+                }
+                self.judge(p, &cosines)
+            })
+            .collect()
+    }
+
+    /// The check of a prepared sentence given the cosines of its claim and its candidate source
+    /// sentences (by index; none when meaning was not judged).
+    fn judge(&self, p: &Prepared, cosines: &HashMap<usize, f32>) -> SentenceCheck {
+        let (sources, windows) = (self.sources, &self.windows);
         let mut check = SentenceCheck {
-            text: text.to_string(),
-            start,
-            end: start + text.chars().count(),
-            citations: markers_in(text),
+            text: p.text.clone(),
+            start: 0,
+            end: 0,
+            citations: markers_in(&p.text),
             label: Label::NotChecked,
             quote: None,
             better_source: None,
             lexical: 0.0,
             cosine: None,
         };
-        if !checkable[i] {
-            sentences.push(check);
-            continue;
+        if !p.checkable {
+            return check;
         }
-        let names = ExactTerms::code_terms(&claims[i]);
-        let claim_numbers = numbers(&claims[i]);
+        let names = ExactTerms::code_terms(&p.claim);
+        let claim_numbers = numbers(&p.claim);
         let fit = |w: usize| -> Fit {
             let win = &windows[w];
             let source_text = &sources[win.source].text;
-            let lexical = coverage(&weighted[i], &win.words);
+            let lexical = coverage(&p.weighted, &win.words);
             let cosine = win
                 .sentences
                 .iter()
-                .filter_map(|k| cosines.get(&(i, *k)).copied())
+                .filter_map(|k| cosines.get(k).copied())
                 .fold(None, |m: Option<f32>, c| Some(m.map_or(c, |m| m.max(c))));
-            let mut label = if lexical >= LEXICAL_SUPPORTED || cosine.is_some_and(|c| c >= cos_supported) {
+            let mut label = if lexical >= LEXICAL_SUPPORTED || cosine.is_some_and(|c| c >= self.cos_supported)
+            {
                 Label::Supported
-            } else if lexical >= LEXICAL_PARTLY || cosine.is_some_and(|c| c >= cos_partly) {
+            } else if lexical >= LEXICAL_PARTLY || cosine.is_some_and(|c| c >= self.cos_partly) {
                 Label::PartlySupported
             } else {
                 Label::Unsupported
@@ -481,7 +569,7 @@ pub fn verify(answer: &str, sources: &[Source], embed: &mut Embed<'_>, cosine_sc
             (0..windows.len()).filter(|w| pick(windows[*w].source)).map(fit).fold(
                 None,
                 |best, f| match best {
-                    Some(b) if !f.better_than(&b, &windows) => Some(b),
+                    Some(b) if !f.better_than(&b, windows) => Some(b),
                     _ => Some(f),
                 },
             )
@@ -504,8 +592,7 @@ pub fn verify(answer: &str, sources: &[Source], embed: &mut Embed<'_>, cosine_sc
         };
         let Some(best) = best else {
             check.label = Label::Unsupported;
-            sentences.push(check);
-            continue;
+            return check;
         };
         check.label = best.label;
         check.lexical = best.lexical;
@@ -513,9 +600,10 @@ pub fn verify(answer: &str, sources: &[Source], embed: &mut Embed<'_>, cosine_sc
         // A claim in another language than every source, that no word ties to one, is beyond
         // the check (see crate::support on meaning across languages).
         if best.label == Label::Unsupported && best.lexical == 0.0 {
-            let lang = lore_index::query_language(&claims[i]);
-            if !source_languages.is_empty()
-                && source_languages
+            let lang = lore_index::query_language(&p.claim);
+            if !self.source_languages.is_empty()
+                && self
+                    .source_languages
                     .iter()
                     .all(|s| crate::retrieve::across_languages(lang.as_deref(), s.as_deref()))
             {
@@ -523,19 +611,145 @@ pub fn verify(answer: &str, sources: &[Source], embed: &mut Embed<'_>, cosine_sc
             }
         }
         if matches!(check.label, Label::Supported | Label::PartlySupported) {
-            check.quote =
-                Some(quote(&sources[windows[best.window].source], &windows[best.window], &source_sentences));
+            check.quote = Some(quote(
+                &sources[windows[best.window].source],
+                &windows[best.window],
+                &self.source_sentences,
+            ));
         }
-        sentences.push(check);
+        check
     }
-    let count = |l: Label| sentences.iter().filter(|s| s.label == l).count();
-    let summary = Summary {
-        checked: sentences.len() - count(Label::NotChecked),
-        supported: count(Label::Supported),
-        partly: count(Label::PartlySupported),
-        unsupported: count(Label::Unsupported),
-    };
-    Verification { sentences, summary }
+}
+
+/// `check` placed at character `start` of its answer.
+fn placed(mut check: SentenceCheck, start: usize) -> SentenceCheck {
+    check.start = start;
+    check.end = start + check.text.chars().count();
+    check
+}
+
+impl Verification {
+    /// The verification made of these sentence checks, with their counts.
+    pub fn of(sentences: Vec<SentenceCheck>) -> Verification {
+        let count = |l: Label| sentences.iter().filter(|s| s.label == l).count();
+        let summary = Summary {
+            checked: sentences.len() - count(Label::NotChecked),
+            supported: count(Label::Supported),
+            partly: count(Label::PartlySupported),
+            unsupported: count(Label::Unsupported),
+        };
+        Verification { sentences, summary }
+    }
+}
+
+/// Checks an answer's sentences while it streams, each as soon as it is complete: when a later
+/// sentence has begun on its line (not a citation marker, which may still belong to it), or its
+/// line has ended. Code blocks are skipped as [`verify`] skips them. [`Streaming::finish`] then
+/// checks only the sentences of the final text not checked already (the last one, and any
+/// changed after the stream), and gives what [`verify`] gives on the final text.
+pub struct Streaming<'s> {
+    checker: Checker<'s>,
+    /// The answer so far.
+    text: String,
+    /// Byte offset in `text` of the end of the last sentence checked.
+    done: usize,
+    /// Each sentence checked, by its text.
+    checked: HashMap<String, SentenceCheck>,
+    /// Sentences [`Streaming::finish`] had to check.
+    after: usize,
+}
+
+impl<'s> Streaming<'s> {
+    /// A streaming check of an answer from `sources` (see [`verify`] for `cosine_scale`).
+    pub fn new(sources: &'s [Source], cosine_scale: f32) -> Streaming<'s> {
+        Streaming {
+            checker: Checker::new(sources, cosine_scale),
+            text: String::new(),
+            done: 0,
+            checked: HashMap::new(),
+            after: 0,
+        }
+    }
+
+    /// Adds the next piece of the answer; returns the checks of the sentences it completed, in
+    /// order, placed (`start`, `end`) in the text streamed so far. `embed` is called only when a
+    /// sentence is complete.
+    pub fn push(&mut self, piece: &str, embed: &mut Embed<'_>) -> Vec<SentenceCheck> {
+        self.text.push_str(piece);
+        let mut out = Vec::new();
+        for (a, b) in self.complete() {
+            let sentence = &self.text[a..b];
+            let check = match self.checked.get(sentence) {
+                Some(c) => c.clone(),
+                None => {
+                    let c = self.checker.check(sentence, embed);
+                    self.checked.insert(sentence.to_string(), c.clone());
+                    c
+                }
+            };
+            out.push(placed(check, self.text[..a].chars().count()));
+            self.done = b;
+        }
+        out
+    }
+
+    /// The complete sentences of the text not yet checked, by byte span.
+    fn complete(&self) -> Vec<Span> {
+        let text = &self.text;
+        let spans: Vec<Span> =
+            sentence_spans(text, true).into_iter().filter(|(a, _)| *a >= self.done).collect();
+        let mut out = Vec::new();
+        for (i, (a, b)) in spans.iter().enumerate() {
+            let line_ended = |to: usize| text[*b..to].contains('\n');
+            let done = match spans.get(i + 1) {
+                Some((next, _)) => line_ended(*next) || !text[*next..].starts_with('['),
+                None => line_ended(text.len()),
+            };
+            if !done {
+                break;
+            }
+            out.push((*a, *b));
+        }
+        out
+    }
+
+    /// Forgets every check made so far ([`Streaming::finish`] checks every sentence again): for
+    /// when `embed` judged meaning while streaming and would not for the final text, or the
+    /// other way round.
+    pub fn forget(&mut self) {
+        self.checked.clear();
+    }
+
+    /// The verification of the `answer` as it ended (what [`verify`] gives on it): sentences
+    /// checked while streaming keep their checks, the others are checked now, with one call of
+    /// `embed`.
+    pub fn finish(&mut self, answer: &str, embed: &mut Embed<'_>) -> Verification {
+        let spans = sentence_spans(answer, true);
+        let missing: Vec<Prepared> = spans
+            .iter()
+            .map(|(a, b)| &answer[*a..*b])
+            .filter(|s| !self.checked.contains_key(*s))
+            .map(|s| self.checker.prepare(s))
+            .collect();
+        self.after = missing.len();
+        for check in self.checker.judge_all(&missing, embed) {
+            self.checked.insert(check.text.clone(), check);
+        }
+        let sentences = spans
+            .iter()
+            .filter_map(|(a, b)| {
+                let c = self.checked.get(&answer[*a..*b])?.clone();
+                Some(placed(c, answer[..*a].chars().count()))
+            })
+            .collect();
+        Verification::of(sentences)
+    }
+
+    /// How many sentences [`Streaming::finish`] checked (the others were checked while
+    /// streaming).
+    pub fn checked_after(&self) -> usize {
+        self.after
+    }
 }
 
 /// [`verify`] with `library`'s embedding model judging meaning (where it covers the answer's
@@ -750,6 +964,170 @@ mod tests {
         assert_eq!(q.start, Some(passage.chars().position(|c| c == '。').unwrap() + 1));
         let v = run("量子计算机可以破解所有的密码系统[1]。", &[source(1, 1, passage)]);
         assert_eq!(v.sentences[0].label, Label::Unsupported, "{v:?}");
+    }
+
+    /// A fake embedding: each text points along the axis of the first of `topics` it names (a
+    /// last axis for none), so sentences about one topic have cosine 1.
+    fn topic_embed(topics: &'static [&'static str]) -> impl FnMut(&[String]) -> Option<Vec<Vec<f32>>> {
+        move |texts: &[String]| {
+            Some(
+                texts
+                    .iter()
+                    .map(|t| {
+                        let axis = topics.iter().position(|k| t.contains(k)).unwrap_or(topics.len());
+                        (0..=topics.len()).map(|i| if i == axis { 1.0 } else { 0.0 }).collect()
+                    })
+                    .collect(),
+            )
+        }
+    }
+
+    const TOPICS: &[&str] = &["concurrently", "block", "repack", "VACUUM", "检查点", "并发"];
+
+    /// Streams `answer` in pieces of `size` characters through a [`Streaming`] check; returns
+    /// what it told while streaming and its final verification of `final_text`.
+    fn stream(
+        answer: &str,
+        final_text: &str,
+        size: usize,
+        sources: &[Source],
+        embed: &mut Embed<'_>,
+    ) -> (Vec<SentenceCheck>, Verification, usize) {
+        let mut s = Streaming::new(sources, crate::support::COSINE_MIN);
+        let chars: Vec<char> = answer.chars().collect();
+        let mut told = Vec::new();
+        for piece in chars.chunks(size) {
+            told.extend(s.push(&piece.iter().collect::<String>(), embed));
+        }
+        let v = s.finish(final_text, embed);
+        (told, v, s.checked_after())
+    }
+
+    const ZH_WAL: &str =
+        "WAL 模式下读者不会阻塞写者，写者也不会阻塞读者。WAL 文件会自动执行检查点写回数据库。";
+
+    #[test]
+    fn a_streamed_answer_is_verified_as_verify_verifies_it() {
+        let sources = [source(1, 1, WAL), source(2, 2, VACUUM), source(3, 3, ZH_WAL)];
+        let answers = [
+            "In WAL mode, readers do not block writers [1]. The VACUUM command rebuilds the database file [2]. SQLite was written in 1802 by Napoleon Bonaparte [1].",
+            "Yes.\n\nWith the write-ahead log, readers proceed concurrently with writers [1].\n\n```sql\nVACUUM INTO 'rebuilds the database file';\n```\n\nThe VACUUM command repacks the file, e.g. into a minimal amount of disk space [2][1]. It runs since version 3.12 [2].",
+            "WAL 模式下读者不会阻塞写者[3]。WAL 文件会自动执行检查点写回数据库[3]。量子计算机可以破解所有的密码系统[3]。",
+            "1. In WAL mode, readers do not block writers [1].\n2. The WAL file is checkpointed automatically [1]\n\nThe database file is rebuilt by VACUUM",
+        ];
+        for answer in answers {
+            for size in [1, 3, 7, 500] {
+                let mut lexical = no_embed;
+                let (told, v, _) = stream(answer, answer, size, &sources, &mut lexical);
+                assert_eq!(v, run(answer, &sources), "{answer:?} in pieces of {size}");
+                let mut meaning = topic_embed(TOPICS);
+                let (told_m, v_m, after) = stream(answer, answer, size, &sources, &mut meaning);
+                let mut meaning = topic_embed(TOPICS);
+                assert_eq!(
+                    v_m,
+                    verify(answer, &sources, &mut meaning, crate::support::COSINE_MIN),
+                    "{answer:?}"
+                );
+                // Every sentence told while streaming is checked as the final text checks it,
+                // at the same place; only the rest is checked after the stream.
+                for t in &told {
+                    assert!(v.sentences.contains(t), "{t:?} of {answer:?}");
+                }
+                for t in &told_m {
+                    assert!(v_m.sentences.contains(t), "{t:?} of {answer:?}");
+                }
+                assert_eq!(told_m.len() + after, v_m.sentences.len(), "{answer:?} in pieces of {size}");
+                assert!(after <= 1, "only the last sentence is left: {after} of {answer:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_sentence_is_checked_once_it_is_complete() {
+        let sources = [source(1, 1, WAL), source(2, 2, VACUUM)];
+        let mut s = Streaming::new(&sources, crate::support::COSINE_MIN);
+        let mut push = |p: &str| -> Vec<String> {
+            s.push(p, &mut no_embed).into_iter().map(|c| c.text).collect::<Vec<_>>()
+        };
+        assert!(push("In WAL mode, readers do not block writers.").is_empty(), "it may go on");
+        // A marker may still follow it.
+        assert!(push(" [").is_empty());
+        assert!(push("1").is_empty());
+        assert!(push("] ").is_empty());
+        assert_eq!(push("The"), ["In WAL mode, readers do not block writers. [1]"]);
+        assert!(push(" version is 3.").is_empty(), "3.12 may follow");
+        assert!(push("12 now").is_empty());
+        // A line break ends a sentence, even without a period.
+        assert_eq!(push("\n"), ["The version is 3.12 now"]);
+        // Nothing inside a code block is checked, and the block's lines end no sentence.
+        assert!(push("```sql\nVACUUM the database file;\n").is_empty());
+        assert!(push("```\nThe VACUUM command rebuilds the database file.").is_empty());
+        assert_eq!(push("\n\n"), ["The VACUUM command rebuilds the database file."]);
+        assert!(push("e.g. the").is_empty(), "an abbreviation ends no sentence");
+    }
+
+    #[test]
+    fn a_sentence_changed_after_the_stream_is_checked_again() {
+        let sources = [source(1, 1, WAL), source(2, 2, VACUUM)];
+        let streamed = "Readers do not block writers in WAL mode. The VACUUM command rebuilds the database file [2]. It repacks the file [2].";
+        // A marker added to the first sentence after the stream (cite::mark_backed_claims).
+        let marked = "Readers do not block writers in WAL mode [1]. The VACUUM command rebuilds the database file [2]. It repacks the file [2].";
+        let mut meaning = topic_embed(TOPICS);
+        let (told, v, after) = stream(streamed, marked, 4, &sources, &mut meaning);
+        assert_eq!(told.len(), 2);
+        assert_eq!(after, 2, "the changed first sentence and the last");
+        let mut meaning = topic_embed(TOPICS);
+        assert_eq!(v, verify(marked, &sources, &mut meaning, crate::support::COSINE_MIN));
+        // The second sentence kept its check, moved to where it now stands.
+        assert_eq!(v.sentences[1].text, told[1].text);
+        assert_eq!(v.sentences[1].start, told[1].start + 4);
+        // Checks made while meaning was judged otherwise are made again when forgotten.
+        let mut s = Streaming::new(&sources, crate::support::COSINE_MIN);
+        s.push(streamed, &mut meaning);
+        s.forget();
+        let v = s.finish(streamed, &mut no_embed);
+        assert_eq!(s.checked_after(), 3);
+        assert_eq!(v, run(streamed, &sources));
+    }
+
+    #[test]
+    fn source_sentences_are_embedded_once_per_answer() {
+        let sources = [source(1, 1, WAL), source(2, 2, VACUUM)];
+        let passages: Vec<&str> = sources.iter().map(|s| s.text.as_str()).collect();
+        let answer = "Readers proceed concurrently with writers in WAL mode [1]. The database file gets repacked by VACUUM [2]. Writers never block the readers in that mode [1].";
+        let asked: std::cell::RefCell<Vec<String>> = Default::default();
+        let mut inner = |texts: &[String]| {
+            asked.borrow_mut().extend(texts.iter().cloned());
+            topic_embed(TOPICS)(texts)
+        };
+        let mut cache = crate::support::EmbedCache::new();
+        let mut embed = |texts: &[String]| cache.get(texts, &mut inner);
+        let mut s = Streaming::new(&sources, crate::support::COSINE_MIN);
+        let mut told = 0;
+        for piece in answer.split_inclusive(' ') {
+            let checks = s.push(piece, &mut embed);
+            for c in &checks {
+                crate::support::check(&c.text, &passages, &mut embed, crate::support::COSINE_MIN);
+            }
+            told += checks.len();
+            if told == 0 {
+                assert!(asked.borrow().is_empty(), "nothing is embedded before the first sentence ends");
+            }
+        }
+        assert_eq!(told, 2);
+        let support = crate::support::check(answer, &passages, &mut embed, crate::support::COSINE_MIN);
+        assert_eq!(support.claims, 3);
+        let v = s.finish(answer, &mut embed);
+        assert_eq!(s.checked_after(), 1);
+        let mut fresh = topic_embed(TOPICS);
+        assert_eq!(v, verify(answer, &sources, &mut fresh, crate::support::COSINE_MIN));
+        let asked = asked.into_inner();
+        let mut once = asked.clone();
+        once.sort();
+        once.dedup();
+        assert_eq!(asked.len(), once.len(), "each text embedded once: {asked:?}");
+        assert!(asked.iter().any(|t| WAL.contains(t.as_str())), "source sentences were embedded");
+        assert_eq!(cache.embedded(), asked.len());
     }
 
     #[test]

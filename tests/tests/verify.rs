@@ -1,7 +1,8 @@
 //! Verified citations end to end: a real answer of the local chat model (Qwen2.5 0.5B under
 //! llama.cpp's server) on real Python FAQ pages, checked sentence by sentence with the real
 //! embedding model; then the stored answer with a sentence copied from its source and a false
-//! claim injected, checked again with `lore verify`.
+//! claim injected, checked again with `lore verify`. The first sentences are checked while the
+//! answer still streams.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lore_tests::{Lore, small_chat_env};
@@ -93,4 +94,22 @@ fn sentences_are_labelled_and_an_injected_false_claim_is_unsupported() {
     let out = lore.run(&["verify", file.to_str().unwrap()]).ok();
     assert!(out.stdout.contains("Verified: "), "{}", out.stdout);
     assert!(out.stdout.contains(&format!("⚠ unsupported: {false_claim}")), "{}", out.stdout);
+}
+
+#[test]
+fn sentences_are_checked_while_the_answer_streams() {
+    let lore = library();
+    let a = ask(&lore, "What GUI toolkits exist for Python?");
+    assert_eq!(a["mode"], "llm", "{a}");
+    let sentences =
+        a["verification"]["sentences"].as_array().unwrap_or_else(|| panic!("no verification: {a}"));
+    assert!(sentences.len() >= 2, "an answer of several sentences: {a}");
+    // The first sentence was checked (and told) before the last piece of the answer arrived.
+    let t = &a["timings"];
+    let first_verified =
+        t["first_verified_ms"].as_f64().unwrap_or_else(|| panic!("nothing checked while streaming: {t}"));
+    let last_token = t["last_token_ms"].as_f64().unwrap_or_else(|| panic!("no stream end: {t}"));
+    assert!(first_verified < last_token, "the first check came after the stream: {t}");
+    assert!(t["stream_verify_ms"].as_f64().is_some_and(|ms| ms > 0.0), "{t}");
+    assert!(t["first_token_ms"].as_f64().is_some_and(|ms| ms < first_verified), "{t}");
 }

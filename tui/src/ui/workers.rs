@@ -469,6 +469,7 @@ impl Engine {
                 AskEvent::Sources(p) => update(AnswerUpdate::Sources(p.iter().map(Citation::of).collect())),
                 AskEvent::Notice(n) => update(AnswerUpdate::Notice(n.to_string())),
                 AskEvent::Text(t) => update(AnswerUpdate::Text(t.to_string())),
+                AskEvent::Verified(c) => update(AnswerUpdate::Verified(c.clone())),
                 AskEvent::Progress(p) => update(AnswerUpdate::Progress(p.line())),
             };
             let session = AnswerSession::with_history(&lib, req.conversation, req.history);

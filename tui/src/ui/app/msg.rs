@@ -252,6 +252,8 @@ pub enum AnswerUpdate {
     Progress(String),
     /// More text.
     Text(String),
+    /// A sentence of the answer checked against its sources while the answer streams.
+    Verified(lore_agent::verify::SentenceCheck),
     /// The answer is complete.
     Done {
         /// The full text.

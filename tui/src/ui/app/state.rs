@@ -137,6 +137,9 @@ pub struct Turn {
     /// The parts of the cited sources that best support the answer's sentences citing them (from
     /// the answer's verification), shown underlined in the sources pane.
     pub quotes: Vec<SourceQuote>,
+    /// The sentences checked while the answer streamed; their quotes are shown until the
+    /// answer is done.
+    pub checks: Vec<lore_agent::verify::SentenceCheck>,
     /// Asked in research mode: the report of a plan of sub-questions.
     pub research: bool,
     /// The research plan's sub-questions.
@@ -195,6 +198,7 @@ impl Turn {
             notice: None,
             related: Vec::new(),
             quotes: Vec::new(),
+            checks: Vec::new(),
             research: false,
             plan: Vec::new(),
             progress: None,

@@ -180,6 +180,44 @@ fn a_question_streams_into_a_turn_with_its_sources() {
 }
 
 #[test]
+fn sentences_checked_while_streaming_underline_their_quotes_at_once() {
+    use lore_agent::verify::{Label, Quote, SentenceCheck};
+    let mut a = app();
+    let id = asked(&mut a, "What is the GIL?");
+    let sources = vec![citation(1, 3, "Design FAQ", "The GIL is a lock. It is global.")];
+    a.apply(Report::Answer { id, update: AnswerUpdate::Sources(sources.clone()) });
+    a.apply(Report::Answer { id, update: AnswerUpdate::Text("The GIL is a lock [1]. It".into()) });
+    let check = SentenceCheck {
+        text: "The GIL is a lock [1].".into(),
+        start: 0,
+        end: 22,
+        citations: vec![1],
+        label: Label::Supported,
+        quote: Some(Quote {
+            passage: 1,
+            text: "The GIL is a lock.".into(),
+            chunk_id: Some(3),
+            start: Some(0),
+            end: Some(18),
+        }),
+        better_source: None,
+        lexical: 1.0,
+        cosine: None,
+    };
+    a.apply(Report::Answer { id, update: AnswerUpdate::Verified(check.clone()) });
+    let t = a.current_turn().unwrap();
+    assert_eq!(t.state, TurnState::Streaming);
+    assert_eq!(
+        t.quotes,
+        vec![SourceQuote { n: 1, chunk_id: Some(3), text: "The GIL is a lock.".into(), span: Some((0, 18)) }]
+    );
+    // An unsupported sentence has no quote to show.
+    let unsupported = SentenceCheck { label: Label::Unsupported, quote: None, ..check };
+    a.apply(Report::Answer { id, update: AnswerUpdate::Verified(unsupported) });
+    assert_eq!(a.current_turn().unwrap().quotes.len(), 1);
+}
+
+#[test]
 fn follow_ups_carry_history_and_the_conversation() {
     let mut a = app();
     for (i, q) in ["one?", "two?", "three?"].iter().enumerate() {

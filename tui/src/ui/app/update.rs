@@ -739,6 +739,7 @@ impl App {
                             related: Vec::new(),
                             // Verification is not stored with a turn.
                             quotes: Vec::new(),
+                            checks: Vec::new(),
                             research: false,
                             plan: Vec::new(),
                             progress: None,
@@ -808,6 +809,11 @@ impl App {
                 turn.progress = None;
                 turn.text.push_str(&t);
                 turn.state = TurnState::Streaming;
+            }
+            AnswerUpdate::Verified(check) => {
+                turn.checks.push(check);
+                let so_far = lore_agent::verify::Verification::of(turn.checks.clone());
+                turn.quotes = SourceQuote::of_verification(&so_far);
             }
             AnswerUpdate::Done { text, citations, conversation, related, quotes } => {
                 turn.progress = None;
