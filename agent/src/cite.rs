@@ -648,7 +648,10 @@ impl Attributor {
 /// Reads a model's streamed answer through a [`CitationTracker`] (markers normalised, those
 /// naming no source dropped) and `attributor` (citations checked, uncited claims attributed):
 /// each piece that can be shown goes to `on_text`, `first_token` is called once, at the first
-/// piece. Returns the whole answer, trimmed, and the sources the model cited itself.
+/// piece. Returns the whole answer, trimmed, and the sources the model cited itself. A model
+/// that starts writing the same line over and over ([`crate::repeat`]) is stopped there: the
+/// answer is kept up to the loop and `stream.finish_reason` is
+/// [`crate::repeat::FINISH_REASON`].
 pub async fn read_cited(
     stream: &mut crate::chat::TokenStream,
     sources: usize,
@@ -659,6 +662,7 @@ pub async fn read_cited(
     let mut tracker = CitationTracker::new(sources);
     let mut text = String::new();
     let mut first = true;
+    let mut guard = crate::repeat::RepeatGuard::new();
     while let Some(piece) = stream.next().await {
         let piece = piece?;
         if std::mem::take(&mut first) {
@@ -668,6 +672,13 @@ pub async fn read_cited(
         if !shown.is_empty() {
             text.push_str(&shown);
             on_text(&shown);
+            if guard.push(&shown) {
+                // The model is looping: stop reading (the request ends when the stream is
+                // dropped) and keep the answer up to the loop.
+                text.truncate(guard.cut().unwrap_or(text.len()));
+                stream.finish_reason = Some(crate::repeat::FINISH_REASON.to_string());
+                return Ok((text.trim().to_string(), tracker.cited().to_vec()));
+            }
         }
     }
     let mut rest = attributor.push(&tracker.finish());

@@ -28,6 +28,7 @@ pub mod injection;
 pub mod overview;
 pub mod prompt;
 pub mod refusal;
+pub mod repeat;
 pub mod research;
 pub mod retrieve;
 pub mod retry;

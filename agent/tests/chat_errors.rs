@@ -362,3 +362,27 @@ async fn an_endpoint_refusing_stream_options_is_asked_again_without_them() {
     assert_eq!(text, "Tail calls.");
     assert_eq!(s.requests.load(Ordering::SeqCst), 2);
 }
+
+#[tokio::test]
+async fn a_model_writing_the_same_line_over_and_over_is_stopped_at_the_loop() {
+    let mut data = vec![chunk("Run this:\n")];
+    for i in 1..=40 {
+        data.push(chunk(&format!("{i}. Use apt-mark showmanual to list the packages [1].\n")));
+    }
+    let s = serve(vec![Reply::Sse { data, stall: false, gap: Duration::from_millis(5) }]).await;
+    let chat = model(&s.url);
+    let mut stream = chat.stream(&[Message::user("hi")]).await.unwrap();
+    let attributor =
+        lore_agent::cite::Attributor::new(&["apt-mark showmanual lists the manually installed packages."]);
+    let mut shown = String::new();
+    let (text, cited) =
+        lore_agent::cite::read_cited(&mut stream, 1, attributor, &mut || {}, &mut |t| shown.push_str(t))
+            .await
+            .unwrap();
+    assert_eq!(text, "Run this:\n1. Use apt-mark showmanual to list the packages [1].");
+    assert_eq!(cited, vec![1]);
+    assert_eq!(stream.finish_reason.as_deref(), Some(lore_agent::repeat::FINISH_REASON));
+    // A few copies were shown before the loop was seen (the third, and what followed it in the
+    // same piece), not forty.
+    assert!(shown.matches("apt-mark").count() <= 4, "{shown}");
+}

@@ -158,8 +158,12 @@ pub fn run(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
     } else {
         outln!()?;
         if answer.mode == lore_agent::AnswerMode::Llm && !answer.refused {
-            if answer.finish_reason.as_deref() == Some("length") {
-                warn_line("the answer was cut at llm.max_answer_tokens");
+            match answer.finish_reason.as_deref() {
+                Some("length") => warn_line("the answer was cut at llm.max_answer_tokens"),
+                Some(lore_agent::repeat::FINISH_REASON) => {
+                    warn_line("the model began writing the same line again and again; lore stopped it there")
+                }
+                _ => {}
             }
             if let Some(v) = &answer.verification {
                 print_verification(v)?;
