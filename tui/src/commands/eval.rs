@@ -263,6 +263,9 @@ struct AnswerResult {
     sentences_supported: f64,
     /// Share of the checked sentences labelled partly supported.
     sentences_partly: f64,
+    /// The share of supported sentences of each answer given with a checked sentence, averaged
+    /// over those answers (one long answer weighs as much as a short one).
+    supported_per_answer: f64,
     /// Seconds from the question to the first token of the model's answer, median and 95th
     /// percentile, over the answers the model wrote (refusals before the model are left out).
     first_token_p50_s: f64,
@@ -484,6 +487,14 @@ fn answer_quality(
         sentences_checked: checked,
         sentences_supported: share(given.iter().map(|o| o.supported).sum(), checked),
         sentences_partly: share(given.iter().map(|o| o.partly).sum(), checked),
+        supported_per_answer: {
+            let judged: Vec<f64> = given
+                .iter()
+                .filter(|o| o.checked > 0)
+                .map(|o| o.supported as f64 / o.checked as f64)
+                .collect();
+            if judged.is_empty() { 0.0 } else { judged.iter().sum::<f64>() / judged.len() as f64 }
+        },
         prompt_tokens_mean: mean_of(&written, |o| o.prompt_tokens),
         cached_prompt_tokens_mean: mean_of(&written, |o| o.cached_prompt_tokens),
         first_token_p50_s: at(0.5),
@@ -902,14 +913,15 @@ pub fn run(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
             m.false_refusal * 100.0
         )?;
         outln!(
-            "  budget {} tokens (given {:.0} on average): first token after {:.1} s (p50), {:.1} s (p95); sentences supported {:.1}%, partly {:.1}% of {} checked",
+            "  budget {} tokens (given {:.0} on average): first token after {:.1} s (p50), {:.1} s (p95); sentences supported {:.1}%, partly {:.1}% of {} checked ({:.1}% per answer)",
             m.budget_tokens,
             m.passage_tokens_mean,
             m.first_token_p50_s,
             m.first_token_p95_s,
             m.sentences_supported * 100.0,
             m.sentences_partly * 100.0,
-            m.sentences_checked
+            m.sentences_checked,
+            m.supported_per_answer * 100.0
         )?;
         if let (Some(p), Some(c)) = (m.prompt_tokens_mean, m.cached_prompt_tokens_mean) {
             outln!("  prompt {p:.0} tokens on average, {c:.0} of them from the server's prompt cache")?;
