@@ -187,12 +187,19 @@ pub fn run(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
     if args.timings {
         let t = &answer.timings;
         let opt = |v: Option<f64>| v.map(|v| format!("{v:.0} ms")).unwrap_or_else(|| "-".into());
+        let prompt = match (t.prompt_tokens, t.cached_prompt_tokens) {
+            (Some(p), Some(c)) => format!(", prompt {p} tokens ({c} from the server's cache)"),
+            (Some(p), None) => format!(", prompt {p} tokens"),
+            _ => String::new(),
+        };
         eprintln!(
-            "timings: rewrite {:.0} ms, retrieval {:.0} ms, request sent {}, first token {}, total {:.0} ms",
+            "timings: rewrite {:.0} ms, retrieval {:.0} ms, request sent {}, first token {}, last token {}, verifying after it {}, total {:.0} ms{prompt}",
             t.rewrite_ms,
             t.retrieval_ms,
             opt(t.request_sent_ms),
             opt(t.first_token_ms),
+            opt(t.last_token_ms),
+            opt(t.verify_ms),
             t.total_ms
         );
     }
