@@ -318,3 +318,16 @@ fn ctrl_c_stops_a_streaming_answer_at_once() {
     child.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("stderr");
     assert!(stderr.contains("cancelled"), "{stderr}");
 }
+
+#[test]
+fn timings_are_told_on_standard_error_without_a_model() {
+    let lore = library();
+    let out = lore.run(&["ask", "--no-llm", "--timings", "Why are Python strings immutable?"]).ok();
+    let line =
+        out.stderr.lines().find(|l| l.starts_with("timings: ")).unwrap_or_else(|| panic!("{}", out.stderr));
+    // No chat model: no request, no tokens, nothing verified; the prompt counts only come from
+    // a server that reports them.
+    assert!(line.contains("retrieval ") && line.contains("first token -, last token -"), "{line}");
+    assert!(line.contains("verifying after it -") && !line.contains("prompt"), "{line}");
+    assert!(!out.stdout.contains("timings:"), "{}", out.stdout);
+}
