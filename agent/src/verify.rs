@@ -426,8 +426,9 @@ impl<'s> Checker<'s> {
 
     fn prepare(&self, text: &str) -> Prepared {
         let claim = strip_citations(text).replace(['*', '`'], "").trim().to_string();
+        let words = content_words(&claim);
         let mut seen = HashSet::new();
-        let weighted: Weighted = content_words(&claim)
+        let weighted: Weighted = words
             .iter()
             .map(|w| stem(w))
             .filter(|s| seen.insert(s.clone()))
@@ -436,11 +437,13 @@ impl<'s> Checker<'s> {
                 (s, w)
             })
             .collect();
-        let checkable = content_words(&claim).len() >= CLAIM_MIN_WORDS;
+        let checkable = words.len() >= CLAIM_MIN_WORDS;
         let candidates = if checkable {
-            let wanted: HashSet<&String> = weighted.iter().map(|(s, _)| s).collect();
-            (0..self.source_sentences.len())
-                .filter(|k| content_words(self.source_sentence(*k)).iter().any(|w| wanted.contains(&stem(w))))
+            // The one-sentence windows hold each source sentence's stems, in sentence order.
+            self.windows
+                .iter()
+                .filter(|w| w.sentences.len() == 1 && weighted.iter().any(|(s, _)| w.words.contains(s)))
+                .map(|w| w.sentences[0])
                 .take(MAX_EMBEDDED)
                 .collect()
         } else {
@@ -453,18 +456,8 @@ impl<'s> Checker<'s> {
     /// (the caller knows where it stands).
     pub fn check(&self, sentence: &str, embed: &mut Embed<'_>) -> SentenceCheck {
         let p = self.prepare(sentence);
-        let mut cosines: HashMap<usize, f32> = HashMap::new();
-        if p.checkable && !p.candidates.is_empty() {
-            let mut texts = vec![p.claim.clone()];
-            texts.extend(p.candidates.iter().map(|k| self.source_sentence(*k).to_string()));
-            if let Some(vectors) = embed(&texts).filter(|v| v.len() == texts.len()) {
-                let (claim, source_vecs) = vectors.split_at(1);
-                for (k, sv) in p.candidates.iter().zip(source_vecs) {
-                    cosines.insert(*k, claim[0].iter().zip(sv).map(|(a, b)| a * b).sum());
-                }
-            }
-        }
-        self.judge(&p, &cosines)
+        let mut checks = self.judge_all(std::slice::from_ref(&p), embed);
+        checks.pop().unwrap_or_else(|| self.judge(&p, &HashMap::new()))
     }
 
     /// Checks each sentence of `answer` outside code (see [`verify`]); the claims and the source

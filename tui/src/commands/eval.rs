@@ -471,11 +471,12 @@ fn answer_quality(
             .then(|| share(with_reference.iter().filter(|o| held(o)).count(), with_reference.len()))
     };
     let written: Vec<&AnswerOutcome> = outcomes.iter().filter(|o| o.first_token_s.is_some()).collect();
-    let mut first_tokens: Vec<f64> = written.iter().filter_map(|o| o.first_token_s).collect();
-    first_tokens.sort_by(f64::total_cmp);
-    let at = |p: f64| {
-        first_tokens.get(((first_tokens.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0)
-    };
+    let mut first_tokens: Vec<Duration> = written
+        .iter()
+        .filter_map(|o| o.first_token_s)
+        .filter_map(|s| Duration::try_from_secs_f64(s).ok())
+        .collect();
+    first_tokens.sort();
     let checked: usize = given.iter().map(|o| o.checked).sum();
     Ok(AnswerResult {
         model: format!("{} at {}", chat.config().model, chat.config().shown_url()),
@@ -497,8 +498,8 @@ fn answer_quality(
         },
         prompt_tokens_mean: mean_of(&written, |o| o.prompt_tokens),
         cached_prompt_tokens_mean: mean_of(&written, |o| o.cached_prompt_tokens),
-        first_token_p50_s: at(0.5),
-        first_token_p95_s: at(0.95),
+        first_token_p50_s: percentile(&first_tokens, 0.5) / 1000.0,
+        first_token_p95_s: percentile(&first_tokens, 0.95) / 1000.0,
         questions: yes.len(),
         cites_answer: share(yes.iter().filter(|o| o.cites_answer).count(), yes.len()),
         passages_hold_answer: share(yes.iter().filter(|o| o.passages_hold_answer).count(), yes.len()),
